@@ -1,0 +1,195 @@
+# cstow: GNU Stow rebuilt in C -- libstow, cstow.
+#
+#   make            build lib/libstow.a, lib/libstow.so.0 and cli/cstow
+#   make check      install missing build dependencies, build, run every suite
+#   make demo       stow a bundled example into a temporary directory
+#   make lint       header test, exported-symbol and banned-function checks,
+#                   man page lint
+#   make install / uninstall   (PREFIX, DESTDIR, BINDIR, LIBDIR, ...)
+
+VERSION		= 0.1.0
+SOVERSION	= 0
+
+PREFIX		?= /usr/local
+BINDIR		?= $(PREFIX)/bin
+LIBDIR		?= $(PREFIX)/lib
+INCLUDEDIR	?= $(PREFIX)/include
+MANDIR		?= $(PREFIX)/share/man
+PKGCONFIGDIR	?= $(LIBDIR)/pkgconfig
+
+CC		?= cc
+WERROR		?= -Werror
+WARNINGS	= -Wall -Wextra -Wshadow -Wmissing-prototypes \
+		  -Wstrict-prototypes -Wwrite-strings -Wcast-qual \
+		  -Wpointer-arith -Wformat=2 -Wvla $(WERROR)
+CFLAGS		?= -O2 -g
+PKG_CONFIG	?= pkg-config
+DEP_CFLAGS	= $(shell $(PKG_CONFIG) --cflags libbsd-overlay libpcre2-8 2>/dev/null)
+DEP_LIBS	= $(shell $(PKG_CONFIG) --libs libbsd-overlay libpcre2-8 2>/dev/null)
+CHECK_CFLAGS	= $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS	= $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+
+# SANITIZE=1 builds everything with ASan+UBSan into build/asan/.
+ifeq ($(SANITIZE),1)
+O		?= build/asan
+SAN_FLAGS	= -fsanitize=address,undefined -fno-omit-frame-pointer \
+		  -fno-sanitize-recover=all
+endif
+O		?= .
+
+ALL_CFLAGS	= -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(SAN_FLAGS) \
+		  $(DEP_CFLAGS)
+LIB_CFLAGS	= $(ALL_CFLAGS) -fPIC -fvisibility=hidden
+ALL_LDFLAGS	= $(LDFLAGS) $(SAN_FLAGS)
+
+LIB_SRCS	= apply.c ctx.c error.c fsops.c path.c pattern.c plan.c \
+		  rc.c task.c util.c
+LIB_OBJS	= $(LIB_SRCS:%.c=$(O)/lib/%.o)
+LIBA		= $(O)/lib/libstow.a
+LIBSO		= $(O)/lib/libstow.so.$(SOVERSION)
+CSTOW		= $(O)/cli/cstow
+CHECK_RUNNER	= $(O)/tests/check_runner
+CHECK_SRCS	= tests/check_main.c tests/check_path.c tests/check_pattern.c \
+		  tests/check_rc.c tests/check_plan.c tests/check_apply.c \
+		  tests/check_cli.c tests/sandbox.c
+
+BUILD_DEPS	= build-essential pkg-config libbsd-dev libpcre2-dev check
+TEST_DEPS	= stow mandoc valgrind
+
+.PHONY: all check check-unit check-scenarios check-differential check-asan \
+	check-valgrind demo lint deps install uninstall clean
+
+all: $(LIBA) $(LIBSO) $(CSTOW) $(O)/lib/libstow.pc
+
+$(O)/lib/%.o: lib/%.c lib/stow.h lib/extern.h
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -c -o $@ $<
+
+$(LIBA): $(LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $(LIB_OBJS)
+
+$(LIBSO): $(LIB_OBJS) lib/libstow.map
+	$(CC) -shared -o $@ $(LIB_OBJS) $(ALL_LDFLAGS) \
+	    -Wl,-soname,libstow.so.$(SOVERSION) \
+	    -Wl,--version-script=lib/libstow.map $(DEP_LIBS)
+	ln -sf libstow.so.$(SOVERSION) $(O)/lib/libstow.so
+
+$(O)/lib/libstow.pc: lib/libstow.pc.in Makefile
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    lib/libstow.pc.in > $@
+
+# The programs link the static library: one self-contained binary, and
+# no LD_LIBRARY_PATH needed to run it from the tree.
+$(CSTOW): cli/cstow.c lib/stow.h $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Ilib -o $@ cli/cstow.c $(LIBA) $(ALL_LDFLAGS) \
+	    $(DEP_LIBS)
+
+$(CHECK_RUNNER): $(CHECK_SRCS) tests/sandbox.h lib/extern.h $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Ilib -Itests -o $@ \
+	    $(CHECK_SRCS) $(LIBA) $(ALL_LDFLAGS) $(DEP_LIBS) $(CHECK_LIBS)
+
+# Installs what the build and the suites need, when it is missing.
+deps:
+	@missing=""; \
+	for p in $(BUILD_DEPS) $(TEST_DEPS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
+		    grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing:$$missing"; \
+			apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			    $$missing >/dev/null || exit 1; \
+		else \
+			echo "missing packages; run:"; \
+			echo "  sudo apt-get install -y$$missing"; \
+			exit 1; \
+		fi; \
+	fi
+
+check: deps
+	$(MAKE) all
+	$(MAKE) check-unit
+	$(MAKE) check-scenarios
+	$(MAKE) check-differential
+	$(MAKE) lint
+	$(MAKE) check-asan
+	$(MAKE) check-valgrind
+
+check-unit: $(CHECK_RUNNER) $(CSTOW)
+	CSTOW=$(CSTOW) $(CHECK_RUNNER)
+
+check-scenarios: $(CSTOW)
+	tests/scenarios.sh $(CSTOW)
+
+check-differential: $(CSTOW)
+	tests/differential.sh $(CSTOW)
+
+# The unit and scenario suites again, built with ASan and UBSan.
+check-asan:
+	$(MAKE) SANITIZE=1 all build/asan/tests/check_runner
+	CSTOW=build/asan/cli/cstow build/asan/tests/check_runner
+	tests/scenarios.sh build/asan/cli/cstow
+
+# The Check suite in one process under valgrind, leaks included.
+check-valgrind: $(CHECK_RUNNER)
+	CK_FORK=no CSTOW=$(CSTOW) valgrind -q --error-exitcode=99 \
+	    --leak-check=full --errors-for-leak-kinds=definite \
+	    $(CHECK_RUNNER)
+
+lint: $(LIBSO) $(LIBA)
+	$(CC) -std=c99 -pedantic -Wall -Wextra -Werror -Ilib -c \
+	    -o /dev/null tests/headertest.c
+	@if command -v c++ >/dev/null; then \
+		c++ -x c++ -Wall -Wextra -Werror -Ilib -c -o /dev/null \
+		    tests/headertest.c; fi
+	@bad=$$(nm -D --defined-only $(LIBSO) | awk '{print $$3}' | \
+	    grep -v '^stow_'); \
+	if [ -n "$$bad" ]; then echo "exported non-API symbols: $$bad"; \
+	    exit 1; fi
+	@bad=$$(nm -u $(LIB_OBJS) | awk '{print $$2}' | grep -xE \
+	    'printf|fprintf|puts|perror|exit|_exit|abort|err|errx|warn|warnx|getenv|chdir|system|realpath|stderr|stdout|sprintf|vsprintf|strcpy|strcat|strncpy|gets|atoi|atol|strtok' \
+	    | sort -u); \
+	if [ -n "$$bad" ]; then echo "banned calls in lib/: $$bad"; \
+	    exit 1; fi
+	mandoc -Tlint -Wwarning man/*.[1-9]
+	@echo "lint: ok"
+
+demo: deps all
+	@sh tests/demo.sh $(CSTOW)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
+	    $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	install -m 755 $(CSTOW) $(DESTDIR)$(BINDIR)/cstow
+	install -m 644 lib/stow.h $(DESTDIR)$(INCLUDEDIR)/stow.h
+	install -m 644 $(LIBA) $(DESTDIR)$(LIBDIR)/libstow.a
+	install -m 755 $(LIBSO) $(DESTDIR)$(LIBDIR)/libstow.so.$(SOVERSION)
+	ln -sf libstow.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libstow.so
+	install -m 644 $(O)/lib/libstow.pc $(DESTDIR)$(PKGCONFIGDIR)/libstow.pc
+	for f in man/*.[1-9]; do \
+		s=$${f##*.}; \
+		install -m 644 $$f $(DESTDIR)$(MANDIR)/man$$s/; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/cstow $(DESTDIR)$(INCLUDEDIR)/stow.h \
+	    $(DESTDIR)$(LIBDIR)/libstow.a $(DESTDIR)$(LIBDIR)/libstow.so \
+	    $(DESTDIR)$(LIBDIR)/libstow.so.$(SOVERSION) \
+	    $(DESTDIR)$(PKGCONFIGDIR)/libstow.pc
+	for f in man/*.[1-9]; do \
+		s=$${f##*.}; \
+		rm -f $(DESTDIR)$(MANDIR)/man$$s/$${f##*/}; \
+	done
+
+clean:
+	rm -rf build lib/*.o lib/libstow.a lib/libstow.so lib/libstow.so.* \
+	    lib/libstow.pc cli/cstow tests/check_runner

@@ -1,0 +1,112 @@
+/*
+ * error.c: return-code texts, the error recorded on a context, and the
+ * log callback.  Messages are one line: "syscall: path: strerror", or
+ * the rule that was broken, naming the input at fault.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "extern.h"
+
+STOW_API const char *
+stow_strerror(int code)
+{
+	switch (code) {
+	case STOW_OK:
+		return "success";
+	case STOW_ERROR:
+		return "error";
+	case STOW_ENOMEM:
+		return "out of memory";
+	case STOW_EINVAL:
+		return "invalid argument";
+	case STOW_ENOTFOUND:
+		return "not found";
+	case STOW_EOS:
+		return "system call failed";
+	case STOW_ECONFLICT:
+		return "conflicts prevent the operation";
+	case STOW_ECANCELLED:
+		return "cancelled";
+	case STOW_EMISUSE:
+		return "library misuse";
+	default:
+		return "unknown error";
+	}
+}
+
+/* Records a formatted message on ctx and returns code. */
+int
+err_set(struct stow_ctx *ctx, int code, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ctx->errmsg, sizeof(ctx->errmsg), fmt, ap);
+	va_end(ap);
+	ctx->saved_errno = 0;
+	return code;
+}
+
+/* Records "syscall: path: strerror(errno)" and returns STOW_EOS (or
+ * STOW_ENOTFOUND for ENOENT, STOW_ENOMEM for ENOMEM). */
+int
+err_os(struct stow_ctx *ctx, const char *syscall, const char *path)
+{
+	int	saved = errno;
+
+	snprintf(ctx->errmsg, sizeof(ctx->errmsg), "%s: %s: %s", syscall,
+	    path, strerror(saved));
+	ctx->saved_errno = saved;
+	if (saved == ENOMEM)
+		return STOW_ENOMEM;
+	return STOW_EOS;
+}
+
+int
+err_nomem(struct stow_ctx *ctx)
+{
+	strlcpy(ctx->errmsg, "out of memory", sizeof(ctx->errmsg));
+	ctx->saved_errno = ENOMEM;
+	return STOW_ENOMEM;
+}
+
+void
+err_clear(struct stow_ctx *ctx)
+{
+	ctx->errmsg[0] = '\0';
+	ctx->saved_errno = 0;
+}
+
+/* Hands a message to the log callback when its level is wanted. */
+void
+log_msg(const struct stow_ctx *ctx, int level, const char *fmt, ...)
+{
+	va_list	ap;
+	char	buf[4096];
+
+	if (ctx->log_cb == NULL || level > ctx->log_level)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	ctx->log_cb(level, buf, ctx->log_payload);
+}
+
+STOW_API const char *
+stow_ctx_errmsg(const struct stow_ctx *ctx)
+{
+	if (ctx == NULL || ctx->magic != CTX_MAGIC)
+		return "invalid context";
+	return ctx->errmsg;
+}
+
+STOW_API int
+stow_ctx_errno(const struct stow_ctx *ctx)
+{
+	if (ctx == NULL || ctx->magic != CTX_MAGIC)
+		return 0;
+	return ctx->saved_errno;
+}

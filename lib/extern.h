@@ -1,0 +1,238 @@
+/*
+ * extern.h: libstow's internal structures and cross-module helpers.
+ * Never installed.  Helpers here carry a module prefix without "stow_"
+ * so that "stow_" names exactly the exported API.
+ */
+#ifndef STOW_EXTERN_H
+#define STOW_EXTERN_H
+
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "stow.h"
+
+#define CTX_MAGIC	0x53544f57u	/* "STOW" */
+#define PLAN_MAGIC	0x504c414eu	/* "PLAN" */
+
+/* Plan states, in order; entry points check them (STOW_EMISUSE). */
+#define PLAN_NEW	1
+#define PLAN_APPLIED	2
+
+/*
+ * arena.c: bump allocation for a plan's strings and records, all freed
+ * together.  Keeps the planner free of per-path free() bookkeeping.
+ */
+struct arena_chunk;
+struct arena {
+	struct arena_chunk	*head;
+};
+void	*arena_alloc(struct arena *, size_t);
+char	*arena_strdup(struct arena *, const char *);
+char	*arena_strndup(struct arena *, const char *, size_t);
+char	*arena_printf(struct arena *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 arena_free(struct arena *);
+
+/*
+ * strmap.c: open-addressing hash from strings to pointers.  Keys are
+ * not copied: they must outlive the map (they live in the arena).
+ */
+struct strmap {
+	const char	**keys;
+	void		**vals;
+	size_t		  cap;
+	size_t		  len;
+};
+void	*strmap_get(const struct strmap *, const char *);
+int	 strmap_put(struct strmap *, const char *, void *);
+void	 strmap_free(struct strmap *);
+
+/*
+ * vec.c: a growable array of pointers.
+ */
+struct vec {
+	void	**items;
+	size_t	  len;
+	size_t	  cap;
+};
+int	 vec_push(struct vec *, void *);
+void	 vec_free(struct vec *);
+
+/*
+ * path.c: lexical path algebra.  Nothing here touches the disk.
+ */
+char	*path_join(struct arena *, const char *, const char *);
+char	*path_join3(struct arena *, const char *, const char *,
+	    const char *);
+char	*path_parent(struct arena *, const char *);
+const char *path_basename(const char *);
+char	*path_relative(struct arena *, const char *, const char *);
+char	*path_textual_parent(struct arena *, const char *);
+const char *path_dotfile(struct arena *, const char *);
+const char *path_undotfile(struct arena *, const char *);
+int	 path_is_under(const char *, const char *, const char **);
+int	 path_depth(const char *);
+
+/*
+ * error.c: recording errors on the context.
+ */
+int	 err_set(struct stow_ctx *, int, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+int	 err_os(struct stow_ctx *, const char *, const char *);
+int	 err_nomem(struct stow_ctx *);
+void	 err_clear(struct stow_ctx *);
+void	 log_msg(const struct stow_ctx *, int, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+/*
+ * fsops.c: every system call that reads or changes the file system,
+ * relative to a directory descriptor, never following a final symlink
+ * unless the name says "follow".
+ */
+struct dent {
+	const char	*name;
+	unsigned char	 type;	/* DT_* from getdents, DT_UNKNOWN possible */
+};
+struct dirlist {
+	struct dent	*ents;
+	size_t		 len;
+};
+int	 fs_list(struct arena *, int, const char *, struct dirlist *);
+int	 fs_lstat(int, const char *, struct stat *);
+int	 fs_stat_follow(int, const char *, struct stat *);
+int	 fs_exists(int, const char *);
+char	*fs_readlink(struct arena *, int, const char *);
+int	 fs_open_dir(int, const char *);
+int	 fs_dir_path(int, char *, size_t);
+int	 fs_mkdir(int, const char *);
+int	 fs_rmdir(int, const char *);
+int	 fs_symlink(const char *, int, const char *);
+int	 fs_unlink(int, const char *);
+int	 fs_move(int, const char *, const char *);
+char	*fs_read_file(int, const char *, size_t *);
+
+/*
+ * pattern.c: compiled regex lists and the ignore rules.
+ */
+struct patlist {
+	pcre2_code	**codes;
+	size_t		  len;
+};
+int	 pat_compile(struct stow_ctx *, pcre2_code **, const char *,
+	    const char *, unsigned int);
+int	 pat_match(const pcre2_code *, const char *);
+int	 patlist_match(const struct patlist *, const char *);
+void	 patlist_free(struct patlist *);
+
+struct ignore_rules {
+	pcre2_code	*path_re;	/* matched against "/" + path */
+	pcre2_code	*segment_re;	/* matched against the basename */
+};
+int	 ignore_rules_from_text(struct stow_ctx *, struct ignore_rules *,
+	    const char *, const char *);
+void	 ignore_rules_free(struct ignore_rules *);
+int	 ignore_match(const struct ignore_rules *, const char *);
+int	 ignore_default_rules(struct stow_ctx *,
+	    const struct ignore_rules **);
+int	 ignore_global_rules(struct stow_ctx *,
+	    const struct ignore_rules **);
+
+struct stow_ctx {
+	unsigned int		 magic;
+	int			 configured;
+	int			 nplans;
+	char			*stow_dir;	/* as given */
+	char			*target_dir;	/* as given or derived */
+	char			*home_dir;
+	unsigned int		 flags;
+	char			*stow_abs;	/* canonical */
+	char			*target_abs;	/* canonical */
+	char			*stow_path;	/* stow dir relative to target */
+	int			 target_fd;
+	struct patlist		 ignore;
+	struct patlist		 defer;
+	struct patlist		 override;
+	int			 default_loaded;
+	struct ignore_rules	 default_rules;
+	int			 global_loaded;	/* 1: none, 2: loaded */
+	struct ignore_rules	 global_rules;
+	stow_log_cb		 log_cb;
+	void			*log_payload;
+	int			 log_level;
+	stow_cancel_cb		 cancel_cb;
+	void			*cancel_payload;
+	int			 saved_errno;
+	char			 errmsg[1024];
+};
+
+/*
+ * task.c: planned operations and the planned-state overlay that lets
+ * later planning decisions see earlier ones (GNU Stow's link_task_for
+ * and dir_task_for).
+ */
+enum task_action { T_CREATE = 1, T_REMOVE, T_MOVE, T_SKIP };
+enum task_type { T_LINK = 1, T_DIR, T_FILE };
+
+struct task {
+	enum task_action	 action;
+	enum task_type		 type;
+	const char		*path;
+	const char		*source;	/* link text */
+	const char		*dest;		/* move destination */
+	const char		*package;
+};
+
+struct overlay_slot {
+	struct task	*link;
+	struct task	*dir;
+};
+
+struct conflict {
+	enum stow_action	 action;
+	enum stow_conflict_kind	 kind;
+	const char		*package;
+	const char		*path;
+	const char		*message;
+};
+
+struct stow_plan {
+	unsigned int		 magic;
+	int			 state;
+	struct stow_ctx		*ctx;
+	struct arena		 arena;
+	struct vec		 tasks;		/* struct task *, in order */
+	struct strmap		 overlay;	/* path -> overlay_slot */
+	size_t			 nremoved;	/* link removals planned */
+	struct vec		 conflicts;	/* struct conflict * */
+	struct strmap		 ignores;	/* package dir -> rules */
+	struct vec		 ignore_owned;	/* rules to free */
+	const char		*package;	/* being planned */
+	enum stow_action	 action;
+};
+
+int	 task_link(struct stow_plan *, const char *, const char *);
+int	 task_unlink(struct stow_plan *, const char *);
+int	 task_mkdir(struct stow_plan *, const char *);
+int	 task_rmdir(struct stow_plan *, const char *);
+int	 task_move(struct stow_plan *, const char *, const char *);
+int	 task_conflict(struct stow_plan *, enum stow_conflict_kind,
+	    const char *, const char *, ...)
+	    __attribute__((format(printf, 4, 5)));
+struct task *task_link_for(const struct stow_plan *, const char *);
+struct task *task_dir_for(const struct stow_plan *, const char *);
+int	 state_is_link(struct stow_plan *, const char *);
+int	 state_is_dir(struct stow_plan *, const char *);
+int	 state_is_node(struct stow_plan *, const char *);
+const char *state_read_link(struct stow_plan *, const char *);
+
+/* plan.c */
+int	 plan_ignored(struct stow_plan *, const char *, const char *,
+	    const char *, int *);
+
+#endif /* STOW_EXTERN_H */

@@ -1,0 +1,211 @@
+/*
+ * path.c: lexical path algebra.  Symlinks in the tree are data to read,
+ * not paths to follow, so nothing here looks at the disk.
+ */
+#include <string.h>
+
+#include "extern.h"
+
+/*
+ * Appends component c (length n) to the stack held in buf, applying
+ * GNU Stow's join_paths() rules: "." is dropped and ".." cancels the
+ * previous component unless that is itself "..".
+ */
+static size_t
+push_component(char *buf, size_t len, const char *c, size_t n)
+{
+	const char	*last;
+	size_t		 lastlen;
+
+	if (n == 1 && c[0] == '.')
+		return len;
+	if (n == 2 && c[0] == '.' && c[1] == '.' && len > 0) {
+		last = memrchr(buf, '/', len);
+		last = last == NULL ? buf : last + 1;
+		lastlen = len - (size_t)(last - buf);
+		if (!(lastlen == 2 && last[0] == '.' && last[1] == '.')) {
+			if (last == buf)
+				return 0;
+			/* Keep a leading "/" of an absolute path. */
+			return last - 1 == buf ? 1 : (size_t)(last - 1 - buf);
+		}
+	}
+	if (len > 0 && !(len == 1 && buf[0] == '/'))
+		buf[len++] = '/';
+	memcpy(buf + len, c, n);
+	return len + n;
+}
+
+static size_t
+push_path(char *buf, size_t len, const char *p)
+{
+	const char	*end;
+
+	if (*p == '/' && len == 0)
+		buf[len++] = '/';
+	while (*p != '\0') {
+		while (*p == '/')
+			p++;
+		if (*p == '\0')
+			break;
+		if ((end = strchr(p, '/')) == NULL)
+			end = p + strlen(p);
+		len = push_component(buf, len, p, (size_t)(end - p));
+		p = end;
+	}
+	return len;
+}
+
+/*
+ * GNU Stow's join_paths(): concatenates, squeezes "//", drops "." and
+ * folds "a/.." lexically.  The empty path is "".
+ */
+char *
+path_join3(struct arena *a, const char *x, const char *y, const char *z)
+{
+	size_t	 cap, len = 0;
+	char	*buf;
+
+	cap = strlen(x) + strlen(y) + strlen(z) + 4;
+	if ((buf = arena_alloc(a, cap)) == NULL)
+		return NULL;
+	len = push_path(buf, len, x);
+	len = push_path(buf, len, y);
+	len = push_path(buf, len, z);
+	buf[len] = '\0';
+	return buf;
+}
+
+char *
+path_join(struct arena *a, const char *x, const char *y)
+{
+	return path_join3(a, x, y, "");
+}
+
+/* GNU Stow's parent(): the path without its last component. */
+char *
+path_parent(struct arena *a, const char *p)
+{
+	const char	*end = p + strlen(p);
+
+	while (end > p && end[-1] == '/')
+		end--;
+	while (end > p && end[-1] != '/')
+		end--;
+	while (end > p && end[-1] == '/')
+		end--;
+	if (end == p && *p == '/')
+		return arena_strdup(a, "/");
+	return arena_strndup(a, p, (size_t)(end - p));
+}
+
+const char *
+path_basename(const char *p)
+{
+	const char	*s = strrchr(p, '/');
+
+	return s == NULL ? p : s + 1;
+}
+
+/*
+ * The parent used as the default target: GNU Stow's "parent($dir) ||
+ * '.'", except that the parent of "/x" is "/".
+ */
+char *
+path_textual_parent(struct arena *a, const char *dir)
+{
+	char	*p;
+
+	if ((p = path_parent(a, dir)) == NULL)
+		return NULL;
+	return *p == '\0' ? arena_strdup(a, ".") : p;
+}
+
+/*
+ * The relative path leading from directory base to path; both are
+ * absolute and canonical (File::Spec->abs2rel()).
+ */
+char *
+path_relative(struct arena *a, const char *path, const char *base)
+{
+	size_t		 i = 0, common = 0, cap, len = 0;
+	const char	*b;
+	char		*buf;
+
+	while (path[i] != '\0' && path[i] == base[i]) {
+		if (path[i] == '/')
+			common = i;
+		i++;
+	}
+	if ((path[i] == '\0' && (base[i] == '/' || base[i] == '\0')) ||
+	    (base[i] == '\0' && path[i] == '/'))
+		common = i;
+	cap = strlen(path) + 3 * strlen(base) + 4;
+	if ((buf = arena_alloc(a, cap)) == NULL)
+		return NULL;
+	for (b = base + common; *b != '\0'; b++) {
+		if (*b != '/' && (b == base + common || b[-1] == '/'))
+			len = push_component(buf, len, "..", 2);
+	}
+	path += common;
+	while (*path == '/')
+		path++;
+	len = push_path(buf, len, path);
+	if (len == 0)
+		buf[len++] = '.';
+	buf[len] = '\0';
+	return buf;
+}
+
+/*
+ * --dotfiles: "dot-X" names ".X" in the target, except "dot-" and
+ * "dot-." themselves.  Returns name itself when nothing changes.
+ */
+const char *
+path_dotfile(struct arena *a, const char *name)
+{
+	if (strncmp(name, "dot-", 4) != 0 || strcmp(name, "dot-") == 0 ||
+	    strcmp(name, "dot-.") == 0)
+		return name;
+	return arena_printf(a, ".%s", name + 4);
+}
+
+/* The package-side name of a target-side name (the reverse). */
+const char *
+path_undotfile(struct arena *a, const char *name)
+{
+	if (name[0] != '.' || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0)
+		return name;
+	return arena_printf(a, "dot-%s", name + 1);
+}
+
+/*
+ * Is path strictly below dir (lexically)?  If so and rest is not NULL,
+ * *rest points to the remainder after "dir/".
+ */
+int
+path_is_under(const char *path, const char *dir, const char **rest)
+{
+	size_t	n = strlen(dir);
+
+	if (n == 0 || strncmp(path, dir, n) != 0 || path[n] != '/')
+		return 0;
+	if (rest != NULL)
+		*rest = path + n + 1;
+	return 1;
+}
+
+/* The number of components of a normalised relative path. */
+int
+path_depth(const char *p)
+{
+	int	n = 0;
+
+	if (*p == '\0' || strcmp(p, ".") == 0)
+		return 0;
+	for (n = 1; *p != '\0'; p++)
+		if (*p == '/')
+			n++;
+	return n;
+}

@@ -1,0 +1,370 @@
+/*
+ * pattern.c: Perl-compatible regexes (PCRE2) for --ignore, --defer,
+ * --override and the ignore lists, with GNU Stow's anchoring rules.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extern.h"
+
+/* GNU Stow 2.4.1's built-in ignore list (its default-ignore-list). */
+static const char default_ignore_text[] =
+	"RCS\n"
+	".+,v\n"
+	"CVS\n"
+	"\\.\\#.+       # CVS conflict files / emacs lock files\n"
+	"\\.cvsignore\n"
+	"\\.svn\n"
+	"_darcs\n"
+	"\\.hg\n"
+	"\\.git\n"
+	"\\.gitignore\n"
+	"\\.gitmodules\n"
+	".+~          # emacs backup files\n"
+	"\\#.*\\#       # emacs autosave files\n"
+	"^/README.*\n"
+	"^/LICENSE.*\n"
+	"^/COPYING\n";
+
+/* Every ignore list also keeps the local ignore file itself out. */
+#define LOCAL_IGNORE_RE	"^/\\.stow\\-local\\-ignore$"
+#define GLOBAL_IGNORE_FILE	".stow-global-ignore"
+
+/*
+ * Compiles pattern into *out.  display is what the user wrote and where
+ * ("file:line: " or ""), for the error message.
+ */
+int
+pat_compile(struct stow_ctx *ctx, pcre2_code **out, const char *pattern,
+    const char *display, unsigned int where_line)
+{
+	PCRE2_UCHAR	msg[256];
+	PCRE2_SIZE	off;
+	int		errcode;
+
+	*out = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0,
+	    &errcode, &off, NULL);
+	if (*out != NULL)
+		return 0;
+	if (errcode == PCRE2_ERROR_NOMEMORY)
+		return err_nomem(ctx);
+	pcre2_get_error_message(errcode, msg, sizeof(msg));
+	if (where_line > 0)
+		return err_set(ctx, STOW_EINVAL, "%s:%u: invalid regex: %s",
+		    display, where_line, (const char *)msg);
+	return err_set(ctx, STOW_EINVAL, "invalid regex '%s': %s", display,
+	    (const char *)msg);
+}
+
+/* 1 if code matches subject, 0 if not (errors count as no match). */
+int
+pat_match(const pcre2_code *code, const char *subject)
+{
+	pcre2_match_data	*md;
+	int			 rc;
+
+	if ((md = pcre2_match_data_create(1, NULL)) == NULL)
+		return 0;
+	/* rc 0 means "matched, but the ovector was too small". */
+	rc = pcre2_match(code, (PCRE2_SPTR)subject, PCRE2_ZERO_TERMINATED, 0,
+	    0, md, NULL);
+	pcre2_match_data_free(md);
+	return rc >= 0;
+}
+
+int
+patlist_match(const struct patlist *l, const char *subject)
+{
+	size_t	i;
+
+	for (i = 0; i < l->len; i++)
+		if (pat_match(l->codes[i], subject))
+			return 1;
+	return 0;
+}
+
+void
+patlist_free(struct patlist *l)
+{
+	size_t	i;
+
+	for (i = 0; i < l->len; i++)
+		pcre2_code_free(l->codes[i]);
+	free(l->codes);
+	l->codes = NULL;
+	l->len = 0;
+}
+
+STOW_API int
+stow_ctx_add_pattern(struct stow_ctx *ctx, enum stow_pattern kind,
+    const char *regex)
+{
+	struct patlist	*l;
+	pcre2_code	*code, **grown;
+	const char	*pre, *post;
+	char		*full;
+	size_t		 n;
+	int		 rc;
+
+	if (ctx == NULL || ctx->magic != CTX_MAGIC)
+		return STOW_EMISUSE;
+	if (regex == NULL)
+		return err_set(ctx, STOW_EINVAL, "pattern is NULL");
+	switch (kind) {
+	case STOW_PAT_IGNORE:
+		l = &ctx->ignore, pre = "(", post = ")\\z";
+		break;
+	case STOW_PAT_DEFER:
+		l = &ctx->defer, pre = "\\A(", post = ")";
+		break;
+	case STOW_PAT_OVERRIDE:
+		l = &ctx->override, pre = "\\A(", post = ")";
+		break;
+	default:
+		return err_set(ctx, STOW_EINVAL, "unknown pattern kind %d",
+		    (int)kind);
+	}
+	/* Check the regex alone first so a stray ")" is reported as the
+	 * user's error, not hidden by the anchoring group. */
+	if ((rc = pat_compile(ctx, &code, regex, regex, 0)) != 0)
+		return rc;
+	pcre2_code_free(code);
+	n = strlen(regex) + 8;
+	if ((full = malloc(n)) == NULL)
+		return err_nomem(ctx);
+	snprintf(full, n, "%s%s%s", pre, regex, post);
+	rc = pat_compile(ctx, &code, full, regex, 0);
+	free(full);
+	if (rc != 0)
+		return rc;
+	if ((grown = reallocarray(l->codes, l->len + 1,
+	    sizeof(*grown))) == NULL) {
+		pcre2_code_free(code);
+		return err_nomem(ctx);
+	}
+	l->codes = grown;
+	l->codes[l->len++] = code;
+	return 0;
+}
+
+/* Appends s to the growing alternation in *buf. */
+static int
+alt_append(char **buf, size_t *len, const char *s, size_t n)
+{
+	char	*grown;
+
+	if ((grown = realloc(*buf, *len + n + 2)) == NULL)
+		return -1;
+	*buf = grown;
+	if (*len > 0)
+		grown[(*len)++] = '|';
+	memcpy(grown + *len, s, n);
+	*len += n;
+	grown[*len] = '\0';
+	return 0;
+}
+
+/*
+ * Strips one ignore-file line as GNU Stow does: surrounding blanks,
+ * whole-line "#" comments, " # trailing comments" and "\#" escapes.
+ * Returns the pattern length (0: nothing on the line); the pattern is
+ * rewritten in place.
+ */
+static size_t
+ignore_line_pattern(char *line)
+{
+	char	*s = line, *e, *p, *q;
+
+	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\f')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
+	    e[-1] == '\f'))
+		e--;
+	*e = '\0';
+	if (*s == '#' || *s == '\0')
+		return 0;
+	/* s/\s+#.+// : a blank, a '#', and at least one more character. */
+	for (p = s; *p != '\0'; p++) {
+		if (*p == ' ' || *p == '\t') {
+			q = p;
+			while (*q == ' ' || *q == '\t')
+				q++;
+			if (*q == '#' && q[1] != '\0') {
+				*p = '\0';
+				break;
+			}
+		}
+	}
+	for (p = q = s; *p != '\0'; p++) {
+		if (p[0] == '\\' && p[1] == '#')
+			continue;
+		*q++ = *p;
+	}
+	*q = '\0';
+	memmove(line, s, strlen(s) + 1);
+	return strlen(line);
+}
+
+static int
+build_rules(struct stow_ctx *ctx, struct ignore_rules *r, const char *seg,
+    const char *path, const char *file)
+{
+	char	*re;
+	size_t	 n;
+	int	 rc = 0;
+
+	if (seg != NULL) {
+		n = strlen(seg) + 8;
+		if ((re = malloc(n)) == NULL)
+			return err_nomem(ctx);
+		snprintf(re, n, "^(%s)$", seg);
+		rc = pat_compile(ctx, &r->segment_re, re, file, 0);
+		free(re);
+		if (rc != 0)
+			return rc;
+	}
+	if (path != NULL) {
+		n = strlen(path) + 20;
+		if ((re = malloc(n)) == NULL)
+			return err_nomem(ctx);
+		snprintf(re, n, "(^|/)(%s)(/|$)", path);
+		rc = pat_compile(ctx, &r->path_re, re, file, 0);
+		free(re);
+	}
+	return rc;
+}
+
+/*
+ * Compiles an ignore list (text of file) into r.  Patterns with a "/"
+ * match the path inside the package, rooted at "/"; others match the
+ * base name (GNU Stow's compile_ignore_regexps()).  A bad regex is
+ * reported as "file:line: invalid regex: ...".
+ */
+int
+ignore_rules_from_text(struct stow_ctx *ctx, struct ignore_rules *r,
+    const char *text, const char *file)
+{
+	pcre2_code	*probe;
+	char		*copy, *line, *next, *seg = NULL, *path = NULL;
+	size_t		 seglen = 0, pathlen = 0, n;
+	unsigned int	 lineno = 0;
+	int		 rc = 0;
+
+	memset(r, 0, sizeof(*r));
+	if ((copy = strdup(text)) == NULL)
+		return err_nomem(ctx);
+	for (line = copy; line != NULL; line = next) {
+		lineno++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if ((n = ignore_line_pattern(line)) == 0)
+			continue;
+		if ((rc = pat_compile(ctx, &probe, line, file, lineno)) != 0)
+			goto out;
+		pcre2_code_free(probe);
+		if (memchr(line, '/', n) == NULL
+		    ? alt_append(&seg, &seglen, line, n)
+		    : alt_append(&path, &pathlen, line, n)) {
+			rc = err_nomem(ctx);
+			goto out;
+		}
+	}
+	if (alt_append(&path, &pathlen, LOCAL_IGNORE_RE,
+	    strlen(LOCAL_IGNORE_RE)) == -1) {
+		rc = err_nomem(ctx);
+		goto out;
+	}
+	rc = build_rules(ctx, r, seg, path, file);
+out:
+	if (rc != 0)
+		ignore_rules_free(r);
+	free(copy);
+	free(seg);
+	free(path);
+	return rc;
+}
+
+void
+ignore_rules_free(struct ignore_rules *r)
+{
+	pcre2_code_free(r->path_re);
+	pcre2_code_free(r->segment_re);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Is the package-relative path (no leading "/") ignored by r? */
+int
+ignore_match(const struct ignore_rules *r, const char *path)
+{
+	char	 buf[4096];
+	size_t	 n = strlen(path);
+
+	if (r->path_re != NULL && n + 2 <= sizeof(buf)) {
+		buf[0] = '/';
+		memcpy(buf + 1, path, n + 1);
+		if (pat_match(r->path_re, buf))
+			return 1;
+	}
+	if (r->segment_re != NULL && pat_match(r->segment_re,
+	    path_basename(path)))
+		return 1;
+	return 0;
+}
+
+int
+ignore_default_rules(struct stow_ctx *ctx, const struct ignore_rules **out)
+{
+	int	rc;
+
+	if (!ctx->default_loaded) {
+		if ((rc = ignore_rules_from_text(ctx, &ctx->default_rules,
+		    default_ignore_text, "built-in ignore list")) != 0)
+			return rc;
+		ctx->default_loaded = 1;
+	}
+	*out = &ctx->default_rules;
+	return 0;
+}
+
+/*
+ * The rules of ~/.stow-global-ignore, read once per context; *out is
+ * NULL when there is no such file.
+ */
+int
+ignore_global_rules(struct stow_ctx *ctx, const struct ignore_rules **out)
+{
+	char	 file[4096];
+	char	*text;
+	int	 rc, n;
+
+	*out = NULL;
+	if (ctx->global_loaded == 0) {
+		ctx->global_loaded = 1;
+		if (ctx->home_dir == NULL)
+			return 0;
+		n = snprintf(file, sizeof(file), "%s/%s", ctx->home_dir,
+		    GLOBAL_IGNORE_FILE);
+		if (n < 0 || (size_t)n >= sizeof(file))
+			return err_set(ctx, STOW_EINVAL, "%s/%s: %s",
+			    ctx->home_dir, GLOBAL_IGNORE_FILE,
+			    strerror(ENAMETOOLONG));
+		if ((text = fs_read_file(AT_FDCWD, file, NULL)) == NULL) {
+			if (errno == ENOENT)
+				return 0;
+			return err_os(ctx, "open", file);
+		}
+		rc = ignore_rules_from_text(ctx, &ctx->global_rules, text,
+		    file);
+		free(text);
+		if (rc != 0)
+			return rc;
+		ctx->global_loaded = 2;
+	}
+	if (ctx->global_loaded == 2)
+		*out = &ctx->global_rules;
+	return 0;
+}

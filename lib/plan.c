@@ -1,0 +1,756 @@
+/*
+ * plan.c: planning stow and unstow runs without touching the disk.
+ *
+ * The algorithm is GNU Stow 2.4.1's (Stow.pm: stow_contents/stow_node,
+ * unstow_contents/unstow_node, foldable/fold_tree, find_stowed_path),
+ * with one deliberate change: the package-side path of an entry
+ * ("dot-config/nvim") and its target-side path (".config/nvim" under
+ * --dotfiles) are carried separately everywhere, which is what makes
+ * unfolding, adopting and unstowing work with --dotfiles.
+ *
+ * Paths of the target tree are relative to the target directory ("."
+ * is the target itself); paths into the stow directory start with the
+ * stow path, the stow directory relative to the target.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extern.h"
+
+#define LOCAL_IGNORE_FILE	".stow-local-ignore"
+
+/* Where a link into a stow directory points (find_stowed_path()). */
+struct owner {
+	const char	*path;		/* the link's destination, from target */
+	const char	*stow_path;	/* its stow directory, from target */
+	const char	*package;	/* "" when the link is not stow's */
+};
+
+static int	stow_contents(struct stow_plan *, const char *, const char *,
+		    const char *, const char *);
+static int	unstow_contents(struct stow_plan *, const char *,
+		    const char *);
+
+#define NOMEM_IF_NULL(plan, p) \
+	do { if ((p) == NULL) return err_nomem((plan)->ctx); } while (0)
+
+static int
+has_flag(const struct stow_plan *plan, unsigned int flag)
+{
+	return (plan->ctx->flags & flag) != 0;
+}
+
+/*
+ * Is the package-relative path pkg_node of package pkg (in stow path
+ * sp) ignored?  The package's .stow-local-ignore wins over the global
+ * ~/.stow-global-ignore, which wins over the built-in list; --ignore
+ * patterns apply on top.  Rules are compiled once per package.
+ */
+static int
+ignored(struct stow_plan *plan, const char *sp, const char *pkg,
+    const char *pkg_node, int *out)
+{
+	struct stow_ctx			*ctx = plan->ctx;
+	const struct ignore_rules	*rules;
+	struct ignore_rules		*own;
+	char				*dir, *file, *text;
+	int				 rc;
+
+	*out = 1;
+	if (patlist_match(&ctx->ignore, pkg_node))
+		return 0;
+	NOMEM_IF_NULL(plan, dir = path_join(&plan->arena, sp, pkg));
+	if ((rules = strmap_get(&plan->ignores, dir)) == NULL) {
+		NOMEM_IF_NULL(plan, file = path_join(&plan->arena, dir,
+		    LOCAL_IGNORE_FILE));
+		if ((text = fs_read_file(ctx->target_fd, file, NULL)) != NULL) {
+			if ((own = calloc(1, sizeof(*own))) == NULL) {
+				free(text);
+				return err_nomem(ctx);
+			}
+			rc = ignore_rules_from_text(ctx, own, text,
+			    path_join(&plan->arena, ctx->target_abs, file));
+			free(text);
+			if (rc != 0 || vec_push(&plan->ignore_owned, own)) {
+				ignore_rules_free(own);
+				free(own);
+				return rc != 0 ? rc : err_nomem(ctx);
+			}
+			rules = own;
+		} else if (errno != ENOENT) {
+			return err_os(ctx, "open", path_join(&plan->arena,
+			    ctx->target_abs, file));
+		} else if ((rc = ignore_global_rules(ctx, &rules)) != 0) {
+			return rc;
+		} else if (rules == NULL &&
+		    (rc = ignore_default_rules(ctx, &rules)) != 0) {
+			return rc;
+		}
+		if (strmap_put(&plan->ignores, dir, (void *)(uintptr_t)rules))
+			return err_nomem(ctx);
+	}
+	*out = ignore_match(rules, pkg_node);
+	return 0;
+}
+
+/*
+ * GNU Stow's should_skip_target(): never stow into or unstow from the
+ * stow directory itself, another stow directory (".stow") or a
+ * protected one (".nonstow").
+ */
+static int
+should_skip(struct stow_plan *plan, const char *tgt, int *skip)
+{
+	struct stow_ctx	*ctx = plan->ctx;
+	const char	*marker;
+
+	*skip = 1;
+	if (strcmp(tgt, ctx->stow_path) == 0) {
+		log_msg(ctx, 0, "WARNING: skipping target which was current "
+		    "stow directory %s", tgt);
+		return 0;
+	}
+	NOMEM_IF_NULL(plan, marker = path_join(&plan->arena, tgt, ".stow"));
+	if (fs_exists(ctx->target_fd, marker)) {
+		log_msg(ctx, 0, "WARNING: skipping marked Stow directory %s",
+		    tgt);
+		return 0;
+	}
+	NOMEM_IF_NULL(plan, marker = path_join(&plan->arena, tgt,
+	    ".nonstow"));
+	if (fs_exists(ctx->target_fd, marker)) {
+		log_msg(ctx, 0, "WARNING: skipping protected directory %s",
+		    tgt);
+		return 0;
+	}
+	*skip = 0;
+	return 0;
+}
+
+/*
+ * Does the link at tgt with text dest point into a package of our stow
+ * directory, or of a directory marked with ".stow"?  Fills *o; its
+ * package is "" when not.
+ */
+static int
+find_owner(struct stow_plan *plan, const char *tgt, const char *dest,
+    struct owner *o)
+{
+	struct arena	*a = &plan->arena;
+	const char	*rest, *slash;
+	char		*p, *prefix, *marker;
+
+	o->path = o->stow_path = o->package = "";
+	if (dest[0] == '/')
+		return 0;
+	NOMEM_IF_NULL(plan, p = path_join(a, path_parent(a, tgt), dest));
+	if (path_is_under(p, plan->ctx->stow_path, &rest)) {
+		slash = strchr(rest, '/');
+		NOMEM_IF_NULL(plan, o->package = slash == NULL ? rest :
+		    arena_strndup(a, rest, (size_t)(slash - rest)));
+		o->path = p;
+		o->stow_path = plan->ctx->stow_path;
+		return 0;
+	}
+	/* Look for a ".stow" marker in each leading part of the path. */
+	for (slash = strchr(p, '/'); slash != NULL;
+	    slash = strchr(slash + 1, '/')) {
+		NOMEM_IF_NULL(plan, prefix = arena_strndup(a, p,
+		    (size_t)(slash - p)));
+		NOMEM_IF_NULL(plan, marker = path_join(a, prefix, ".stow"));
+		if (!fs_exists(plan->ctx->target_fd, marker))
+			continue;
+		rest = slash + 1;
+		slash = strchr(rest, '/');
+		NOMEM_IF_NULL(plan, o->package = slash == NULL ? rest :
+		    arena_strndup(a, rest, (size_t)(slash - rest)));
+		o->path = p;
+		o->stow_path = prefix;
+		return 0;
+	}
+	return 0;
+}
+
+/* The package-side path of owner o inside its package. */
+static const char *
+owner_subpath(struct stow_plan *plan, const struct owner *o)
+{
+	const char	*pkg_root, *rest;
+
+	if ((pkg_root = path_join(&plan->arena, o->stow_path,
+	    o->package)) == NULL)
+		return NULL;
+	return path_is_under(o->path, pkg_root, &rest) ? rest : "";
+}
+
+/* The text of a link at tgt pointing to pkg_path (both from target). */
+static char *
+link_text(struct stow_plan *plan, const char *tgt, const char *pkg_path)
+{
+	int	 depth = path_depth(tgt) - 1, i;
+	char	*up;
+
+	if (depth <= 0)
+		return arena_strdup(&plan->arena, pkg_path);
+	if ((up = arena_alloc(&plan->arena, (size_t)depth * 3)) == NULL)
+		return NULL;
+	for (i = 0; i < depth; i++)
+		memcpy(up + 3 * i, i == depth - 1 ? "..\0" : "../", 3);
+	return path_join(&plan->arena, up, pkg_path);
+}
+
+/* Type of a package entry, from getdents when it told us. */
+static int
+entry_is_dir(struct stow_plan *plan, const char *pkg_path,
+    unsigned char dtype, int follow)
+{
+	struct stat	st;
+
+	if (dtype == DT_DIR)
+		return 1;
+	if (dtype != DT_UNKNOWN && (dtype != DT_LNK || !follow))
+		return 0;
+	if ((follow ? fs_stat_follow : fs_lstat)(plan->ctx->target_fd,
+	    pkg_path, &st) == -1)
+		return 0;
+	return S_ISDIR(st.st_mode);
+}
+
+static int
+entry_is_link(struct stow_plan *plan, const char *pkg_path,
+    unsigned char dtype)
+{
+	struct stat	st;
+
+	if (dtype != DT_UNKNOWN)
+		return dtype == DT_LNK;
+	return fs_lstat(plan->ctx->target_fd, pkg_path, &st) == 0 &&
+	    S_ISLNK(st.st_mode);
+}
+
+/*
+ * Stows into tgt over an existing link (GNU Stow: skip if it is ours
+ * already, defer, override, unfold a folded directory, replace a
+ * dangling link, or conflict).
+ */
+static int
+stow_over_link(struct stow_plan *plan, const char *sp, const char *pkg,
+    const char *pkg_sub, const char *tgt, const char *source)
+{
+	struct arena	*a = &plan->arena;
+	struct stow_ctx	*ctx = plan->ctx;
+	struct owner	 o;
+	const char	*existing, *ex_sub, *saved;
+	char		*parent;
+	int		 rc;
+
+	if ((existing = state_read_link(plan, tgt)) == NULL)
+		return STOW_EOS;
+	if ((rc = find_owner(plan, tgt, existing, &o)) != 0)
+		return rc;
+	if (*o.package == '\0')
+		return task_conflict(plan, STOW_CONFLICT_NOT_OWNED, tgt,
+		    "existing target is not owned by stow: %s", tgt);
+	if (!state_is_node(plan, o.path)) {
+		log_msg(ctx, 2, "--- replacing invalid link: %s", tgt);
+		if ((rc = task_unlink(plan, tgt)) != 0)
+			return rc;
+		return task_link(plan, source, tgt);
+	}
+	if (strcmp(existing, source) == 0) {
+		log_msg(ctx, 2, "--- Skipping %s as it already points to %s",
+		    tgt, source);
+		return 0;
+	}
+	if (patlist_match(&ctx->defer, tgt)) {
+		log_msg(ctx, 2, "--- Deferring installation of: %s", tgt);
+		return 0;
+	}
+	if (patlist_match(&ctx->override, tgt)) {
+		log_msg(ctx, 2, "--- Overriding installation of: %s", tgt);
+		if ((rc = task_unlink(plan, tgt)) != 0)
+			return rc;
+		return task_link(plan, source, tgt);
+	}
+	NOMEM_IF_NULL(plan, parent = path_parent(a, tgt));
+	if (!state_is_dir(plan, path_join(a, parent, existing)) ||
+	    !state_is_dir(plan, path_join(a, parent, source)))
+		return task_conflict(plan, STOW_CONFLICT_OTHER_PACKAGE, tgt,
+		    "existing target is stowed to a different package: "
+		    "%s => %s", tgt, existing);
+	/* Both are directories: unfold (split open) the folded tree. */
+	log_msg(ctx, 2, "--- Unfolding %s which was already owned by %s",
+	    tgt, o.package);
+	NOMEM_IF_NULL(plan, ex_sub = owner_subpath(plan, &o));
+	if ((rc = task_unlink(plan, tgt)) != 0 ||
+	    (rc = task_mkdir(plan, tgt)) != 0)
+		return rc;
+	saved = plan->package;
+	plan->package = o.package;
+	rc = stow_contents(plan, o.stow_path, o.package, ex_sub, tgt);
+	plan->package = saved;
+	if (rc != 0)
+		return rc;
+	return stow_contents(plan, sp, pkg, pkg_sub, tgt);
+}
+
+/* Stows one package entry (pkg_sub inside pkg) at target path tgt. */
+static int
+stow_node(struct stow_plan *plan, const char *sp, const char *pkg,
+    const char *pkg_sub, const char *tgt, unsigned char dtype)
+{
+	struct arena	*a = &plan->arena;
+	char		*pkg_path, *source, *dest;
+	int		 rc, is_dir;
+
+	NOMEM_IF_NULL(plan, pkg_path = path_join3(a, sp, pkg, pkg_sub));
+	NOMEM_IF_NULL(plan, source = link_text(plan, tgt, pkg_path));
+	log_msg(plan->ctx, 3, "Stowing entry %s / %s / %s", sp, pkg, pkg_sub);
+
+	/* Absolute symlinks cannot be unstowed, so they are not stowed. */
+	if (entry_is_link(plan, pkg_path, dtype)) {
+		if ((dest = fs_readlink(a, plan->ctx->target_fd,
+		    pkg_path)) == NULL)
+			return err_os(plan->ctx, "readlink", pkg_path);
+		if (dest[0] == '/')
+			return task_conflict(plan, STOW_CONFLICT_ABSOLUTE_LINK,
+			    tgt, "source is an absolute symlink %s => %s",
+			    source, dest);
+	}
+	if (state_is_link(plan, tgt))
+		return stow_over_link(plan, sp, pkg, pkg_sub, tgt, source);
+	is_dir = entry_is_dir(plan, pkg_path, dtype, 1);
+	if (state_is_node(plan, tgt)) {
+		if (state_is_dir(plan, tgt)) {
+			if (!is_dir)
+				return task_conflict(plan, STOW_CONFLICT_TYPE,
+				    tgt, "existing target is a directory but "
+				    "the package entry is not: %s", tgt);
+			return stow_contents(plan, sp, pkg, pkg_sub, tgt);
+		}
+		if (!has_flag(plan, STOW_F_ADOPT) || is_dir)
+			return task_conflict(plan, STOW_CONFLICT_NOT_OWNED, tgt,
+			    "existing target is neither a link nor a "
+			    "directory: %s", tgt);
+		if ((rc = task_move(plan, tgt, pkg_path)) != 0)
+			return rc;
+		return task_link(plan, source, tgt);
+	}
+	if (has_flag(plan, STOW_F_NO_FOLDING) &&
+	    entry_is_dir(plan, pkg_path, dtype, 0)) {
+		if ((rc = task_mkdir(plan, tgt)) != 0)
+			return rc;
+		return stow_contents(plan, sp, pkg, pkg_sub, tgt);
+	}
+	return task_link(plan, source, tgt);
+}
+
+/* Stows the contents of package directory pkg_sub into target dir tgt. */
+static int
+stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
+    const char *pkg_sub, const char *tgt)
+{
+	struct arena	*a = &plan->arena;
+	struct dirlist	 list;
+	const char	*tname;
+	char		*dir, *pkg_node, *tgt_node;
+	size_t		 i;
+	int		 rc, skip, ign;
+
+	if ((rc = should_skip(plan, tgt, &skip)) != 0 || skip)
+		return rc;
+	NOMEM_IF_NULL(plan, dir = path_join3(a, sp, pkg, pkg_sub));
+	log_msg(plan->ctx, 3, "Stowing contents of %s (target %s)", dir, tgt);
+	if (fs_list(a, plan->ctx->target_fd, dir, &list) == -1)
+		return err_os(plan->ctx, "cannot read directory",
+		    path_join(a, plan->ctx->target_abs, dir));
+	for (i = 0; i < list.len; i++) {
+		NOMEM_IF_NULL(plan, pkg_node = path_join(a, pkg_sub,
+		    list.ents[i].name));
+		if ((rc = ignored(plan, sp, pkg, pkg_node, &ign)) != 0)
+			return rc;
+		if (ign)
+			continue;
+		tname = list.ents[i].name;
+		if (has_flag(plan, STOW_F_DOTFILES))
+			NOMEM_IF_NULL(plan, tname = path_dotfile(a, tname));
+		NOMEM_IF_NULL(plan, tgt_node = path_join(a, tgt, tname));
+		if ((rc = stow_node(plan, sp, pkg, pkg_node, tgt_node,
+		    list.ents[i].type)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * Can directory tgt be folded back into one link?  Only when every
+ * node left in it is a link into the same package directory.  *out is
+ * that directory relative to tgt's parent, or NULL.
+ */
+static int
+foldable(struct stow_plan *plan, const char *tgt, const char **out)
+{
+	struct arena	*a = &plan->arena;
+	struct dirlist	 list;
+	struct owner	 o;
+	const char	*dest, *common = NULL;
+	char		*node, *parent;
+	size_t		 i;
+	int		 rc;
+
+	*out = NULL;
+	if (has_flag(plan, STOW_F_NO_FOLDING))
+		return 0;
+	if (fs_list(a, plan->ctx->target_fd, tgt, &list) == -1)
+		return err_os(plan->ctx, "cannot read directory", tgt);
+	for (i = 0; i < list.len; i++) {
+		NOMEM_IF_NULL(plan, node = path_join(a, tgt,
+		    list.ents[i].name));
+		if (!state_is_node(plan, node))
+			continue;
+		if (!state_is_link(plan, node))
+			return 0;
+		if ((dest = state_read_link(plan, node)) == NULL)
+			return STOW_EOS;
+		NOMEM_IF_NULL(plan, parent = path_parent(a, dest));
+		if (common == NULL)
+			common = parent;
+		else if (strcmp(common, parent) != 0)
+			return 0;
+	}
+	if (common == NULL || *common == '\0')
+		return 0;
+	if (strncmp(common, "../", 3) == 0)
+		common += 3;
+	if ((rc = find_owner(plan, tgt, common, &o)) != 0)
+		return rc;
+	if (*o.package != '\0')
+		*out = common;
+	return 0;
+}
+
+/* Replaces directory tgt by a link to pkg_dir (GNU Stow's fold_tree). */
+static int
+fold_tree(struct stow_plan *plan, const char *tgt, const char *pkg_dir)
+{
+	struct arena	*a = &plan->arena;
+	struct dirlist	 list;
+	char		*node;
+	size_t		 i;
+	int		 rc;
+
+	log_msg(plan->ctx, 3, "--- Folding tree: %s => %s", tgt, pkg_dir);
+	if (fs_list(a, plan->ctx->target_fd, tgt, &list) == -1)
+		return err_os(plan->ctx, "cannot read directory", tgt);
+	for (i = 0; i < list.len; i++) {
+		NOMEM_IF_NULL(plan, node = path_join(a, tgt,
+		    list.ents[i].name));
+		if (state_is_node(plan, node) &&
+		    (rc = task_unlink(plan, node)) != 0)
+			return rc;
+	}
+	if ((rc = task_rmdir(plan, tgt)) != 0)
+		return rc;
+	return task_link(plan, pkg_dir, tgt);
+}
+
+/*
+ * Removes dangling links owned by stow from directory dir: they block
+ * folding and appear when a package file is renamed or deleted.
+ */
+static int
+cleanup_invalid_links(struct stow_plan *plan, const char *dir)
+{
+	struct arena	*a = &plan->arena;
+	struct dirlist	 list;
+	struct owner	 o;
+	const char	*dest;
+	char		*node;
+	size_t		 i;
+	int		 rc;
+
+	if (fs_list(a, plan->ctx->target_fd, dir, &list) == -1)
+		return err_os(plan->ctx, "cannot read directory", dir);
+	for (i = 0; i < list.len; i++) {
+		NOMEM_IF_NULL(plan, node = path_join(a, dir,
+		    list.ents[i].name));
+		if (!entry_is_link(plan, node, list.ents[i].type) ||
+		    task_link_for(plan, node) != NULL)
+			continue;
+		if ((dest = fs_readlink(a, plan->ctx->target_fd,
+		    node)) == NULL)
+			return err_os(plan->ctx, "readlink", node);
+		if (fs_exists(plan->ctx->target_fd, path_join(a, dir, dest)))
+			continue;
+		if ((rc = find_owner(plan, node, dest, &o)) != 0)
+			return rc;
+		if (*o.package == '\0')
+			continue;
+		log_msg(plan->ctx, 2, "--- removing link owned by %s: %s => %s",
+		    o.package, node, path_join(a, dir, dest));
+		if ((rc = task_unlink(plan, node)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Unstows the link at tgt if it points to pkg_path. */
+static int
+unstow_link_node(struct stow_plan *plan, const char *tgt,
+    const char *pkg_path)
+{
+	struct owner	 o;
+	const char	*dest;
+	int		 rc;
+
+	if ((dest = state_read_link(plan, tgt)) == NULL)
+		return STOW_EOS;
+	if (dest[0] == '/') {
+		log_msg(plan->ctx, 0, "Ignoring an absolute symlink: %s => %s",
+		    tgt, dest);
+		return 0;
+	}
+	if ((rc = find_owner(plan, tgt, dest, &o)) != 0)
+		return rc;
+	if (*o.package == '\0') {
+		/* --compat walks the target, where foreign links are
+		 * expected. */
+		if (has_flag(plan, STOW_F_COMPAT))
+			return 0;
+		return task_conflict(plan, STOW_CONFLICT_NOT_OWNED, tgt,
+		    "existing target is not owned by stow: %s => %s", tgt,
+		    dest);
+	}
+	if (!state_is_node(plan, o.path)) {
+		log_msg(plan->ctx, 2, "--- removing invalid link into a stow "
+		    "directory: %s", pkg_path);
+		return task_unlink(plan, tgt);
+	}
+	if (strcmp(o.path, pkg_path) == 0)
+		return task_unlink(plan, tgt);
+	log_msg(plan->ctx, 5, "Ignoring link %s => %s", tgt, dest);
+	return 0;
+}
+
+static int
+unstow_node(struct stow_plan *plan, const char *pkg_sub, const char *tgt,
+    unsigned char dtype)
+{
+	struct stow_ctx	*ctx = plan->ctx;
+	const char	*fold;
+	char		*pkg_path;
+	int		 rc;
+
+	NOMEM_IF_NULL(plan, pkg_path = path_join3(&plan->arena,
+	    ctx->stow_path, plan->package, pkg_sub));
+	log_msg(ctx, 3, "Unstowing %s", pkg_path);
+	if (state_is_link(plan, tgt))
+		return unstow_link_node(plan, tgt, pkg_path);
+	if (state_is_dir(plan, tgt)) {
+		if (!has_flag(plan, STOW_F_COMPAT) &&
+		    !entry_is_dir(plan, pkg_path, dtype, 1))
+			return task_conflict(plan, STOW_CONFLICT_TYPE, tgt,
+			    "existing target is a directory but the package "
+			    "entry is not: %s", tgt);
+		if ((rc = unstow_contents(plan, pkg_sub, tgt)) != 0)
+			return rc;
+		/* Unstowing may have left the directory foldable. */
+		if ((rc = foldable(plan, tgt, &fold)) != 0)
+			return rc;
+		return fold == NULL ? 0 : fold_tree(plan, tgt, fold);
+	}
+	if (fs_exists(ctx->target_fd, tgt))
+		log_msg(ctx, 2, "%s doesn't need to be unstowed", tgt);
+	else
+		log_msg(ctx, 2, "%s did not exist to be unstowed", tgt);
+	return 0;
+}
+
+/*
+ * Unstows the contents of package directory pkg_sub from target
+ * directory tgt.  Normally the package tree is walked; --compat walks
+ * the target tree instead, mapping names back to the package.
+ */
+static int
+unstow_contents(struct stow_plan *plan, const char *pkg_sub,
+    const char *tgt)
+{
+	struct stow_ctx	*ctx = plan->ctx;
+	struct arena	*a = &plan->arena;
+	struct dirlist	 list;
+	const char	*pname, *tname, *walked;
+	char		*pkg_node, *tgt_node;
+	size_t		 i;
+	int		 rc, skip, ign, compat = has_flag(plan, STOW_F_COMPAT);
+	int		 dotfiles = has_flag(plan, STOW_F_DOTFILES);
+
+	if ((rc = should_skip(plan, tgt, &skip)) != 0 || skip)
+		return rc;
+	if (compat)
+		walked = tgt;
+	else
+		NOMEM_IF_NULL(plan, walked = path_join3(a, ctx->stow_path,
+		    plan->package, pkg_sub));
+	log_msg(ctx, 3, "Unstowing from %s", tgt);
+	if (fs_list(a, ctx->target_fd, walked, &list) == -1)
+		return err_os(ctx, "cannot read directory",
+		    path_join(a, ctx->target_abs, walked));
+	for (i = 0; i < list.len; i++) {
+		pname = tname = list.ents[i].name;
+		if (dotfiles && compat)
+			NOMEM_IF_NULL(plan, pname = path_undotfile(a, tname));
+		else if (dotfiles)
+			NOMEM_IF_NULL(plan, tname = path_dotfile(a, pname));
+		NOMEM_IF_NULL(plan, pkg_node = path_join(a, pkg_sub, pname));
+		if ((rc = ignored(plan, ctx->stow_path, plan->package,
+		    pkg_node, &ign)) != 0)
+			return rc;
+		if (ign)
+			continue;
+		NOMEM_IF_NULL(plan, tgt_node = path_join(a, tgt, tname));
+		if ((rc = unstow_node(plan, pkg_node, tgt_node,
+		    compat ? DT_UNKNOWN : list.ents[i].type)) != 0)
+			return rc;
+	}
+	if (!compat && state_is_dir(plan, tgt))
+		return cleanup_invalid_links(plan, tgt);
+	return 0;
+}
+
+/*
+ * Checks a package name and returns it without trailing slashes (GNU
+ * Stow strips them; any other slash is an error).
+ */
+static int
+check_package(struct stow_plan *plan, const char *name, const char **out)
+{
+	struct stow_ctx	*ctx = plan->ctx;
+	struct stat	 st;
+	size_t		 n = strlen(name);
+	char		*pkg, *path;
+
+	while (n > 1 && name[n - 1] == '/')
+		n--;
+	NOMEM_IF_NULL(plan, pkg = arena_strndup(&plan->arena, name, n));
+	if (*pkg == '\0' || strcmp(pkg, ".") == 0 || strcmp(pkg, "..") == 0)
+		return err_set(ctx, STOW_EINVAL, "invalid package name '%s'",
+		    name);
+	if (strchr(pkg, '/') != NULL)
+		return err_set(ctx, STOW_EINVAL, "Slashes are not permitted "
+		    "in package names: %s", name);
+	if (strchr(pkg, '\n') != NULL)
+		return err_set(ctx, STOW_EINVAL, "invalid package name '%s'",
+		    name);
+	NOMEM_IF_NULL(plan, path = path_join(&plan->arena, ctx->stow_path,
+	    pkg));
+	if (fs_stat_follow(ctx->target_fd, path, &st) == -1 ||
+	    !S_ISDIR(st.st_mode))
+		return err_set(ctx, STOW_ENOTFOUND, "The stow directory %s "
+		    "does not contain package %s", ctx->stow_dir, pkg);
+	*out = pkg;
+	return 0;
+}
+
+static int
+plan_check(struct stow_plan *plan)
+{
+	if (plan == NULL || plan->magic != PLAN_MAGIC)
+		return STOW_EMISUSE;
+	if (plan->state != PLAN_NEW)
+		return err_set(plan->ctx, STOW_EMISUSE,
+		    "the plan was already applied");
+	return 0;
+}
+
+STOW_API int
+stow_plan_stow(struct stow_plan *plan, const char *package)
+{
+	const char	*pkg;
+	int		 rc;
+
+	if ((rc = plan_check(plan)) != 0)
+		return rc;
+	if (package == NULL)
+		return err_set(plan->ctx, STOW_EINVAL, "package is NULL");
+	if ((rc = check_package(plan, package, &pkg)) != 0)
+		return rc;
+	plan->package = pkg;
+	plan->action = STOW_ACTION_STOW;
+	log_msg(plan->ctx, 2, "Planning stow of package %s...", pkg);
+	if ((rc = stow_contents(plan, plan->ctx->stow_path, pkg, "",
+	    ".")) != 0)
+		return rc;
+	log_msg(plan->ctx, 2, "Planning stow of package %s... done", pkg);
+	return 0;
+}
+
+STOW_API int
+stow_plan_unstow(struct stow_plan *plan, const char *package)
+{
+	const char	*pkg;
+	int		 rc;
+
+	if ((rc = plan_check(plan)) != 0)
+		return rc;
+	if (package == NULL)
+		return err_set(plan->ctx, STOW_EINVAL, "package is NULL");
+	if ((rc = check_package(plan, package, &pkg)) != 0)
+		return rc;
+	plan->package = pkg;
+	plan->action = STOW_ACTION_UNSTOW;
+	log_msg(plan->ctx, 2, "Planning unstow of package %s...", pkg);
+	if ((rc = unstow_contents(plan, "", ".")) != 0)
+		return rc;
+	log_msg(plan->ctx, 2, "Planning unstow of package %s... done", pkg);
+	return 0;
+}
+
+STOW_API int
+stow_plan_new(struct stow_plan **out, struct stow_ctx *ctx)
+{
+	struct stow_plan	*plan;
+
+	if (out == NULL)
+		return STOW_EMISUSE;
+	*out = NULL;
+	if (ctx == NULL || ctx->magic != CTX_MAGIC)
+		return STOW_EMISUSE;
+	if (!ctx->configured)
+		return err_set(ctx, STOW_EMISUSE,
+		    "the context is not configured");
+	if ((plan = calloc(1, sizeof(*plan))) == NULL)
+		return err_nomem(ctx);
+	plan->magic = PLAN_MAGIC;
+	plan->state = PLAN_NEW;
+	plan->ctx = ctx;
+	ctx->nplans++;
+	*out = plan;
+	return 0;
+}
+
+STOW_API void
+stow_plan_free(struct stow_plan *plan)
+{
+	size_t	i;
+
+	if (plan == NULL || plan->magic != PLAN_MAGIC)
+		return;
+	for (i = 0; i < plan->ignore_owned.len; i++) {
+		ignore_rules_free(plan->ignore_owned.items[i]);
+		free(plan->ignore_owned.items[i]);
+	}
+	vec_free(&plan->ignore_owned);
+	vec_free(&plan->tasks);
+	vec_free(&plan->conflicts);
+	strmap_free(&plan->overlay);
+	strmap_free(&plan->ignores);
+	arena_free(&plan->arena);
+	plan->ctx->nplans--;
+	plan->magic = 0;
+	free(plan);
+}

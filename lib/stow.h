@@ -1,0 +1,273 @@
+/*
+ * stow.h: the public interface of libstow, a GNU Stow compatible
+ * symlink-farm manager.  Anything not declared here is not API.
+ *
+ * Lifecycle: stow_ctx_new() -> stow_ctx_configure() ->
+ * stow_plan_new() -> stow_plan_unstow()/stow_plan_stow() ... ->
+ * inspect (stow_plan_foreach_op, stow_plan_foreach_conflict) ->
+ * stow_plan_apply() -> stow_plan_free() -> stow_ctx_free().
+ *
+ * Nothing on disk changes before stow_plan_apply(), and
+ * stow_plan_apply() refuses to run while the plan holds a conflict.
+ * The library never prints, never exits, never reads the environment
+ * and never changes the working directory.
+ *
+ * Threads: a context and the plans made from it must be used by one
+ * thread at a time.  Separate contexts share nothing and may be used
+ * from different threads at once.
+ */
+#ifndef STOW_H
+#define STOW_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define STOW_API	__attribute__((visibility("default")))
+#else
+#define STOW_API
+#endif
+
+/* The version of this header; stow_version_*() give the library's. */
+#define STOW_VERSION_MAJOR	0
+#define STOW_VERSION_MINOR	1
+#define STOW_VERSION_PATCH	0
+#define STOW_VERSION_STRING	"0.1.0"
+#define STOW_VERSION_NUMBER	(STOW_VERSION_MAJOR * 10000 + \
+				    STOW_VERSION_MINOR * 100 + STOW_VERSION_PATCH)
+#define STOW_VERSION_CHECK(a, b, c) \
+	(STOW_VERSION_NUMBER >= ((a) * 10000 + (b) * 100 + (c)))
+
+/* The version of the linked library, e.g. 100 and "0.1.0". */
+STOW_API int		 stow_version_number(void);
+STOW_API const char	*stow_version_string(void);
+
+/*
+ * Return codes.  Part of the ABI: a code is never renumbered or reused.
+ */
+#define STOW_OK		  0	/* success */
+#define STOW_ERROR	 -1	/* generic failure; see stow_ctx_errmsg() */
+#define STOW_ENOMEM	 -2	/* out of memory */
+#define STOW_EINVAL	 -3	/* invalid argument or input (bad regex, bad name) */
+#define STOW_ENOTFOUND	 -4	/* a package, directory or file does not exist */
+#define STOW_EOS	 -5	/* a system call failed; stow_ctx_errno() has errno */
+#define STOW_ECONFLICT	 -6	/* the plan has conflicts; nothing was changed */
+#define STOW_ECANCELLED	 -7	/* the cancel callback asked to stop */
+#define STOW_EMISUSE	 -8	/* API misuse: wrong handle, state or order */
+
+/* Static text for a return code; never NULL. */
+STOW_API const char	*stow_strerror(int code);
+
+struct stow_ctx;		/* configuration and error state */
+struct stow_plan;		/* the operations and conflicts of one run */
+
+/*
+ * Flags.  Each one's zero value is the default, GNU Stow's behaviour.
+ */
+/* Default: fold trees (link a whole directory a single package owns).
+ * Set: never fold or refold; make real directories instead. */
+#define STOW_F_NO_FOLDING	0x0001u
+/* Default: package names are taken literally.  Set: a leading "dot-"
+ * in a package entry's name becomes "." in the target (--dotfiles). */
+#define STOW_F_DOTFILES		0x0002u
+/* Default: a plain file in the way is a conflict.  Set: move it into
+ * the package, then link it (--adopt).  This modifies the package. */
+#define STOW_F_ADOPT		0x0004u
+/* Default: unstow walks the package tree.  Set: walk the target tree
+ * instead, GNU Stow's legacy algorithm (-p, --compat). */
+#define STOW_F_COMPAT		0x0008u
+
+#define STOW_OPTS_VERSION	1
+struct stow_opts {
+	unsigned int	 version;	/* STOW_OPTS_VERSION */
+	/* Copied.  Default (NULL): "." */
+	const char	*stow_dir;
+	/* Copied.  Default (NULL): the textual parent of stow_dir, or "."
+	 * when stow_dir has no parent component. */
+	const char	*target_dir;
+	/* Copied.  Where ".stow-global-ignore" is looked for.  Default
+	 * (NULL): no global ignore file; the built-in list applies. */
+	const char	*home_dir;
+	unsigned int	 flags;		/* STOW_F_*; 0 is GNU Stow's default */
+};
+#define STOW_OPTS_INIT		{ STOW_OPTS_VERSION, NULL, NULL, NULL, 0 }
+
+/*
+ * Contexts.
+ */
+/* A new context, or NULL when out of memory.  Free with stow_ctx_free. */
+STOW_API struct stow_ctx *stow_ctx_new(void);
+/* Frees ctx; NULL is a no-op.  Plans made from ctx must be freed first. */
+STOW_API void		 stow_ctx_free(struct stow_ctx *ctx);
+/*
+ * Opens the stow and target directories named by opts and remembers the
+ * options (strings are copied).  May be called again to reconfigure
+ * while no plan exists.  Returns 0, STOW_ENOTFOUND (a directory is
+ * missing), STOW_EINVAL (not a directory, same directory, bad version),
+ * STOW_EOS or STOW_ENOMEM.
+ */
+STOW_API int		 stow_ctx_configure(struct stow_ctx *ctx,
+			    const struct stow_opts *opts);
+
+/* Pattern lists, GNU Stow's --ignore, --defer and --override. */
+enum stow_pattern {
+	STOW_PAT_IGNORE = 1,	/* Perl regex anchored at the end of the path */
+	STOW_PAT_DEFER,		/* anchored at the start of the target path */
+	STOW_PAT_OVERRIDE	/* anchored at the start of the target path */
+};
+/* Adds a Perl-compatible regex (compiled with PCRE2).  Returns 0,
+ * STOW_EINVAL for a bad kind or regex (the message quotes it and the
+ * offset), or STOW_ENOMEM. */
+STOW_API int		 stow_ctx_add_pattern(struct stow_ctx *ctx,
+			    enum stow_pattern kind, const char *regex);
+
+/*
+ * The last error on ctx: a one-line message naming the path or input
+ * at fault (owned by ctx, valid until the next call on ctx), and the
+ * saved errno for STOW_EOS (0 otherwise).
+ */
+STOW_API const char	*stow_ctx_errmsg(const struct stow_ctx *ctx);
+STOW_API int		 stow_ctx_errno(const struct stow_ctx *ctx);
+
+/*
+ * Debug chatter.  Messages up to max_level are passed to cb: level 0
+ * are warnings a user should always see (skipped stow directories,
+ * ignored absolute links), 1 the operations as planned ("LINK: a =>
+ * b"), 2 their exceptions, 3 and up tracing.  The texts match GNU
+ * Stow's verbose output.  msg is valid only during the call.
+ */
+typedef void (*stow_log_cb)(int level, const char *msg, void *payload);
+STOW_API void		 stow_ctx_set_log(struct stow_ctx *ctx, int max_level,
+			    stow_log_cb cb, void *payload);
+
+/* Called between operations by stow_plan_apply(); a non-zero return
+ * stops the run with STOW_ECANCELLED. */
+typedef int (*stow_cancel_cb)(void *payload);
+STOW_API void		 stow_ctx_set_cancel(struct stow_ctx *ctx,
+			    stow_cancel_cb cb, void *payload);
+
+/*
+ * Plans.
+ */
+enum stow_op_kind {
+	STOW_OP_MKDIR = 1,	/* create directory path */
+	STOW_OP_RMDIR,		/* remove the (empty) directory path */
+	STOW_OP_LINK,		/* create symlink path whose text is link */
+	STOW_OP_UNLINK,		/* remove symlink path (its text is link) */
+	STOW_OP_MOVE		/* move file path to dest (--adopt) */
+};
+
+/* One planned operation.  Paths are relative to the target directory;
+ * dest may lead out of it (into the stow directory). */
+struct stow_op {
+	enum stow_op_kind	 kind;
+	const char		*path;
+	const char		*link;		/* LINK, UNLINK; else NULL */
+	const char		*dest;		/* MOVE; else NULL */
+	const char		*package;	/* the package planned for */
+};
+
+enum stow_action {
+	STOW_ACTION_STOW = 1,
+	STOW_ACTION_UNSTOW
+};
+
+enum stow_conflict_kind {
+	STOW_CONFLICT_NOT_OWNED = 1,	/* a file or foreign link in the way */
+	STOW_CONFLICT_OTHER_PACKAGE,	/* the path belongs to another package */
+	STOW_CONFLICT_ABSOLUTE_LINK,	/* the package holds an absolute link */
+	STOW_CONFLICT_TYPE		/* a directory where a file is (or
+					   the reverse) */
+};
+
+/* One conflict.  message is GNU Stow's wording, naming the path. */
+struct stow_conflict {
+	enum stow_action	 action;
+	enum stow_conflict_kind	 kind;
+	const char		*package;
+	const char		*path;
+	const char		*message;
+};
+
+/* Returns 0 with *out set, or STOW_EMISUSE (ctx not configured) or
+ * STOW_ENOMEM.  Free *out with stow_plan_free(). */
+STOW_API int	stow_plan_new(struct stow_plan **out, struct stow_ctx *ctx);
+/* Frees plan; NULL is a no-op. */
+STOW_API void	stow_plan_free(struct stow_plan *plan);
+
+/*
+ * Plan stowing or unstowing one package of the stow directory, on top
+ * of what the plan already holds (plan every unstow before every stow,
+ * as GNU Stow does; a restow is an unstow then a stow).  A trailing '/'
+ * is stripped from package.  Conflicts do not make these fail: they
+ * are recorded in the plan.  Returns 0, STOW_EINVAL (empty name, '/'
+ * inside it, "." or ".."), STOW_ENOTFOUND (no such package), STOW_EOS,
+ * STOW_ENOMEM or STOW_EMISUSE (plan already applied).  After a failure
+ * other than STOW_EINVAL/STOW_ENOTFOUND the plan is unusable.
+ */
+STOW_API int	stow_plan_stow(struct stow_plan *plan, const char *package);
+STOW_API int	stow_plan_unstow(struct stow_plan *plan, const char *package);
+
+/* Visit the planned operations in execution order, or the conflicts
+ * in GNU Stow's report order (unstow before stow, by package, then by
+ * message).  A non-zero return from cb stops the walk and is returned.
+ * Pointers are valid during the call only. */
+typedef int (*stow_op_cb)(const struct stow_op *op, void *payload);
+typedef int (*stow_conflict_cb)(const struct stow_conflict *c,
+		    void *payload);
+STOW_API size_t	stow_plan_op_count(const struct stow_plan *plan);
+STOW_API int	stow_plan_foreach_op(const struct stow_plan *plan,
+		    stow_op_cb cb, void *payload);
+STOW_API size_t	stow_plan_conflict_count(const struct stow_plan *plan);
+STOW_API int	stow_plan_foreach_conflict(const struct stow_plan *plan,
+		    stow_conflict_cb cb, void *payload);
+
+/*
+ * Carry out the plan.  cb (may be NULL) is called before each
+ * operation is made.  Returns 0; STOW_ECONFLICT without touching the
+ * disk when conflicts exist; STOW_EOS when an operation fails (the
+ * message names the operation and path; operations before it stay
+ * done); STOW_ECANCELLED; a non-zero value returned by cb; or
+ * STOW_EMISUSE when applied twice.
+ */
+STOW_API int	stow_plan_apply(struct stow_plan *plan, stow_op_cb cb,
+		    void *payload);
+
+/*
+ * Resource files.  stow_rc_read() splits a .stowrc file into words
+ * with shell quoting rules ('...', "...", backslash), one line at a
+ * time; a line whose first non-blank character is '#' is a comment.
+ * Returns 0 with *out set, STOW_ENOTFOUND when the file does not
+ * exist, STOW_EINVAL for unbalanced quotes (message: "file:line: ..."),
+ * STOW_EOS or STOW_ENOMEM.  The words and *out belong to the caller,
+ * who frees them with stow_rc_free().
+ */
+struct stow_rc;
+STOW_API int		 stow_rc_read(struct stow_rc **out,
+			    struct stow_ctx *ctx, const char *path);
+STOW_API size_t		 stow_rc_count(const struct stow_rc *rc);
+STOW_API const char	*stow_rc_word(const struct stow_rc *rc, size_t i);
+STOW_API unsigned int	 stow_rc_line(const struct stow_rc *rc, size_t i);
+STOW_API void		 stow_rc_free(struct stow_rc *rc);
+
+/*
+ * Expand "~", "~user", "$VAR" and "${VAR}" in a path as GNU Stow does
+ * for --dir and --target in .stowrc ("\$" and "\~" escape them).
+ * lookup returns a variable's value or NULL when unset (the library
+ * never reads the environment itself).  An unset variable is an error
+ * naming it.  Returns 0 with *out (caller frees with free(3)),
+ * STOW_EINVAL or STOW_ENOMEM.
+ */
+typedef const char *(*stow_lookup_cb)(const char *name, void *payload);
+STOW_API int		 stow_expand_path(char **out, struct stow_ctx *ctx,
+			    const char *path, stow_lookup_cb lookup,
+			    void *payload);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* STOW_H */

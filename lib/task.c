@@ -1,0 +1,356 @@
+/*
+ * task.c: the planned operations, and the planned-state overlay through
+ * which the planner sees the target as it will be after the operations
+ * planned so far (GNU Stow's do_link/do_unlink/do_mkdir/do_rmdir/do_mv
+ * and is_a_link/is_a_dir/is_a_node/read_a_link).
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extern.h"
+
+static int
+internal(struct stow_plan *plan, const char *what, const char *path)
+{
+	return err_set(plan->ctx, STOW_ERROR,
+	    "internal error: %s: %s (please report this)", what, path);
+}
+
+static struct overlay_slot *
+slot_get(const struct stow_plan *plan, const char *path)
+{
+	return strmap_get(&plan->overlay, path);
+}
+
+static struct overlay_slot *
+slot_make(struct stow_plan *plan, const char *path)
+{
+	struct overlay_slot	*s;
+
+	if ((s = slot_get(plan, path)) != NULL)
+		return s;
+	if ((s = arena_alloc(&plan->arena, sizeof(*s))) == NULL)
+		return NULL;
+	s->link = s->dir = NULL;
+	if (strmap_put(&plan->overlay, path, s) == -1)
+		return NULL;
+	return s;
+}
+
+struct task *
+task_link_for(const struct stow_plan *plan, const char *path)
+{
+	struct overlay_slot	*s = slot_get(plan, path);
+
+	return s == NULL ? NULL : s->link;
+}
+
+struct task *
+task_dir_for(const struct stow_plan *plan, const char *path)
+{
+	struct overlay_slot	*s = slot_get(plan, path);
+
+	return s == NULL ? NULL : s->dir;
+}
+
+/* Appends a new task; its path is copied into the arena. */
+static struct task *
+task_add(struct stow_plan *plan, enum task_action action,
+    enum task_type type, const char *path, const char *source,
+    const char *dest)
+{
+	struct arena	*a = &plan->arena;
+	struct task	*t;
+
+	if ((t = arena_alloc(a, sizeof(*t))) == NULL ||
+	    (t->path = arena_strdup(a, path)) == NULL ||
+	    (source != NULL && (t->source = arena_strdup(a, source)) == NULL) ||
+	    (dest != NULL && (t->dest = arena_strdup(a, dest)) == NULL) ||
+	    vec_push(&plan->tasks, t) == -1)
+		return NULL;
+	t->action = action;
+	t->type = type;
+	if (source == NULL)
+		t->source = NULL;
+	if (dest == NULL)
+		t->dest = NULL;
+	t->package = plan->package;
+	return t;
+}
+
+/* Plans symlink path with text source. */
+int
+task_link(struct stow_plan *plan, const char *source, const char *path)
+{
+	struct overlay_slot	*s;
+	struct task		*t;
+
+	if ((s = slot_make(plan, path)) == NULL)
+		return err_nomem(plan->ctx);
+	if (s->dir != NULL && s->dir->action == T_CREATE)
+		return internal(plan, "new link clashes with planned new "
+		    "directory", path);
+	if (s->link != NULL && s->link->action == T_CREATE) {
+		if (strcmp(s->link->source, source) != 0)
+			return internal(plan, "new link clashes with planned "
+			    "new link", path);
+		log_msg(plan->ctx, 1, "LINK: %s => %s (duplicates previous "
+		    "action)", path, source);
+		return 0;
+	}
+	if (s->link != NULL && s->link->action == T_REMOVE &&
+	    strcmp(s->link->source, source) == 0) {
+		/* No need to remove a link we are going to recreate. */
+		log_msg(plan->ctx, 1, "LINK: %s => %s (reverts previous "
+		    "action)", path, source);
+		s->link->action = T_SKIP;
+		s->link = NULL;
+		return 0;
+	}
+	log_msg(plan->ctx, 1, "LINK: %s => %s", path, source);
+	if ((t = task_add(plan, T_CREATE, T_LINK, path, source, NULL)) == NULL)
+		return err_nomem(plan->ctx);
+	s->link = t;
+	return 0;
+}
+
+/* Plans removing symlink path. */
+int
+task_unlink(struct stow_plan *plan, const char *path)
+{
+	struct overlay_slot	*s;
+	struct task		*t;
+	const char		*source;
+
+	if ((s = slot_make(plan, path)) == NULL)
+		return err_nomem(plan->ctx);
+	if (s->link != NULL && s->link->action == T_REMOVE) {
+		log_msg(plan->ctx, 1, "UNLINK: %s (duplicates previous action)",
+		    path);
+		return 0;
+	}
+	if (s->link != NULL && s->link->action == T_CREATE) {
+		log_msg(plan->ctx, 1, "UNLINK: %s (reverts previous action)",
+		    path);
+		s->link->action = T_SKIP;
+		s->link = NULL;
+		return 0;
+	}
+	log_msg(plan->ctx, 1, "UNLINK: %s", path);
+	if ((source = fs_readlink(&plan->arena, plan->ctx->target_fd,
+	    path)) == NULL)
+		return errno == ENOMEM ? err_nomem(plan->ctx) :
+		    err_os(plan->ctx, "readlink", path);
+	if ((t = task_add(plan, T_REMOVE, T_LINK, path, source, NULL)) == NULL)
+		return err_nomem(plan->ctx);
+	s->link = t;
+	plan->nremoved++;
+	return 0;
+}
+
+int
+task_mkdir(struct stow_plan *plan, const char *path)
+{
+	struct overlay_slot	*s;
+	struct task		*t;
+
+	if ((s = slot_make(plan, path)) == NULL)
+		return err_nomem(plan->ctx);
+	if (s->link != NULL && s->link->action == T_CREATE)
+		return internal(plan, "new directory clashes with planned new "
+		    "link", path);
+	if (s->dir != NULL && s->dir->action == T_CREATE) {
+		log_msg(plan->ctx, 1, "MKDIR: %s (duplicates previous action)",
+		    path);
+		return 0;
+	}
+	if (s->dir != NULL && s->dir->action == T_REMOVE) {
+		log_msg(plan->ctx, 1, "MKDIR: %s (reverts previous action)",
+		    path);
+		s->dir->action = T_SKIP;
+		s->dir = NULL;
+		return 0;
+	}
+	log_msg(plan->ctx, 1, "MKDIR: %s", path);
+	if ((t = task_add(plan, T_CREATE, T_DIR, path, NULL, NULL)) == NULL)
+		return err_nomem(plan->ctx);
+	s->dir = t;
+	return 0;
+}
+
+int
+task_rmdir(struct stow_plan *plan, const char *path)
+{
+	struct overlay_slot	*s;
+	struct task		*t;
+
+	if ((s = slot_make(plan, path)) == NULL)
+		return err_nomem(plan->ctx);
+	if (s->link != NULL)
+		return internal(plan, "rmdir clashes with planned link "
+		    "operation", path);
+	if (s->dir != NULL && s->dir->action == T_REMOVE) {
+		log_msg(plan->ctx, 1, "RMDIR %s (duplicates previous action)",
+		    path);
+		return 0;
+	}
+	if (s->dir != NULL && s->dir->action == T_CREATE) {
+		log_msg(plan->ctx, 1, "RMDIR %s (reverts previous action)",
+		    path);
+		s->dir->action = T_SKIP;
+		s->dir = NULL;
+		return 0;
+	}
+	log_msg(plan->ctx, 1, "RMDIR %s", path);
+	if ((t = task_add(plan, T_REMOVE, T_DIR, path, NULL, NULL)) == NULL)
+		return err_nomem(plan->ctx);
+	s->dir = t;
+	return 0;
+}
+
+/* Plans moving target file path into the package, at dest (--adopt). */
+int
+task_move(struct stow_plan *plan, const char *path, const char *dest)
+{
+	struct overlay_slot	*s = slot_get(plan, path);
+
+	if (s != NULL && (s->link != NULL || s->dir != NULL))
+		return internal(plan, "move clashes with a planned operation",
+		    path);
+	log_msg(plan->ctx, 1, "MV: %s -> %s", path, dest);
+	if (task_add(plan, T_MOVE, T_FILE, path, NULL, dest) == NULL)
+		return err_nomem(plan->ctx);
+	return 0;
+}
+
+/* Records a conflict for the package being planned. */
+int
+task_conflict(struct stow_plan *plan, enum stow_conflict_kind kind,
+    const char *path, const char *fmt, ...)
+{
+	struct conflict	*c;
+	va_list		 ap;
+	char		 buf[8192];
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	log_msg(plan->ctx, 2, "CONFLICT when %s %s: %s",
+	    plan->action == STOW_ACTION_STOW ? "stowing" : "unstowing",
+	    plan->package, buf);
+	if ((c = arena_alloc(&plan->arena, sizeof(*c))) == NULL ||
+	    (c->message = arena_strdup(&plan->arena, buf)) == NULL ||
+	    (c->path = arena_strdup(&plan->arena, path)) == NULL ||
+	    vec_push(&plan->conflicts, c) == -1)
+		return err_nomem(plan->ctx);
+	c->action = plan->action;
+	c->kind = kind;
+	c->package = plan->package;
+	return 0;
+}
+
+/*
+ * Is path, or one of its parents, a link planned for removal?  Needed
+ * while unfolding, when the real link still stands on disk.
+ */
+static int
+parent_link_removed(const struct stow_plan *plan, const char *path)
+{
+	struct task	*t;
+	char		 small[1024], *buf, *p;
+	size_t		 n = strlen(path);
+	int		 found = 0;
+
+	if (plan->nremoved == 0)
+		return 0;
+	buf = n < sizeof(small) ? small : malloc(n + 1);
+	if (buf == NULL)
+		return 0;
+	memcpy(buf, path, n + 1);
+	for (p = buf; !found; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		*p = '\0';
+		t = task_link_for(plan, buf);
+		found = t != NULL && t->action == T_REMOVE;
+		if (p == buf + n)
+			break;
+		*p = '/';
+	}
+	if (buf != small)
+		free(buf);
+	return found;
+}
+
+int
+state_is_link(struct stow_plan *plan, const char *path)
+{
+	struct task	*t = task_link_for(plan, path);
+	struct stat	 st;
+
+	if (t != NULL)
+		return t->action == T_CREATE;
+	if (fs_lstat(plan->ctx->target_fd, path, &st) == 0 &&
+	    S_ISLNK(st.st_mode))
+		return !parent_link_removed(plan, path);
+	return 0;
+}
+
+int
+state_is_dir(struct stow_plan *plan, const char *path)
+{
+	struct task	*t = task_dir_for(plan, path);
+	struct stat	 st;
+
+	if (t != NULL)
+		return t->action == T_CREATE;
+	if (parent_link_removed(plan, path))
+		return 0;
+	return fs_stat_follow(plan->ctx->target_fd, path, &st) == 0 &&
+	    S_ISDIR(st.st_mode);
+}
+
+int
+state_is_node(struct stow_plan *plan, const char *path)
+{
+	struct task	*l = task_link_for(plan, path);
+	struct task	*d = task_dir_for(plan, path);
+
+	/* A removed link with a created directory is an unfolding, a
+	 * created link with a removed directory a folding: both leave a
+	 * node at path. */
+	if (l != NULL && l->action == T_REMOVE)
+		return d != NULL && d->action == T_CREATE;
+	if (l != NULL && l->action == T_CREATE)
+		return 1;
+	if (d != NULL)
+		return d->action == T_CREATE;
+	if (parent_link_removed(plan, path))
+		return 0;
+	return fs_exists(plan->ctx->target_fd, path);
+}
+
+/* The text of a current or planned link; NULL (error recorded) if path
+ * is neither. */
+const char *
+state_read_link(struct stow_plan *plan, const char *path)
+{
+	struct task	*t = task_link_for(plan, path);
+	const char	*text;
+
+	if (t != NULL && t->action == T_CREATE)
+		return t->source;
+	if (t != NULL) {
+		internal(plan, "reading a link planned for removal", path);
+		return NULL;
+	}
+	if ((text = fs_readlink(&plan->arena, plan->ctx->target_fd,
+	    path)) == NULL)
+		err_os(plan->ctx, "readlink", path);
+	return text;
+}

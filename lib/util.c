@@ -1,0 +1,203 @@
+/*
+ * util.c: the arena, string map and pointer vector the planner is
+ * built on.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extern.h"
+
+#define ARENA_CHUNK	(64 * 1024)
+
+struct arena_chunk {
+	struct arena_chunk	*next;
+	size_t			 used;
+	size_t			 size;
+	max_align_t		 data[];
+};
+
+void *
+arena_alloc(struct arena *a, size_t n)
+{
+	struct arena_chunk	*c = a->head;
+	size_t			 size;
+	char			*p;
+
+	n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+	if (c == NULL || c->size - c->used < n) {
+		size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+		if ((c = malloc(sizeof(*c) + size)) == NULL)
+			return NULL;
+		c->size = size;
+		c->used = 0;
+		c->next = a->head;
+		a->head = c;
+	}
+	p = (char *)c->data + c->used;
+	c->used += n;
+	return p;
+}
+
+char *
+arena_strndup(struct arena *a, const char *s, size_t n)
+{
+	char	*p;
+
+	if ((p = arena_alloc(a, n + 1)) == NULL)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *
+arena_strdup(struct arena *a, const char *s)
+{
+	return arena_strndup(a, s, strlen(s));
+}
+
+char *
+arena_printf(struct arena *a, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+	char	*p;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (p = arena_alloc(a, (size_t)n + 1)) == NULL)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+void
+arena_free(struct arena *a)
+{
+	struct arena_chunk	*c, *next;
+
+	for (c = a->head; c != NULL; c = next) {
+		next = c->next;
+		free(c);
+	}
+	a->head = NULL;
+}
+
+/* FNV-1a: short keys, no adversary, cheap. */
+static size_t
+hash_str(const char *s)
+{
+	uint64_t	h = 1469598103934665603ULL;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return (size_t)h;
+}
+
+static size_t
+strmap_slot(const struct strmap *m, const char *key)
+{
+	size_t	i = hash_str(key) & (m->cap - 1);
+
+	while (m->keys[i] != NULL && strcmp(m->keys[i], key) != 0)
+		i = (i + 1) & (m->cap - 1);
+	return i;
+}
+
+void *
+strmap_get(const struct strmap *m, const char *key)
+{
+	size_t	i;
+
+	if (m->cap == 0)
+		return NULL;
+	i = strmap_slot(m, key);
+	return m->keys[i] == NULL ? NULL : m->vals[i];
+}
+
+static int
+strmap_grow(struct strmap *m)
+{
+	struct strmap	 n;
+	size_t		 i, j;
+
+	n.cap = m->cap == 0 ? 64 : m->cap * 2;
+	n.len = m->len;
+	n.keys = calloc(n.cap, sizeof(*n.keys));
+	n.vals = calloc(n.cap, sizeof(*n.vals));
+	if (n.keys == NULL || n.vals == NULL) {
+		free(n.keys);
+		free(n.vals);
+		return -1;
+	}
+	for (i = 0; i < m->cap; i++) {
+		if (m->keys[i] == NULL)
+			continue;
+		j = strmap_slot(&n, m->keys[i]);
+		n.keys[j] = m->keys[i];
+		n.vals[j] = m->vals[i];
+	}
+	free(m->keys);
+	free(m->vals);
+	*m = n;
+	return 0;
+}
+
+/* Returns 0, or -1 when out of memory. */
+int
+strmap_put(struct strmap *m, const char *key, void *val)
+{
+	size_t	i;
+
+	if ((m->len + 1) * 2 > m->cap && strmap_grow(m) == -1)
+		return -1;
+	i = strmap_slot(m, key);
+	if (m->keys[i] == NULL) {
+		m->keys[i] = key;
+		m->len++;
+	}
+	m->vals[i] = val;
+	return 0;
+}
+
+void
+strmap_free(struct strmap *m)
+{
+	free(m->keys);
+	free(m->vals);
+	memset(m, 0, sizeof(*m));
+}
+
+/* Returns 0, or -1 when out of memory. */
+int
+vec_push(struct vec *v, void *item)
+{
+	void	**items;
+	size_t	  cap;
+
+	if (v->len == v->cap) {
+		cap = v->cap == 0 ? 64 : v->cap * 2;
+		if ((items = reallocarray(v->items, cap, sizeof(*items))) == NULL)
+			return -1;
+		v->items = items;
+		v->cap = cap;
+	}
+	v->items[v->len++] = item;
+	return 0;
+}
+
+void
+vec_free(struct vec *v)
+{
+	free(v->items);
+	memset(v, 0, sizeof(*v));
+}
