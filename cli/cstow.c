@@ -212,6 +212,28 @@ verbosity(const char *arg, const struct source *src, int idx)
 	return n;
 }
 
+/*
+ * GNU Stow's -v takes a number only when one follows: "-v3" or "-v 3"
+ * set the level, while "-vv" and "-nvd DIR" are bundles.  getopt cannot
+ * say that, so "-vN" words become "--verbose=N" before parsing.
+ */
+static void
+verbose_digits(int argc, char **argv)
+{
+	char	buf[64];
+	int	i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strncmp(argv[i], "-v", 2) == 0 && all_digits(argv[i] + 2) &&
+		    strlen(argv[i]) < sizeof(buf) - 12) {
+			snprintf(buf, sizeof(buf), "--verbose=%s", argv[i] + 2);
+			argv[i] = xstrdup(buf);
+		}
+	}
+}
+
 enum {
 	OPT_ADOPT = 256, OPT_DEFER, OPT_DOTFILES, OPT_IGNORE,
 	OPT_NO_FOLDING, OPT_OVERRIDE
@@ -251,9 +273,10 @@ parse_words(struct options *o, int argc, char **argv,
 	enum action	 act = ACT_STOW;
 	int		 ch, verbose = 0, verbose_set = 0;
 
+	verbose_digits(argc, argv);
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "-:DRSVd:hnpt:v::", longopts,
+	while ((ch = getopt_long(argc, argv, "-:DRSVd:hnpt:v", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 1:
@@ -324,14 +347,11 @@ parse_words(struct options *o, int argc, char **argv,
 			    "argument", argv[optind - 1]);
 			break;
 		default:
-			if (optopt != 0) {
-				char	opt[3] = { '-', (char)optopt, '\0' };
-
-				bad_option(src, optind, "unknown option '%s'",
-				    opt);
-			}
-			bad_option(src, optind, "unknown or ambiguous option "
-			    "'%s'", argv[optind - 1]);
+			if (optopt != 0)
+				bad_option(src, optind, "invalid option -- "
+				    "'%c'", optopt);
+			bad_option(src, optind, "unrecognized option '%s'",
+			    argv[optind - 1]);
 		}
 	}
 	for (; optind < argc; optind++)

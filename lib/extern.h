@@ -211,6 +211,8 @@ struct stow_plan {
 	size_t			 nremoved;	/* link removals planned */
 	struct vec		 conflicts;	/* struct conflict * */
 	struct strmap		 ignores;	/* package dir -> rules */
+	struct strmap		 dircache;	/* dir -> struct dirlist */
+	struct strmap		 linkcache;	/* link path -> its text */
 	struct vec		 ignore_owned;	/* rules to free */
 	const char		*package;	/* being planned */
 	enum stow_action	 action;
@@ -231,8 +233,14 @@ int	 state_is_dir(struct stow_plan *, const char *);
 int	 state_is_node(struct stow_plan *, const char *);
 const char *state_read_link(struct stow_plan *, const char *);
 
-/* plan.c */
-int	 plan_ignored(struct stow_plan *, const char *, const char *,
-	    const char *, int *);
+/* disk.c */
+#define DISK_ABSENT	0
+#define DISK_DIR	1
+#define DISK_LINK	2
+#define DISK_OTHER	3
+const struct dirlist *disk_list(struct stow_plan *, const char *);
+int	 disk_type(struct stow_plan *, const char *, int);
+const char *disk_readlink(struct stow_plan *, const char *);
+void	 disk_prime(struct stow_plan *, const char *);
 
 #endif /* STOW_EXTERN_H */

@@ -116,14 +116,14 @@ should_skip(struct stow_plan *plan, const char *tgt, int *skip)
 		return 0;
 	}
 	NOMEM_IF_NULL(plan, marker = path_join(&plan->arena, tgt, ".stow"));
-	if (fs_exists(ctx->target_fd, marker)) {
+	if (disk_type(plan, marker, 1) != DISK_ABSENT) {
 		log_msg(ctx, 0, "WARNING: skipping marked Stow directory %s",
 		    tgt);
 		return 0;
 	}
 	NOMEM_IF_NULL(plan, marker = path_join(&plan->arena, tgt,
 	    ".nonstow"));
-	if (fs_exists(ctx->target_fd, marker)) {
+	if (disk_type(plan, marker, 1) != DISK_ABSENT) {
 		log_msg(ctx, 0, "WARNING: skipping protected directory %s",
 		    tgt);
 		return 0;
@@ -163,7 +163,7 @@ find_owner(struct stow_plan *plan, const char *tgt, const char *dest,
 		NOMEM_IF_NULL(plan, prefix = arena_strndup(a, p,
 		    (size_t)(slash - p)));
 		NOMEM_IF_NULL(plan, marker = path_join(a, prefix, ".stow"));
-		if (!fs_exists(plan->ctx->target_fd, marker))
+		if (disk_type(plan, marker, 1) == DISK_ABSENT)
 			continue;
 		rest = slash + 1;
 		slash = strchr(rest, '/');
@@ -204,33 +204,17 @@ link_text(struct stow_plan *plan, const char *tgt, const char *pkg_path)
 	return path_join(&plan->arena, up, pkg_path);
 }
 
-/* Type of a package entry, from getdents when it told us. */
+/* Is a package entry a directory (following a symlink or not)? */
 static int
-entry_is_dir(struct stow_plan *plan, const char *pkg_path,
-    unsigned char dtype, int follow)
+entry_is_dir(struct stow_plan *plan, const char *pkg_path, int follow)
 {
-	struct stat	st;
-
-	if (dtype == DT_DIR)
-		return 1;
-	if (dtype != DT_UNKNOWN && (dtype != DT_LNK || !follow))
-		return 0;
-	if ((follow ? fs_stat_follow : fs_lstat)(plan->ctx->target_fd,
-	    pkg_path, &st) == -1)
-		return 0;
-	return S_ISDIR(st.st_mode);
+	return disk_type(plan, pkg_path, follow) == DISK_DIR;
 }
 
 static int
-entry_is_link(struct stow_plan *plan, const char *pkg_path,
-    unsigned char dtype)
+entry_is_link(struct stow_plan *plan, const char *pkg_path)
 {
-	struct stat	st;
-
-	if (dtype != DT_UNKNOWN)
-		return dtype == DT_LNK;
-	return fs_lstat(plan->ctx->target_fd, pkg_path, &st) == 0 &&
-	    S_ISLNK(st.st_mode);
+	return disk_type(plan, pkg_path, 0) == DISK_LINK;
 }
 
 /*
@@ -251,6 +235,13 @@ stow_over_link(struct stow_plan *plan, const char *sp, const char *pkg,
 
 	if ((existing = state_read_link(plan, tgt)) == NULL)
 		return STOW_EOS;
+	/* Already ours: the link leads to this very package entry, which
+	 * exists, so GNU Stow's ownership and existence checks would pass. */
+	if (strcmp(existing, source) == 0) {
+		log_msg(ctx, 2, "--- Skipping %s as it already points to %s",
+		    tgt, source);
+		return 0;
+	}
 	if ((rc = find_owner(plan, tgt, existing, &o)) != 0)
 		return rc;
 	if (*o.package == '\0')
@@ -261,11 +252,6 @@ stow_over_link(struct stow_plan *plan, const char *sp, const char *pkg,
 		if ((rc = task_unlink(plan, tgt)) != 0)
 			return rc;
 		return task_link(plan, source, tgt);
-	}
-	if (strcmp(existing, source) == 0) {
-		log_msg(ctx, 2, "--- Skipping %s as it already points to %s",
-		    tgt, source);
-		return 0;
 	}
 	if (patlist_match(&ctx->defer, tgt)) {
 		log_msg(ctx, 2, "--- Deferring installation of: %s", tgt);
@@ -302,10 +288,11 @@ stow_over_link(struct stow_plan *plan, const char *sp, const char *pkg,
 /* Stows one package entry (pkg_sub inside pkg) at target path tgt. */
 static int
 stow_node(struct stow_plan *plan, const char *sp, const char *pkg,
-    const char *pkg_sub, const char *tgt, unsigned char dtype)
+    const char *pkg_sub, const char *tgt)
 {
 	struct arena	*a = &plan->arena;
-	char		*pkg_path, *source, *dest;
+	const char	*dest;
+	char		*pkg_path, *source;
 	int		 rc, is_dir;
 
 	NOMEM_IF_NULL(plan, pkg_path = path_join3(a, sp, pkg, pkg_sub));
@@ -313,36 +300,41 @@ stow_node(struct stow_plan *plan, const char *sp, const char *pkg,
 	log_msg(plan->ctx, 3, "Stowing entry %s / %s / %s", sp, pkg, pkg_sub);
 
 	/* Absolute symlinks cannot be unstowed, so they are not stowed. */
-	if (entry_is_link(plan, pkg_path, dtype)) {
-		if ((dest = fs_readlink(a, plan->ctx->target_fd,
-		    pkg_path)) == NULL)
+	if (entry_is_link(plan, pkg_path)) {
+		if ((dest = disk_readlink(plan, pkg_path)) == NULL)
 			return err_os(plan->ctx, "readlink", pkg_path);
 		if (dest[0] == '/')
 			return task_conflict(plan, STOW_CONFLICT_ABSOLUTE_LINK,
 			    tgt, "source is an absolute symlink %s => %s",
-			    source, dest);
+			    pkg_path, dest);
 	}
 	if (state_is_link(plan, tgt))
 		return stow_over_link(plan, sp, pkg, pkg_sub, tgt, source);
-	is_dir = entry_is_dir(plan, pkg_path, dtype, 1);
+	is_dir = entry_is_dir(plan, pkg_path, 1);
 	if (state_is_node(plan, tgt)) {
 		if (state_is_dir(plan, tgt)) {
 			if (!is_dir)
 				return task_conflict(plan, STOW_CONFLICT_TYPE,
-				    tgt, "existing target is a directory but "
-				    "the package entry is not: %s", tgt);
+				    tgt, "cannot stow non-directory %s over "
+				    "existing directory target %s", pkg_path,
+				    tgt);
 			return stow_contents(plan, sp, pkg, pkg_sub, tgt);
 		}
-		if (!has_flag(plan, STOW_F_ADOPT) || is_dir)
+		if (is_dir)
+			return task_conflict(plan, STOW_CONFLICT_TYPE, tgt,
+			    "cannot stow directory %s over existing "
+			    "non-directory target %s", pkg_path, tgt);
+		if (!has_flag(plan, STOW_F_ADOPT))
 			return task_conflict(plan, STOW_CONFLICT_NOT_OWNED, tgt,
-			    "existing target is neither a link nor a "
-			    "directory: %s", tgt);
+			    "cannot stow %s over existing target %s since "
+			    "neither a link nor a directory and --adopt not "
+			    "specified", pkg_path, tgt);
 		if ((rc = task_move(plan, tgt, pkg_path)) != 0)
 			return rc;
 		return task_link(plan, source, tgt);
 	}
 	if (has_flag(plan, STOW_F_NO_FOLDING) &&
-	    entry_is_dir(plan, pkg_path, dtype, 0)) {
+	    entry_is_dir(plan, pkg_path, 0)) {
 		if ((rc = task_mkdir(plan, tgt)) != 0)
 			return rc;
 		return stow_contents(plan, sp, pkg, pkg_sub, tgt);
@@ -356,7 +348,7 @@ stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
     const char *pkg_sub, const char *tgt)
 {
 	struct arena	*a = &plan->arena;
-	struct dirlist	 list;
+	const struct dirlist *list;
 	const char	*tname;
 	char		*dir, *pkg_node, *tgt_node;
 	size_t		 i;
@@ -366,22 +358,22 @@ stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
 		return rc;
 	NOMEM_IF_NULL(plan, dir = path_join3(a, sp, pkg, pkg_sub));
 	log_msg(plan->ctx, 3, "Stowing contents of %s (target %s)", dir, tgt);
-	if (fs_list(a, plan->ctx->target_fd, dir, &list) == -1)
+	if ((list = disk_list(plan, dir)) == NULL)
 		return err_os(plan->ctx, "cannot read directory",
 		    path_join(a, plan->ctx->target_abs, dir));
-	for (i = 0; i < list.len; i++) {
+	disk_prime(plan, tgt);
+	for (i = 0; i < list->len; i++) {
 		NOMEM_IF_NULL(plan, pkg_node = path_join(a, pkg_sub,
-		    list.ents[i].name));
+		    list->ents[i].name));
 		if ((rc = ignored(plan, sp, pkg, pkg_node, &ign)) != 0)
 			return rc;
 		if (ign)
 			continue;
-		tname = list.ents[i].name;
+		tname = list->ents[i].name;
 		if (has_flag(plan, STOW_F_DOTFILES))
 			NOMEM_IF_NULL(plan, tname = path_dotfile(a, tname));
 		NOMEM_IF_NULL(plan, tgt_node = path_join(a, tgt, tname));
-		if ((rc = stow_node(plan, sp, pkg, pkg_node, tgt_node,
-		    list.ents[i].type)) != 0)
+		if ((rc = stow_node(plan, sp, pkg, pkg_node, tgt_node)) != 0)
 			return rc;
 	}
 	return 0;
@@ -396,7 +388,7 @@ static int
 foldable(struct stow_plan *plan, const char *tgt, const char **out)
 {
 	struct arena	*a = &plan->arena;
-	struct dirlist	 list;
+	const struct dirlist *list;
 	struct owner	 o;
 	const char	*dest, *common = NULL;
 	char		*node, *parent;
@@ -406,12 +398,14 @@ foldable(struct stow_plan *plan, const char *tgt, const char **out)
 	*out = NULL;
 	if (has_flag(plan, STOW_F_NO_FOLDING))
 		return 0;
-	if (fs_list(a, plan->ctx->target_fd, tgt, &list) == -1)
+	if ((list = disk_list(plan, tgt)) == NULL)
 		return err_os(plan->ctx, "cannot read directory", tgt);
-	for (i = 0; i < list.len; i++) {
+	for (i = 0; i < list->len; i++) {
 		NOMEM_IF_NULL(plan, node = path_join(a, tgt,
-		    list.ents[i].name));
-		if (!state_is_node(plan, node))
+		    list->ents[i].name));
+		/* Skip entries planned away; unlike GNU Stow, a dangling
+		 * link still counts (folding over it would fail to rmdir). */
+		if (!state_is_link(plan, node) && !state_is_node(plan, node))
 			continue;
 		if (!state_is_link(plan, node))
 			return 0;
@@ -439,18 +433,18 @@ static int
 fold_tree(struct stow_plan *plan, const char *tgt, const char *pkg_dir)
 {
 	struct arena	*a = &plan->arena;
-	struct dirlist	 list;
+	const struct dirlist *list;
 	char		*node;
 	size_t		 i;
 	int		 rc;
 
 	log_msg(plan->ctx, 3, "--- Folding tree: %s => %s", tgt, pkg_dir);
-	if (fs_list(a, plan->ctx->target_fd, tgt, &list) == -1)
+	if ((list = disk_list(plan, tgt)) == NULL)
 		return err_os(plan->ctx, "cannot read directory", tgt);
-	for (i = 0; i < list.len; i++) {
+	for (i = 0; i < list->len; i++) {
 		NOMEM_IF_NULL(plan, node = path_join(a, tgt,
-		    list.ents[i].name));
-		if (state_is_node(plan, node) &&
+		    list->ents[i].name));
+		if ((state_is_link(plan, node) || state_is_node(plan, node)) &&
 		    (rc = task_unlink(plan, node)) != 0)
 			return rc;
 	}
@@ -467,25 +461,24 @@ static int
 cleanup_invalid_links(struct stow_plan *plan, const char *dir)
 {
 	struct arena	*a = &plan->arena;
-	struct dirlist	 list;
+	const struct dirlist *list;
 	struct owner	 o;
 	const char	*dest;
 	char		*node;
 	size_t		 i;
 	int		 rc;
 
-	if (fs_list(a, plan->ctx->target_fd, dir, &list) == -1)
+	if ((list = disk_list(plan, dir)) == NULL)
 		return err_os(plan->ctx, "cannot read directory", dir);
-	for (i = 0; i < list.len; i++) {
+	for (i = 0; i < list->len; i++) {
 		NOMEM_IF_NULL(plan, node = path_join(a, dir,
-		    list.ents[i].name));
-		if (!entry_is_link(plan, node, list.ents[i].type) ||
+		    list->ents[i].name));
+		if (!entry_is_link(plan, node) ||
 		    task_link_for(plan, node) != NULL)
 			continue;
-		if ((dest = fs_readlink(a, plan->ctx->target_fd,
-		    node)) == NULL)
+		if ((dest = disk_readlink(plan, node)) == NULL)
 			return err_os(plan->ctx, "readlink", node);
-		if (fs_exists(plan->ctx->target_fd, path_join(a, dir, dest)))
+		if (disk_type(plan, path_join(a, dir, dest), 1) != DISK_ABSENT)
 			continue;
 		if ((rc = find_owner(plan, node, dest, &o)) != 0)
 			return rc;
@@ -518,14 +511,15 @@ unstow_link_node(struct stow_plan *plan, const char *tgt,
 	if ((rc = find_owner(plan, tgt, dest, &o)) != 0)
 		return rc;
 	if (*o.package == '\0') {
-		/* --compat walks the target, where foreign links are
-		 * expected. */
-		if (has_flag(plan, STOW_F_COMPAT))
-			return 0;
-		return task_conflict(plan, STOW_CONFLICT_NOT_OWNED, tgt,
-		    "existing target is not owned by stow: %s => %s", tgt,
+		/* Someone unstowing a package does not want links to it, so
+		 * a link pointing elsewhere is no conflict (GNU Stow 2.4). */
+		log_msg(plan->ctx, 5, "Ignoring unowned link %s => %s", tgt,
 		    dest);
+		return 0;
 	}
+	/* Walking the package, pkg_path is an entry we listed: it exists. */
+	if (strcmp(o.path, pkg_path) == 0 && !has_flag(plan, STOW_F_COMPAT))
+		return task_unlink(plan, tgt);
 	if (!state_is_node(plan, o.path)) {
 		log_msg(plan->ctx, 2, "--- removing invalid link into a stow "
 		    "directory: %s", pkg_path);
@@ -538,8 +532,7 @@ unstow_link_node(struct stow_plan *plan, const char *tgt,
 }
 
 static int
-unstow_node(struct stow_plan *plan, const char *pkg_sub, const char *tgt,
-    unsigned char dtype)
+unstow_node(struct stow_plan *plan, const char *pkg_sub, const char *tgt)
 {
 	struct stow_ctx	*ctx = plan->ctx;
 	const char	*fold;
@@ -553,7 +546,7 @@ unstow_node(struct stow_plan *plan, const char *pkg_sub, const char *tgt,
 		return unstow_link_node(plan, tgt, pkg_path);
 	if (state_is_dir(plan, tgt)) {
 		if (!has_flag(plan, STOW_F_COMPAT) &&
-		    !entry_is_dir(plan, pkg_path, dtype, 1))
+		    !entry_is_dir(plan, pkg_path, 1))
 			return task_conflict(plan, STOW_CONFLICT_TYPE, tgt,
 			    "existing target is a directory but the package "
 			    "entry is not: %s", tgt);
@@ -564,7 +557,7 @@ unstow_node(struct stow_plan *plan, const char *pkg_sub, const char *tgt,
 			return rc;
 		return fold == NULL ? 0 : fold_tree(plan, tgt, fold);
 	}
-	if (fs_exists(ctx->target_fd, tgt))
+	if (disk_type(plan, tgt, 1) != DISK_ABSENT)
 		log_msg(ctx, 2, "%s doesn't need to be unstowed", tgt);
 	else
 		log_msg(ctx, 2, "%s did not exist to be unstowed", tgt);
@@ -582,7 +575,7 @@ unstow_contents(struct stow_plan *plan, const char *pkg_sub,
 {
 	struct stow_ctx	*ctx = plan->ctx;
 	struct arena	*a = &plan->arena;
-	struct dirlist	 list;
+	const struct dirlist *list;
 	const char	*pname, *tname, *walked;
 	char		*pkg_node, *tgt_node;
 	size_t		 i;
@@ -597,11 +590,13 @@ unstow_contents(struct stow_plan *plan, const char *pkg_sub,
 		NOMEM_IF_NULL(plan, walked = path_join3(a, ctx->stow_path,
 		    plan->package, pkg_sub));
 	log_msg(ctx, 3, "Unstowing from %s", tgt);
-	if (fs_list(a, ctx->target_fd, walked, &list) == -1)
+	if ((list = disk_list(plan, walked)) == NULL)
 		return err_os(ctx, "cannot read directory",
 		    path_join(a, ctx->target_abs, walked));
-	for (i = 0; i < list.len; i++) {
-		pname = tname = list.ents[i].name;
+	if (!compat)
+		disk_prime(plan, tgt);
+	for (i = 0; i < list->len; i++) {
+		pname = tname = list->ents[i].name;
 		if (dotfiles && compat)
 			NOMEM_IF_NULL(plan, pname = path_undotfile(a, tname));
 		else if (dotfiles)
@@ -613,8 +608,7 @@ unstow_contents(struct stow_plan *plan, const char *pkg_sub,
 		if (ign)
 			continue;
 		NOMEM_IF_NULL(plan, tgt_node = path_join(a, tgt, tname));
-		if ((rc = unstow_node(plan, pkg_node, tgt_node,
-		    compat ? DT_UNKNOWN : list.ents[i].type)) != 0)
+		if ((rc = unstow_node(plan, pkg_node, tgt_node)) != 0)
 			return rc;
 	}
 	if (!compat && state_is_dir(plan, tgt))
@@ -630,7 +624,6 @@ static int
 check_package(struct stow_plan *plan, const char *name, const char **out)
 {
 	struct stow_ctx	*ctx = plan->ctx;
-	struct stat	 st;
 	size_t		 n = strlen(name);
 	char		*pkg, *path;
 
@@ -648,10 +641,9 @@ check_package(struct stow_plan *plan, const char *name, const char **out)
 		    name);
 	NOMEM_IF_NULL(plan, path = path_join(&plan->arena, ctx->stow_path,
 	    pkg));
-	if (fs_stat_follow(ctx->target_fd, path, &st) == -1 ||
-	    !S_ISDIR(st.st_mode))
+	if (disk_type(plan, path, 1) != DISK_DIR)
 		return err_set(ctx, STOW_ENOTFOUND, "The stow directory %s "
-		    "does not contain package %s", ctx->stow_dir, pkg);
+		    "does not contain package %s", ctx->stow_path, pkg);
 	*out = pkg;
 	return 0;
 }
@@ -749,6 +741,8 @@ stow_plan_free(struct stow_plan *plan)
 	vec_free(&plan->conflicts);
 	strmap_free(&plan->overlay);
 	strmap_free(&plan->ignores);
+	strmap_free(&plan->dircache);
+	strmap_free(&plan->linkcache);
 	arena_free(&plan->arena);
 	plan->ctx->nplans--;
 	plan->magic = 0;

@@ -4,8 +4,6 @@
  * planned so far (GNU Stow's do_link/do_unlink/do_mkdir/do_rmdir/do_mv
  * and is_a_link/is_a_dir/is_a_node/read_a_link).
  */
-#include <sys/stat.h>
-
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -142,8 +140,7 @@ task_unlink(struct stow_plan *plan, const char *path)
 		return 0;
 	}
 	log_msg(plan->ctx, 1, "UNLINK: %s", path);
-	if ((source = fs_readlink(&plan->arena, plan->ctx->target_fd,
-	    path)) == NULL)
+	if ((source = disk_readlink(plan, path)) == NULL)
 		return errno == ENOMEM ? err_nomem(plan->ctx) :
 		    err_os(plan->ctx, "readlink", path);
 	if ((t = task_add(plan, T_REMOVE, T_LINK, path, source, NULL)) == NULL)
@@ -291,12 +288,10 @@ int
 state_is_link(struct stow_plan *plan, const char *path)
 {
 	struct task	*t = task_link_for(plan, path);
-	struct stat	 st;
 
 	if (t != NULL)
 		return t->action == T_CREATE;
-	if (fs_lstat(plan->ctx->target_fd, path, &st) == 0 &&
-	    S_ISLNK(st.st_mode))
+	if (disk_type(plan, path, 0) == DISK_LINK)
 		return !parent_link_removed(plan, path);
 	return 0;
 }
@@ -305,14 +300,12 @@ int
 state_is_dir(struct stow_plan *plan, const char *path)
 {
 	struct task	*t = task_dir_for(plan, path);
-	struct stat	 st;
 
 	if (t != NULL)
 		return t->action == T_CREATE;
 	if (parent_link_removed(plan, path))
 		return 0;
-	return fs_stat_follow(plan->ctx->target_fd, path, &st) == 0 &&
-	    S_ISDIR(st.st_mode);
+	return disk_type(plan, path, 1) == DISK_DIR;
 }
 
 int
@@ -332,7 +325,7 @@ state_is_node(struct stow_plan *plan, const char *path)
 		return d->action == T_CREATE;
 	if (parent_link_removed(plan, path))
 		return 0;
-	return fs_exists(plan->ctx->target_fd, path);
+	return disk_type(plan, path, 1) != DISK_ABSENT;
 }
 
 /* The text of a current or planned link; NULL (error recorded) if path
@@ -349,8 +342,7 @@ state_read_link(struct stow_plan *plan, const char *path)
 		internal(plan, "reading a link planned for removal", path);
 		return NULL;
 	}
-	if ((text = fs_readlink(&plan->arena, plan->ctx->target_fd,
-	    path)) == NULL)
+	if ((text = disk_readlink(plan, path)) == NULL)
 		err_os(plan->ctx, "readlink", path);
 	return text;
 }

@@ -1,0 +1,150 @@
+/*
+ * disk.c: the planner's read-only view of the disk.  Nothing changes on
+ * disk while a plan is made, so directory listings and link texts are
+ * read once and answered from memory afterwards: one getdents per
+ * directory replaces an lstat per entry, and a link read to decide is
+ * not read again to record its removal.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extern.h"
+
+static int
+dent_find(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct dent *)elem)->name);
+}
+
+/*
+ * The sorted listing of directory dir (following a final symlink, as
+ * the kernel does when resolving dir/name).  Returns NULL with errno set
+ * on failure.
+ */
+const struct dirlist *
+disk_list(struct stow_plan *plan, const char *dir)
+{
+	struct dirlist	*l;
+	char		*key;
+
+	if ((l = strmap_get(&plan->dircache, dir)) != NULL)
+		return l;
+	if ((l = arena_alloc(&plan->arena, sizeof(*l))) == NULL ||
+	    (key = arena_strdup(&plan->arena, dir)) == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (fs_list(&plan->arena, plan->ctx->target_fd, dir, l) == -1)
+		return NULL;
+	if (strmap_put(&plan->dircache, key, l) == -1) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return l;
+}
+
+/*
+ * What a cached listing of path's directory says about path: the d_type,
+ * DT_UNKNOWN when there is no listing or it did not say, or
+ * DISK_NOENT when the listing has no such name.
+ */
+#define DISK_NOENT	0xffu
+static unsigned int
+cached_type(const struct stow_plan *plan, const char *path)
+{
+	const struct dirlist	*l;
+	const struct dent	*d;
+	const char		*slash = strrchr(path, '/');
+	char			 small[1024], *dir;
+	size_t			 n;
+
+	if (plan->dircache.len == 0)
+		return DT_UNKNOWN;
+	n = slash == NULL ? 0 : (size_t)(slash - path);
+	if (n >= sizeof(small))
+		return DT_UNKNOWN;
+	dir = small;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	if (slash == NULL) {
+		dir[0] = '.';
+		dir[1] = '\0';
+	}
+	if ((l = strmap_get(&plan->dircache, dir)) == NULL)
+		return DT_UNKNOWN;
+	d = l->len == 0 ? NULL : bsearch(slash == NULL ? path : slash + 1,
+	    l->ents, l->len, sizeof(*l->ents), dent_find);
+	return d == NULL ? DISK_NOENT : d->type;
+}
+
+/*
+ * The type of path on disk: DISK_ABSENT, DISK_DIR, DISK_LINK (only when
+ * not following) or DISK_OTHER.  follow: as stat(2), else lstat(2).
+ */
+int
+disk_type(struct stow_plan *plan, const char *path, int follow)
+{
+	struct stat	st;
+	unsigned int	t = cached_type(plan, path);
+
+	if (t == DISK_NOENT)
+		return DISK_ABSENT;
+	if (t == DT_DIR)
+		return DISK_DIR;
+	if (t == DT_LNK && !follow)
+		return DISK_LINK;
+	if (t != DT_UNKNOWN && t != DT_LNK)
+		return DISK_OTHER;
+	if ((follow ? fs_stat_follow : fs_lstat)(plan->ctx->target_fd, path,
+	    &st) == -1)
+		return DISK_ABSENT;
+	if (S_ISDIR(st.st_mode))
+		return DISK_DIR;
+	return S_ISLNK(st.st_mode) ? DISK_LINK : DISK_OTHER;
+}
+
+/* The text of the symlink path on disk, read once; NULL with errno. */
+const char *
+disk_readlink(struct stow_plan *plan, const char *path)
+{
+	char	*text, *key;
+
+	if ((text = strmap_get(&plan->linkcache, path)) != NULL)
+		return text;
+	if ((text = fs_readlink(&plan->arena, plan->ctx->target_fd,
+	    path)) == NULL)
+		return NULL;
+	if ((key = arena_strdup(&plan->arena, path)) == NULL ||
+	    strmap_put(&plan->linkcache, key, text) == -1) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return text;
+}
+
+/*
+ * Lists target directory dir ahead of the queries about its entries.
+ * A directory missing on disk (one the plan will create) has no entries
+ * there, which is cached too.
+ */
+void
+disk_prime(struct stow_plan *plan, const char *dir)
+{
+	struct dirlist	*l;
+	char		*key;
+
+	if (strmap_get(&plan->dircache, dir) != NULL ||
+	    disk_list(plan, dir) != NULL ||
+	    (errno != ENOENT && errno != ENOTDIR))
+		return;
+	if ((l = arena_alloc(&plan->arena, sizeof(*l))) == NULL ||
+	    (key = arena_strdup(&plan->arena, dir)) == NULL)
+		return;
+	l->ents = NULL;
+	l->len = 0;
+	(void)strmap_put(&plan->dircache, key, l);
+}
