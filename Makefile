@@ -24,8 +24,8 @@ WARNINGS	= -Wall -Wextra -Wshadow -Wmissing-prototypes \
 		  -Wpointer-arith -Wformat=2 -Wvla $(WERROR)
 CFLAGS		?= -O2 -g
 PKG_CONFIG	?= pkg-config
-DEP_CFLAGS	= $(shell $(PKG_CONFIG) --cflags libbsd-overlay libpcre2-8 2>/dev/null)
-DEP_LIBS	= $(shell $(PKG_CONFIG) --libs libbsd-overlay libpcre2-8 2>/dev/null)
+DEP_CFLAGS	= $(shell $(PKG_CONFIG) --cflags libbsd-overlay libpcre2-8 libmd 2>/dev/null)
+DEP_LIBS	= $(shell $(PKG_CONFIG) --libs libbsd-overlay libpcre2-8 libmd 2>/dev/null)
 CHECK_CFLAGS	= $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
 CHECK_LIBS	= $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 
@@ -43,7 +43,7 @@ LIB_CFLAGS	= $(ALL_CFLAGS) -fPIC -fvisibility=hidden
 ALL_LDFLAGS	= $(LDFLAGS) $(SAN_FLAGS)
 
 LIB_SRCS	= apply.c ctx.c disk.c error.c fsops.c path.c pattern.c plan.c \
-		  rc.c task.c util.c
+		  rc.c task.c util.c vault.c
 LIB_OBJS	= $(LIB_SRCS:%.c=$(O)/lib/%.o)
 LIBA		= $(O)/lib/libstow.a
 LIBSO		= $(O)/lib/libstow.so.$(SOVERSION)
@@ -53,7 +53,7 @@ CHECK_SRCS	= tests/check_main.c tests/check_path.c tests/check_pattern.c \
 		  tests/check_rc.c tests/check_plan.c tests/check_apply.c \
 		  tests/check_cli.c tests/sandbox.c
 
-BUILD_DEPS	= build-essential pkg-config libbsd-dev libpcre2-dev check
+BUILD_DEPS	= build-essential pkg-config libbsd-dev libmd-dev libpcre2-dev check
 TEST_DEPS	= stow mandoc valgrind
 
 .PHONY: all check check-unit check-scenarios check-differential check-asan \

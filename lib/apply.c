@@ -25,6 +25,10 @@ task_to_op(const struct task *t, struct stow_op *op)
 		op->kind = STOW_OP_MOVE;
 		op->dest = t->dest;
 		break;
+	case T_BACKUP:
+		op->kind = STOW_OP_BACKUP;
+		op->dest = t->dest;
+		break;
 	default:
 		return 0;
 	}
@@ -118,6 +122,18 @@ stow_plan_foreach_conflict(const struct stow_plan *plan,
 	return rc;
 }
 
+/* With STOW_F_CHOWN, hands what was made at path to the target's owner. */
+static int
+give_away(struct stow_ctx *ctx, const char *path)
+{
+	if ((ctx->flags & STOW_F_CHOWN) == 0)
+		return 0;
+	if (fs_lchown(ctx->target_fd, path, ctx->owner_uid,
+	    ctx->owner_gid) == -1)
+		return err_os(ctx, "lchown", path);
+	return 0;
+}
+
 /* Carries out one operation; errors name the system call and path. */
 static int
 run_op(struct stow_ctx *ctx, const struct stow_op *op)
@@ -128,7 +144,7 @@ run_op(struct stow_ctx *ctx, const struct stow_op *op)
 	case STOW_OP_MKDIR:
 		if (fs_mkdir(fd, op->path) == -1)
 			return err_os(ctx, "mkdir", op->path);
-		break;
+		return give_away(ctx, op->path);
 	case STOW_OP_RMDIR:
 		if (fs_rmdir(fd, op->path) == -1)
 			return err_os(ctx, "rmdir", op->path);
@@ -136,7 +152,7 @@ run_op(struct stow_ctx *ctx, const struct stow_op *op)
 	case STOW_OP_LINK:
 		if (fs_symlink(op->link, fd, op->path) == -1)
 			return err_os(ctx, "symlink", op->path);
-		break;
+		return give_away(ctx, op->path);
 	case STOW_OP_UNLINK:
 		if (fs_unlink(fd, op->path) == -1)
 			return err_os(ctx, "unlink", op->path);
@@ -145,6 +161,8 @@ run_op(struct stow_ctx *ctx, const struct stow_op *op)
 		if (fs_move(fd, op->path, op->dest) == -1)
 			return err_os(ctx, "rename", op->path);
 		break;
+	case STOW_OP_BACKUP:
+		return vault_backup(ctx, op->path, op->dest);
 	}
 	return 0;
 }

@@ -2,6 +2,8 @@
  * ctx.c: the context handle: options, the opened target directory, the
  * pattern lists and the callbacks.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -32,6 +34,7 @@ stow_ctx_new(void)
 		return NULL;
 	ctx->magic = CTX_MAGIC;
 	ctx->target_fd = -1;
+	ctx->vault_fd = -1;
 	return ctx;
 }
 
@@ -44,6 +47,9 @@ ctx_unconfigure(struct stow_ctx *ctx)
 	free(ctx->stow_abs);
 	free(ctx->target_abs);
 	free(ctx->stow_path);
+	free(ctx->backup_dir);
+	vault_close(ctx);
+	ctx->backup_dir = NULL;
 	ctx->stow_dir = ctx->target_dir = ctx->home_dir = NULL;
 	ctx->stow_abs = ctx->target_abs = ctx->stow_path = NULL;
 	if (ctx->target_fd != -1)
@@ -153,6 +159,19 @@ out:
 	return rc;
 }
 
+/* The owner of the target, for STOW_F_CHOWN. */
+static int
+ctx_set_owner(struct stow_ctx *ctx)
+{
+	struct stat	st;
+
+	if (fs_lstat(ctx->target_fd, "", &st) == -1)
+		return err_os(ctx, "stat", ctx->target_dir);
+	ctx->owner_uid = st.st_uid;
+	ctx->owner_gid = st.st_gid;
+	return 0;
+}
+
 STOW_API int
 stow_ctx_configure(struct stow_ctx *ctx, const struct stow_opts *opts)
 {
@@ -170,7 +189,9 @@ stow_ctx_configure(struct stow_ctx *ctx, const struct stow_opts *opts)
 	ctx_unconfigure(ctx);
 	ctx->flags = opts->flags;
 	if ((rc = dup_opt(ctx, &ctx->home_dir, opts->home_dir)) != 0 ||
-	    (rc = ctx_set_dirs(ctx, opts)) != 0) {
+	    (rc = dup_opt(ctx, &ctx->backup_dir, opts->backup_dir)) != 0 ||
+	    (rc = ctx_set_dirs(ctx, opts)) != 0 ||
+	    (rc = ctx_set_owner(ctx)) != 0) {
 		ctx_unconfigure(ctx);
 		return rc;
 	}

@@ -115,6 +115,13 @@ int	 fs_rmdir(int, const char *);
 int	 fs_symlink(const char *, int, const char *);
 int	 fs_unlink(int, const char *);
 int	 fs_move(int, const char *, const char *);
+int	 fs_move_at(int, const char *, int, const char *);
+int	 fs_rename_noreplace(int, const char *, int, const char *);
+int	 fs_mkdir_p(int, const char *, mode_t);
+int	 fs_lchown(int, const char *, uid_t, gid_t);
+int	 fs_hash_file(int, const char *, char [65], off_t *);
+void	 fs_hash_text(const char *, char [65]);
+int	 fs_same_content(int, const char *, const char *);
 char	*fs_read_file(int, const char *, size_t *);
 
 /*
@@ -169,6 +176,10 @@ struct stow_ctx {
 	void			*cancel_payload;
 	int			 saved_errno;
 	char			 errmsg[1024];
+	char			*backup_dir;	/* the vault run directory */
+	int			 vault_fd;	/* open on first use */
+	uid_t			 owner_uid;	/* of the target, for */
+	gid_t			 owner_gid;	/* STOW_F_CHOWN */
 };
 
 /*
@@ -176,7 +187,7 @@ struct stow_ctx {
  * later planning decisions see earlier ones (GNU Stow's link_task_for
  * and dir_task_for).
  */
-enum task_action { T_CREATE = 1, T_REMOVE, T_MOVE, T_SKIP };
+enum task_action { T_CREATE = 1, T_REMOVE, T_MOVE, T_BACKUP, T_SKIP };
 enum task_type { T_LINK = 1, T_DIR, T_FILE };
 
 struct task {
@@ -191,6 +202,7 @@ struct task {
 struct overlay_slot {
 	struct task	*link;
 	struct task	*dir;
+	struct task	*gone;		/* moved to the vault, with its tree */
 };
 
 struct conflict {
@@ -223,6 +235,7 @@ int	 task_unlink(struct stow_plan *, const char *);
 int	 task_mkdir(struct stow_plan *, const char *);
 int	 task_rmdir(struct stow_plan *, const char *);
 int	 task_move(struct stow_plan *, const char *, const char *);
+int	 task_backup(struct stow_plan *, const char *, const char *);
 int	 task_conflict(struct stow_plan *, enum stow_conflict_kind,
 	    const char *, const char *, ...)
 	    __attribute__((format(printf, 4, 5)));
@@ -232,6 +245,10 @@ int	 state_is_link(struct stow_plan *, const char *);
 int	 state_is_dir(struct stow_plan *, const char *);
 int	 state_is_node(struct stow_plan *, const char *);
 const char *state_read_link(struct stow_plan *, const char *);
+
+/* vault.c */
+int	 vault_backup(struct stow_ctx *, const char *, const char *);
+void	 vault_close(struct stow_ctx *);
 
 /* disk.c */
 #define DISK_ABSENT	0

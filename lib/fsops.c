@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sha2.h>
+
 #include "extern.h"
 
 static const char *
@@ -189,7 +191,7 @@ fs_unlink(int dfd, const char *path)
 
 /* Copies regular file from to a new file to, keeping mode and times. */
 static int
-copy_file(int dfd, const char *from, const char *to)
+copy_file(int fromfd, const char *from, int tofd, const char *to)
 {
 	struct stat	 st;
 	struct timespec	 times[2];
@@ -197,14 +199,14 @@ copy_file(int dfd, const char *from, const char *to)
 	ssize_t		 n, w, off;
 	int		 in, out = -1, saved;
 
-	if ((in = openat(dfd, from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+	if ((in = openat(fromfd, from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return -1;
 	if (fstat(in, &st) == -1 || !S_ISREG(st.st_mode)) {
 		if (errno == 0 || !S_ISREG(st.st_mode))
 			errno = EINVAL;
 		goto fail;
 	}
-	if ((out = openat(dfd, to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	if ((out = openat(tofd, to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, st.st_mode & 07777)) == -1)
 		goto fail;
 	while ((n = read(in, buf, sizeof(buf))) > 0) {
@@ -225,7 +227,7 @@ copy_file(int dfd, const char *from, const char *to)
 	return 0;
 fail_unlink:
 	saved = errno;
-	unlinkat(dfd, to, 0);
+	unlinkat(tofd, to, 0);
 	errno = saved;
 fail:
 	saved = errno;
@@ -236,36 +238,180 @@ fail:
 	return -1;
 }
 
+/* Recreates symlink from (in fromfd) as to (in tofd). */
+static int
+copy_symlink(int fromfd, const char *from, int tofd, const char *to)
+{
+	char	buf[PATH_MAX];
+	ssize_t	n;
+
+	if ((n = readlinkat(fromfd, from, buf, sizeof(buf) - 1)) == -1)
+		return -1;
+	buf[n] = '\0';
+	return symlinkat(buf, tofd, to);
+}
+
 /*
- * Moves file from to to (both relative to dfd).  rename(2) when they
- * share a file system; otherwise, as mv(1) does for EXDEV, copy to a
- * temporary name beside to, rename that into place, and only then
- * remove the original, so a failure leaves both sides intact.
+ * Moves file or symlink from (relative to fromfd) to to (relative to
+ * tofd).  rename(2) when they share a file system; otherwise, as mv(1)
+ * does for EXDEV, copy to a temporary name beside to, rename that into
+ * place, and only then remove the original, so a failure leaves both
+ * sides intact.  Directories cannot cross file systems (EXDEV).  An
+ * existing to is replaced, as rename(2) does.
  */
 int
-fs_move(int dfd, const char *from, const char *to)
+fs_move_at(int fromfd, const char *from, int tofd, const char *to)
 {
-	char	tmp[PATH_MAX];
-	int	n, saved;
+	struct stat	st;
+	char		tmp[PATH_MAX];
+	int		n, saved, rc;
 
-	if (renameat(dfd, from, dfd, to) == 0)
+	if (renameat(fromfd, at(from), tofd, at(to)) == 0)
 		return 0;
-	if (errno != EXDEV)
+	if (errno != EXDEV || fstatat(fromfd, from, &st,
+	    AT_SYMLINK_NOFOLLOW) == -1)
 		return -1;
+	if (S_ISDIR(st.st_mode)) {
+		errno = EXDEV;
+		return -1;
+	}
 	n = snprintf(tmp, sizeof(tmp), "%s.cstow-%ld", to, (long)getpid());
 	if (n < 0 || (size_t)n >= sizeof(tmp)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if (copy_file(dfd, from, tmp) == -1)
+	rc = S_ISLNK(st.st_mode) ? copy_symlink(fromfd, from, tofd, tmp) :
+	    copy_file(fromfd, from, tofd, tmp);
+	if (rc == -1)
 		return -1;
-	if (renameat(dfd, tmp, dfd, to) == -1) {
+	if (renameat(tofd, tmp, tofd, to) == -1) {
 		saved = errno;
-		unlinkat(dfd, tmp, 0);
+		unlinkat(tofd, tmp, 0);
 		errno = saved;
 		return -1;
 	}
-	return unlinkat(dfd, from, 0);
+	return unlinkat(fromfd, from, 0);
+}
+
+int
+fs_move(int dfd, const char *from, const char *to)
+{
+	return fs_move_at(dfd, from, dfd, to);
+}
+
+/* rename(2) that fails with EEXIST rather than replace to. */
+int
+fs_rename_noreplace(int fromfd, const char *from, int tofd, const char *to)
+{
+	return renameat2(fromfd, at(from), tofd, at(to), RENAME_NOREPLACE);
+}
+
+/* mkdir -p: creates path and its missing parents below dfd. */
+int
+fs_mkdir_p(int dfd, const char *path, mode_t mode)
+{
+	char	buf[PATH_MAX], *p;
+	size_t	n = strlen(path);
+
+	if (n == 0)
+		return 0;
+	if (n >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, path, n + 1);
+	for (p = buf + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		*p = '\0';
+		if (mkdirat(dfd, buf, mode) == -1 && errno != EEXIST)
+			return -1;
+		if (p == buf + n)
+			break;
+		*p = '/';
+	}
+	return 0;
+}
+
+int
+fs_lchown(int dfd, const char *path, uid_t uid, gid_t gid)
+{
+	return fchownat(dfd, at(path), uid, gid, AT_SYMLINK_NOFOLLOW);
+}
+
+/*
+ * SHA-256 of a regular file (hex, 65 bytes with the NUL) and its size.
+ */
+int
+fs_hash_file(int dfd, const char *path, char hex[65], off_t *size)
+{
+	SHA2_CTX	sha;
+	char		buf[65536];
+	ssize_t		n;
+	off_t		total = 0;
+	int		fd, saved;
+
+	if ((fd = openat(dfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return -1;
+	SHA256Init(&sha);
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		SHA256Update(&sha, (const uint8_t *)buf, (size_t)n);
+		total += n;
+	}
+	saved = errno;
+	close(fd);
+	if (n == -1) {
+		errno = saved;
+		return -1;
+	}
+	SHA256End(&sha, hex);
+	*size = total;
+	return 0;
+}
+
+/* SHA-256 of a string (a symlink's text), hex. */
+void
+fs_hash_text(const char *text, char hex[65])
+{
+	SHA2_CTX	sha;
+
+	SHA256Init(&sha);
+	SHA256Update(&sha, (const uint8_t *)text, strlen(text));
+	SHA256End(&sha, hex);
+}
+
+/* Do two regular files hold the same bytes?  1, 0, or -1 with errno. */
+int
+fs_same_content(int dfd, const char *a, const char *b)
+{
+	struct stat	sa, sb;
+	char		ba[32768], bb[32768];
+	ssize_t		na, nb;
+	int		fa, fb = -1, same = -1, saved;
+
+	if ((fa = openat(dfd, a, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return -1;
+	if ((fb = openat(dfd, b, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	    fstat(fa, &sa) == -1 || fstat(fb, &sb) == -1)
+		goto out;
+	same = sa.st_size == sb.st_size;
+	while (same == 1) {
+		if ((na = read(fa, ba, sizeof(ba))) == -1 ||
+		    (nb = read(fb, bb, sizeof(bb))) == -1) {
+			same = -1;
+			break;
+		}
+		if (na == 0 && nb == 0)
+			break;
+		same = na == nb && memcmp(ba, bb, (size_t)na) == 0;
+	}
+out:
+	saved = errno;
+	close(fa);
+	if (fb != -1)
+		close(fb);
+	errno = saved;
+	return same;
 }
 
 /*

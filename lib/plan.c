@@ -23,6 +23,8 @@
 #include "extern.h"
 
 #define LOCAL_IGNORE_FILE	".stow-local-ignore"
+/* Where the vault keeps package files displaced by --adopt. */
+#define VAULT_PACKAGES		"@packages"
 
 /* Where a link into a stow directory points (find_stowed_path()). */
 struct owner {
@@ -35,6 +37,9 @@ static int	stow_contents(struct stow_plan *, const char *, const char *,
 		    const char *, const char *);
 static int	unstow_contents(struct stow_plan *, const char *,
 		    const char *);
+static int	stow_into_absent(struct stow_plan *, const char *,
+		    const char *, const char *, const char *, const char *);
+static int	backup_in_the_way(struct stow_plan *, const char *);
 
 #define NOMEM_IF_NULL(plan, p) \
 	do { if ((p) == NULL) return err_nomem((plan)->ctx); } while (0)
@@ -244,6 +249,11 @@ stow_over_link(struct stow_plan *plan, const char *sp, const char *pkg,
 	}
 	if ((rc = find_owner(plan, tgt, existing, &o)) != 0)
 		return rc;
+	if (*o.package == '\0' && has_flag(plan, STOW_F_BACKUP)) {
+		if ((rc = backup_in_the_way(plan, tgt)) != 0)
+			return rc;
+		return stow_into_absent(plan, sp, pkg, pkg_sub, tgt, source);
+	}
 	if (*o.package == '\0')
 		return task_conflict(plan, STOW_CONFLICT_NOT_OWNED, tgt,
 		    "existing target is not owned by stow: %s", tgt);
@@ -285,6 +295,61 @@ stow_over_link(struct stow_plan *plan, const char *sp, const char *pkg,
 	return stow_contents(plan, sp, pkg, pkg_sub, tgt);
 }
 
+/*
+ * Stows a package entry where the target has nothing (or nothing any
+ * more): one link, or with --no-folding a directory to fill.
+ */
+static int
+stow_into_absent(struct stow_plan *plan, const char *sp, const char *pkg,
+    const char *pkg_sub, const char *tgt, const char *source)
+{
+	char	*pkg_path;
+	int	 rc;
+
+	NOMEM_IF_NULL(plan, pkg_path = path_join3(&plan->arena, sp, pkg,
+	    pkg_sub));
+	if (has_flag(plan, STOW_F_NO_FOLDING) &&
+	    entry_is_dir(plan, pkg_path, 0)) {
+		if ((rc = task_mkdir(plan, tgt)) != 0)
+			return rc;
+		return stow_contents(plan, sp, pkg, pkg_sub, tgt);
+	}
+	return task_link(plan, source, tgt);
+}
+
+/* Moves what is in the way at tgt into the vault (STOW_F_BACKUP). */
+static int
+backup_in_the_way(struct stow_plan *plan, const char *tgt)
+{
+	return task_backup(plan, tgt, tgt);
+}
+
+/*
+ * --adopt: moves the target's file into the package and links it.  With
+ * a vault, the package's own version is kept there first, unless both
+ * hold the same bytes.
+ */
+static int
+adopt(struct stow_plan *plan, const char *pkg, const char *pkg_sub,
+    const char *pkg_path, const char *tgt, const char *source)
+{
+	char	*dest;
+	int	 rc, same;
+
+	if (plan->ctx->backup_dir != NULL) {
+		same = fs_same_content(plan->ctx->target_fd, tgt, pkg_path);
+		if (same == -1)
+			return err_os(plan->ctx, "compare", tgt);
+		NOMEM_IF_NULL(plan, dest = path_join3(&plan->arena,
+		    VAULT_PACKAGES, pkg, pkg_sub));
+		if (!same && (rc = task_backup(plan, pkg_path, dest)) != 0)
+			return rc;
+	}
+	if ((rc = task_move(plan, tgt, pkg_path)) != 0)
+		return rc;
+	return task_link(plan, source, tgt);
+}
+
 /* Stows one package entry (pkg_sub inside pkg) at target path tgt. */
 static int
 stow_node(struct stow_plan *plan, const char *sp, const char *pkg,
@@ -320,26 +385,24 @@ stow_node(struct stow_plan *plan, const char *sp, const char *pkg,
 				    tgt);
 			return stow_contents(plan, sp, pkg, pkg_sub, tgt);
 		}
+		if (!is_dir && has_flag(plan, STOW_F_ADOPT))
+			return adopt(plan, pkg, pkg_sub, pkg_path, tgt, source);
+		if (has_flag(plan, STOW_F_BACKUP)) {
+			if ((rc = backup_in_the_way(plan, tgt)) != 0)
+				return rc;
+			return stow_into_absent(plan, sp, pkg, pkg_sub, tgt,
+			    source);
+		}
 		if (is_dir)
 			return task_conflict(plan, STOW_CONFLICT_TYPE, tgt,
 			    "cannot stow directory %s over existing "
 			    "non-directory target %s", pkg_path, tgt);
-		if (!has_flag(plan, STOW_F_ADOPT))
-			return task_conflict(plan, STOW_CONFLICT_NOT_OWNED, tgt,
-			    "cannot stow %s over existing target %s since "
-			    "neither a link nor a directory and --adopt not "
-			    "specified", pkg_path, tgt);
-		if ((rc = task_move(plan, tgt, pkg_path)) != 0)
-			return rc;
-		return task_link(plan, source, tgt);
+		return task_conflict(plan, STOW_CONFLICT_NOT_OWNED, tgt,
+		    "cannot stow %s over existing target %s since neither a "
+		    "link nor a directory and --adopt not specified",
+		    pkg_path, tgt);
 	}
-	if (has_flag(plan, STOW_F_NO_FOLDING) &&
-	    entry_is_dir(plan, pkg_path, 0)) {
-		if ((rc = task_mkdir(plan, tgt)) != 0)
-			return rc;
-		return stow_contents(plan, sp, pkg, pkg_sub, tgt);
-	}
-	return task_link(plan, source, tgt);
+	return stow_into_absent(plan, sp, pkg, pkg_sub, tgt, source);
 }
 
 /* Stows the contents of package directory pkg_sub into target dir tgt. */
@@ -747,4 +810,191 @@ stow_plan_free(struct stow_plan *plan)
 	plan->ctx->nplans--;
 	plan->magic = 0;
 	free(plan);
+}
+
+/* Does directory dir (recursively) hold only links into a stow dir? */
+static int
+only_stow_links(struct stow_plan *plan, const char *dir, int *out)
+{
+	const struct dirlist	*list;
+	struct owner		 o;
+	const char		*text;
+	char			*node;
+	size_t			 i;
+	int			 rc, t;
+
+	*out = 0;
+	if ((list = disk_list(plan, dir)) == NULL)
+		return err_os(plan->ctx, "cannot read directory", dir);
+	for (i = 0; i < list->len; i++) {
+		NOMEM_IF_NULL(plan, node = path_join(&plan->arena, dir,
+		    list->ents[i].name));
+		if ((t = disk_type(plan, node, 0)) == DISK_DIR) {
+			if ((rc = only_stow_links(plan, node, out)) != 0 ||
+			    !*out)
+				return rc;
+			continue;
+		}
+		if (t != DISK_LINK)
+			return 0;
+		if ((text = disk_readlink(plan, node)) == NULL)
+			return err_os(plan->ctx, "readlink", node);
+		if ((rc = find_owner(plan, node, text, &o)) != 0)
+			return rc;
+		if (*o.package == '\0')
+			return 0;
+	}
+	*out = 1;
+	return 0;
+}
+
+/*
+ * The package-side path of target path tgt in pkg: with --dotfiles a
+ * ".X" component may be "dot-X" in the package.  NULL (error recorded)
+ * when the package does not hold it.
+ */
+static const char *
+package_side(struct stow_plan *plan, const char *pkg, const char *tgt)
+{
+	struct arena	*a = &plan->arena;
+	const char	*sp = plan->ctx->stow_path, *p = tgt, *end, *dot;
+	const char	*sub = "";
+	char		*comp, *cand;
+
+	for (; *p != '\0'; p = *end == '\0' ? end : end + 1) {
+		end = strchr(p, '/');
+		if (end == NULL)
+			end = p + strlen(p);
+		if ((comp = arena_strndup(a, p, (size_t)(end - p))) == NULL)
+			goto nomem;
+		if (has_flag(plan, STOW_F_DOTFILES)) {
+			if ((dot = path_undotfile(a, comp)) == NULL ||
+			    (cand = path_join(a, sub, dot)) == NULL)
+				goto nomem;
+			if (disk_type(plan, path_join3(a, sp, pkg, cand), 0) !=
+			    DISK_ABSENT) {
+				sub = cand;
+				continue;
+			}
+		}
+		if ((sub = path_join(a, sub, comp)) == NULL)
+			goto nomem;
+	}
+	if (disk_type(plan, path_join3(a, sp, pkg, sub), 0) == DISK_ABSENT) {
+		err_set(plan->ctx, STOW_EINVAL, "package %s does not contain "
+		    "%s", pkg, tgt);
+		return NULL;
+	}
+	return sub;
+nomem:
+	err_nomem(plan->ctx);
+	return NULL;
+}
+
+/*
+ * Is there anything at tgt to replace?  Not when a parent is missing or
+ * is a link (a link is never followed: inside a stowed link the path is
+ * the package's own; any other link is a conflict).
+ */
+static int
+replace_parents_ok(struct stow_plan *plan, const char *tgt, int *ok)
+{
+	struct owner	 o;
+	const char	*text;
+	char		*prefix;
+	const char	*slash;
+	int		 rc, t;
+
+	*ok = 0;
+	for (slash = strchr(tgt, '/'); slash != NULL;
+	    slash = strchr(slash + 1, '/')) {
+		NOMEM_IF_NULL(plan, prefix = arena_strndup(&plan->arena, tgt,
+		    (size_t)(slash - tgt)));
+		if ((t = disk_type(plan, prefix, 0)) == DISK_DIR)
+			continue;
+		if (t != DISK_LINK)
+			return 0;
+		if ((text = disk_readlink(plan, prefix)) == NULL)
+			return err_os(plan->ctx, "readlink", prefix);
+		if ((rc = find_owner(plan, prefix, text, &o)) != 0)
+			return rc;
+		if (*o.package != '\0')
+			return 0;
+		return task_conflict(plan, STOW_CONFLICT_NOT_OWNED, tgt,
+		    "cannot replace %s: its parent %s is a symlink", tgt,
+		    prefix);
+	}
+	*ok = 1;
+	return 0;
+}
+
+/* Does tgt already hold what stowing would make (or another package's
+ * link, which stowing decides about)? */
+static int
+replace_needed(struct stow_plan *plan, const char *tgt, const char *source,
+    int *needed)
+{
+	struct owner	 o;
+	const char	*text;
+	int		 rc, t, only;
+
+	*needed = 0;
+	if ((t = disk_type(plan, tgt, 0)) == DISK_ABSENT)
+		return 0;
+	if (t == DISK_DIR) {
+		if ((rc = only_stow_links(plan, tgt, &only)) != 0)
+			return rc;
+		*needed = !only;
+		return 0;
+	}
+	if (t == DISK_LINK) {
+		if ((text = disk_readlink(plan, tgt)) == NULL)
+			return err_os(plan->ctx, "readlink", tgt);
+		if (strcmp(text, source) == 0)
+			return 0;
+		if ((rc = find_owner(plan, tgt, text, &o)) != 0)
+			return rc;
+		*needed = *o.package == '\0';
+		return 0;
+	}
+	*needed = 1;
+	return 0;
+}
+
+STOW_API int
+stow_plan_replace(struct stow_plan *plan, const char *package,
+    const char *path)
+{
+	struct stow_ctx	*ctx;
+	const char	*pkg, *sub;
+	char		*tgt, *source;
+	int		 rc, ok, needed;
+
+	if ((rc = plan_check(plan)) != 0)
+		return rc;
+	ctx = plan->ctx;
+	if (package == NULL || path == NULL)
+		return err_set(ctx, STOW_EINVAL, "package or path is NULL");
+	if (ctx->backup_dir == NULL)
+		return err_set(ctx, STOW_EINVAL, "replacing %s needs a backup "
+		    "directory", path);
+	if ((rc = check_package(plan, package, &pkg)) != 0)
+		return rc;
+	NOMEM_IF_NULL(plan, tgt = path_join(&plan->arena, "", path));
+	if (path[0] == '/' || *tgt == '\0' || strcmp(tgt, "..") == 0 ||
+	    strncmp(tgt, "../", 3) == 0)
+		return err_set(ctx, STOW_EINVAL, "invalid path to replace: "
+		    "'%s'", path);
+	if ((sub = package_side(plan, pkg, tgt)) == NULL)
+		return ctx->saved_errno == ENOMEM ? STOW_ENOMEM : STOW_EINVAL;
+	plan->package = pkg;
+	plan->action = STOW_ACTION_STOW;
+	if ((rc = replace_parents_ok(plan, tgt, &ok)) != 0 || !ok)
+		return rc;
+	NOMEM_IF_NULL(plan, source = link_text(plan, tgt,
+	    path_join3(&plan->arena, ctx->stow_path, pkg, sub)));
+	if ((rc = replace_needed(plan, tgt, source, &needed)) != 0 ||
+	    !needed)
+		return rc;
+	return task_backup(plan, tgt, tgt);
 }

@@ -79,6 +79,14 @@ struct stow_plan;		/* the operations and conflicts of one run */
 /* Default: unstow walks the package tree.  Set: walk the target tree
  * instead, GNU Stow's legacy algorithm (-p, --compat). */
 #define STOW_F_COMPAT		0x0008u
+/* Default: a file or foreign symlink in the way of a package entry is
+ * a conflict.  Set: move it into the vault (backup_dir), then link.
+ * Conflicts between two packages stay conflicts.  Needs backup_dir. */
+#define STOW_F_BACKUP		0x0010u
+/* Default: new links and directories belong to the calling user.  Set:
+ * give them the owner of the target directory (root preparing a user's
+ * home). */
+#define STOW_F_CHOWN		0x0020u
 
 #define STOW_OPTS_VERSION	1
 struct stow_opts {
@@ -92,8 +100,13 @@ struct stow_opts {
 	 * (NULL): no global ignore file; the built-in list applies. */
 	const char	*home_dir;
 	unsigned int	 flags;		/* STOW_F_*; 0 is GNU Stow's default */
+	/* Copied.  The vault directory of this run, created on first use:
+	 * what STOW_F_BACKUP, stow_plan_replace() and STOW_F_ADOPT displace
+	 * is moved under it, with a MANIFEST.  Default (NULL): no vault;
+	 * --adopt then overwrites the package's file, as GNU Stow does. */
+	const char	*backup_dir;
 };
-#define STOW_OPTS_INIT		{ STOW_OPTS_VERSION, NULL, NULL, NULL, 0 }
+#define STOW_OPTS_INIT		{ STOW_OPTS_VERSION, NULL, NULL, NULL, 0, NULL }
 
 /*
  * Contexts.
@@ -157,7 +170,9 @@ enum stow_op_kind {
 	STOW_OP_RMDIR,		/* remove the (empty) directory path */
 	STOW_OP_LINK,		/* create symlink path whose text is link */
 	STOW_OP_UNLINK,		/* remove symlink path (its text is link) */
-	STOW_OP_MOVE		/* move file path to dest (--adopt) */
+	STOW_OP_MOVE,		/* move file path to dest (--adopt) */
+	STOW_OP_BACKUP		/* move path (a file, link or whole tree) to
+				   dest, a path inside the vault */
 };
 
 /* One planned operation.  Paths are relative to the target directory;
@@ -166,7 +181,8 @@ struct stow_op {
 	enum stow_op_kind	 kind;
 	const char		*path;
 	const char		*link;		/* LINK, UNLINK; else NULL */
-	const char		*dest;		/* MOVE; else NULL */
+	const char		*dest;		/* MOVE: from the target; BACKUP:
+						   inside the vault; else NULL */
 	const char		*package;	/* the package planned for */
 };
 
@@ -211,6 +227,20 @@ STOW_API void	stow_plan_free(struct stow_plan *plan);
 STOW_API int	stow_plan_stow(struct stow_plan *plan, const char *package);
 STOW_API int	stow_plan_unstow(struct stow_plan *plan, const char *package);
 
+/*
+ * Nuke and pave: plan moving target path (relative to the target; a
+ * file, link or whole directory tree) into the vault unless it already
+ * is what stowing package would make, so that a following
+ * stow_plan_stow(plan, package) links the package's own version.  Call
+ * it before stow_plan_stow() for that package.  The package must
+ * contain path.  A symlink among path's parents is never followed: it
+ * is a conflict.  Returns 0, STOW_EINVAL (no vault configured, path
+ * absolute or with "..", or not in the package), STOW_ENOTFOUND, STOW_EOS,
+ * STOW_ENOMEM or STOW_EMISUSE.
+ */
+STOW_API int	stow_plan_replace(struct stow_plan *plan, const char *package,
+		    const char *path);
+
 /* Visit the planned operations in execution order, or the conflicts
  * in GNU Stow's report order (unstow before stow, by package, then by
  * message).  A non-zero return from cb stops the walk and is returned.
@@ -237,6 +267,77 @@ STOW_API int	stow_plan_apply(struct stow_plan *plan, stow_op_cb cb,
 		    void *payload);
 
 /*
+ * The vault.  A run directory holds what a run displaced under its
+ * path relative to its target, and a MANIFEST with one line per item:
+ * "TYPE MODE SIZE SHA256 VAULT-PATH ORIGINAL-ABSOLUTE-PATH", fields
+ * separated by tabs, with "\\", "\t" and "\n" escaped in paths.
+ *
+ * stow_vault_restore() puts a run's items back where they came from.
+ * What stands there now must be absent, a symlink into the stow
+ * directory of ctx, or a directory holding only such symlinks: it is
+ * removed first.  Anything else stops the restore before any change,
+ * with STOW_ECONFLICT and a message naming the path.  cb (may be
+ * NULL) sees each operation (UNLINK, RMDIR, then MOVE with dest the
+ * original path) before it is made.  Returns 0, STOW_ENOTFOUND (no
+ * manifest), STOW_EINVAL (a malformed manifest, naming file:line),
+ * STOW_ECONFLICT, STOW_EOS or STOW_ENOMEM.
+ */
+STOW_API int	stow_vault_restore(struct stow_ctx *ctx, const char *run_dir,
+		    stow_op_cb cb, void *payload);
+
+/* Looks a variable up (for "$VAR" and "~"); NULL when unset.  The
+ * library never reads the environment itself. */
+typedef const char *(*stow_lookup_cb)(const char *name, void *payload);
+
+/*
+ * cstow.conf: per-package configuration at the root of a stow
+ * directory, in git-config syntax: "[cstow]" and "[package \"NAME\"]"
+ * sections, "key = value" lines, "#" and ";" comments, double-quoted
+ * values with \\ \" \n \t escapes, a trailing backslash continuing
+ * a line, case-insensitive section and key names.  Keys:
+ *
+ *   [cstow]               target, conflict, dotfiles, folding, ignore,
+ *                         backup-dir
+ *   [package "NAME"]      target, conflict, dotfiles, folding, ignore,
+ *                         replace, skip
+ *
+ * target and backup-dir are paths: "~" and "$VAR" expand as in
+ * stow_expand_path() and an unset variable is an error.  conflict is
+ * fail, adopt or backup; dotfiles, folding and skip are booleans
+ * (true/false, yes/no, on/off, 1/0, or the bare key for true); ignore
+ * (repeatable) is a Perl regex; replace (repeatable) is a relative path
+ * without "..".  Every error names "file:line".
+ *
+ * stow_conf_read() returns 0 with *out set, STOW_ENOTFOUND when the
+ * file does not exist, STOW_EINVAL for a syntax error, an unknown
+ * section or key, or a bad value, STOW_EOS or STOW_ENOMEM.  Free *out
+ * with stow_conf_free().  Strings returned by the getters belong to the
+ * conf and live until it is freed.
+ */
+struct stow_conf;
+STOW_API int		 stow_conf_read(struct stow_conf **out,
+			    struct stow_ctx *ctx, const char *path,
+			    stow_lookup_cb lookup, void *payload);
+STOW_API void		 stow_conf_free(struct stow_conf *conf);
+/* The last value of key for package: its own section's, else (for keys
+ * [cstow] may hold) the [cstow] section's; NULL when unset.  package
+ * NULL asks the [cstow] section alone. */
+STOW_API const char	*stow_conf_get(const struct stow_conf *conf,
+			    const char *package, const char *key);
+/* Every value of a repeatable key (ignore, replace) for package, in file
+ * order, [cstow]'s ignore values first.  Returns how many; *out points
+ * to an array owned by conf. */
+STOW_API size_t		 stow_conf_get_all(const struct stow_conf *conf,
+			    const char *package, const char *key,
+			    const char *const **out);
+/* A boolean key (as stow_conf_get() finds it), or def when unset. */
+STOW_API int		 stow_conf_bool(const struct stow_conf *conf,
+			    const char *package, const char *key, int def);
+/* The name of the i-th [package "NAME"] section; NULL past the end. */
+STOW_API const char	*stow_conf_package(const struct stow_conf *conf,
+			    size_t i);
+
+/*
  * Resource files.  stow_rc_read() splits a .stowrc file into words
  * with shell quoting rules ('...', "...", backslash), one line at a
  * time; a line whose first non-blank character is '#' is a comment.
@@ -261,7 +362,6 @@ STOW_API void		 stow_rc_free(struct stow_rc *rc);
  * naming it.  Returns 0 with *out (caller frees with free(3)),
  * STOW_EINVAL or STOW_ENOMEM.
  */
-typedef const char *(*stow_lookup_cb)(const char *name, void *payload);
 STOW_API int		 stow_expand_path(char **out, struct stow_ctx *ctx,
 			    const char *path, stow_lookup_cb lookup,
 			    void *payload);

@@ -34,7 +34,7 @@ slot_make(struct stow_plan *plan, const char *path)
 		return s;
 	if ((s = arena_alloc(&plan->arena, sizeof(*s))) == NULL)
 		return NULL;
-	s->link = s->dir = NULL;
+	s->link = s->dir = s->gone = NULL;
 	if (strmap_put(&plan->overlay, path, s) == -1)
 		return NULL;
 	return s;
@@ -225,6 +225,30 @@ task_move(struct stow_plan *plan, const char *path, const char *dest)
 	return 0;
 }
 
+/*
+ * Plans moving path (a file, link or whole tree; relative to the
+ * target, or leading into the stow directory) to dest in the vault.
+ * From then on the planner sees nothing at path or below it.
+ */
+int
+task_backup(struct stow_plan *plan, const char *path, const char *dest)
+{
+	struct overlay_slot	*s;
+	struct task		*t;
+
+	if ((s = slot_make(plan, path)) == NULL)
+		return err_nomem(plan->ctx);
+	if (s->link != NULL || s->dir != NULL || s->gone != NULL)
+		return internal(plan, "backup clashes with a planned "
+		    "operation", path);
+	log_msg(plan->ctx, 1, "BACKUP: %s -> %s", path, dest);
+	if ((t = task_add(plan, T_BACKUP, T_FILE, path, NULL, dest)) == NULL)
+		return err_nomem(plan->ctx);
+	s->gone = t;
+	plan->nremoved++;
+	return 0;
+}
+
 /* Records a conflict for the package being planned. */
 int
 task_conflict(struct stow_plan *plan, enum stow_conflict_kind kind,
@@ -252,16 +276,17 @@ task_conflict(struct stow_plan *plan, enum stow_conflict_kind kind,
 }
 
 /*
- * Is path, or one of its parents, a link planned for removal?  Needed
- * while unfolding, when the real link still stands on disk.
+ * Is path, or one of its parents, a link planned for removal or a node
+ * planned into the vault?  Needed while unfolding, when the real link
+ * still stands on disk, and below a path being replaced.
  */
 static int
-parent_link_removed(const struct stow_plan *plan, const char *path)
+parent_removed(const struct stow_plan *plan, const char *path)
 {
-	struct task	*t;
-	char		 small[1024], *buf, *p;
-	size_t		 n = strlen(path);
-	int		 found = 0;
+	struct overlay_slot	*s;
+	char			 small[1024], *buf, *p;
+	size_t			 n = strlen(path);
+	int			 found = 0;
 
 	if (plan->nremoved == 0)
 		return 0;
@@ -273,8 +298,9 @@ parent_link_removed(const struct stow_plan *plan, const char *path)
 		if (*p != '/' && *p != '\0')
 			continue;
 		*p = '\0';
-		t = task_link_for(plan, buf);
-		found = t != NULL && t->action == T_REMOVE;
+		s = slot_get(plan, buf);
+		found = s != NULL && (s->gone != NULL || (s->link != NULL &&
+		    s->link->action == T_REMOVE));
 		if (p == buf + n)
 			break;
 		*p = '/';
@@ -292,7 +318,7 @@ state_is_link(struct stow_plan *plan, const char *path)
 	if (t != NULL)
 		return t->action == T_CREATE;
 	if (disk_type(plan, path, 0) == DISK_LINK)
-		return !parent_link_removed(plan, path);
+		return !parent_removed(plan, path);
 	return 0;
 }
 
@@ -303,7 +329,7 @@ state_is_dir(struct stow_plan *plan, const char *path)
 
 	if (t != NULL)
 		return t->action == T_CREATE;
-	if (parent_link_removed(plan, path))
+	if (parent_removed(plan, path))
 		return 0;
 	return disk_type(plan, path, 1) == DISK_DIR;
 }
@@ -323,7 +349,7 @@ state_is_node(struct stow_plan *plan, const char *path)
 		return 1;
 	if (d != NULL)
 		return d->action == T_CREATE;
-	if (parent_link_removed(plan, path))
+	if (parent_removed(plan, path))
 		return 0;
 	return disk_type(plan, path, 1) != DISK_ABSENT;
 }
