@@ -42,8 +42,8 @@ ALL_CFLAGS	= -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(SAN_FLAGS) \
 LIB_CFLAGS	= $(ALL_CFLAGS) -fPIC -fvisibility=hidden
 ALL_LDFLAGS	= $(LDFLAGS) $(SAN_FLAGS)
 
-LIB_SRCS	= apply.c ctx.c disk.c error.c fsops.c path.c pattern.c plan.c \
-		  rc.c task.c util.c vault.c
+LIB_SRCS	= apply.c conf.c ctx.c disk.c error.c fsops.c path.c pattern.c \
+		  plan.c rc.c task.c util.c vault.c
 LIB_OBJS	= $(LIB_SRCS:%.c=$(O)/lib/%.o)
 LIBA		= $(O)/lib/libstow.a
 LIBSO		= $(O)/lib/libstow.so.$(SOVERSION)
@@ -83,10 +83,10 @@ $(O)/lib/libstow.pc: lib/libstow.pc.in Makefile
 
 # The programs link the static library: one self-contained binary, and
 # no LD_LIBRARY_PATH needed to run it from the tree.
-$(CSTOW): cli/cstow.c lib/stow.h $(LIBA)
+$(CSTOW): cli/cstow.c cli/bootstrap.c cli/bootstrap.h lib/stow.h $(LIBA)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Ilib -o $@ cli/cstow.c $(LIBA) $(ALL_LDFLAGS) \
-	    $(DEP_LIBS)
+	$(CC) $(ALL_CFLAGS) -Ilib -o $@ cli/cstow.c cli/bootstrap.c $(LIBA) \
+	    $(ALL_LDFLAGS) $(DEP_LIBS)
 
 $(CHECK_RUNNER): $(CHECK_SRCS) tests/sandbox.h lib/extern.h $(LIBA)
 	@mkdir -p $(@D)

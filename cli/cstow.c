@@ -18,18 +18,9 @@
 
 #include <stow.h>
 
-/* Exit codes, GNU Stow's where it has them. */
-#define EXIT_OK		0
-#define EXIT_CONFLICT	1	/* conflicts, or a usage error */
-#define EXIT_USAGE	1
-#define EXIT_ERROR	2	/* anything else */
+#include "bootstrap.h"
 
 enum action { ACT_STOW, ACT_UNSTOW, ACT_RESTOW };
-
-struct strlist {
-	char	**v;
-	size_t	  n;
-};
 
 struct options {
 	char		*dir;
@@ -40,6 +31,16 @@ struct options {
 	unsigned int	 flags;
 	struct strlist	 ignore, defer, override;
 	struct strlist	 unstow, stow;		/* packages */
+	/* cstow's own options (cstow.conf, the vault). */
+	int		 all;
+	enum policy	 policy;
+	struct strlist	 pkg_targets;		/* "PKG=DIR" */
+	struct strlist	 replace;
+	char		*backup_dir;
+	char		*config;
+	int		 no_config;
+	int		 restore;
+	char		*restore_run;
 };
 
 /* Where the words being parsed come from, for error messages. */
@@ -120,47 +121,6 @@ version(void)
 	exit(EXIT_OK);
 }
 
-static void *
-xrealloc(void *p, size_t n, size_t size)
-{
-	if ((p = reallocarray(p, n, size)) == NULL) {
-		fprintf(stderr, "%s: out of memory\n", getprogname());
-		exit(EXIT_ERROR);
-	}
-	return p;
-}
-
-static char *
-xstrdup(const char *s)
-{
-	char	*p;
-
-	if ((p = strdup(s)) == NULL) {
-		fprintf(stderr, "%s: out of memory\n", getprogname());
-		exit(EXIT_ERROR);
-	}
-	return p;
-}
-
-static void
-strlist_add(struct strlist *l, const char *s)
-{
-	l->v = xrealloc(l->v, l->n + 1, sizeof(*l->v));
-	l->v[l->n++] = xstrdup(s);
-}
-
-static void
-strlist_free(struct strlist *l)
-{
-	size_t	i;
-
-	for (i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
-
 /* Reports a bad option in words[idx] of src and exits. */
 static void
 bad_option(const struct source *src, int idx, const char *fmt, ...)
@@ -236,12 +196,18 @@ verbose_digits(int argc, char **argv)
 
 enum {
 	OPT_ADOPT = 256, OPT_DEFER, OPT_DOTFILES, OPT_IGNORE,
-	OPT_NO_FOLDING, OPT_OVERRIDE
+	OPT_NO_FOLDING, OPT_OVERRIDE, OPT_ALL, OPT_BACKUP_DIR, OPT_CONFIG,
+	OPT_CONFLICT, OPT_NO_CONFIG, OPT_PACKAGE_TARGET, OPT_REPLACE,
+	OPT_RESTORE
 };
 
 static const struct option longopts[] = {
 	{ "adopt",	no_argument,		NULL, OPT_ADOPT },
+	{ "all",	no_argument,		NULL, OPT_ALL },
+	{ "backup-dir",	required_argument,	NULL, OPT_BACKUP_DIR },
 	{ "compat",	no_argument,		NULL, 'p' },
+	{ "config",	required_argument,	NULL, OPT_CONFIG },
+	{ "conflict",	required_argument,	NULL, OPT_CONFLICT },
 	{ "defer",	required_argument,	NULL, OPT_DEFER },
 	{ "delete",	no_argument,		NULL, 'D' },
 	{ "dir",	required_argument,	NULL, 'd' },
@@ -249,8 +215,12 @@ static const struct option longopts[] = {
 	{ "help",	no_argument,		NULL, 'h' },
 	{ "ignore",	required_argument,	NULL, OPT_IGNORE },
 	{ "no",		no_argument,		NULL, 'n' },
+	{ "no-config",	no_argument,		NULL, OPT_NO_CONFIG },
 	{ "no-folding",	no_argument,		NULL, OPT_NO_FOLDING },
 	{ "override",	required_argument,	NULL, OPT_OVERRIDE },
+	{ "package-target", required_argument,	NULL, OPT_PACKAGE_TARGET },
+	{ "replace",	required_argument,	NULL, OPT_REPLACE },
+	{ "restore",	optional_argument,	NULL, OPT_RESTORE },
 	{ "restow",	no_argument,		NULL, 'R' },
 	{ "simulate",	no_argument,		NULL, 'n' },
 	{ "stow",	no_argument,		NULL, 'S' },
@@ -325,7 +295,42 @@ parse_words(struct options *o, int argc, char **argv,
 				verbose++;
 			break;
 		case OPT_ADOPT:
-			o->flags |= STOW_F_ADOPT;
+			o->policy = POLICY_ADOPT;
+			break;
+		case OPT_ALL:
+			o->all = 1;
+			break;
+		case OPT_BACKUP_DIR:
+			free(o->backup_dir);
+			o->backup_dir = xstrdup(optarg);
+			break;
+		case OPT_CONFIG:
+			free(o->config);
+			o->config = xstrdup(optarg);
+			break;
+		case OPT_CONFLICT:
+			if (parse_policy(optarg, &o->policy) == -1)
+				bad_option(src, optind, "--conflict must be "
+				    "fail, adopt or backup, not '%s'", optarg);
+			break;
+		case OPT_NO_CONFIG:
+			o->no_config = 1;
+			break;
+		case OPT_PACKAGE_TARGET:
+			if (strchr(optarg, '=') == NULL ||
+			    *optarg == '=' || strchr(optarg, '=')[1] == '\0')
+				bad_option(src, optind, "--package-target "
+				    "takes PKG=DIR, not '%s'", optarg);
+			strlist_add(&o->pkg_targets, optarg);
+			break;
+		case OPT_REPLACE:
+			strlist_add(&o->replace, optarg);
+			break;
+		case OPT_RESTORE:
+			o->restore = 1;
+			free(o->restore_run);
+			o->restore_run = optarg != NULL ? xstrdup(optarg) :
+			    NULL;
 			break;
 		case OPT_DEFER:
 			strlist_add(&o->defer, optarg);
@@ -363,11 +368,56 @@ parse_words(struct options *o, int argc, char **argv,
 	}
 }
 
-static const char *
-env_lookup(const char *name, void *payload)
+static void
+take_string(char **dst, char *src)
 {
-	(void)payload;
-	return getenv(name);
+	if (src == NULL)
+		return;
+	free(*dst);
+	*dst = src;
+}
+
+static void
+take_list(struct strlist *dst, struct strlist *src)
+{
+	size_t	i;
+
+	for (i = 0; i < src->n; i++)
+		strlist_add(dst, src->v[i]);
+	strlist_free(src);
+}
+
+/*
+ * Lays options from (a later .stowrc, or the command line) over into,
+ * as GNU Stow merges them: single values replace, lists accumulate.
+ * Takes what from owns.
+ */
+static void
+merge_options(struct options *into, struct options *from)
+{
+	take_string(&into->dir, from->dir);
+	take_string(&into->target, from->target);
+	take_string(&into->backup_dir, from->backup_dir);
+	take_string(&into->config, from->config);
+	take_string(&into->restore_run, from->restore_run);
+	if (from->verbose_set) {
+		into->verbose = from->verbose;
+		into->verbose_set = 1;
+	}
+	if (from->policy != POLICY_UNSET)
+		into->policy = from->policy;
+	into->simulate |= from->simulate;
+	into->flags |= from->flags;
+	into->all |= from->all;
+	into->no_config |= from->no_config;
+	into->restore |= from->restore;
+	take_list(&into->ignore, &from->ignore);
+	take_list(&into->defer, &from->defer);
+	take_list(&into->override, &from->override);
+	take_list(&into->pkg_targets, &from->pkg_targets);
+	take_list(&into->replace, &from->replace);
+	take_list(&into->unstow, &from->unstow);
+	take_list(&into->stow, &from->stow);
 }
 
 /* Expands ~ and $VAR in a --dir or --target value read from a file. */
@@ -420,62 +470,9 @@ read_rc(struct stow_ctx *ctx, struct options *o, const char *file)
 	parse_words(&rco, (int)n + 1, argv, &src);
 	expand_rc_path(ctx, &rco.dir, file, "--dir");
 	expand_rc_path(ctx, &rco.target, file, "--target");
-	if (rco.dir != NULL) {
-		free(o->dir);
-		o->dir = rco.dir;
-	}
-	if (rco.target != NULL) {
-		free(o->target);
-		o->target = rco.target;
-	}
-	if (rco.verbose_set) {
-		o->verbose = rco.verbose;
-		o->verbose_set = 1;
-	}
-	o->simulate |= rco.simulate;
-	o->flags |= rco.flags;
-	for (i = 0; i < rco.ignore.n; i++)
-		strlist_add(&o->ignore, rco.ignore.v[i]);
-	for (i = 0; i < rco.defer.n; i++)
-		strlist_add(&o->defer, rco.defer.v[i]);
-	for (i = 0; i < rco.override.n; i++)
-		strlist_add(&o->override, rco.override.v[i]);
-	strlist_free(&rco.ignore);
-	strlist_free(&rco.defer);
-	strlist_free(&rco.override);
+	merge_options(o, &rco);
 	free(argv);
 	stow_rc_free(rc);
-}
-
-/* Merges the command line (cli) over the resource files (o). */
-static void
-merge_cli(struct options *o, struct options *cli)
-{
-	size_t	i;
-
-	if (cli->dir != NULL) {
-		free(o->dir);
-		o->dir = cli->dir;
-	}
-	if (cli->target != NULL) {
-		free(o->target);
-		o->target = cli->target;
-	}
-	if (cli->verbose_set)
-		o->verbose = cli->verbose;
-	o->simulate |= cli->simulate;
-	o->flags |= cli->flags;
-	for (i = 0; i < cli->ignore.n; i++)
-		strlist_add(&o->ignore, cli->ignore.v[i]);
-	for (i = 0; i < cli->defer.n; i++)
-		strlist_add(&o->defer, cli->defer.v[i]);
-	for (i = 0; i < cli->override.n; i++)
-		strlist_add(&o->override, cli->override.v[i]);
-	strlist_free(&cli->ignore);
-	strlist_free(&cli->defer);
-	strlist_free(&cli->override);
-	o->unstow = cli->unstow;
-	o->stow = cli->stow;
 }
 
 static int
@@ -511,7 +508,7 @@ check_options(struct options *o)
 	if (o->target != NULL && !is_dir(o->target))
 		usage_error("--target value '%s' is not a valid directory",
 		    o->target);
-	if (o->stow.n == 0 && o->unstow.n == 0)
+	if (o->stow.n == 0 && o->unstow.n == 0 && !o->all && !o->restore)
 		usage_error("%s", "No packages to stow or unstow");
 	for (i = 0; i < o->stow.n + o->unstow.n; i++) {
 		const char	*p = i < o->stow.n ? o->stow.v[i] :
@@ -528,14 +525,6 @@ check_options(struct options *o)
 	}
 }
 
-static void
-log_cb(int level, const char *msg, void *payload)
-{
-	(void)level;
-	(void)payload;
-	fprintf(stderr, "%s\n", msg);
-}
-
 static int
 cancel_cb(void *payload)
 {
@@ -550,92 +539,145 @@ on_signal(int sig)
 	interrupted = 1;
 }
 
-static int
-print_conflict(const struct stow_conflict *c, void *payload)
+/* cstow.conf: --config, else the stow directory's; NULL if none. */
+static struct stow_conf *
+load_conf(struct stow_ctx *ctx, const struct options *o)
 {
-	const char	**last = payload;
-	int		  verb = c->action == STOW_ACTION_STOW;
+	struct stow_conf	*conf;
+	char			*path;
+	int			 rc;
 
-	if (last[0] == NULL || strcmp(last[0], c->package) != 0 ||
-	    last[1] != (verb ? "s" : "u")) {
-		fprintf(stderr, "WARNING! %s %s would cause conflicts:\n",
-		    verb ? "stowing" : "unstowing", c->package);
-		last[0] = c->package;
-		last[1] = verb ? "s" : "u";
+	if (o->no_config)
+		return NULL;
+	if (o->config != NULL)
+		path = xstrdup(o->config);
+	else if (asprintf(&path, "%s/cstow.conf", o->dir) == -1)
+		return NULL;
+	rc = stow_conf_read(&conf, ctx, path, env_lookup, NULL);
+	free(path);
+	if (rc == STOW_ENOTFOUND && o->config == NULL)
+		return NULL;
+	if (rc != 0) {
+		fprintf(stderr, "%s: %s\n", getprogname(),
+		    stow_ctx_errmsg(ctx));
+		exit(rc == STOW_EINVAL ? EXIT_USAGE : EXIT_ERROR);
 	}
-	fprintf(stderr, "  * %s\n", c->message);
+	return conf;
+}
+
+/* The vault root: --backup-dir, cstow.conf's backup-dir, the default. */
+static char *
+vault_root(const struct options *o, const struct stow_conf *conf)
+{
+	const char	*v;
+
+	if (o->backup_dir != NULL)
+		return xstrdup(o->backup_dir);
+	if (conf != NULL && (v = stow_conf_get(conf, NULL,
+	    "backup-dir")) != NULL)
+		return xstrdup(v);
+	return vault_root_default();
+}
+
+/* --package-target=PKG=DIR for job j, or NULL. */
+static const char *
+package_target(const struct options *o, const char *pkg)
+{
+	const char	*eq;
+	size_t		 i;
+
+	for (i = o->pkg_targets.n; i-- > 0; ) {
+		eq = strchr(o->pkg_targets.v[i], '=');
+		if ((size_t)(eq - o->pkg_targets.v[i]) == strlen(pkg) &&
+		    strncmp(o->pkg_targets.v[i], pkg, strlen(pkg)) == 0)
+			return eq + 1;
+	}
+	return NULL;
+}
+
+/* The run's packages with what the command line says about them. */
+static void
+build_jobs(struct run *r, const struct options *o,
+    const struct stow_conf *conf)
+{
+	struct job	*j;
+	const char	*t;
+	size_t		 i, k;
+
+	for (i = 0; i < o->unstow.n; i++)
+		run_add_job(r, o->unstow.v[i])->unstow = 1;
+	for (i = 0; i < o->stow.n; i++)
+		run_add_job(r, o->stow.v[i])->stow = 1;
+	if (o->all && run_all_packages(r, conf) != EXIT_OK)
+		exit(EXIT_ERROR);
+	for (i = 0; i < r->njobs; i++) {
+		j = &r->jobs[i];
+		if ((t = package_target(o, j->name)) != NULL ||
+		    (t = o->target) != NULL)
+			j->target = xstrdup(t);
+		j->flags = o->flags;
+		for (k = 0; k < o->ignore.n; k++)
+			strlist_add(&j->ignore, o->ignore.v[k]);
+		for (k = 0; j->stow && k < o->replace.n; k++)
+			strlist_add(&j->replace, o->replace.v[k]);
+	}
+}
+
+static int
+print_restored(const struct stow_op *op, void *payload)
+{
+	(void)payload;
+	if (op->kind == STOW_OP_MOVE)
+		fprintf(stderr, "restored %s\n", op->dest);
 	return 0;
 }
 
-static void
-fail(struct stow_ctx *ctx, int rc)
-{
-	fprintf(stderr, "%s: %s\n", getprogname(), stow_ctx_errmsg(ctx));
-	exit(rc == STOW_ECONFLICT ? EXIT_CONFLICT : EXIT_ERROR);
-}
-
-static void
-configure(struct stow_ctx *ctx, const struct options *o)
-{
-	struct stow_opts	opts = STOW_OPTS_INIT;
-	size_t			i;
-	int			rc;
-
-	opts.stow_dir = o->dir;
-	opts.target_dir = o->target;
-	opts.home_dir = getenv("HOME");
-	opts.flags = o->flags;
-	if ((rc = stow_ctx_configure(ctx, &opts)) != 0)
-		fail(ctx, rc);
-	for (i = 0; i < o->ignore.n; i++)
-		if (stow_ctx_add_pattern(ctx, STOW_PAT_IGNORE,
-		    o->ignore.v[i]) != 0)
-			usage_error("--ignore: %s", stow_ctx_errmsg(ctx));
-	for (i = 0; i < o->defer.n; i++)
-		if (stow_ctx_add_pattern(ctx, STOW_PAT_DEFER,
-		    o->defer.v[i]) != 0)
-			usage_error("--defer: %s", stow_ctx_errmsg(ctx));
-	for (i = 0; i < o->override.n; i++)
-		if (stow_ctx_add_pattern(ctx, STOW_PAT_OVERRIDE,
-		    o->override.v[i]) != 0)
-			usage_error("--override: %s", stow_ctx_errmsg(ctx));
-	stow_ctx_set_log(ctx, o->verbose, log_cb, NULL);
-	stow_ctx_set_cancel(ctx, cancel_cb, NULL);
-}
-
-/* Plans every unstow, then every stow; reports; applies. */
+/* --restore[=RUN]: puts a vault run back. */
 static int
-run(struct stow_ctx *ctx, const struct options *o)
+restore(struct stow_ctx *ctx, const struct options *o, const char *root)
 {
-	struct stow_plan	*plan;
-	const char		*last[2] = { NULL, NULL };
-	size_t			 i;
+	struct stow_opts	 opts = STOW_OPTS_INIT;
+	char			*run = NULL;
 	int			 rc;
 
-	if ((rc = stow_plan_new(&plan, ctx)) != 0)
-		fail(ctx, rc);
-	for (i = 0; i < o->unstow.n; i++)
-		if ((rc = stow_plan_unstow(plan, o->unstow.v[i])) != 0)
-			fail(ctx, rc);
-	for (i = 0; i < o->stow.n; i++)
-		if ((rc = stow_plan_stow(plan, o->stow.v[i])) != 0)
-			fail(ctx, rc);
-	if (stow_plan_conflict_count(plan) > 0) {
-		stow_plan_foreach_conflict(plan, print_conflict, last);
-		fprintf(stderr, "All operations aborted.\n");
-		stow_plan_free(plan);
-		return EXIT_CONFLICT;
+	if (o->restore_run != NULL && strchr(o->restore_run, '/') != NULL)
+		run = xstrdup(o->restore_run);
+	else if (o->restore_run != NULL && root != NULL)
+		(void)asprintf(&run, "%s/%s", root, o->restore_run);
+	else if (root != NULL)
+		run = vault_latest(root);
+	if (run == NULL) {
+		fprintf(stderr, "%s: no backup run to restore in %s\n",
+		    getprogname(), root != NULL ? root : "(no vault)");
+		return EXIT_ERROR;
 	}
-	if (o->simulate) {
-		fprintf(stderr, "WARNING: in simulation mode so not "
-		    "modifying filesystem.\n");
-		stow_plan_free(plan);
-		return EXIT_OK;
-	}
-	if ((rc = stow_plan_apply(plan, NULL, NULL)) != 0)
-		fail(ctx, rc);
-	stow_plan_free(plan);
-	return EXIT_OK;
+	opts.stow_dir = o->dir;
+	opts.target_dir = o->target;
+	if ((rc = stow_ctx_configure(ctx, &opts)) == 0)
+		rc = stow_vault_restore(ctx, run, print_restored, NULL);
+	if (rc != 0)
+		fprintf(stderr, "%s: %s\n", getprogname(),
+		    stow_ctx_errmsg(ctx));
+	free(run);
+	return rc == 0 ? EXIT_OK : rc == STOW_ECONFLICT ? EXIT_CONFLICT :
+	    EXIT_ERROR;
+}
+
+static void
+options_free(struct options *o)
+{
+	free(o->dir);
+	free(o->target);
+	free(o->backup_dir);
+	free(o->config);
+	free(o->restore_run);
+	strlist_free(&o->ignore);
+	strlist_free(&o->defer);
+	strlist_free(&o->override);
+	strlist_free(&o->stow);
+	strlist_free(&o->unstow);
+	strlist_free(&o->pkg_targets);
+	strlist_free(&o->replace);
 }
 
 int
@@ -643,14 +685,18 @@ main(int argc, char *argv[])
 {
 	struct options		 o, cli;
 	struct source		 src = { NULL, NULL };
+	struct run		 r;
 	struct stow_ctx		*ctx;
+	struct stow_conf	*conf;
 	struct sigaction	 sa;
 	const char		*home;
 	char			 file[PATH_MAX];
+	char			*root;
 	int			 rc;
 
 	memset(&o, 0, sizeof(o));
 	memset(&cli, 0, sizeof(cli));
+	memset(&r, 0, sizeof(r));
 	if ((ctx = stow_ctx_new()) == NULL) {
 		fprintf(stderr, "%s: out of memory\n", getprogname());
 		return EXIT_ERROR;
@@ -661,7 +707,7 @@ main(int argc, char *argv[])
 	    (int)sizeof(file))
 		read_rc(ctx, &o, file);
 	read_rc(ctx, &o, ".stowrc");
-	merge_cli(&o, &cli);
+	merge_options(&o, &cli);
 	check_options(&o);
 
 	memset(&sa, 0, sizeof(sa));
@@ -669,15 +715,28 @@ main(int argc, char *argv[])
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	configure(ctx, &o);
-	rc = run(ctx, &o);
+	conf = load_conf(ctx, &o);
+	root = vault_root(&o, conf);
+	if (o.restore)
+		rc = restore(ctx, &o, root);
+	else {
+		r.prog = getprogname();
+		r.stow_dir = o.dir;
+		r.home = home;
+		r.vault_root = root;
+		r.verbose = o.verbose;
+		r.simulate = o.simulate;
+		r.cancel = cancel_cb;
+		take_list(&r.defer, &o.defer);
+		take_list(&r.override, &o.override);
+		build_jobs(&r, &o, conf);
+		run_apply_conf(&r, conf, o.policy, "fail");
+		rc = run_plan_and_apply(&r);
+		run_free(&r);
+	}
+	free(root);
+	stow_conf_free(conf);
 	stow_ctx_free(ctx);
-	free(o.dir);
-	free(o.target);
-	strlist_free(&o.ignore);
-	strlist_free(&o.defer);
-	strlist_free(&o.override);
-	strlist_free(&o.stow);
-	strlist_free(&o.unstow);
+	options_free(&o);
 	return rc;
 }

@@ -86,7 +86,8 @@ if [ ${#scenarios[@]} -eq 0 ]; then
 	exit 2
 fi
 
-# Print FILE with every occurrence of the sandbox path replaced by @SANDBOX@.
+# Print FILE with every occurrence of the sandbox path replaced by @SANDBOX@,
+# and vault run names (a UTC time and a process id) by @RUN@.
 scrub() {	# scrub FILE SANDBOX...
 	local file=$1 s esc
 	shift
@@ -95,6 +96,7 @@ scrub() {	# scrub FILE SANDBOX...
 		esc=$(printf '%s' "$s" | sed 's/[][\.*^$|/]/\\&/g')
 		args+=(-e "s|$esc|@SANDBOX@|g")
 	done
+	args+=(-e 's|/[0-9]\{8\}T[0-9]\{6\}Z-[0-9][0-9]*|/@RUN@|g')
 	sed "${args[@]}" -- "$file"
 }
 

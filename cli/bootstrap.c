@@ -1,0 +1,647 @@
+/*
+ * bootstrap.c: one run of cstow or cstow-entrypoint over many packages,
+ * each with its own target and settings.  Packages sharing a target and
+ * settings share a libstow context and plan; every plan is made before
+ * anything is applied, and a conflict anywhere stops the whole run.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bootstrap.h"
+
+/* Packages that share a target and settings, planned together. */
+struct group {
+	const char		*target;
+	unsigned int		 flags;
+	const struct strlist	*ignore;
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+};
+
+/* A conflict copied out of its plan, for one sorted report. */
+struct report {
+	enum stow_action	 action;
+	char			*package;
+	char			*message;
+};
+
+struct reports {
+	struct report	*v;
+	size_t		 n;
+};
+
+void *
+xrealloc(void *p, size_t n, size_t size)
+{
+	if ((p = reallocarray(p, n, size)) == NULL) {
+		fprintf(stderr, "%s: out of memory\n", getprogname());
+		exit(EXIT_ERROR);
+	}
+	return p;
+}
+
+char *
+xstrdup(const char *s)
+{
+	char	*p;
+
+	if ((p = strdup(s)) == NULL) {
+		fprintf(stderr, "%s: out of memory\n", getprogname());
+		exit(EXIT_ERROR);
+	}
+	return p;
+}
+
+void
+strlist_add(struct strlist *l, const char *s)
+{
+	l->v = xrealloc(l->v, l->n + 1, sizeof(*l->v));
+	l->v[l->n++] = xstrdup(s);
+}
+
+void
+strlist_free(struct strlist *l)
+{
+	size_t	i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static int
+strlist_equal(const struct strlist *a, const struct strlist *b)
+{
+	size_t	i;
+
+	if (a->n != b->n)
+		return 0;
+	for (i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]) != 0)
+			return 0;
+	return 1;
+}
+
+/* "fail", "adopt" or "backup"; -1 for anything else. */
+int
+parse_policy(const char *s, enum policy *out)
+{
+	if (strcmp(s, "fail") == 0)
+		*out = POLICY_FAIL;
+	else if (strcmp(s, "adopt") == 0)
+		*out = POLICY_ADOPT;
+	else if (strcmp(s, "backup") == 0)
+		*out = POLICY_BACKUP;
+	else
+		return -1;
+	return 0;
+}
+
+const char *
+env_lookup(const char *name, void *payload)
+{
+	(void)payload;
+	return getenv(name);
+}
+
+/* ${XDG_STATE_HOME:-$HOME/.local/state}/cstow/backup, or NULL. */
+char *
+vault_root_default(void)
+{
+	const char	*state = getenv("XDG_STATE_HOME");
+	const char	*home = getenv("HOME");
+	char		*p;
+
+	if (state != NULL && *state == '/') {
+		if (asprintf(&p, "%s/cstow/backup", state) == -1)
+			return NULL;
+	} else if (home != NULL && *home != '\0') {
+		if (asprintf(&p, "%s/.local/state/cstow/backup", home) == -1)
+			return NULL;
+	} else
+		return NULL;
+	return p;
+}
+
+/* The newest run below root that has a MANIFEST to restore, or NULL. */
+char *
+vault_latest(const char *root)
+{
+	struct dirent	**names;
+	struct stat	  st;
+	char		 *path = NULL, *m;
+	int		  n, i;
+
+	if ((n = scandir(root, &names, NULL, alphasort)) == -1)
+		return NULL;
+	for (i = n - 1; i >= 0; i--) {
+		if (path == NULL && names[i]->d_name[0] != '.' &&
+		    asprintf(&m, "%s/%s/MANIFEST", root,
+		    names[i]->d_name) != -1) {
+			if (stat(m, &st) == 0 &&
+			    asprintf(&path, "%s/%s", root,
+			    names[i]->d_name) == -1)
+				path = NULL;
+			free(m);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return path;
+}
+
+/* The job for package name, added if new. */
+struct job *
+run_add_job(struct run *r, const char *name)
+{
+	struct job	*j;
+	size_t		 i;
+
+	for (i = 0; i < r->njobs; i++)
+		if (strcmp(r->jobs[i].name, name) == 0)
+			return &r->jobs[i];
+	r->jobs = xrealloc(r->jobs, r->njobs + 1, sizeof(*r->jobs));
+	j = &r->jobs[r->njobs++];
+	memset(j, 0, sizeof(*j));
+	j->name = xstrdup(name);
+	return j;
+}
+
+static unsigned int
+policy_flags(enum policy p)
+{
+	if (p == POLICY_ADOPT)
+		return STOW_F_ADOPT;
+	if (p == POLICY_BACKUP)
+		return STOW_F_BACKUP;
+	return 0;
+}
+
+/*
+ * Completes each job's settings from cstow.conf (conf may be NULL):
+ * what the command line set wins; forced is the conflict policy the
+ * command line chose (POLICY_UNSET if none), fallback the program's.
+ */
+int
+run_apply_conf(struct run *r, const struct stow_conf *conf,
+    enum policy forced, const char *fallback)
+{
+	const char *const	*vals;
+	const char		*v;
+	struct job		*j;
+	enum policy		 p;
+	size_t			 i, k, n;
+
+	for (i = 0; i < r->njobs; i++) {
+		j = &r->jobs[i];
+		p = forced;
+		if (p == POLICY_UNSET && conf != NULL &&
+		    (v = stow_conf_get(conf, j->name, "conflict")) != NULL)
+			(void)parse_policy(v, &p);
+		if (p == POLICY_UNSET)
+			(void)parse_policy(fallback, &p);
+		j->flags |= policy_flags(p);
+		if (conf == NULL)
+			continue;
+		if (j->target == NULL &&
+		    (v = stow_conf_get(conf, j->name, "target")) != NULL)
+			j->target = xstrdup(v);
+		if (stow_conf_bool(conf, j->name, "dotfiles", 0))
+			j->flags |= STOW_F_DOTFILES;
+		if (!stow_conf_bool(conf, j->name, "folding", 1))
+			j->flags |= STOW_F_NO_FOLDING;
+		n = stow_conf_get_all(conf, j->name, "ignore", &vals);
+		for (k = 0; k < n; k++)
+			strlist_add(&j->ignore, vals[k]);
+		n = stow_conf_get_all(conf, j->name, "replace", &vals);
+		for (k = 0; k < n; k++)
+			strlist_add(&j->replace, vals[k]);
+	}
+	return 0;
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char * const *)a, *(char * const *)b);
+}
+
+/*
+ * --all: every top-level directory of the stow directory, except
+ * dot-directories and packages cstow.conf marks "skip".
+ */
+int
+run_all_packages(struct run *r, const struct stow_conf *conf)
+{
+	struct strlist	 names = { NULL, 0 };
+	struct dirent	*de;
+	struct stat	 st;
+	DIR		*dir;
+	char		*path;
+	size_t		 i;
+
+	if ((dir = opendir(r->stow_dir)) == NULL) {
+		fprintf(stderr, "%s: %s: %s\n", r->prog, r->stow_dir,
+		    strerror(errno));
+		return EXIT_ERROR;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		if (de->d_name[0] == '.' || (conf != NULL &&
+		    stow_conf_bool(conf, de->d_name, "skip", 0)))
+			continue;
+		if (asprintf(&path, "%s/%s", r->stow_dir, de->d_name) == -1)
+			continue;
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+			strlist_add(&names, de->d_name);
+		free(path);
+	}
+	closedir(dir);
+	if (names.n > 0)
+		qsort(names.v, names.n, sizeof(*names.v), name_cmp);
+	for (i = 0; i < names.n; i++)
+		run_add_job(r, names.v[i])->stow = 1;
+	strlist_free(&names);
+	return EXIT_OK;
+}
+
+static void
+log_cb(int level, const char *msg, void *payload)
+{
+	const struct run	*r = payload;
+
+	if (r->quiet && level > 0)
+		return;
+	fprintf(stderr, "%s\n", msg);
+}
+
+/* The index of the group for job j, made if new. */
+static size_t
+group_for(struct group **groups, size_t *n, const struct job *j)
+{
+	struct group	*g;
+	const char	*t = j->target != NULL ? j->target : "";
+	size_t		 i;
+
+	for (i = 0; i < *n; i++) {
+		g = &(*groups)[i];
+		if (strcmp(g->target, t) == 0 && g->flags == j->flags &&
+		    strlist_equal(g->ignore, &j->ignore))
+			return i;
+	}
+	*groups = xrealloc(*groups, *n + 1, sizeof(**groups));
+	g = &(*groups)[*n];
+	memset(g, 0, sizeof(*g));
+	g->target = t;
+	g->flags = j->flags;
+	g->ignore = &j->ignore;
+	return (*n)++;
+}
+
+static int
+fail_ctx(const struct run *r, struct stow_ctx *ctx, int rc)
+{
+	fprintf(stderr, "%s: %s\n", r->prog, stow_ctx_errmsg(ctx));
+	return rc == STOW_ECONFLICT ? EXIT_CONFLICT :
+	    rc == STOW_EINVAL && ctx == NULL ? EXIT_USAGE : EXIT_ERROR;
+}
+
+static int
+add_patterns(struct stow_ctx *ctx, enum stow_pattern kind,
+    const struct strlist *l, const char *opt, const char *prog)
+{
+	size_t	i;
+
+	for (i = 0; i < l->n; i++) {
+		if (stow_ctx_add_pattern(ctx, kind, l->v[i]) != 0) {
+			fprintf(stderr, "%s: %s: %s\n", prog, opt,
+			    stow_ctx_errmsg(ctx));
+			return EXIT_USAGE;
+		}
+	}
+	return EXIT_OK;
+}
+
+/* mkdir -p, for a per-package target that does not exist yet. */
+static int
+mkdir_p(const char *path)
+{
+	char	*buf, *p;
+	int	 rc = 0;
+
+	buf = xstrdup(path);
+	for (p = buf + 1; rc == 0; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		if (*p == '\0') {
+			if (mkdir(buf, 0777) == -1 && errno != EEXIST)
+				rc = -1;
+			break;
+		}
+		*p = '\0';
+		if (mkdir(buf, 0777) == -1 && errno != EEXIST)
+			rc = -1;
+		*p = '/';
+	}
+	free(buf);
+	return rc;
+}
+
+/*
+ * A missing per-package target is created (a simulation only says it
+ * would be, and plans nothing for it: everything there would be new).
+ * Returns 1 when the group cannot be planned for that reason.
+ */
+static int
+ensure_target(const struct run *r, const char *target)
+{
+	struct stat	st;
+
+	if (*target == '\0' || stat(target, &st) == 0 || errno != ENOENT)
+		return 0;
+	if (r->simulate) {
+		fprintf(stderr, "%s: would create target %s\n", r->prog,
+		    target);
+		return 1;
+	}
+	if (mkdir_p(target) == -1) {
+		fprintf(stderr, "%s: mkdir: %s: %s\n", r->prog, target,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Makes the group's context: its target (created when missing), the
+ * run's vault, and the patterns. */
+static int
+group_open(struct run *r, struct group *g)
+{
+	struct stow_opts	opts = STOW_OPTS_INIT;
+	int			rc;
+
+	if ((rc = ensure_target(r, g->target)) != 0)
+		return rc == 1 ? EXIT_OK : EXIT_ERROR;
+	if ((g->ctx = stow_ctx_new()) == NULL) {
+		fprintf(stderr, "%s: out of memory\n", r->prog);
+		return EXIT_ERROR;
+	}
+	opts.stow_dir = r->stow_dir;
+	opts.target_dir = *g->target != '\0' ? g->target : NULL;
+	opts.home_dir = r->home;
+	opts.flags = g->flags;
+	opts.backup_dir = r->vault;
+	if (geteuid() == 0)
+		opts.flags |= STOW_F_CHOWN;
+	if ((rc = stow_ctx_configure(g->ctx, &opts)) != 0)
+		return fail_ctx(r, g->ctx, rc);
+	if ((rc = add_patterns(g->ctx, STOW_PAT_IGNORE, g->ignore,
+	    "ignore", r->prog)) != 0 ||
+	    (rc = add_patterns(g->ctx, STOW_PAT_DEFER, &r->defer, "--defer",
+	    r->prog)) != 0 ||
+	    (rc = add_patterns(g->ctx, STOW_PAT_OVERRIDE, &r->override,
+	    "--override", r->prog)) != 0)
+		return rc;
+	stow_ctx_set_log(g->ctx, r->verbose, log_cb, r);
+	stow_ctx_set_cancel(g->ctx, r->cancel, NULL);
+	if ((rc = stow_plan_new(&g->plan, g->ctx)) != 0)
+		return fail_ctx(r, g->ctx, rc);
+	return EXIT_OK;
+}
+
+/* Plans every job of group g: unstows first, then replaces and stows. */
+static int
+group_plan(struct run *r, struct group *groups, size_t gi)
+{
+	struct group	*g = &groups[gi];
+	struct job	*j;
+	size_t		 i, k;
+	int		 rc, pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < r->njobs; i++) {
+			j = &r->jobs[i];
+			if (j->group != gi || !(pass ? j->stow : j->unstow))
+				continue;
+			if (pass == 0) {
+				if ((rc = stow_plan_unstow(g->plan,
+				    j->name)) != 0)
+					return fail_ctx(r, g->ctx, rc);
+				continue;
+			}
+			for (k = 0; k < j->replace.n; k++)
+				if ((rc = stow_plan_replace(g->plan, j->name,
+				    j->replace.v[k])) != 0)
+					return fail_ctx(r, g->ctx, rc);
+			if ((rc = stow_plan_stow(g->plan, j->name)) != 0)
+				return fail_ctx(r, g->ctx, rc);
+		}
+	}
+	return EXIT_OK;
+}
+
+static int
+collect_conflict(const struct stow_conflict *c, void *payload)
+{
+	struct reports	*rep = payload;
+	struct report	*x;
+
+	rep->v = xrealloc(rep->v, rep->n + 1, sizeof(*rep->v));
+	x = &rep->v[rep->n++];
+	x->action = c->action;
+	x->package = xstrdup(c->package);
+	x->message = xstrdup(c->message);
+	return 0;
+}
+
+/* GNU Stow's order: unstow first, then by package, then by message. */
+static int
+report_cmp(const void *a, const void *b)
+{
+	const struct report	*x = a, *y = b;
+	int			 rc;
+
+	if (x->action != y->action)
+		return x->action == STOW_ACTION_UNSTOW ? -1 : 1;
+	if ((rc = strcmp(x->package, y->package)) != 0)
+		return rc;
+	return strcmp(x->message, y->message);
+}
+
+/* Prints every conflict of every group in one report, as GNU Stow. */
+static void
+print_conflicts(struct group *groups, size_t ngroups)
+{
+	struct reports	 rep = { NULL, 0 };
+	const char	*last = NULL;
+	enum stow_action last_action = 0;
+	size_t		 i;
+
+	for (i = 0; i < ngroups; i++)
+		if (groups[i].plan != NULL)
+			stow_plan_foreach_conflict(groups[i].plan,
+			    collect_conflict, &rep);
+	qsort(rep.v, rep.n, sizeof(*rep.v), report_cmp);
+	for (i = 0; i < rep.n; i++) {
+		if (last == NULL || strcmp(last, rep.v[i].package) != 0 ||
+		    last_action != rep.v[i].action)
+			fprintf(stderr, "WARNING! %s %s would cause "
+			    "conflicts:\n", rep.v[i].action ==
+			    STOW_ACTION_STOW ? "stowing" : "unstowing",
+			    rep.v[i].package);
+		last = rep.v[i].package;
+		last_action = rep.v[i].action;
+		fprintf(stderr, "  * %s\n", rep.v[i].message);
+	}
+	fprintf(stderr, "All operations aborted.\n");
+	for (i = 0; i < rep.n; i++) {
+		free(rep.v[i].package);
+		free(rep.v[i].message);
+	}
+	free(rep.v);
+}
+
+struct counts {
+	struct run	*run;
+	int		 announce;	/* print each backup */
+};
+
+/* Counts links and backups; lists each backup once applied. */
+static int
+count_op(const struct stow_op *op, void *payload)
+{
+	struct counts	*c = payload;
+	struct job	*j;
+	size_t		 i;
+
+	for (i = 0; i < c->run->njobs; i++) {
+		j = &c->run->jobs[i];
+		if (strcmp(j->name, op->package) == 0)
+			j->changed = 1;
+	}
+	if (op->kind == STOW_OP_LINK)
+		c->run->linked++;
+	if (op->kind == STOW_OP_BACKUP) {
+		c->run->backed_up++;
+		if (c->announce && !c->run->quiet)
+			fprintf(stderr, "%s: %s %s to %s/%s\n", c->run->prog,
+			    c->run->simulate ? "would back up" : "backed up",
+			    op->path, c->run->vault, op->dest);
+	}
+	return 0;
+}
+
+/* Applies each group's plan in turn, counting what was done. */
+static int
+apply_all(struct run *r, struct group *groups, size_t ngroups)
+{
+	struct counts	c = { r, 1 };
+	size_t		i;
+	int		rc;
+
+	for (i = 0; i < ngroups; i++) {
+		if (groups[i].plan == NULL)
+			continue;
+		if (r->simulate)
+			rc = stow_plan_foreach_op(groups[i].plan, count_op, &c);
+		else
+			rc = stow_plan_apply(groups[i].plan, count_op, &c);
+		if (rc != 0)
+			return fail_ctx(r, groups[i].ctx, rc);
+	}
+	for (i = 0; i < r->njobs; i++)
+		if (!r->jobs[i].changed)
+			r->unchanged++;
+	return EXIT_OK;
+}
+
+/* This run's vault directory: ROOT/YYYYmmddTHHMMSSZ-PID, sortable. */
+static char *
+vault_for_run(const char *root)
+{
+	char		 stamp[32];
+	struct tm	 tm;
+	time_t		 now = time(NULL);
+	char		*p;
+
+	if (root == NULL)
+		return NULL;
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	if (asprintf(&p, "%s/%s-%ld", root, stamp, (long)getpid()) == -1)
+		return NULL;
+	return p;
+}
+
+static void
+groups_free(struct group *groups, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		stow_plan_free(groups[i].plan);
+		stow_ctx_free(groups[i].ctx);
+	}
+	free(groups);
+}
+
+/*
+ * Plans every job, reports conflicts (nothing is changed then), and
+ * applies.  Returns an exit code.
+ */
+int
+run_plan_and_apply(struct run *r)
+{
+	struct group	*groups = NULL;
+	size_t		 ngroups = 0, i, nconflicts = 0;
+	int		 rc = EXIT_OK;
+
+	r->vault = vault_for_run(r->vault_root);
+	for (i = 0; i < r->njobs; i++)
+		r->jobs[i].group = group_for(&groups, &ngroups, &r->jobs[i]);
+	for (i = 0; i < ngroups && rc == EXIT_OK; i++) {
+		if ((rc = group_open(r, &groups[i])) == EXIT_OK &&
+		    groups[i].plan != NULL)
+			rc = group_plan(r, groups, i);
+		if (groups[i].plan != NULL)
+			nconflicts += stow_plan_conflict_count(groups[i].plan);
+	}
+	if (rc == EXIT_OK && nconflicts > 0) {
+		print_conflicts(groups, ngroups);
+		rc = EXIT_CONFLICT;
+	}
+	if (rc == EXIT_OK)
+		rc = apply_all(r, groups, ngroups);
+	if (rc == EXIT_OK && r->simulate)
+		fprintf(stderr, "WARNING: in simulation mode so not modifying "
+		    "filesystem.\n");
+	groups_free(groups, ngroups);
+	return rc;
+}
+
+void
+run_free(struct run *r)
+{
+	size_t	i;
+
+	for (i = 0; i < r->njobs; i++) {
+		free(r->jobs[i].name);
+		free(r->jobs[i].target);
+		strlist_free(&r->jobs[i].ignore);
+		strlist_free(&r->jobs[i].replace);
+	}
+	free(r->jobs);
+	strlist_free(&r->defer);
+	strlist_free(&r->override);
+	free(r->vault);
+	r->jobs = NULL;
+	r->njobs = 0;
+}

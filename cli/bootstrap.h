@@ -1,0 +1,77 @@
+/*
+ * bootstrap.h: what cstow and cstow-entrypoint share: resolving each
+ * package's settings (command line, cstow.conf), planning every package
+ * of a run against its own target, reporting conflicts, and applying.
+ * Built on <stow.h> alone.
+ */
+#ifndef CSTOW_BOOTSTRAP_H
+#define CSTOW_BOOTSTRAP_H
+
+#include <stddef.h>
+
+#include <stow.h>
+
+/* Exit codes, GNU Stow's where it has them; one table for both programs. */
+#define EXIT_OK		0
+#define EXIT_CONFLICT	1	/* conflicts, or a usage error */
+#define EXIT_USAGE	1
+#define EXIT_ERROR	2	/* anything else */
+
+enum policy { POLICY_UNSET = 0, POLICY_FAIL, POLICY_ADOPT, POLICY_BACKUP };
+
+struct strlist {
+	char	**v;
+	size_t	  n;
+};
+
+/* One package of a run, with its settings resolved. */
+struct job {
+	char		*name;
+	int		 unstow;	/* unstow it (-D, -R) */
+	int		 stow;		/* stow it (-S, -R) */
+	char		*target;	/* NULL: the stow dir's parent */
+	unsigned int	 flags;		/* STOW_F_* */
+	struct strlist	 ignore;
+	struct strlist	 replace;
+	size_t		 group;		/* index of its group in a run */
+	int		 changed;	/* the run did something for it */
+};
+
+/* What is common to every package of a run. */
+struct run {
+	const char	*prog;		/* for messages */
+	const char	*stow_dir;
+	const char	*home;		/* for ~/.stow-global-ignore */
+	const char	*vault_root;	/* runs go below it */
+	int		 verbose;
+	int		 simulate;
+	int		 quiet;		/* no per-operation output */
+	struct strlist	 defer;
+	struct strlist	 override;
+	stow_cancel_cb	 cancel;	/* asked between operations */
+	struct job	*jobs;
+	size_t		 njobs;
+	/* Filled by run_plan_and_apply(). */
+	char		*vault;		/* this run's vault directory */
+	size_t		 linked;
+	size_t		 backed_up;
+	size_t		 unchanged;	/* packages needing nothing */
+};
+
+void	*xrealloc(void *, size_t, size_t);
+char	*xstrdup(const char *);
+void	 strlist_add(struct strlist *, const char *);
+void	 strlist_free(struct strlist *);
+int	 parse_policy(const char *, enum policy *);
+const char *env_lookup(const char *, void *);
+char	*vault_root_default(void);
+char	*vault_latest(const char *);
+
+struct job *run_add_job(struct run *, const char *);
+int	 run_apply_conf(struct run *, const struct stow_conf *,
+	    enum policy, const char *);
+int	 run_all_packages(struct run *, const struct stow_conf *);
+int	 run_plan_and_apply(struct run *);
+void	 run_free(struct run *);
+
+#endif /* CSTOW_BOOTSTRAP_H */
