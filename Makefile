@@ -48,6 +48,7 @@ LIB_OBJS	= $(LIB_SRCS:%.c=$(O)/lib/%.o)
 LIBA		= $(O)/lib/libstow.a
 LIBSO		= $(O)/lib/libstow.so.$(SOVERSION)
 CSTOW		= $(O)/cli/cstow
+ENTRYPOINT	= $(O)/cli/cstow-entrypoint
 CHECK_RUNNER	= $(O)/tests/check_runner
 CHECK_SRCS	= tests/check_main.c tests/check_path.c tests/check_pattern.c \
 		  tests/check_rc.c tests/check_plan.c tests/check_apply.c \
@@ -59,7 +60,7 @@ TEST_DEPS	= stow mandoc valgrind
 .PHONY: all check check-unit check-scenarios check-differential check-asan \
 	check-valgrind demo lint deps install uninstall clean
 
-all: $(LIBA) $(LIBSO) $(CSTOW) $(O)/lib/libstow.pc
+all: $(LIBA) $(LIBSO) $(CSTOW) $(ENTRYPOINT) $(O)/lib/libstow.pc
 
 $(O)/lib/%.o: lib/%.c lib/stow.h lib/extern.h
 	@mkdir -p $(@D)
@@ -87,6 +88,12 @@ $(CSTOW): cli/cstow.c cli/bootstrap.c cli/bootstrap.h lib/stow.h $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Ilib -o $@ cli/cstow.c cli/bootstrap.c $(LIBA) \
 	    $(ALL_LDFLAGS) $(DEP_LIBS)
+
+$(ENTRYPOINT): cli/entrypoint.c cli/bootstrap.c cli/bootstrap.h lib/stow.h \
+    $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Ilib -o $@ cli/entrypoint.c cli/bootstrap.c \
+	    $(LIBA) $(ALL_LDFLAGS) $(DEP_LIBS)
 
 $(CHECK_RUNNER): $(CHECK_SRCS) tests/sandbox.h lib/extern.h $(LIBA)
 	@mkdir -p $(@D)
@@ -170,6 +177,7 @@ install: all
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
 	install -m 755 $(CSTOW) $(DESTDIR)$(BINDIR)/cstow
+	install -m 755 $(ENTRYPOINT) $(DESTDIR)$(BINDIR)/cstow-entrypoint
 	install -m 644 lib/stow.h $(DESTDIR)$(INCLUDEDIR)/stow.h
 	install -m 644 $(LIBA) $(DESTDIR)$(LIBDIR)/libstow.a
 	install -m 755 $(LIBSO) $(DESTDIR)$(LIBDIR)/libstow.so.$(SOVERSION)
@@ -181,7 +189,8 @@ install: all
 	done
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/cstow $(DESTDIR)$(INCLUDEDIR)/stow.h \
+	rm -f $(DESTDIR)$(BINDIR)/cstow $(DESTDIR)$(BINDIR)/cstow-entrypoint \
+	    $(DESTDIR)$(INCLUDEDIR)/stow.h \
 	    $(DESTDIR)$(LIBDIR)/libstow.a $(DESTDIR)$(LIBDIR)/libstow.so \
 	    $(DESTDIR)$(LIBDIR)/libstow.so.$(SOVERSION) \
 	    $(DESTDIR)$(PKGCONFIGDIR)/libstow.pc
@@ -192,4 +201,4 @@ uninstall:
 
 clean:
 	rm -rf build lib/*.o lib/libstow.a lib/libstow.so lib/libstow.so.* \
-	    lib/libstow.pc cli/cstow tests/check_runner
+	    lib/libstow.pc cli/cstow cli/cstow-entrypoint tests/check_runner

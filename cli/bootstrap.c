@@ -187,13 +187,35 @@ policy_flags(enum policy p)
 }
 
 /*
- * Completes each job's settings from cstow.conf (conf may be NULL):
- * what the command line set wins; forced is the conflict policy the
- * command line chose (POLICY_UNSET if none), fallback the program's.
+ * A package's target, most specific first: its own cstow.conf target,
+ * else the run's default (cstow -t, CSTOW_TARGET), else the [cstow]
+ * target, else last_resort (NULL: the stow directory's parent).
+ */
+static const char *
+conf_target(const struct stow_conf *conf, const char *pkg,
+    const char *dflt, const char *last_resort)
+{
+	const char	*own, *general;
+
+	own = conf != NULL ? stow_conf_get(conf, pkg, "target") : NULL;
+	general = conf != NULL ? stow_conf_get(conf, NULL, "target") : NULL;
+	if (own != NULL && (general == NULL || strcmp(own, general) != 0))
+		return own;
+	if (dflt != NULL)
+		return dflt;
+	return general != NULL ? general : last_resort;
+}
+
+/*
+ * Completes each job's settings from cstow.conf (conf may be NULL).
+ * A job's own target (--package-target) is kept; otherwise see
+ * conf_target().  forced is the conflict policy the command line or
+ * environment chose (POLICY_UNSET if none), fallback the program's.
  */
 int
 run_apply_conf(struct run *r, const struct stow_conf *conf,
-    enum policy forced, const char *fallback)
+    enum policy forced, const char *fallback, const char *dflt_target,
+    const char *last_resort)
 {
 	const char *const	*vals;
 	const char		*v;
@@ -210,11 +232,11 @@ run_apply_conf(struct run *r, const struct stow_conf *conf,
 		if (p == POLICY_UNSET)
 			(void)parse_policy(fallback, &p);
 		j->flags |= policy_flags(p);
+		if (j->target == NULL && (v = conf_target(conf, j->name,
+		    dflt_target, last_resort)) != NULL)
+			j->target = xstrdup(v);
 		if (conf == NULL)
 			continue;
-		if (j->target == NULL &&
-		    (v = stow_conf_get(conf, j->name, "target")) != NULL)
-			j->target = xstrdup(v);
 		if (stow_conf_bool(conf, j->name, "dotfiles", 0))
 			j->flags |= STOW_F_DOTFILES;
 		if (!stow_conf_bool(conf, j->name, "folding", 1))

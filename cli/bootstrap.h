@@ -69,7 +69,7 @@ char	*vault_latest(const char *);
 
 struct job *run_add_job(struct run *, const char *);
 int	 run_apply_conf(struct run *, const struct stow_conf *,
-	    enum policy, const char *);
+	    enum policy, const char *, const char *, const char *);
 int	 run_all_packages(struct run *, const struct stow_conf *);
 int	 run_plan_and_apply(struct run *);
 void	 run_free(struct run *);

@@ -612,8 +612,7 @@ build_jobs(struct run *r, const struct options *o,
 		exit(EXIT_ERROR);
 	for (i = 0; i < r->njobs; i++) {
 		j = &r->jobs[i];
-		if ((t = package_target(o, j->name)) != NULL ||
-		    (t = o->target) != NULL)
+		if ((t = package_target(o, j->name)) != NULL)
 			j->target = xstrdup(t);
 		j->flags = o->flags;
 		for (k = 0; k < o->ignore.n; k++)
@@ -730,7 +729,7 @@ main(int argc, char *argv[])
 		take_list(&r.defer, &o.defer);
 		take_list(&r.override, &o.override);
 		build_jobs(&r, &o, conf);
-		run_apply_conf(&r, conf, o.policy, "fail");
+		run_apply_conf(&r, conf, o.policy, "fail", o.target, NULL);
 		rc = run_plan_and_apply(&r);
 		run_free(&r);
 	}

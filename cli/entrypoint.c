@@ -1,0 +1,262 @@
+/*
+ * cstow-entrypoint: a container ENTRYPOINT that links a dotfiles
+ * repository into $HOME with libstow, in process, then becomes the
+ * container's command (execvp), so that the command is PID 1, receives
+ * signals directly and its exit status is the container's.
+ *
+ * It is configured by the environment (CSTOW_*) and the repository's
+ * cstow.conf, and never stops the container from starting unless
+ * CSTOW_STRICT=1 asks for that.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <stow.h>
+
+#include "bootstrap.h"
+
+static const char usage_line[] =
+    "usage: %s [--] [COMMAND [ARG ...]]\n";
+
+/* The environment, read once. */
+struct env {
+	char		*home;
+	char		*dir;		/* CSTOW_DIR */
+	const char	*target;	/* CSTOW_TARGET, NULL if unset */
+	const char	*packages;	/* CSTOW_PACKAGES, NULL: all */
+	enum policy	 policy;	/* CSTOW_CONFLICT */
+	int		 policy_set;
+	int		 strict;	/* CSTOW_STRICT */
+	int		 quiet;		/* CSTOW_QUIET */
+};
+
+static void
+help(void)
+{
+	printf(usage_line, getprogname());
+	printf(
+"\n"
+"Link the packages of a dotfiles repository into $HOME, then run COMMAND\n"
+"in place of this process (exec).  Without COMMAND, exit with the status\n"
+"of the linking.\n"
+"\n"
+"Environment:\n"
+"  CSTOW_DIR       the dotfiles repository (default: $HOME/dotfiles)\n"
+"  CSTOW_TARGET    the default target (default: $HOME, or cstow.conf's)\n"
+"  CSTOW_PACKAGES  packages to link, space-separated (default: all)\n"
+"  CSTOW_CONFLICT  fail, adopt or backup (default: backup)\n"
+"  CSTOW_STRICT    1: do not run COMMAND when linking fails (default: 0)\n"
+"  CSTOW_QUIET     1: print nothing but errors (default: 0)\n"
+"\n"
+"The repository's cstow.conf sets per-package targets, replacements and\n"
+"policies.  See cstow-entrypoint(1).\n");
+	exit(EXIT_OK);
+}
+
+static int
+env_flag(const char *name)
+{
+	const char	*v = getenv(name);
+
+	return v != NULL && strcmp(v, "1") == 0;
+}
+
+/* Reads CSTOW_*; returns -1 (message printed) for a bad value. */
+static int
+read_env(struct env *e)
+{
+	struct passwd	*pw;
+	const char	*v;
+
+	memset(e, 0, sizeof(*e));
+	if ((v = getenv("HOME")) == NULL || *v == '\0') {
+		if ((pw = getpwuid(getuid())) == NULL) {
+			fprintf(stderr, "%s: HOME is not set\n",
+			    getprogname());
+			return -1;
+		}
+		v = pw->pw_dir;
+	}
+	e->home = xstrdup(v);
+	if ((v = getenv("CSTOW_DIR")) != NULL && *v != '\0')
+		e->dir = xstrdup(v);
+	else if (asprintf(&e->dir, "%s/dotfiles", e->home) == -1)
+		return -1;
+	if ((v = getenv("CSTOW_TARGET")) != NULL && *v != '\0')
+		e->target = v;
+	if ((v = getenv("CSTOW_PACKAGES")) != NULL)
+		e->packages = v;
+	e->policy = POLICY_BACKUP;
+	if ((v = getenv("CSTOW_CONFLICT")) != NULL && *v != '\0') {
+		if (parse_policy(v, &e->policy) == -1) {
+			fprintf(stderr, "%s: CSTOW_CONFLICT must be fail, adopt "
+			    "or backup, not '%s'\n", getprogname(), v);
+			return -1;
+		}
+		e->policy_set = 1;
+	}
+	e->strict = env_flag("CSTOW_STRICT");
+	e->quiet = env_flag("CSTOW_QUIET");
+	return 0;
+}
+
+/* Adds the packages named in CSTOW_PACKAGES, or all of them. */
+static int
+add_packages(struct run *r, const struct env *e,
+    const struct stow_conf *conf)
+{
+	char	*copy, *word, *save = NULL;
+
+	if (e->packages == NULL)
+		return run_all_packages(r, conf);
+	copy = xstrdup(e->packages);
+	for (word = strtok_r(copy, " \t\n", &save); word != NULL;
+	    word = strtok_r(NULL, " \t\n", &save))
+		run_add_job(r, word)->stow = 1;
+	free(copy);
+	return EXIT_OK;
+}
+
+static double
+elapsed_ms(const struct timespec *t0)
+{
+	struct timespec	t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 +
+	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* The repository's cstow.conf; *bad set when it exists but is wrong. */
+static struct stow_conf *
+load_conf(const struct env *e, int *bad)
+{
+	struct stow_conf	*conf = NULL;
+	struct stow_ctx		*ctx;
+	char			*path;
+	int			 rc;
+
+	*bad = 0;
+	if ((ctx = stow_ctx_new()) == NULL ||
+	    asprintf(&path, "%s/cstow.conf", e->dir) == -1) {
+		stow_ctx_free(ctx);
+		*bad = 1;
+		return NULL;
+	}
+	rc = stow_conf_read(&conf, ctx, path, env_lookup, NULL);
+	if (rc != 0 && rc != STOW_ENOTFOUND) {
+		fprintf(stderr, "%s: %s\n", getprogname(),
+		    stow_ctx_errmsg(ctx));
+		*bad = 1;
+	}
+	free(path);
+	stow_ctx_free(ctx);
+	return conf;
+}
+
+static void
+summary(const struct run *r, const struct env *e, double ms)
+{
+	if (e->quiet)
+		return;
+	if (r->backed_up > 0)
+		fprintf(stderr, "%s: linked %zu, backed up %zu to %s, "
+		    "unchanged %zu, %.1f ms\n", getprogname(), r->linked,
+		    r->backed_up, r->vault, r->unchanged, ms);
+	else
+		fprintf(stderr, "%s: linked %zu, backed up 0, unchanged %zu, "
+		    "%.1f ms\n", getprogname(), r->linked, r->unchanged, ms);
+}
+
+/* Links the repository; returns an exit code. */
+static int
+bootstrap(const struct env *e, const struct timespec *t0)
+{
+	struct stow_conf	*conf;
+	struct run		 r;
+	char			*root;
+	int			 rc, bad;
+
+	conf = load_conf(e, &bad);
+	if (bad)
+		return EXIT_USAGE;
+	memset(&r, 0, sizeof(r));
+	r.prog = getprogname();
+	r.stow_dir = e->dir;
+	r.home = e->home;
+	r.quiet = e->quiet;
+	root = vault_root_default();
+	if (conf != NULL && stow_conf_get(conf, NULL, "backup-dir") != NULL) {
+		free(root);
+		root = xstrdup(stow_conf_get(conf, NULL, "backup-dir"));
+	}
+	r.vault_root = root;
+	if ((rc = add_packages(&r, e, conf)) == EXIT_OK) {
+		run_apply_conf(&r, conf, e->policy_set ? e->policy :
+		    POLICY_UNSET, "backup", e->target, e->home);
+		rc = run_plan_and_apply(&r);
+	}
+	if (rc == EXIT_OK)
+		summary(&r, e, elapsed_ms(t0));
+	run_free(&r);
+	free(root);
+	stow_conf_free(conf);
+	return rc;
+}
+
+/* Becomes the command, as a shell would (127: not found, 126: not
+ * executable). */
+static int
+exec_command(char **argv)
+{
+	execvp(argv[0], argv);
+	fprintf(stderr, "%s: %s: %s\n", getprogname(), argv[0],
+	    strerror(errno));
+	return errno == ENOENT ? 127 : 126;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct timespec	 t0;
+	struct stat	 st;
+	struct env	 e;
+	char		**cmd;
+	int		 rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (argc > 1 && (strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "--help") == 0))
+		help();
+	if (argc > 1 && (strcmp(argv[1], "-V") == 0 ||
+	    strcmp(argv[1], "--version") == 0)) {
+		printf("%s (libstow) version %s\n", getprogname(),
+		    stow_version_string());
+		return EXIT_OK;
+	}
+	cmd = argc > 1 && strcmp(argv[1], "--") == 0 ? argv + 2 : argv + 1;
+	if (read_env(&e) == -1)
+		rc = EXIT_USAGE;
+	else if (stat(e.dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		if (!e.quiet)
+			fprintf(stderr, "%s: no dotfiles directory at %s; "
+			    "nothing to link\n", getprogname(), e.dir);
+		rc = EXIT_OK;
+	} else
+		rc = bootstrap(&e, &t0);
+	if (rc != EXIT_OK && !e.strict && *cmd != NULL)
+		fprintf(stderr, "%s: linking failed; starting %s anyway "
+		    "(CSTOW_STRICT=1 stops here)\n", getprogname(), *cmd);
+	free(e.home);
+	free(e.dir);
+	if (*cmd == NULL || (rc != EXIT_OK && e.strict))
+		return rc;
+	return exec_command(cmd);
+}
