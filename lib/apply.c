@@ -178,6 +178,9 @@ stow_plan_apply(struct stow_plan *plan, stow_op_cb cb, void *payload)
 	if (plan == NULL || plan->magic != PLAN_MAGIC)
 		return STOW_EMISUSE;
 	ctx = plan->ctx;
+	if (plan->state == PLAN_BROKEN)
+		return err_set(ctx, STOW_EMISUSE,
+		    "the plan is unusable after an earlier failure");
 	if (plan->state != PLAN_NEW)
 		return err_set(ctx, STOW_EMISUSE,
 		    "the plan was already applied");

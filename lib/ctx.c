@@ -38,6 +38,8 @@ stow_ctx_new(void)
 	return ctx;
 }
 
+static void	ctx_destroy(struct stow_ctx *);
+
 static void
 ctx_unconfigure(struct stow_ctx *ctx)
 {
@@ -61,11 +63,32 @@ ctx_unconfigure(struct stow_ctx *ctx)
 	ctx->configured = 0;
 }
 
+/*
+ * Frees ctx now, or, while plans made from it live, when the last of
+ * them is freed: a plan keeps its context alive.
+ */
 STOW_API void
 stow_ctx_free(struct stow_ctx *ctx)
 {
 	if (ctx == NULL || ctx->magic != CTX_MAGIC)
 		return;
+	if (ctx->nplans > 0) {
+		ctx->closing = 1;
+		return;
+	}
+	ctx_destroy(ctx);
+}
+
+void
+ctx_release(struct stow_ctx *ctx)
+{
+	if (--ctx->nplans == 0 && ctx->closing)
+		ctx_destroy(ctx);
+}
+
+static void
+ctx_destroy(struct stow_ctx *ctx)
+{
 	ctx_unconfigure(ctx);
 	patlist_free(&ctx->ignore);
 	patlist_free(&ctx->defer);

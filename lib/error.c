@@ -50,8 +50,8 @@ err_set(struct stow_ctx *ctx, int code, const char *fmt, ...)
 	return code;
 }
 
-/* Records "syscall: path: strerror(errno)" and returns STOW_EOS (or
- * STOW_ENOTFOUND for ENOENT, STOW_ENOMEM for ENOMEM). */
+/* Records "syscall: path: strerror(errno)", keeps errno, and returns
+ * STOW_EOS (STOW_ENOMEM for ENOMEM). */
 int
 err_os(struct stow_ctx *ctx, const char *syscall, const char *path)
 {

@@ -23,6 +23,7 @@
 /* Plan states, in order; entry points check them (STOW_EMISUSE). */
 #define PLAN_NEW	1
 #define PLAN_APPLIED	2
+#define PLAN_BROKEN	3	/* planning failed halfway */
 
 /*
  * arena.c: bump allocation for a plan's strings and records, all freed
@@ -153,7 +154,8 @@ int	 ignore_global_rules(struct stow_ctx *,
 struct stow_ctx {
 	unsigned int		 magic;
 	int			 configured;
-	int			 nplans;
+	int			 nplans;	/* live plans */
+	int			 closing;	/* freed once they are */
 	char			*stow_dir;	/* as given */
 	char			*target_dir;	/* as given or derived */
 	char			*home_dir;
@@ -181,6 +183,9 @@ struct stow_ctx {
 	uid_t			 owner_uid;	/* of the target, for */
 	gid_t			 owner_gid;	/* STOW_F_CHOWN */
 };
+
+/* ctx.c */
+void	 ctx_release(struct stow_ctx *);
 
 /*
  * task.c: planned operations and the planned-state overlay that lets

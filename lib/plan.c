@@ -716,10 +716,26 @@ plan_check(struct stow_plan *plan)
 {
 	if (plan == NULL || plan->magic != PLAN_MAGIC)
 		return STOW_EMISUSE;
+	if (plan->state == PLAN_BROKEN)
+		return err_set(plan->ctx, STOW_EMISUSE,
+		    "the plan is unusable after an earlier failure");
 	if (plan->state != PLAN_NEW)
 		return err_set(plan->ctx, STOW_EMISUSE,
 		    "the plan was already applied");
 	return 0;
+}
+
+/*
+ * A failure halfway through planning leaves a partial plan, which must
+ * never be applied.  (Rejecting a name or a package, before any
+ * planning, leaves the plan intact.)
+ */
+static int
+plan_result(struct stow_plan *plan, int rc)
+{
+	if (rc != 0)
+		plan->state = PLAN_BROKEN;
+	return rc;
 }
 
 STOW_API int
@@ -739,7 +755,7 @@ stow_plan_stow(struct stow_plan *plan, const char *package)
 	log_msg(plan->ctx, 2, "Planning stow of package %s...", pkg);
 	if ((rc = stow_contents(plan, plan->ctx->stow_path, pkg, "",
 	    ".")) != 0)
-		return rc;
+		return plan_result(plan, rc);
 	log_msg(plan->ctx, 2, "Planning stow of package %s... done", pkg);
 	return 0;
 }
@@ -760,7 +776,7 @@ stow_plan_unstow(struct stow_plan *plan, const char *package)
 	plan->action = STOW_ACTION_UNSTOW;
 	log_msg(plan->ctx, 2, "Planning unstow of package %s...", pkg);
 	if ((rc = unstow_contents(plan, "", ".")) != 0)
-		return rc;
+		return plan_result(plan, rc);
 	log_msg(plan->ctx, 2, "Planning unstow of package %s... done", pkg);
 	return 0;
 }
@@ -791,7 +807,8 @@ stow_plan_new(struct stow_plan **out, struct stow_ctx *ctx)
 STOW_API void
 stow_plan_free(struct stow_plan *plan)
 {
-	size_t	i;
+	struct stow_ctx	*ctx;
+	size_t		 i;
 
 	if (plan == NULL || plan->magic != PLAN_MAGIC)
 		return;
@@ -807,9 +824,10 @@ stow_plan_free(struct stow_plan *plan)
 	strmap_free(&plan->dircache);
 	strmap_free(&plan->linkcache);
 	arena_free(&plan->arena);
-	plan->ctx->nplans--;
+	ctx = plan->ctx;
 	plan->magic = 0;
 	free(plan);
+	ctx_release(ctx);
 }
 
 /* Does directory dir (recursively) hold only links into a stow dir? */
@@ -990,11 +1008,11 @@ stow_plan_replace(struct stow_plan *plan, const char *package,
 	plan->package = pkg;
 	plan->action = STOW_ACTION_STOW;
 	if ((rc = replace_parents_ok(plan, tgt, &ok)) != 0 || !ok)
-		return rc;
+		return plan_result(plan, rc);
 	NOMEM_IF_NULL(plan, source = link_text(plan, tgt,
 	    path_join3(&plan->arena, ctx->stow_path, pkg, sub)));
 	if ((rc = replace_needed(plan, tgt, source, &needed)) != 0 ||
 	    !needed)
-		return rc;
-	return task_backup(plan, tgt, tgt);
+		return plan_result(plan, rc);
+	return plan_result(plan, task_backup(plan, tgt, tgt));
 }

@@ -297,9 +297,9 @@ static int
 expand_tilde(struct stow_ctx *ctx, struct buf *b, const char *p,
     stow_lookup_cb lookup, void *payload)
 {
-	struct passwd	*pw;
+	struct passwd	 pwbuf, *pw;
 	const char	*home = NULL, *end;
-	char		 user[256];
+	char		 user[256], buf[4096];
 	size_t		 n;
 
 	if (*p == '~') {
@@ -310,13 +310,16 @@ expand_tilde(struct stow_ctx *ctx, struct buf *b, const char *p,
 		memcpy(user, p + 1, n);
 		user[n] = '\0';
 		if (n > 0) {
-			if ((pw = getpwnam(user)) == NULL)
+			/* The _r forms keep separate contexts thread-safe. */
+			if (getpwnam_r(user, &pwbuf, buf, sizeof(buf),
+			    &pw) != 0 || pw == NULL)
 				return err_set(ctx, STOW_EINVAL,
 				    "unknown user in ~%s", user);
 			home = pw->pw_dir;
 		} else if (lookup == NULL ||
 		    (home = lookup("HOME", payload)) == NULL) {
-			if ((pw = getpwuid(getuid())) == NULL)
+			if (getpwuid_r(getuid(), &pwbuf, buf, sizeof(buf),
+			    &pw) != 0 || pw == NULL)
 				return err_set(ctx, STOW_EINVAL,
 				    "cannot expand ~: no home directory");
 			home = pw->pw_dir;

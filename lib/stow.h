@@ -113,7 +113,8 @@ struct stow_opts {
  */
 /* A new context, or NULL when out of memory.  Free with stow_ctx_free. */
 STOW_API struct stow_ctx *stow_ctx_new(void);
-/* Frees ctx; NULL is a no-op.  Plans made from ctx must be freed first. */
+/* Frees ctx; NULL is a no-op.  A plan keeps its context alive: while
+ * plans made from ctx exist, ctx is freed with the last of them. */
 STOW_API void		 stow_ctx_free(struct stow_ctx *ctx);
 /*
  * Opens the stow and target directories named by opts and remembers the
@@ -140,7 +141,7 @@ STOW_API int		 stow_ctx_add_pattern(struct stow_ctx *ctx,
 /*
  * The last error on ctx: a one-line message naming the path or input
  * at fault (owned by ctx, valid until the next call on ctx), and the
- * saved errno for STOW_EOS (0 otherwise).
+ * saved errno for STOW_EOS and STOW_ENOMEM (0 otherwise).
  */
 STOW_API const char	*stow_ctx_errmsg(const struct stow_ctx *ctx);
 STOW_API int		 stow_ctx_errno(const struct stow_ctx *ctx);
@@ -195,8 +196,10 @@ enum stow_conflict_kind {
 	STOW_CONFLICT_NOT_OWNED = 1,	/* a file or foreign link in the way */
 	STOW_CONFLICT_OTHER_PACKAGE,	/* the path belongs to another package */
 	STOW_CONFLICT_ABSOLUTE_LINK,	/* the package holds an absolute link */
-	STOW_CONFLICT_TYPE		/* a directory where a file is (or
-					   the reverse) */
+	STOW_CONFLICT_TYPE		/* stowing: a directory where the
+					   package has a file, or the
+					   reverse; unstowing: a directory
+					   where the package has a file */
 };
 
 /* One conflict.  message is GNU Stow's wording, naming the path. */
@@ -221,8 +224,9 @@ STOW_API void	stow_plan_free(struct stow_plan *plan);
  * is stripped from package.  Conflicts do not make these fail: they
  * are recorded in the plan.  Returns 0, STOW_EINVAL (empty name, '/'
  * inside it, "." or ".."), STOW_ENOTFOUND (no such package), STOW_EOS,
- * STOW_ENOMEM or STOW_EMISUSE (plan already applied).  After a failure
- * other than STOW_EINVAL/STOW_ENOTFOUND the plan is unusable.
+ * STOW_ERROR, STOW_ENOMEM or STOW_EMISUSE (plan already applied, or
+ * broken).  After a failure other than STOW_EINVAL/STOW_ENOTFOUND the
+ * plan is unusable: every later call on it returns STOW_EMISUSE.
  */
 STOW_API int	stow_plan_stow(struct stow_plan *plan, const char *package);
 STOW_API int	stow_plan_unstow(struct stow_plan *plan, const char *package);

@@ -177,6 +177,33 @@ vault_place(struct stow_ctx *ctx, const char *path, const char *dest,
 }
 
 /*
+ * With STOW_F_CHOWN, gives the vault directories leading to dir (and
+ * the MANIFEST) to the target's owner, whose files they keep.
+ */
+static void
+vault_give_away(struct stow_ctx *ctx, const char *dir)
+{
+	char	buf[PATH_MAX], *p;
+
+	if ((ctx->flags & STOW_F_CHOWN) == 0 ||
+	    strlcpy(buf, dir, sizeof(buf)) >= sizeof(buf))
+		return;
+	(void)fs_lchown(ctx->vault_fd, MANIFEST, ctx->owner_uid,
+	    ctx->owner_gid);
+	for (p = buf; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		(void)fs_lchown(ctx->vault_fd, buf, ctx->owner_uid,
+		    ctx->owner_gid);
+		*p = '/';
+	}
+	if (*buf != '\0')
+		(void)fs_lchown(ctx->vault_fd, buf, ctx->owner_uid,
+		    ctx->owner_gid);
+}
+
+/*
  * Moves path (relative to the target) into the vault at dest and
  * records it in the MANIFEST.
  */
@@ -201,6 +228,8 @@ vault_backup(struct stow_ctx *ctx, const char *path, const char *dest)
 		rc = vault_place(ctx, path, dest, placed, sizeof(placed));
 	if (rc == 0)
 		rc = manifest_append(ctx, placed, orig);
+	if (rc == 0)
+		vault_give_away(ctx, parent);
 	arena_free(&a);
 	return rc;
 }
