@@ -52,7 +52,7 @@ ENTRYPOINT	= $(O)/cli/cstow-entrypoint
 CHECK_RUNNER	= $(O)/tests/check_runner
 CHECK_SRCS	= tests/check_main.c tests/check_path.c tests/check_pattern.c \
 		  tests/check_rc.c tests/check_plan.c tests/check_apply.c \
-		  tests/check_cli.c tests/sandbox.c
+		  tests/check_cli.c tests/check_conf.c tests/sandbox.c
 
 BUILD_DEPS	= build-essential pkg-config libbsd-dev libmd-dev libpcre2-dev check
 TEST_DEPS	= stow mandoc valgrind
@@ -76,11 +76,17 @@ $(LIBSO): $(LIB_OBJS) lib/libstow.map
 	    -Wl,--version-script=lib/libstow.map $(DEP_LIBS)
 	ln -sf libstow.so.$(SOVERSION) $(O)/lib/libstow.so
 
+PC_SED		= sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+		    -e 's|@VERSION@|$(VERSION)|' lib/libstow.pc.in
+
 $(O)/lib/libstow.pc: lib/libstow.pc.in Makefile
 	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
-	    lib/libstow.pc.in > $@
+	$(PC_SED) > $@
+
+# The names a section-3 page documents besides its own (its .Nm lines
+# before SYNOPSIS), each installed as a link to the page.
+MAN_ALIASES	= sed -n '/^\.Sh SYNOPSIS/q;s/^\.Nm \([a-z_0-9]*\).*/\1/p' 
 
 # The programs link the static library: one self-contained binary, and
 # no LD_LIBRARY_PATH needed to run it from the tree.
@@ -128,6 +134,7 @@ check: deps
 	$(MAKE) lint
 	$(MAKE) check-asan
 	$(MAKE) check-valgrind
+	$(MAKE) check-api
 
 check-unit: $(CHECK_RUNNER) $(CSTOW)
 	CSTOW=$(CSTOW) $(CHECK_RUNNER)
@@ -149,6 +156,14 @@ check-valgrind: $(CHECK_RUNNER)
 	CK_FORK=no CSTOW=$(CSTOW) valgrind -q --error-exitcode=99 \
 	    --leak-check=full --errors-for-leak-kinds=definite \
 	    $(CHECK_RUNNER)
+
+# The library from outside the tree: a staged install and uninstall,
+# consumers built with pkg-config (shared and static), Python ctypes,
+# eight threads under ThreadSanitizer and helgrind, exported symbols.
+.PHONY: check-api
+check-api: all
+	CC="$(CC)" PKG_CONFIG="$(PKG_CONFIG)" MAKE="$(MAKE)" \
+	    LIB_SRCS="$(LIB_SRCS:%=lib/%)" tests/api/run.sh
 
 lint: $(LIBSO) $(LIBA)
 	$(CC) -std=c99 -pedantic -Wall -Wextra -Werror -Ilib -c \
@@ -182,10 +197,17 @@ install: all
 	install -m 644 $(LIBA) $(DESTDIR)$(LIBDIR)/libstow.a
 	install -m 755 $(LIBSO) $(DESTDIR)$(LIBDIR)/libstow.so.$(SOVERSION)
 	ln -sf libstow.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libstow.so
-	install -m 644 $(O)/lib/libstow.pc $(DESTDIR)$(PKGCONFIGDIR)/libstow.pc
+	$(PC_SED) > $(DESTDIR)$(PKGCONFIGDIR)/libstow.pc
 	for f in man/*.[1-9]; do \
 		s=$${f##*.}; \
 		install -m 644 $$f $(DESTDIR)$(MANDIR)/man$$s/; \
+	done
+	for f in man/*.3; do \
+		p=$${f##*/}; \
+		for n in $$($(MAN_ALIASES) $$f); do \
+			[ "$$n.3" = "$$p" ] || \
+			    ln -sf $$p $(DESTDIR)$(MANDIR)/man3/$$n.3; \
+		done; \
 	done
 
 uninstall:
@@ -197,6 +219,11 @@ uninstall:
 	for f in man/*.[1-9]; do \
 		s=$${f##*.}; \
 		rm -f $(DESTDIR)$(MANDIR)/man$$s/$${f##*/}; \
+	done
+	for f in man/*.3; do \
+		for n in $$($(MAN_ALIASES) $$f); do \
+			rm -f $(DESTDIR)$(MANDIR)/man3/$$n.3; \
+		done; \
 	done
 
 clean:

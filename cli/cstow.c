@@ -130,7 +130,7 @@ bad_option(const struct source *src, int idx, const char *fmt, ...)
 	fprintf(stderr, "%s: ", getprogname());
 	if (src->file != NULL)
 		fprintf(stderr, "%s:%u: ", src->file,
-		    stow_rc_line(src->rc, (size_t)idx - 1));
+		    stow_rc_line(src->rc, idx >= 2 ? (size_t)idx - 2 : 0));
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);

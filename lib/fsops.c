@@ -79,7 +79,8 @@ fs_list(struct arena *a, int dfd, const char *path, struct dirlist *out)
 	if (errno != 0)
 		goto fail;
 	closedir(dir);
-	qsort(ents, len, sizeof(*ents), dent_cmp);
+	if (len > 1)
+		qsort(ents, len, sizeof(*ents), dent_cmp);
 	out->len = len;
 	out->ents = NULL;
 	if (len > 0) {

@@ -158,14 +158,15 @@ path_relative(struct arena *a, const char *path, const char *base)
 }
 
 /*
- * --dotfiles: "dot-X" names ".X" in the target, except "dot-" and
- * "dot-." themselves.  Returns name itself when nothing changes.
+ * --dotfiles: "dot-X" names ".X" in the target, when X does not start
+ * with "." (GNU Stow 2.4: s/^dot-([^.])/.$1/), so "dot-", "dot-." and
+ * "dot-.foo" keep their names.  Returns name itself when unchanged.
  */
 const char *
 path_dotfile(struct arena *a, const char *name)
 {
-	if (strncmp(name, "dot-", 4) != 0 || strcmp(name, "dot-") == 0 ||
-	    strcmp(name, "dot-.") == 0)
+	if (strncmp(name, "dot-", 4) != 0 || name[4] == '\0' ||
+	    name[4] == '.')
 		return name;
 	return arena_printf(a, ".%s", name + 4);
 }

@@ -385,22 +385,25 @@ stow_node(struct stow_plan *plan, const char *sp, const char *pkg,
 				    tgt);
 			return stow_contents(plan, sp, pkg, pkg_sub, tgt);
 		}
-		if (!is_dir && has_flag(plan, STOW_F_ADOPT))
-			return adopt(plan, pkg, pkg_sub, pkg_path, tgt, source);
+		if (has_flag(plan, STOW_F_ADOPT)) {
+			if (!is_dir)
+				return adopt(plan, pkg, pkg_sub, pkg_path, tgt,
+				    source);
+			/* GNU Stow 2.4 words this only under --adopt. */
+			return task_conflict(plan, STOW_CONFLICT_TYPE, tgt,
+			    "cannot stow directory %s over existing "
+			    "non-directory target %s", pkg_path, tgt);
+		}
 		if (has_flag(plan, STOW_F_BACKUP)) {
 			if ((rc = backup_in_the_way(plan, tgt)) != 0)
 				return rc;
 			return stow_into_absent(plan, sp, pkg, pkg_sub, tgt,
 			    source);
 		}
-		if (is_dir)
-			return task_conflict(plan, STOW_CONFLICT_TYPE, tgt,
-			    "cannot stow directory %s over existing "
-			    "non-directory target %s", pkg_path, tgt);
-		return task_conflict(plan, STOW_CONFLICT_NOT_OWNED, tgt,
-		    "cannot stow %s over existing target %s since neither a "
-		    "link nor a directory and --adopt not specified",
-		    pkg_path, tgt);
+		return task_conflict(plan, is_dir ? STOW_CONFLICT_TYPE :
+		    STOW_CONFLICT_NOT_OWNED, tgt, "cannot stow %s over "
+		    "existing target %s since neither a link nor a directory "
+		    "and --adopt not specified", pkg_path, tgt);
 	}
 	return stow_into_absent(plan, sp, pkg, pkg_sub, tgt, source);
 }

@@ -125,8 +125,12 @@ split_line(struct stow_rc *rc, const char *p, unsigned int line)
 			quote = 0;
 			continue;
 		}
-		if (*p == '\\' && p[1] != '\0' && (quote != '\'' ||
-		    p[1] == '\'' || p[1] == '\\'))
+		/* Inside '...' a backslash is kept, with the character
+		 * it protects (so \' does not end the quote). */
+		if (*p == '\\' && p[1] != '\0' && quote == '\'') {
+			if (buf_putc(&w, *p++) == -1)
+				goto nomem;
+		} else if (*p == '\\' && p[1] != '\0')
 			p++;
 		if (buf_putc(&w, *p) == -1)
 			goto nomem;
@@ -264,8 +268,11 @@ expand_vars(struct stow_ctx *ctx, struct buf *b, const char *p,
 		}
 		if (p[1] == '{') {
 			start = p + 2;
-			if ((end = strchr(start, '}')) == NULL ||
-			    end == start) {
+			/* Only ${NAME} with word characters or blanks. */
+			for (end = start; is_word_char(*end) ||
+			    *end == ' ' || *end == '\t'; end++)
+				continue;
+			if (*end != '}' || end == start) {
 				if (buf_putc(b, *p) == -1)
 					return err_nomem(ctx);
 				continue;

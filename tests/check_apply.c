@@ -1,0 +1,484 @@
+/*
+ * check_apply.c: carrying plans out (lib/apply.c, lib/fsops.c), with
+ * the result checked on disk by lstat(2) and readlink(2).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extern.h"
+#include "sandbox.h"
+
+#define S(...)	((const char *const []){ __VA_ARGS__, NULL })
+
+/* Plans package pkg (unstow when del is set) and applies the plan. */
+static void
+run(struct stow_ctx *ctx, const char *pkg, int del)
+{
+	struct stow_plan	*plan;
+	int			 rc;
+
+	plan = sb_plan(ctx);
+	rc = del ? stow_plan_unstow(plan, pkg) : stow_plan_stow(plan, pkg);
+	ck_assert_msg(rc == 0, "planning %s: %s", pkg, stow_ctx_errmsg(ctx));
+	ck_assert_uint_eq(stow_plan_conflict_count(plan), 0);
+	rc = stow_plan_apply(plan, NULL, NULL);
+	ck_assert_msg(rc == 0, "apply: %d: %s", rc, stow_ctx_errmsg(ctx));
+	sb_release(plan);
+}
+
+/* The number of operations a fresh plan for pkg would need. */
+static size_t
+pending(struct stow_ctx *ctx, const char *pkg, int del)
+{
+	struct stow_plan	*plan;
+	size_t			 n;
+
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(del ? stow_plan_unstow(plan, pkg) :
+	    stow_plan_stow(plan, pkg), 0);
+	ck_assert_uint_eq(stow_plan_conflict_count(plan), 0);
+	n = stow_plan_op_count(plan);
+	sb_release(plan);
+	return n;
+}
+
+START_TEST(apply_stow_folds)
+{
+	struct stow_ctx	*ctx;
+	char		*before, *after;
+
+	sb_build(S("f stow/a/bin/x = x", "f stow/a/lib/y", "f stow/a/top"));
+	ctx = sb_ctx(0);
+	before = sb_snapshot("stow");
+	run(ctx, "a", 0);
+	sb_assert_link("t/bin", "../stow/a/bin");
+	sb_assert_link("t/lib", "../stow/a/lib");
+	sb_assert_link("t/top", "../stow/a/top");
+	/* The links resolve to the package. */
+	{
+		char	*x = sb_read("t/bin/x");
+
+		ck_assert_ptr_nonnull(x);
+		ck_assert_str_eq(x, "x");
+	}
+	after = sb_snapshot("stow");
+	ck_assert_str_eq(after, before);
+	sb_release(ctx);
+}
+END_TEST
+
+START_TEST(apply_unfolds)
+{
+	struct stow_ctx	*ctx;
+
+	sb_build(S("f stow/a/bin/x", "f stow/b/bin/z",
+	    "l t/bin -> ../stow/a/bin"));
+	ctx = sb_ctx(0);
+	run(ctx, "b", 0);
+	sb_assert_dir("t/bin");
+	sb_assert_link("t/bin/x", "../../stow/a/bin/x");
+	sb_assert_link("t/bin/z", "../../stow/b/bin/z");
+	/* Nothing was created inside the package through the old link. */
+	sb_assert_absent("stow/a/bin/z");
+	ck_assert_uint_eq(pending(ctx, "a", 0), 0);
+	ck_assert_uint_eq(pending(ctx, "b", 0), 0);
+	sb_release(ctx);
+}
+END_TEST
+
+START_TEST(apply_unstow_refolds)
+{
+	struct stow_ctx	*ctx;
+
+	sb_build(S("f stow/a/bin/x", "f stow/b/bin/z", "d t/bin",
+	    "l t/bin/x -> ../../stow/a/bin/x",
+	    "l t/bin/z -> ../../stow/b/bin/z"));
+	ctx = sb_ctx(0);
+	run(ctx, "b", 1);
+	sb_assert_link("t/bin", "../stow/a/bin");
+	sb_assert_file("stow/a/bin/x");
+	sb_assert_absent("stow/a/bin/z");
+	sb_assert_file("stow/b/bin/z");
+	sb_release(ctx);
+}
+END_TEST
+
+START_TEST(apply_unstow_leaves_user_files)
+{
+	struct stow_ctx	*ctx;
+	char		*mine;
+
+	sb_build(S("f stow/a/bin/x", "f stow/a/top", "d t/bin",
+	    "l t/bin/x -> ../../stow/a/bin/x", "l t/top -> ../stow/a/top",
+	    "f t/bin/mine = mine"));
+	ctx = sb_ctx(0);
+	run(ctx, "a", 1);
+	sb_assert_absent("t/bin/x");
+	sb_assert_absent("t/top");
+	sb_assert_dir("t/bin");
+	mine = sb_read("t/bin/mine");
+	ck_assert_ptr_nonnull(mine);
+	ck_assert_str_eq(mine, "mine");
+	sb_assert_file("stow/a/bin/x");
+	sb_release(ctx);
+}
+END_TEST
+
+START_TEST(apply_idempotent)
+{
+	struct stow_ctx	*ctx;
+	char		*before, *after;
+
+	sb_build(S("f stow/a/bin/x", "f stow/a/share/doc/d", "d t/share",
+	    "f stow/a/top"));
+	ctx = sb_ctx(0);
+	run(ctx, "a", 0);
+	before = sb_snapshot("");
+	ck_assert_uint_eq(pending(ctx, "a", 0), 0);
+	run(ctx, "a", 0);
+	after = sb_snapshot("");
+	ck_assert_str_eq(after, before);
+	/* Unstowing undoes it completely, and is idempotent too. */
+	run(ctx, "a", 1);
+	ck_assert_uint_eq(pending(ctx, "a", 1), 0);
+	sb_assert_absent("t/bin");
+	sb_assert_absent("t/top");
+	sb_assert_dir("t/share");
+	sb_assert_absent("t/share/doc");
+	sb_release(ctx);
+}
+END_TEST
+
+START_TEST(apply_no_folding)
+{
+	struct stow_ctx	*ctx;
+
+	sb_build(S("f stow/a/bin/x", "f stow/a/share/doc/d"));
+	ctx = sb_ctx(STOW_F_NO_FOLDING);
+	run(ctx, "a", 0);
+	sb_assert_dir("t/bin");
+	sb_assert_dir("t/share/doc");
+	sb_assert_link("t/bin/x", "../../stow/a/bin/x");
+	sb_assert_link("t/share/doc/d", "../../../stow/a/share/doc/d");
+	ck_assert_uint_eq(pending(ctx, "a", 0), 0);
+	sb_release(ctx);
+}
+END_TEST
+
+START_TEST(apply_dotfiles)
+{
+	struct stow_ctx	*ctx;
+
+	sb_build(S("f stow/a/dot-bashrc", "f stow/a/dot-config/nvim/init",
+	    "f stow/b/dot-config/git/config",
+	    "l t/.config -> ../stow/a/dot-config"));
+	ctx = sb_ctx(STOW_F_DOTFILES);
+	run(ctx, "a", 0);
+	run(ctx, "b", 0);
+	sb_assert_link("t/.bashrc", "../stow/a/dot-bashrc");
+	sb_assert_dir("t/.config");
+	sb_assert_link("t/.config/nvim", "../../stow/a/dot-config/nvim");
+	sb_assert_link("t/.config/git", "../../stow/b/dot-config/git");
+	sb_assert_absent("t/dot-config");
+	ck_assert_uint_eq(pending(ctx, "a", 0), 0);
+	ck_assert_uint_eq(pending(ctx, "b", 0), 0);
+	/* Unstowing b folds .config back into a. */
+	run(ctx, "b", 1);
+	sb_assert_link("t/.config", "../stow/a/dot-config");
+	sb_release(ctx);
+}
+END_TEST
+
+START_TEST(apply_conflict_refuses)
+{
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+	char			*before, *after;
+
+	sb_build(S("f stow/a/bin/x", "f stow/a/top", "f t/top = mine"));
+	ctx = sb_ctx(0);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "a"), 0);
+	ck_assert_uint_eq(stow_plan_conflict_count(plan), 1);
+	ck_assert_uint_eq(stow_plan_op_count(plan), 1);
+	before = sb_snapshot("");
+	ck_assert_int_eq(stow_plan_apply(plan, NULL, NULL), STOW_ECONFLICT);
+	after = sb_snapshot("");
+	ck_assert_str_eq(after, before);
+	/* Still refused: the plan did not become "applied". */
+	ck_assert_int_eq(stow_plan_apply(plan, NULL, NULL), STOW_ECONFLICT);
+	after = sb_snapshot("");
+	ck_assert_str_eq(after, before);
+	sb_assert_absent("t/bin");
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
+START_TEST(apply_twice)
+{
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+
+	sb_build(S("f stow/a/x", "f stow/b/y"));
+	ctx = sb_ctx(0);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "a"), 0);
+	ck_assert_int_eq(stow_plan_apply(plan, NULL, NULL), 0);
+	sb_assert_link("t/x", "../stow/a/x");
+	ck_assert_int_eq(stow_plan_apply(plan, NULL, NULL), STOW_EMISUSE);
+	ck_assert_int_eq(stow_plan_stow(plan, "b"), STOW_EMISUSE);
+	ck_assert_int_eq(stow_plan_unstow(plan, "a"), STOW_EMISUSE);
+	sb_assert_absent("t/y");
+	sb_assert_link("t/x", "../stow/a/x");
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
+struct events {
+	char	*seen;
+	int	 calls;
+	int	 stop_at;	/* return stop_rc at this call (1-based) */
+	int	 stop_rc;
+	int	 early;		/* operations made before announced */
+};
+
+static int
+on_event(const struct stow_op *op, void *payload)
+{
+	struct events	*e = payload;
+	char		 rel[4200];
+	int		 t;
+
+	e->calls++;
+	snprintf(rel, sizeof(rel), "t/%s", op->path);
+	t = sb_type(rel);
+	/* The callback comes before the operation is made. */
+	switch (op->kind) {
+	case STOW_OP_LINK:
+	case STOW_OP_MKDIR:
+		e->early += t != 0;
+		break;
+	case STOW_OP_UNLINK:
+		e->early += t != 'l';
+		break;
+	case STOW_OP_RMDIR:
+		e->early += t != 'd';
+		break;
+	case STOW_OP_MOVE:
+		e->early += t != 'f';
+		break;
+	case STOW_OP_BACKUP:
+		e->early += t == 0;
+		break;
+	}
+	e->seen = sb_append(e->seen, "%d %s %s\n", (int)op->kind, op->path,
+	    op->link != NULL ? op->link : op->dest != NULL ? op->dest : "-");
+	return e->calls == e->stop_at ? e->stop_rc : 0;
+}
+
+static int
+list_op(const struct stow_op *op, void *payload)
+{
+	char	**s = payload;
+
+	*s = sb_append(*s, "%d %s %s\n", (int)op->kind, op->path,
+	    op->link != NULL ? op->link : op->dest != NULL ? op->dest : "-");
+	return 0;
+}
+
+START_TEST(apply_events_in_order)
+{
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+	struct events		 e = { NULL, 0, 0, 0, 0 };
+	char			*planned;
+	int			 rc;
+
+	/* Unfold bin (UNLINK, MKDIR, LINK, LINK), adopt, link. */
+	sb_build(S("f stow/a/bin/x", "f stow/b/bin/z", "f stow/b/etc/rc",
+	    "f stow/b/top", "l t/bin -> ../stow/a/bin", "f t/etc/rc = mine"));
+	ctx = sb_ctx(STOW_F_ADOPT);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "b"), 0);
+	planned = sb_append(NULL, "%s", "");
+	rc = stow_plan_foreach_op(plan, list_op, &planned);
+	sb_track(planned, SB_FREE);
+	ck_assert_int_eq(rc, 0);
+	e.seen = sb_append(NULL, "%s", "");
+	rc = stow_plan_apply(plan, on_event, &e);
+	sb_track(e.seen, SB_FREE);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_str_eq(e.seen, planned);
+	ck_assert_int_eq(e.calls, 7);
+	ck_assert_int_eq(e.early, 0);
+	sb_assert_link("t/bin/z", "../../stow/b/bin/z");
+	sb_assert_link("t/etc/rc", "../../stow/b/etc/rc");
+	sb_assert_link("t/top", "../stow/b/top");
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
+/* A non-zero return stops the run; that value is returned. */
+START_TEST(apply_event_stops)
+{
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+	struct events		 e = { NULL, 0, 2, 42, 0 };
+	int			 rc;
+
+	sb_build(S("f stow/a/a1", "f stow/a/bin/x", "f stow/a/top"));
+	ctx = sb_ctx(STOW_F_NO_FOLDING);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "a"), 0);
+	ck_assert_uint_eq(stow_plan_op_count(plan), 4);
+	e.seen = sb_append(NULL, "%s", "");
+	rc = stow_plan_apply(plan, on_event, &e);
+	sb_track(e.seen, SB_FREE);
+	ck_assert_int_eq(rc, 42);
+	ck_assert_int_eq(e.calls, 2);
+	sb_assert_link("t/a1", "../stow/a/a1");
+	sb_assert_absent("t/bin");
+	sb_assert_absent("t/top");
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
+static int
+cancel_at(void *payload)
+{
+	int	*n = payload;
+
+	return --*n <= 0;
+}
+
+START_TEST(apply_cancelled)
+{
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+	char			*before, *after;
+	int			 n;
+
+	sb_build(S("f stow/a/a1", "f stow/a/a2", "f stow/a/a3"));
+	ctx = sb_ctx(0);
+
+	/* Cancelled before the first operation: nothing changes. */
+	n = 1;
+	stow_ctx_set_cancel(ctx, cancel_at, &n);
+	before = sb_snapshot("");
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "a"), 0);
+	ck_assert_int_eq(stow_plan_apply(plan, NULL, NULL), STOW_ECANCELLED);
+	sb_release(plan);
+	after = sb_snapshot("");
+	ck_assert_str_eq(after, before);
+
+	/* Cancelled between operations: those before it stay done. */
+	n = 2;
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "a"), 0);
+	ck_assert_int_eq(stow_plan_apply(plan, NULL, NULL), STOW_ECANCELLED);
+	ck_assert_ptr_nonnull(strstr(stow_ctx_errmsg(ctx), "cancel"));
+	sb_release(plan);
+	sb_assert_link("t/a1", "../stow/a/a1");
+	sb_assert_absent("t/a2");
+	sb_assert_absent("t/a3");
+	sb_release(ctx);
+}
+END_TEST
+
+/* An operation that fails stops the run with STOW_EOS. */
+START_TEST(apply_op_fails)
+{
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+	const char		*msg;
+
+	sb_build(S("f stow/a/a1", "f stow/a/bin/x", "f stow/a/top"));
+	ctx = sb_ctx(STOW_F_NO_FOLDING);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "a"), 0);
+	/* Where MKDIR bin will go, something appears after planning. */
+	sb_write("t/bin", "in the way");
+	ck_assert_int_eq(stow_plan_apply(plan, NULL, NULL), STOW_EOS);
+	ck_assert_int_eq(stow_ctx_errno(ctx), EEXIST);
+	msg = stow_ctx_errmsg(ctx);
+	ck_assert_msg(strstr(msg, "mkdir") != NULL && strstr(msg, "bin") !=
+	    NULL, "message \"%s\" does not name the operation and path", msg);
+	sb_assert_link("t/a1", "../stow/a/a1");
+	sb_assert_file("t/bin");
+	sb_assert_absent("t/top");
+	ck_assert_int_eq(stow_plan_apply(plan, NULL, NULL), STOW_EMISUSE);
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
+START_TEST(apply_adopt_moves_content)
+{
+	struct stow_ctx	*ctx;
+	char		*s;
+
+	sb_build(S("f stow/a/bin/x = package version", "f stow/a/bin/y",
+	    "d t/bin", "f t/bin/x = target version"));
+	ctx = sb_ctx(STOW_F_ADOPT);
+	run(ctx, "a", 0);
+	sb_assert_link("t/bin/x", "../../stow/a/bin/x");
+	sb_assert_link("t/bin/y", "../../stow/a/bin/y");
+	sb_assert_file("stow/a/bin/x");
+	s = sb_read("stow/a/bin/x");
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(s, "target version");
+	s = sb_read("t/bin/x");
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(s, "target version");
+	sb_release(ctx);
+}
+END_TEST
+
+START_TEST(apply_adopt_dotfiles)
+{
+	struct stow_ctx	*ctx;
+	char		*s;
+
+	sb_build(S("f stow/a/dot-bashrc = package", "f t/.bashrc = mine"));
+	ctx = sb_ctx(STOW_F_ADOPT | STOW_F_DOTFILES);
+	run(ctx, "a", 0);
+	sb_assert_link("t/.bashrc", "../stow/a/dot-bashrc");
+	sb_assert_absent("stow/a/.bashrc");
+	s = sb_read("stow/a/dot-bashrc");
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(s, "mine");
+	sb_release(ctx);
+}
+END_TEST
+
+Suite *
+apply_suite(void)
+{
+	Suite	*s = suite_create("apply");
+	TCase	*tc = tcase_create("apply");
+
+	tcase_add_checked_fixture(tc, sandbox_setup, sandbox_teardown);
+	tcase_add_test(tc, apply_stow_folds);
+	tcase_add_test(tc, apply_unfolds);
+	tcase_add_test(tc, apply_unstow_refolds);
+	tcase_add_test(tc, apply_unstow_leaves_user_files);
+	tcase_add_test(tc, apply_idempotent);
+	tcase_add_test(tc, apply_no_folding);
+	tcase_add_test(tc, apply_dotfiles);
+	tcase_add_test(tc, apply_conflict_refuses);
+	tcase_add_test(tc, apply_twice);
+	tcase_add_test(tc, apply_events_in_order);
+	tcase_add_test(tc, apply_event_stops);
+	tcase_add_test(tc, apply_cancelled);
+	tcase_add_test(tc, apply_op_fails);
+	tcase_add_test(tc, apply_adopt_moves_content);
+	tcase_add_test(tc, apply_adopt_dotfiles);
+	suite_add_tcase(s, tc);
+	return s;
+}

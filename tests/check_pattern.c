@@ -1,0 +1,331 @@
+/*
+ * check_pattern.c: lib/pattern.c: --ignore/--defer/--override regexes
+ * and the ignore lists (GNU Stow 2.4.1's get_ignore_regexps_from_fh()
+ * and compile_ignore_regexps()).
+ */
+#include <string.h>
+
+#include "extern.h"
+#include "sandbox.h"
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* A regex that does not compile is the caller's error, quoted. */
+static const char *const bad_regexes[] = {
+	"(",
+	"a)",
+	"a)|(b",	/* valid only inside an added group */
+	"[z-a]",
+	"*x",
+};
+
+START_TEST(pattern_add_bad_regex)
+{
+	const char		*re = bad_regexes[_i];
+	static const enum stow_pattern kinds[] = {
+		STOW_PAT_IGNORE, STOW_PAT_DEFER, STOW_PAT_OVERRIDE
+	};
+	struct stow_ctx		*ctx;
+	char			 quoted[64];
+	size_t			 k;
+
+	ctx = sb_new_ctx();
+	snprintf(quoted, sizeof(quoted), "'%s'", re);
+	for (k = 0; k < NELEM(kinds); k++) {
+		ck_assert_int_eq(stow_ctx_add_pattern(ctx, kinds[k], re),
+		    STOW_EINVAL);
+		ck_assert_msg(strstr(stow_ctx_errmsg(ctx), "invalid regex") !=
+		    NULL && strstr(stow_ctx_errmsg(ctx), quoted) != NULL,
+		    "message \"%s\" does not quote %s", stow_ctx_errmsg(ctx),
+		    quoted);
+	}
+	ck_assert_int_eq(ctx->ignore.len, 0);
+	ck_assert_int_eq(ctx->defer.len, 0);
+	ck_assert_int_eq(ctx->override.len, 0);
+	sb_release(ctx);
+}
+END_TEST
+
+START_TEST(pattern_add_misuse)
+{
+	struct stow_ctx	*ctx;
+
+	ck_assert_int_eq(stow_ctx_add_pattern(NULL, STOW_PAT_IGNORE, "x"),
+	    STOW_EMISUSE);
+	ctx = sb_new_ctx();
+	ck_assert_int_eq(stow_ctx_add_pattern(ctx, (enum stow_pattern)0, "x"),
+	    STOW_EINVAL);
+	ck_assert_int_eq(stow_ctx_add_pattern(ctx, (enum stow_pattern)99,
+	    "x"), STOW_EINVAL);
+	ck_assert_int_eq(stow_ctx_add_pattern(ctx, STOW_PAT_IGNORE, NULL),
+	    STOW_EINVAL);
+	ck_assert_int_eq(ctx->ignore.len, 0);
+	sb_release(ctx);
+}
+END_TEST
+
+struct match_case {
+	enum stow_pattern	 kind;
+	const char		*regex;
+	const char		*subject;
+	int			 want;
+};
+
+/*
+ * GNU Stow compiles --ignore as qr($regex\z) and --defer/--override as
+ * qr(\A$regex): the user's regex is not grouped, so a top-level '|'
+ * leaves the other alternatives unanchored.
+ */
+static const struct match_case match_cases[] = {
+	{ STOW_PAT_IGNORE, "\\.orig", "b.orig", 1 },
+	{ STOW_PAT_IGNORE, "\\.orig", "a/b.orig", 1 },
+	{ STOW_PAT_IGNORE, "\\.orig", "b.orig.bak", 0 },
+	{ STOW_PAT_IGNORE, "foo", "xfoo", 1 },
+	{ STOW_PAT_IGNORE, "foo", "a/foo", 1 },
+	{ STOW_PAT_IGNORE, "foo", "foox", 0 },
+	{ STOW_PAT_IGNORE, "foo", "foo/x", 0 },
+	{ STOW_PAT_IGNORE, "^foo", "foo", 1 },
+	{ STOW_PAT_IGNORE, "^foo", "a/foo", 0 },
+	{ STOW_PAT_IGNORE, "foo|bar", "xbar", 1 },
+	{ STOW_PAT_IGNORE, "foo|bar", "barx", 0 },
+	/* GNU Stow 2.4.1 groups the regex, "($re)\\z": the whole
+	 * alternation is anchored (2.3.1's "$re\\z" anchored only "bar"). */
+	{ STOW_PAT_IGNORE, "foo|bar", "foo.txt", 0 },
+	{ STOW_PAT_DEFER, "man", "man/man1/x.1", 1 },
+	{ STOW_PAT_DEFER, "man", "manual", 1 },
+	{ STOW_PAT_DEFER, "man", "share/man", 0 },
+	{ STOW_PAT_DEFER, "x/man|doc", "x/man1", 1 },
+	{ STOW_PAT_DEFER, "x/man|doc", "y/man1", 0 },
+	{ STOW_PAT_DEFER, "x/man|doc", "x/doc", 0 },
+	{ STOW_PAT_DEFER, "x/man|doc", "doc/x", 1 },
+	{ STOW_PAT_OVERRIDE, "info", "info/dir", 1 },
+	{ STOW_PAT_OVERRIDE, "info", "share/info", 0 },
+	{ STOW_PAT_OVERRIDE, "in.o$", "info", 1 },
+};
+
+START_TEST(pattern_anchoring)
+{
+	const struct match_case	*c = &match_cases[_i];
+	const struct patlist	*l;
+	struct stow_ctx		*ctx;
+	int			 got;
+
+	ctx = sb_new_ctx();
+	ck_assert_int_eq(stow_ctx_add_pattern(ctx, c->kind, c->regex), 0);
+	l = c->kind == STOW_PAT_IGNORE ? &ctx->ignore : c->kind ==
+	    STOW_PAT_DEFER ? &ctx->defer : &ctx->override;
+	ck_assert_int_eq(l->len, 1);
+	got = patlist_match(l, c->subject);
+	sb_release(ctx);
+	ck_assert_msg(got == c->want, "%s '%s' on \"%s\": %d, want %d",
+	    c->kind == STOW_PAT_IGNORE ? "--ignore" : c->kind ==
+	    STOW_PAT_DEFER ? "--defer" : "--override", c->regex, c->subject,
+	    got, c->want);
+}
+END_TEST
+
+START_TEST(pattern_lists_accumulate)
+{
+	struct stow_ctx	*ctx;
+
+	ctx = sb_new_ctx();
+	ck_assert_int_eq(stow_ctx_add_pattern(ctx, STOW_PAT_IGNORE, "a"), 0);
+	ck_assert_int_eq(stow_ctx_add_pattern(ctx, STOW_PAT_IGNORE, "b"), 0);
+	ck_assert_int_eq(stow_ctx_add_pattern(ctx, STOW_PAT_DEFER, "c"), 0);
+	ck_assert_int_eq(ctx->ignore.len, 2);
+	ck_assert_int_eq(ctx->defer.len, 1);
+	ck_assert_int_eq(ctx->override.len, 0);
+	ck_assert_int_eq(patlist_match(&ctx->ignore, "xa"), 1);
+	ck_assert_int_eq(patlist_match(&ctx->ignore, "xb"), 1);
+	ck_assert_int_eq(patlist_match(&ctx->ignore, "xc"), 0);
+	ck_assert_int_eq(patlist_match(&ctx->override, "c"), 0);
+	sb_release(ctx);
+}
+END_TEST
+
+struct ignore_case {
+	const char	*text;
+	const char	*path;	/* package-relative, no leading '/' */
+	int		 want;
+};
+
+static const struct ignore_case ignore_cases[] = {
+	/* Comment lines are not patterns. */
+	{ "# comment\nfoo\n", "foo", 1 },
+	{ "# comment\nfoo\n", "# comment", 0 },
+	{ "   # indented comment\n", "# indented comment", 0 },
+	/* " # trailing comment" is cut off. */
+	{ "foo   # trailing\n", "foo", 1 },
+	{ "foo   # trailing\n", "foo   # trailing", 0 },
+	{ "foo\t# tab then comment\n", "foo", 1 },
+	/* "\#" is a literal '#'; a '#' with no blank before it stays. */
+	{ "\\#foo\\#\n", "#foo#", 1 },
+	{ "foo#bar\n", "foo#bar", 1 },
+	/* Blank lines and surrounding blanks are dropped. */
+	{ "\n   \n\tfoo\t\n\n", "foo", 1 },
+	{ "\n   \n\tfoo\t\n\n", "a/foo", 1 },
+	/* No '/': matched against the whole base name, ^(...)$. */
+	{ "foo\n", "foo", 1 },
+	{ "foo\n", "a/b/foo", 1 },
+	{ "foo\n", "foobar", 0 },
+	{ "foo\n", "xfoo", 0 },
+	{ "foo\n", "foo/bar", 0 },
+	{ ".+\\.o\n", "x.o", 1 },
+	{ ".+\\.o\n", ".o", 0 },
+	{ "a|b\nc\n", "b", 1 },
+	{ "a|b\nc\n", "ab", 0 },
+	{ "a|b\nc\n", "c", 1 },
+	/* A '/': (^|/)(...)(/|$) against "/" + path. */
+	{ "bin/x\n", "bin/x", 1 },
+	{ "bin/x\n", "bin/x/y", 1 },
+	{ "bin/x\n", "a/bin/x", 1 },
+	{ "bin/x\n", "bin/xy", 0 },
+	{ "bin/x\n", "xbin/x", 0 },
+	{ "^/top\n", "top", 1 },
+	{ "^/top\n", "top/x", 1 },
+	{ "^/top\n", "a/top", 0 },
+	/* Both kinds in one list. */
+	{ "foo\n^/bar/baz\n", "x/foo", 1 },
+	{ "foo\n^/bar/baz\n", "bar/baz", 1 },
+	{ "foo\n^/bar/baz\n", "x/bar/baz", 0 },
+	/* Every list keeps the top-level local ignore file out. */
+	{ "foo\n", ".stow-local-ignore", 1 },
+	{ "foo\n", "a/.stow-local-ignore", 0 },
+	{ "", ".stow-local-ignore", 1 },
+	{ "", "foo", 0 },
+};
+
+START_TEST(pattern_ignore_text)
+{
+	const struct ignore_case	*c = &ignore_cases[_i];
+	struct ignore_rules		 r;
+	struct stow_ctx			*ctx;
+	int				 rc, got;
+
+	ctx = sb_new_ctx();
+	rc = ignore_rules_from_text(ctx, &r, c->text, "F");
+	ck_assert_msg(rc == 0, "rc %d: %s", rc, stow_ctx_errmsg(ctx));
+	got = ignore_match(&r, c->path);
+	ignore_rules_free(&r);
+	sb_release(ctx);
+	ck_assert_msg(got == c->want, "list \"%s\" on \"%s\": %d, want %d",
+	    c->text, c->path, got, c->want);
+}
+END_TEST
+
+START_TEST(pattern_ignore_bad_regex_line)
+{
+	struct ignore_rules	 r;
+	struct stow_ctx		*ctx;
+	const char		*msg;
+
+	ctx = sb_new_ctx();
+	ck_assert_int_eq(ignore_rules_from_text(ctx, &r,
+	    "# fine\nok\n(\nalso-ok\n", "/x/.stow-local-ignore"), STOW_EINVAL);
+	msg = stow_ctx_errmsg(ctx);
+	ck_assert_msg(strncmp(msg, "/x/.stow-local-ignore:3: invalid regex",
+	    strlen("/x/.stow-local-ignore:3: invalid regex")) == 0,
+	    "message: %s", msg);
+	/* A failed compile leaves nothing to free or match. */
+	ck_assert_ptr_null(r.path_re);
+	ck_assert_ptr_null(r.segment_re);
+	sb_release(ctx);
+}
+END_TEST
+
+struct default_case {
+	const char	*path;
+	int		 want;
+};
+
+/* GNU Stow 2.4.1's built-in list (default-ignore-list). */
+static const struct default_case default_cases[] = {
+	{ "README.md", 1 },
+	{ "README", 1 },
+	{ "a/README.md", 0 },
+	{ "LICENSE.txt", 1 },
+	{ "LICENSE", 1 },
+	{ "a/LICENSE", 0 },
+	{ "COPYING", 1 },
+	{ "COPYING.txt", 0 },
+	{ ".git", 1 },
+	{ "a/.git", 1 },
+	{ ".gitignore", 1 },
+	{ ".gitmodules", 1 },
+	{ "gitfoo", 0 },
+	{ ".gitfoo", 0 },
+	{ ".gitignore.bak", 0 },
+	{ "CVS", 1 },
+	{ "a/CVS", 1 },
+	{ "CVSx", 0 },
+	{ "RCS", 1 },
+	{ "foo,v", 1 },
+	{ ".cvsignore", 1 },
+	{ ".svn", 1 },
+	{ "_darcs", 1 },
+	{ ".hg", 1 },
+	{ "foo~", 1 },
+	{ "a/foo~", 1 },
+	{ "~", 0 },
+	{ "#foo#", 1 },
+	{ "##", 1 },
+	{ ".#foo", 1 },
+	{ ".#", 0 },
+	{ ".stow-local-ignore", 1 },
+	{ "bin/x", 0 },
+	{ ".bashrc", 0 },
+	{ "dot-git", 0 },
+};
+
+START_TEST(pattern_default_list)
+{
+	const struct default_case	*c = &default_cases[_i];
+	const struct ignore_rules	*r = NULL;
+	struct stow_ctx			*ctx;
+	int				 got;
+
+	ctx = sb_new_ctx();
+	ck_assert_int_eq(ignore_default_rules(ctx, &r), 0);
+	ck_assert_ptr_nonnull(r);
+	got = ignore_match(r, c->path);
+	sb_release(ctx);
+	ck_assert_msg(got == c->want, "built-in list on \"%s\": %d, want %d",
+	    c->path, got, c->want);
+}
+END_TEST
+
+/* The built-in list is compiled once per context. */
+START_TEST(pattern_default_list_cached)
+{
+	const struct ignore_rules	*r1 = NULL, *r2 = NULL;
+	struct stow_ctx			*ctx;
+
+	ctx = sb_new_ctx();
+	ck_assert_int_eq(ignore_default_rules(ctx, &r1), 0);
+	ck_assert_int_eq(ignore_default_rules(ctx, &r2), 0);
+	ck_assert_ptr_eq(r1, r2);
+	sb_release(ctx);
+}
+END_TEST
+
+Suite *
+pattern_suite(void)
+{
+	Suite	*s = suite_create("pattern");
+	TCase	*tc = tcase_create("pattern");
+
+	tcase_add_checked_fixture(tc, sandbox_setup, sandbox_teardown);
+	tcase_add_loop_test(tc, pattern_add_bad_regex, 0,
+	    (int)NELEM(bad_regexes));
+	tcase_add_test(tc, pattern_add_misuse);
+	tcase_add_loop_test(tc, pattern_anchoring, 0, (int)NELEM(match_cases));
+	tcase_add_test(tc, pattern_lists_accumulate);
+	tcase_add_loop_test(tc, pattern_ignore_text, 0,
+	    (int)NELEM(ignore_cases));
+	tcase_add_test(tc, pattern_ignore_bad_regex_line);
+	tcase_add_loop_test(tc, pattern_default_list, 0,
+	    (int)NELEM(default_cases));
+	tcase_add_test(tc, pattern_default_list_cached);
+	suite_add_tcase(s, tc);
+	return s;
+}

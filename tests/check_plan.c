@@ -1,0 +1,962 @@
+/*
+ * check_plan.c: planning (lib/plan.c, lib/task.c) without touching the
+ * disk.  Each test builds a stow directory "stow" and a target "t" in
+ * its sandbox, plans, compares the operations and conflicts with GNU
+ * Stow 2.4.1's, and checks that the tree is byte-for-byte unchanged.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "extern.h"
+#include "sandbox.h"
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* What a plan made of one tree came to (strings tracked). */
+struct outcome {
+	int	 rc;		/* of the last plan call */
+	char	*ops;
+	char	*conflicts;
+	size_t	 nops;
+	size_t	 nconflicts;
+};
+
+/*
+ * Builds tree, then plans "-D" for each of unstow and "-S" for each of
+ * stow (NULL-terminated lists, either may be NULL) with flags; asserts
+ * that the disk did not change.
+ */
+static struct outcome
+plan_tree(const char *const *tree, unsigned int flags,
+    const char *const *unstow, const char *const *stow)
+{
+	struct outcome	  o = { 0, NULL, NULL, 0, 0 };
+	struct stow_ctx	 *ctx;
+	struct stow_plan *plan;
+	char		 *before, *after;
+
+	if (tree != NULL)
+		sb_build(tree);
+	ctx = sb_ctx(flags);
+	before = sb_snapshot("");
+	plan = sb_plan(ctx);
+	for (; unstow != NULL && *unstow != NULL && o.rc == 0; unstow++)
+		o.rc = stow_plan_unstow(plan, *unstow);
+	for (; stow != NULL && *stow != NULL && o.rc == 0; stow++)
+		o.rc = stow_plan_stow(plan, *stow);
+	ck_assert_msg(o.rc == 0, "planning failed: %d: %s", o.rc,
+	    stow_ctx_errmsg(ctx));
+	o.ops = sb_ops(plan);
+	o.conflicts = sb_conflicts(plan);
+	o.nops = stow_plan_op_count(plan);
+	o.nconflicts = stow_plan_conflict_count(plan);
+	sb_release(plan);
+	sb_release(ctx);
+	after = sb_snapshot("");
+	ck_assert_str_eq(after, before);
+	return o;
+}
+
+#define S(...)	((const char *const []){ __VA_ARGS__, NULL })
+
+START_TEST(plan_folds_into_empty_target)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/bin/x", "f stow/a/bin/y", "f stow/a/lib/z",
+	    "f stow/a/top"), 0, NULL, S("a"));
+	ck_assert_str_eq(o.ops,
+	    "LINK bin => ../stow/a/bin (a)\n"
+	    "LINK lib => ../stow/a/lib (a)\n"
+	    "LINK top => ../stow/a/top (a)\n");
+	ck_assert_str_eq(o.conflicts, "");
+	ck_assert_uint_eq(o.nops, 3);
+	ck_assert_uint_eq(o.nconflicts, 0);
+}
+END_TEST
+
+START_TEST(plan_links_files_in_existing_dirs)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/bin/x", "f stow/a/share/man/man1/x.1",
+	    "d t/bin", "d t/share/man", "f t/bin/mine"), 0, NULL, S("a"));
+	ck_assert_str_eq(o.ops,
+	    "LINK bin/x => ../../stow/a/bin/x (a)\n"
+	    "LINK share/man/man1 => ../../../stow/a/share/man/man1 (a)\n");
+	ck_assert_str_eq(o.conflicts, "");
+}
+END_TEST
+
+/* The default target is the stow directory's parent. */
+START_TEST(plan_default_target_is_parent)
+{
+	struct stow_opts	 opts = STOW_OPTS_INIT;
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+	char			*ops;
+
+	sb_build(S("f stow/a/bin/x"));
+	opts.stow_dir = sb_path("stow");
+	ctx = sb_new_ctx();
+	ck_assert_int_eq(stow_ctx_configure(ctx, &opts), 0);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "a"), 0);
+	ops = sb_ops(plan);
+	ck_assert_str_eq(ops, "LINK bin => stow/a/bin (a)\n");
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
+START_TEST(plan_unfolds_shared_dir)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/bin/x", "f stow/b/bin/z",
+	    "l t/bin -> ../stow/a/bin"), 0, NULL, S("b"));
+	ck_assert_str_eq(o.ops,
+	    "UNLINK bin => ../stow/a/bin (b)\n"
+	    "MKDIR bin (b)\n"
+	    "LINK bin/x => ../../stow/a/bin/x (a)\n"
+	    "LINK bin/z => ../../stow/b/bin/z (b)\n");
+	ck_assert_str_eq(o.conflicts, "");
+}
+END_TEST
+
+/* Unfolding goes down as far as needed and no further. */
+START_TEST(plan_unfolds_nested)
+{
+	struct outcome	o;
+
+	/* share/doc is linked for a, then unfolded for b: the link is never
+	 * made (GNU Stow's "reverts previous action"). */
+	o = plan_tree(S("f stow/a/share/doc/a.txt", "f stow/a/share/man/a.1",
+	    "f stow/b/share/doc/b.txt", "l t/share -> ../stow/a/share"), 0,
+	    NULL, S("b"));
+	ck_assert_str_eq(o.ops,
+	    "UNLINK share => ../stow/a/share (b)\n"
+	    "MKDIR share (b)\n"
+	    "LINK share/man => ../../stow/a/share/man (a)\n"
+	    "MKDIR share/doc (b)\n"
+	    "LINK share/doc/a.txt => ../../../stow/a/share/doc/a.txt (a)\n"
+	    "LINK share/doc/b.txt => ../../../stow/b/share/doc/b.txt (b)\n");
+}
+END_TEST
+
+START_TEST(plan_unstow_removes_folded_link)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/bin/x", "f stow/a/top",
+	    "l t/bin -> ../stow/a/bin", "l t/top -> ../stow/a/top",
+	    "f t/mine"), 0, S("a"), NULL);
+	ck_assert_str_eq(o.ops,
+	    "UNLINK bin => ../stow/a/bin (a)\n"
+	    "UNLINK top => ../stow/a/top (a)\n");
+	ck_assert_str_eq(o.conflicts, "");
+}
+END_TEST
+
+START_TEST(plan_unstow_refolds)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/bin/x", "f stow/b/bin/z", "d t/bin",
+	    "l t/bin/x -> ../../stow/a/bin/x",
+	    "l t/bin/z -> ../../stow/b/bin/z"), 0, S("b"), NULL);
+	ck_assert_str_eq(o.ops,
+	    "UNLINK bin/z => ../../stow/b/bin/z (b)\n"
+	    "UNLINK bin/x => ../../stow/a/bin/x (b)\n"
+	    "RMDIR bin (b)\n"
+	    "LINK bin => ../stow/a/bin (b)\n");
+	ck_assert_str_eq(o.conflicts, "");
+}
+END_TEST
+
+/* A file of the user's keeps the directory from folding. */
+START_TEST(plan_unstow_no_refold_with_foreign_file)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/bin/x", "f stow/b/bin/z", "d t/bin",
+	    "l t/bin/x -> ../../stow/a/bin/x",
+	    "l t/bin/z -> ../../stow/b/bin/z", "f t/bin/mine"), 0, S("b"),
+	    NULL);
+	ck_assert_str_eq(o.ops, "UNLINK bin/z => ../../stow/b/bin/z (b)\n");
+}
+END_TEST
+
+/* Unstow then stow of the same package (restow) plans nothing. */
+START_TEST(plan_restow_unchanged_is_empty)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/bin/x", "l t/bin -> ../stow/a/bin"), 0,
+	    S("a"), S("a"));
+	ck_assert_str_eq(o.ops, "");
+	ck_assert_uint_eq(o.nops, 0);
+	ck_assert_str_eq(o.conflicts, "");
+}
+END_TEST
+
+START_TEST(plan_stow_twice_is_empty)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/bin/x", "l t/bin -> ../stow/a/bin"), 0,
+	    NULL, S("a"));
+	ck_assert_str_eq(o.ops, "");
+	ck_assert_str_eq(o.conflicts, "");
+}
+END_TEST
+
+START_TEST(plan_replaces_dangling_owned_link)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/x", "l t/x -> ../stow/gone/x"), 0, NULL,
+	    S("a"));
+	ck_assert_str_eq(o.ops,
+	    "UNLINK x => ../stow/gone/x (a)\n"
+	    "LINK x => ../stow/a/x (a)\n");
+	ck_assert_str_eq(o.conflicts, "");
+}
+END_TEST
+
+/*
+ * GNU Stow 2.4.1 words a plain file in the way as "cannot stow SRC over
+ * existing target TGT since neither a link nor a directory and --adopt
+ * not specified", SRC being the package entry from the target (2.3.1
+ * said "existing target is neither a link nor a directory: TGT").
+ */
+START_TEST(plan_conflict_plain_file)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/bin/x", "f stow/a/bin/y", "d t/bin",
+	    "f t/bin/x = mine"), 0, NULL, S("a"));
+	ck_assert_str_eq(o.conflicts,
+	    "stow a NOT_OWNED bin/x: cannot stow ../stow/a/bin/x over "
+	    "existing target bin/x since neither a link nor a directory "
+	    "and --adopt not specified\n");
+	ck_assert_uint_eq(o.nconflicts, 1);
+}
+END_TEST
+
+/*
+ * A plain file where the package has a directory: without --adopt GNU
+ * Stow 2.4.1 gives its usual "--adopt not specified" text (t/stow.t,
+ * "Package dir 'bin4' conflicts with existing non-dir so can't
+ * unfold"); the kind is TYPE, a directory where a file is.
+ */
+START_TEST(plan_conflict_file_where_dir)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/bin/x", "f t/bin"), 0, NULL, S("a"));
+	ck_assert_str_eq(o.conflicts,
+	    "stow a TYPE bin: cannot stow ../stow/a/bin over existing "
+	    "target bin since neither a link nor a directory and --adopt "
+	    "not specified\n");
+}
+END_TEST
+
+/* A package file where the target has a real directory. */
+START_TEST(plan_conflict_dir_where_file)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/x", "d t/x"), 0, NULL, S("a"));
+	ck_assert_str_eq(o.conflicts,
+	    "stow a TYPE x: cannot stow non-directory ../stow/a/x over "
+	    "existing directory target x\n");
+}
+END_TEST
+
+START_TEST(plan_conflict_foreign_link)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/bin/x", "f elsewhere/x", "d t/bin",
+	    "l t/bin/x -> ../../elsewhere/x", "l t/lib -> /usr/lib",
+	    "f stow/a/lib/y"), 0, NULL, S("a"));
+	ck_assert_str_eq(o.conflicts,
+	    "stow a NOT_OWNED bin/x: existing target is not owned by stow: "
+	    "bin/x\n"
+	    "stow a NOT_OWNED lib: existing target is not owned by stow: "
+	    "lib\n");
+}
+END_TEST
+
+START_TEST(plan_conflict_other_package)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/bin/x", "f stow/b/bin/x", "d t/bin",
+	    "l t/bin/x -> ../../stow/b/bin/x"), 0, NULL, S("a"));
+	ck_assert_str_eq(o.conflicts,
+	    "stow a OTHER_PACKAGE bin/x: existing target is stowed to a "
+	    "different package: bin/x => ../../stow/b/bin/x\n");
+	ck_assert_str_eq(o.ops, "");
+}
+END_TEST
+
+/* Absolute links cannot be unstowed, so they are not stowed. */
+START_TEST(plan_conflict_absolute_link)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("l stow/a/abs -> /etc/hostname",
+	    "l stow/a/rel -> abs", "f stow/a/file"), 0, NULL, S("a"));
+	ck_assert_str_eq(o.conflicts,
+	    "stow a ABSOLUTE_LINK abs: source is an absolute symlink "
+	    "../stow/a/abs => /etc/hostname\n");
+	ck_assert_str_eq(o.ops,
+	    "LINK file => ../stow/a/file (a)\n"
+	    "LINK rel => ../stow/a/rel (a)\n");
+}
+END_TEST
+
+/*
+ * Unstowing leaves links stow does not own alone (GNU Stow 2.4: "the
+ * user is unstowing the package, so they don't want links to it"),
+ * and still removes the package's own.
+ */
+START_TEST(plan_unstow_ignores_foreign_link)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/x", "f stow/a/y", "f elsewhere/x",
+	    "l t/x -> ../elsewhere/x", "l t/y -> ../stow/a/y"), 0, S("a"),
+	    NULL);
+	ck_assert_str_eq(o.conflicts, "");
+	ck_assert_str_eq(o.ops, "UNLINK y => ../stow/a/y (a)\n");
+}
+END_TEST
+
+/* A package file where the target has a directory cannot be unstowed
+ * (GNU Stow dies there; libstow reports a conflict). */
+START_TEST(plan_unstow_conflict_dir_where_file)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/x", "f t/x/inside"), 0, S("a"), NULL);
+	ck_assert_str_eq(o.conflicts,
+	    "unstow a TYPE x: existing target is a directory but the package "
+	    "entry is not: x\n");
+	ck_assert_str_eq(o.ops, "");
+}
+END_TEST
+
+START_TEST(plan_no_folding)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/bin/x", "f stow/a/share/doc/d",
+	    "f stow/a/top"), STOW_F_NO_FOLDING, NULL, S("a"));
+	ck_assert_str_eq(o.ops,
+	    "MKDIR bin (a)\n"
+	    "LINK bin/x => ../../stow/a/bin/x (a)\n"
+	    "MKDIR share (a)\n"
+	    "MKDIR share/doc (a)\n"
+	    "LINK share/doc/d => ../../../stow/a/share/doc/d (a)\n"
+	    "LINK top => ../stow/a/top (a)\n");
+}
+END_TEST
+
+/* --no-folding leaves directories behind on unstow: no refolding. */
+START_TEST(plan_no_folding_unstow_keeps_dirs)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/bin/x", "f stow/b/bin/z", "d t/bin",
+	    "l t/bin/x -> ../../stow/a/bin/x",
+	    "l t/bin/z -> ../../stow/b/bin/z"), STOW_F_NO_FOLDING, S("b"),
+	    NULL);
+	ck_assert_str_eq(o.ops, "UNLINK bin/z => ../../stow/b/bin/z (b)\n");
+}
+END_TEST
+
+START_TEST(plan_dotfiles_renames)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/dot-bashrc", "f stow/a/dot-config/nvim/init",
+	    "f stow/a/plain", "f stow/a/dot-"), STOW_F_DOTFILES, NULL,
+	    S("a"));
+	ck_assert_str_eq(o.ops,
+	    "LINK dot- => ../stow/a/dot- (a)\n"
+	    "LINK .bashrc => ../stow/a/dot-bashrc (a)\n"
+	    "LINK .config => ../stow/a/dot-config (a)\n"
+	    "LINK plain => ../stow/a/plain (a)\n");
+}
+END_TEST
+
+/* Without --dotfiles, "dot-" names are taken literally. */
+START_TEST(plan_dotfiles_off_literal)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/dot-bashrc"), 0, NULL, S("a"));
+	ck_assert_str_eq(o.ops, "LINK dot-bashrc => ../stow/a/dot-bashrc "
+	    "(a)\n");
+}
+END_TEST
+
+START_TEST(plan_dotfiles_merges_existing_dir)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/dot-config/nvim/init",
+	    "f stow/a/dot-config/dot-hidden", "d t/.config/other"),
+	    STOW_F_DOTFILES, NULL, S("a"));
+	ck_assert_str_eq(o.ops,
+	    "LINK .config/.hidden => ../../stow/a/dot-config/dot-hidden (a)\n"
+	    "LINK .config/nvim => ../../stow/a/dot-config/nvim (a)\n");
+}
+END_TEST
+
+/* A .config folded into one dotfiles package is split open for a
+ * second; both packages' entries keep their "dot-" names in the links. */
+START_TEST(plan_dotfiles_unfolds_other_package)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/dot-config/nvim/init",
+	    "f stow/a/dot-config/dot-a", "f stow/b/dot-config/git/config",
+	    "l t/.config -> ../stow/a/dot-config"), STOW_F_DOTFILES, NULL,
+	    S("b"));
+	ck_assert_str_eq(o.ops,
+	    "UNLINK .config => ../stow/a/dot-config (b)\n"
+	    "MKDIR .config (b)\n"
+	    "LINK .config/.a => ../../stow/a/dot-config/dot-a (a)\n"
+	    "LINK .config/nvim => ../../stow/a/dot-config/nvim (a)\n"
+	    "LINK .config/git => ../../stow/b/dot-config/git (b)\n");
+	ck_assert_str_eq(o.conflicts, "");
+}
+END_TEST
+
+START_TEST(plan_dotfiles_unstow)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/dot-bashrc", "f stow/a/dot-config/x",
+	    "l t/.bashrc -> ../stow/a/dot-bashrc",
+	    "l t/.config -> ../stow/a/dot-config"), STOW_F_DOTFILES, S("a"),
+	    NULL);
+	ck_assert_str_eq(o.ops,
+	    "UNLINK .bashrc => ../stow/a/dot-bashrc (a)\n"
+	    "UNLINK .config => ../stow/a/dot-config (a)\n");
+}
+END_TEST
+
+START_TEST(plan_adopt_moves_file)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/bin/x = pkg", "f stow/a/bin/y", "d t/bin",
+	    "f t/bin/x = mine"), STOW_F_ADOPT, NULL, S("a"));
+	ck_assert_str_eq(o.ops,
+	    "MOVE bin/x -> ../stow/a/bin/x (a)\n"
+	    "LINK bin/x => ../../stow/a/bin/x (a)\n"
+	    "LINK bin/y => ../../stow/a/bin/y (a)\n");
+	ck_assert_str_eq(o.conflicts, "");
+}
+END_TEST
+
+START_TEST(plan_adopt_dotfiles_dest)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/dot-bashrc = pkg", "f t/.bashrc = mine",
+	    "f stow/a/dot-config/c = pkg", "f t/.config/c = mine"),
+	    STOW_F_ADOPT | STOW_F_DOTFILES, NULL, S("a"));
+	ck_assert_str_eq(o.ops,
+	    "MOVE .bashrc -> ../stow/a/dot-bashrc (a)\n"
+	    "LINK .bashrc => ../stow/a/dot-bashrc (a)\n"
+	    "MOVE .config/c -> ../stow/a/dot-config/c (a)\n"
+	    "LINK .config/c => ../../stow/a/dot-config/c (a)\n");
+}
+END_TEST
+
+/* --adopt takes files, never a file where the package has a directory. */
+START_TEST(plan_adopt_not_over_dir)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/bin/x", "f t/bin"), STOW_F_ADOPT, NULL,
+	    S("a"));
+	ck_assert_str_eq(o.ops, "");
+	ck_assert_str_eq(o.conflicts,
+	    "stow a TYPE bin: cannot stow directory ../stow/a/bin over "
+	    "existing non-directory target bin\n");
+}
+END_TEST
+
+START_TEST(plan_defer_keeps_other_package)
+{
+	struct stow_ctx	*ctx;
+	struct stow_plan *plan;
+	char		*ops, *conflicts;
+
+	sb_build(S("f stow/a/man/x.1", "f stow/b/man/x.1", "d t/man",
+	    "l t/man/x.1 -> ../../stow/a/man/x.1"));
+	ctx = sb_ctx(0);
+	ck_assert_int_eq(stow_ctx_add_pattern(ctx, STOW_PAT_DEFER, "man"), 0);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "b"), 0);
+	ops = sb_ops(plan);
+	conflicts = sb_conflicts(plan);
+	ck_assert_str_eq(ops, "");
+	ck_assert_str_eq(conflicts, "");
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
+START_TEST(plan_override_replaces_other_package)
+{
+	struct stow_ctx	*ctx;
+	struct stow_plan *plan;
+	char		*ops, *conflicts;
+
+	sb_build(S("f stow/a/man/x.1", "f stow/b/man/x.1", "d t/man",
+	    "l t/man/x.1 -> ../../stow/a/man/x.1"));
+	ctx = sb_ctx(0);
+	ck_assert_int_eq(stow_ctx_add_pattern(ctx, STOW_PAT_OVERRIDE, "man"),
+	    0);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "b"), 0);
+	ops = sb_ops(plan);
+	conflicts = sb_conflicts(plan);
+	ck_assert_str_eq(ops,
+	    "UNLINK man/x.1 => ../../stow/a/man/x.1 (b)\n"
+	    "LINK man/x.1 => ../../stow/b/man/x.1 (b)\n");
+	ck_assert_str_eq(conflicts, "");
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
+/* --ignore, the built-in list and .stow-local-ignore while planning. */
+START_TEST(plan_ignore_lists)
+{
+	struct stow_ctx	*ctx;
+	struct stow_plan *plan;
+	char		*ops;
+
+	sb_build(S("f stow/a/README.md", "f stow/a/keep", "f stow/a/x.orig",
+	    "f stow/a/.git/config", "f stow/b/README.md", "f stow/b/drop",
+	    "f stow/b/.git", "f stow/b/.stow-local-ignore = drop\n"));
+	ctx = sb_ctx(0);
+	ck_assert_int_eq(stow_ctx_add_pattern(ctx, STOW_PAT_IGNORE,
+	    "\\.orig"), 0);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "a"), 0);
+	ck_assert_int_eq(stow_plan_stow(plan, "b"), 0);
+	ops = sb_ops(plan);
+	/* A local ignore file replaces the built-in list. */
+	ck_assert_str_eq(ops,
+	    "LINK keep => ../stow/a/keep (a)\n"
+	    "LINK .git => ../stow/b/.git (b)\n"
+	    "LINK README.md => ../stow/b/README.md (b)\n");
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
+/* The stow directory inside the target is never stowed into. */
+START_TEST(plan_skips_stow_dir)
+{
+	struct stow_opts	 opts = STOW_OPTS_INIT;
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+	char			*ops;
+
+	sb_build(S("f stow/a/stow/b/x", "f stow/a/y"));
+	opts.stow_dir = sb_path("stow");
+	opts.target_dir = sb_path("");
+	ctx = sb_new_ctx();
+	ck_assert_int_eq(stow_ctx_configure(ctx, &opts), 0);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "a"), 0);
+	ops = sb_ops(plan);
+	ck_assert_str_eq(ops, "LINK y => stow/a/y (a)\n");
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
+START_TEST(plan_missing_package)
+{
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+
+	sb_build(S("f stow/a/x", "f stow/file"));
+	ctx = sb_ctx(0);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "nope"), STOW_ENOTFOUND);
+	ck_assert_ptr_nonnull(strstr(stow_ctx_errmsg(ctx), "nope"));
+	ck_assert_int_eq(stow_plan_unstow(plan, "nope"), STOW_ENOTFOUND);
+	/* A plain file in the stow directory is no package either. */
+	ck_assert_int_eq(stow_plan_stow(plan, "file"), STOW_ENOTFOUND);
+	/* The plan stays usable after STOW_ENOTFOUND. */
+	ck_assert_int_eq(stow_plan_stow(plan, "a"), 0);
+	ck_assert_uint_eq(stow_plan_op_count(plan), 1);
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
+static const char *const bad_names[] = { "a/b", "/a", "a/b/", "", ".",
+	"..", "./", "../" };
+
+START_TEST(plan_bad_package_name)
+{
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+	const char		*name = bad_names[_i];
+
+	sb_build(S("f stow/a/b/x"));
+	ctx = sb_ctx(0);
+	plan = sb_plan(ctx);
+	ck_assert_msg(stow_plan_stow(plan, name) == STOW_EINVAL,
+	    "stow_plan_stow(\"%s\") did not fail with STOW_EINVAL", name);
+	ck_assert_msg(stow_plan_unstow(plan, name) == STOW_EINVAL,
+	    "stow_plan_unstow(\"%s\") did not fail with STOW_EINVAL", name);
+	ck_assert_int_eq(stow_plan_stow(plan, NULL), STOW_EINVAL);
+	ck_assert_uint_eq(stow_plan_op_count(plan), 0);
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
+START_TEST(plan_slash_message)
+{
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+
+	sb_build(S("f stow/a/b/x"));
+	ctx = sb_ctx(0);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "a/b"), STOW_EINVAL);
+	ck_assert_ptr_nonnull(strstr(stow_ctx_errmsg(ctx),
+	    "Slashes are not permitted in package names"));
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
+START_TEST(plan_trailing_slash_stripped)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/bin/x"), 0, NULL, S("a//"));
+	ck_assert_str_eq(o.ops, "LINK bin => ../stow/a/bin (a)\n");
+}
+END_TEST
+
+START_TEST(plan_unconfigured_ctx)
+{
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+
+	ctx = sb_new_ctx();
+	plan = (struct stow_plan *)&plan;
+	ck_assert_int_eq(stow_plan_new(&plan, ctx), STOW_EMISUSE);
+	ck_assert_ptr_null(plan);
+	ck_assert_int_eq(stow_plan_new(&plan, NULL), STOW_EMISUSE);
+	ck_assert_int_eq(stow_plan_new(NULL, ctx), STOW_EMISUSE);
+	sb_release(ctx);
+}
+END_TEST
+
+START_TEST(plan_free_null)
+{
+	stow_plan_free(NULL);
+	stow_ctx_free(NULL);
+	stow_rc_free(NULL);
+	ck_assert_int_eq(stow_plan_stow(NULL, "a"), STOW_EMISUSE);
+	ck_assert_int_eq(stow_plan_unstow(NULL, "a"), STOW_EMISUSE);
+	ck_assert_int_eq(stow_plan_apply(NULL, NULL, NULL), STOW_EMISUSE);
+	ck_assert_uint_eq(stow_plan_op_count(NULL), 0);
+	ck_assert_uint_eq(stow_plan_conflict_count(NULL), 0);
+	ck_assert_str_eq(stow_ctx_errmsg(NULL), "invalid context");
+	ck_assert_int_eq(stow_ctx_errno(NULL), 0);
+}
+END_TEST
+
+/*
+ * Report order: unstow before stow, then by package, then by message;
+ * planned here as stow b, stow a, unstow z.
+ */
+START_TEST(plan_conflict_order)
+{
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+	char			*got;
+
+	sb_build(S("f stow/b/m", "f stow/b/n", "f t/n", "f elsewhere",
+	    "l t/m -> ../elsewhere", "f stow/a/k", "f t/k", "f stow/z/u",
+	    "d t/u"));
+	ctx = sb_ctx(0);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_unstow(plan, "z"), 0);
+	ck_assert_int_eq(stow_plan_stow(plan, "b"), 0);
+	ck_assert_int_eq(stow_plan_stow(plan, "a"), 0);
+	ck_assert_uint_eq(stow_plan_conflict_count(plan), 4);
+	got = sb_conflicts(plan);
+	ck_assert_str_eq(got,
+	    "unstow z TYPE u: existing target is a directory but the "
+	    "package entry is not: u\n"
+	    "stow a NOT_OWNED k: cannot stow ../stow/a/k over existing "
+	    "target k since neither a link nor a directory and --adopt not "
+	    "specified\n"
+	    "stow b NOT_OWNED n: cannot stow ../stow/b/n over existing "
+	    "target n since neither a link nor a directory and --adopt not "
+	    "specified\n"
+	    "stow b NOT_OWNED m: existing target is not owned by stow: m\n");
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
+static int
+stop_at_second(const struct stow_conflict *c, void *payload)
+{
+	int	*n = payload;
+
+	(void)c;
+	return ++*n == 2 ? 77 : 0;
+}
+
+static int
+stop_op(const struct stow_op *op, void *payload)
+{
+	int	*n = payload;
+
+	(void)op;
+	return ++*n == 1 ? -55 : 0;
+}
+
+/* A non-zero return from a visitor stops the walk and is returned. */
+START_TEST(plan_foreach_stops)
+{
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+	int			 n = 0;
+
+	sb_build(S("f stow/a/x", "f stow/a/y", "f stow/a/z", "f t/x", "f t/y"));
+	ctx = sb_ctx(0);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "a"), 0);
+	ck_assert_int_eq(stow_plan_foreach_conflict(plan, stop_at_second, &n),
+	    77);
+	ck_assert_int_eq(n, 2);
+	n = 0;
+	ck_assert_int_eq(stow_plan_foreach_op(plan, stop_op, &n), -55);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(stow_plan_foreach_op(plan, NULL, NULL), STOW_EMISUSE);
+	ck_assert_int_eq(stow_plan_foreach_conflict(plan, NULL, NULL),
+	    STOW_EMISUSE);
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
+struct logbuf {
+	char	text[16384];
+	int	maxlevel;
+};
+
+static void
+log_collect(int level, const char *msg, void *payload)
+{
+	struct logbuf	*l = payload;
+	size_t		 len = strlen(l->text);
+
+	if (level > l->maxlevel)
+		l->maxlevel = level;
+	snprintf(l->text + len, sizeof(l->text) - len, "%d %s\n", level,
+	    msg);
+}
+
+START_TEST(plan_log_reports_link)
+{
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+	struct logbuf		 l = { "", -1 };
+
+	sb_build(S("f stow/a/bin/x"));
+	ctx = sb_ctx(0);
+	stow_ctx_set_log(ctx, 1, log_collect, &l);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "a"), 0);
+	ck_assert_str_eq(l.text, "1 LINK: bin => ../stow/a/bin\n");
+	ck_assert_int_eq(l.maxlevel, 1);
+	sb_release(plan);
+
+	/* Level 0 hides the operations; a higher level shows more. */
+	l.text[0] = '\0';
+	stow_ctx_set_log(ctx, 0, log_collect, &l);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "a"), 0);
+	ck_assert_str_eq(l.text, "");
+	sb_release(plan);
+	stow_ctx_set_log(ctx, 3, log_collect, &l);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "a"), 0);
+	ck_assert_ptr_nonnull(strstr(l.text, "2 Planning stow of package "
+	    "a...\n"));
+	ck_assert_ptr_nonnull(strstr(l.text, "1 LINK: bin => ../stow/a/bin\n"));
+	ck_assert_int_eq(l.maxlevel, 3);
+	sb_release(plan);
+	sb_release(ctx);
+	l.text[0] = '\0';
+}
+END_TEST
+
+START_TEST(plan_log_warns_skipped_stow_dir)
+{
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+	struct logbuf		 l = { "", -1 };
+
+	sb_build(S("f stow/a/other/x", "f t/other/.stow"));
+	ctx = sb_ctx(0);
+	stow_ctx_set_log(ctx, 0, log_collect, &l);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "a"), 0);
+	ck_assert_str_eq(l.text,
+	    "0 WARNING: skipping marked Stow directory other\n");
+	ck_assert_uint_eq(stow_plan_op_count(plan), 0);
+	sb_release(plan);
+	sb_release(ctx);
+	l.text[0] = '\0';
+}
+END_TEST
+
+START_TEST(ctx_configure_errors)
+{
+	struct stow_opts	 opts = STOW_OPTS_INIT;
+	struct stow_ctx		*ctx;
+
+	sb_build(S("d stow", "f file"));
+	ctx = sb_new_ctx();
+	opts.stow_dir = sb_path("missing");
+	ck_assert_int_eq(stow_ctx_configure(ctx, &opts), STOW_ENOTFOUND);
+	ck_assert_ptr_nonnull(strstr(stow_ctx_errmsg(ctx), "missing"));
+	opts.stow_dir = sb_path("stow");
+	opts.target_dir = sb_path("missing");
+	ck_assert_int_eq(stow_ctx_configure(ctx, &opts), STOW_ENOTFOUND);
+	opts.target_dir = sb_path("file");
+	ck_assert_int_eq(stow_ctx_configure(ctx, &opts), STOW_EINVAL);
+	opts.target_dir = sb_path("stow/");
+	ck_assert_int_eq(stow_ctx_configure(ctx, &opts), STOW_EINVAL);
+	opts.target_dir = NULL;
+	opts.version = 99;
+	ck_assert_int_eq(stow_ctx_configure(ctx, &opts), STOW_EINVAL);
+	ck_assert_int_eq(stow_ctx_configure(ctx, NULL), STOW_EINVAL);
+	ck_assert_int_eq(stow_ctx_configure(NULL, &opts), STOW_EMISUSE);
+	/* None of these left the context usable for planning. */
+	{
+		struct stow_plan	*plan;
+
+		ck_assert_int_eq(stow_plan_new(&plan, ctx), STOW_EMISUSE);
+	}
+	sb_release(ctx);
+}
+END_TEST
+
+START_TEST(ctx_reconfigure_with_live_plan)
+{
+	struct stow_opts	 opts = STOW_OPTS_INIT;
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+
+	ctx = sb_ctx(0);
+	plan = sb_plan(ctx);
+	opts.stow_dir = sb_path("stow");
+	opts.target_dir = sb_path("t");
+	ck_assert_int_eq(stow_ctx_configure(ctx, &opts), STOW_EMISUSE);
+	sb_release(plan);
+	ck_assert_int_eq(stow_ctx_configure(ctx, &opts), 0);
+	sb_release(ctx);
+}
+END_TEST
+
+START_TEST(ctx_version)
+{
+	ck_assert_int_eq(stow_version_number(), STOW_VERSION_NUMBER);
+	ck_assert_str_eq(stow_version_string(), STOW_VERSION_STRING);
+	ck_assert(STOW_VERSION_CHECK(0, 0, 1));
+	ck_assert(!STOW_VERSION_CHECK(99, 0, 0));
+	ck_assert_str_eq(stow_strerror(STOW_OK), "success");
+	ck_assert_ptr_nonnull(stow_strerror(12345));
+	ck_assert_str_ne(stow_strerror(STOW_ECONFLICT),
+	    stow_strerror(STOW_EMISUSE));
+}
+END_TEST
+
+Suite *
+plan_suite(void)
+{
+	Suite	*s = suite_create("plan");
+	TCase	*tc = tcase_create("plan");
+	TCase	*ctc = tcase_create("ctx");
+
+	tcase_add_checked_fixture(tc, sandbox_setup, sandbox_teardown);
+	tcase_add_test(tc, plan_folds_into_empty_target);
+	tcase_add_test(tc, plan_links_files_in_existing_dirs);
+	tcase_add_test(tc, plan_default_target_is_parent);
+	tcase_add_test(tc, plan_unfolds_shared_dir);
+	tcase_add_test(tc, plan_unfolds_nested);
+	tcase_add_test(tc, plan_unstow_removes_folded_link);
+	tcase_add_test(tc, plan_unstow_refolds);
+	tcase_add_test(tc, plan_unstow_no_refold_with_foreign_file);
+	tcase_add_test(tc, plan_restow_unchanged_is_empty);
+	tcase_add_test(tc, plan_stow_twice_is_empty);
+	tcase_add_test(tc, plan_replaces_dangling_owned_link);
+	tcase_add_test(tc, plan_conflict_plain_file);
+	tcase_add_test(tc, plan_conflict_file_where_dir);
+	tcase_add_test(tc, plan_conflict_dir_where_file);
+	tcase_add_test(tc, plan_conflict_foreign_link);
+	tcase_add_test(tc, plan_conflict_other_package);
+	tcase_add_test(tc, plan_conflict_absolute_link);
+	tcase_add_test(tc, plan_unstow_ignores_foreign_link);
+	tcase_add_test(tc, plan_unstow_conflict_dir_where_file);
+	tcase_add_test(tc, plan_no_folding);
+	tcase_add_test(tc, plan_no_folding_unstow_keeps_dirs);
+	tcase_add_test(tc, plan_dotfiles_renames);
+	tcase_add_test(tc, plan_dotfiles_off_literal);
+	tcase_add_test(tc, plan_dotfiles_merges_existing_dir);
+	tcase_add_test(tc, plan_dotfiles_unfolds_other_package);
+	tcase_add_test(tc, plan_dotfiles_unstow);
+	tcase_add_test(tc, plan_adopt_moves_file);
+	tcase_add_test(tc, plan_adopt_dotfiles_dest);
+	tcase_add_test(tc, plan_adopt_not_over_dir);
+	tcase_add_test(tc, plan_defer_keeps_other_package);
+	tcase_add_test(tc, plan_override_replaces_other_package);
+	tcase_add_test(tc, plan_ignore_lists);
+	tcase_add_test(tc, plan_skips_stow_dir);
+	tcase_add_test(tc, plan_missing_package);
+	tcase_add_loop_test(tc, plan_bad_package_name, 0,
+	    (int)NELEM(bad_names));
+	tcase_add_test(tc, plan_slash_message);
+	tcase_add_test(tc, plan_trailing_slash_stripped);
+	tcase_add_test(tc, plan_unconfigured_ctx);
+	tcase_add_test(tc, plan_free_null);
+	tcase_add_test(tc, plan_conflict_order);
+	tcase_add_test(tc, plan_foreach_stops);
+	tcase_add_test(tc, plan_log_reports_link);
+	tcase_add_test(tc, plan_log_warns_skipped_stow_dir);
+	suite_add_tcase(s, tc);
+
+	tcase_add_checked_fixture(ctc, sandbox_setup, sandbox_teardown);
+	tcase_add_test(ctc, ctx_configure_errors);
+	tcase_add_test(ctc, ctx_reconfigure_with_live_plan);
+	tcase_add_test(ctc, ctx_version);
+	suite_add_tcase(s, ctc);
+	return s;
+}
