@@ -195,14 +195,13 @@ static const char *
 conf_target(const struct stow_conf *conf, const char *pkg,
     const char *dflt, const char *last_resort)
 {
-	const char	*own, *general;
+	const char	*general;
 
-	own = conf != NULL ? stow_conf_get(conf, pkg, "target") : NULL;
-	general = conf != NULL ? stow_conf_get(conf, NULL, "target") : NULL;
-	if (own != NULL && (general == NULL || strcmp(own, general) != 0))
-		return own;
+	if (conf != NULL && stow_conf_is_set(conf, pkg, "target"))
+		return stow_conf_get(conf, pkg, "target");
 	if (dflt != NULL)
 		return dflt;
+	general = conf != NULL ? stow_conf_get(conf, NULL, "target") : NULL;
 	return general != NULL ? general : last_resort;
 }
 
@@ -262,8 +261,10 @@ name_cmp(const void *a, const void *b)
  * dot-directories and packages cstow.conf marks "skip".
  */
 int
-run_all_packages(struct run *r, const struct stow_conf *conf)
+run_all_packages(struct run *r, const struct stow_conf *conf, int unstow,
+    int stow)
 {
+	struct job	*j;
 	struct strlist	 names = { NULL, 0 };
 	struct dirent	*de;
 	struct stat	 st;
@@ -289,8 +290,11 @@ run_all_packages(struct run *r, const struct stow_conf *conf)
 	closedir(dir);
 	if (names.n > 0)
 		qsort(names.v, names.n, sizeof(*names.v), name_cmp);
-	for (i = 0; i < names.n; i++)
-		run_add_job(r, names.v[i])->stow = 1;
+	for (i = 0; i < names.n; i++) {
+		j = run_add_job(r, names.v[i]);
+		j->unstow |= unstow;
+		j->stow |= stow;
+	}
 	strlist_free(&names);
 	return EXIT_OK;
 }
@@ -300,7 +304,8 @@ log_cb(int level, const char *msg, void *payload)
 {
 	const struct run	*r = payload;
 
-	if (r->quiet && level > 0)
+	(void)level;
+	if (r->quiet)
 		return;
 	fprintf(stderr, "%s\n", msg);
 }
@@ -352,26 +357,51 @@ add_patterns(struct stow_ctx *ctx, enum stow_pattern kind,
 	return EXIT_OK;
 }
 
-/* mkdir -p, for a per-package target that does not exist yet. */
+/* Gives directory dir to the owner of the directory holding it. */
+static int
+give_to_parent_owner(char *dir)
+{
+	struct stat	 st;
+	char		*slash = strrchr(dir, '/');
+	int		 rc;
+
+	if (slash == NULL)
+		rc = stat(".", &st);
+	else if (slash == dir)
+		rc = stat("/", &st);
+	else {
+		*slash = '\0';
+		rc = stat(dir, &st);
+		*slash = '/';
+	}
+	return rc == -1 ? -1 : lchown(dir, st.st_uid, st.st_gid);
+}
+
+/*
+ * mkdir -p, for a per-package target that does not exist yet.  Run as
+ * root, each directory made is given to the owner of the one it is
+ * made in, so a user's new ~/.local/bin is the user's.
+ */
 static int
 mkdir_p(const char *path)
 {
-	char	*buf, *p;
+	char	*buf, *p, saved;
 	int	 rc = 0;
 
 	buf = xstrdup(path);
 	for (p = buf + 1; rc == 0; p++) {
 		if (*p != '/' && *p != '\0')
 			continue;
-		if (*p == '\0') {
-			if (mkdir(buf, 0777) == -1 && errno != EEXIST)
-				rc = -1;
-			break;
-		}
+		saved = *p;
 		*p = '\0';
-		if (mkdir(buf, 0777) == -1 && errno != EEXIST)
+		if (mkdir(buf, 0777) == 0) {
+			if (geteuid() == 0)
+				rc = give_to_parent_owner(buf);
+		} else if (errno != EEXIST)
 			rc = -1;
-		*p = '/';
+		if (saved == '\0')
+			break;
+		*p = saved;
 	}
 	free(buf);
 	return rc;
@@ -439,13 +469,54 @@ group_open(struct run *r, struct group *g)
 	return EXIT_OK;
 }
 
+/*
+ * Plans job j's replacements: cstow.conf's must be in the package;
+ * each --replace path applies to the packages that hold it.
+ */
+static int
+plan_replaces(struct run *r, struct group *g, struct job *j)
+{
+	size_t	k;
+	int	rc;
+
+	for (k = 0; k < j->replace.n; k++)
+		if ((rc = stow_plan_replace(g->plan, j->name,
+		    j->replace.v[k])) != 0)
+			return fail_ctx(r, g->ctx, rc);
+	for (k = 0; k < r->replace.n; k++) {
+		rc = stow_plan_replace(g->plan, j->name, r->replace.v[k]);
+		if (rc == STOW_ENOTFOUND)
+			continue;
+		if (rc != 0)
+			return fail_ctx(r, g->ctx, rc);
+		r->replace_hits[k]++;
+	}
+	return EXIT_OK;
+}
+
+/* Did some package hold each --replace path? */
+static int
+check_replaces(const struct run *r)
+{
+	size_t	k;
+
+	for (k = 0; k < r->replace.n; k++) {
+		if (r->replace_hits[k] == 0) {
+			fprintf(stderr, "%s: no package holds %s to replace\n",
+			    r->prog, r->replace.v[k]);
+			return EXIT_ERROR;
+		}
+	}
+	return EXIT_OK;
+}
+
 /* Plans every job of group g: unstows first, then replaces and stows. */
 static int
 group_plan(struct run *r, struct group *groups, size_t gi)
 {
 	struct group	*g = &groups[gi];
 	struct job	*j;
-	size_t		 i, k;
+	size_t		 i;
 	int		 rc, pass;
 
 	for (pass = 0; pass < 2; pass++) {
@@ -459,10 +530,8 @@ group_plan(struct run *r, struct group *groups, size_t gi)
 					return fail_ctx(r, g->ctx, rc);
 				continue;
 			}
-			for (k = 0; k < j->replace.n; k++)
-				if ((rc = stow_plan_replace(g->plan, j->name,
-				    j->replace.v[k])) != 0)
-					return fail_ctx(r, g->ctx, rc);
+			if ((rc = plan_replaces(r, g, j)) != EXIT_OK)
+				return rc;
 			if ((rc = stow_plan_stow(g->plan, j->name)) != 0)
 				return fail_ctx(r, g->ctx, rc);
 		}
@@ -533,15 +602,16 @@ print_conflicts(struct group *groups, size_t ngroups)
 
 struct counts {
 	struct run	*run;
-	int		 announce;	/* print each backup */
+	struct strlist	 backups;	/* "PATH to VAULT/DEST" */
 };
 
-/* Counts links and backups; lists each backup once applied. */
+/* Counts links and backups as they are made (or would be). */
 static int
 count_op(const struct stow_op *op, void *payload)
 {
 	struct counts	*c = payload;
 	struct job	*j;
+	char		*line;
 	size_t		 i;
 
 	for (i = 0; i < c->run->njobs; i++) {
@@ -553,23 +623,35 @@ count_op(const struct stow_op *op, void *payload)
 		c->run->linked++;
 	if (op->kind == STOW_OP_BACKUP) {
 		c->run->backed_up++;
-		if (c->announce && !c->run->quiet)
-			fprintf(stderr, "%s: %s %s to %s/%s\n", c->run->prog,
-			    c->run->simulate ? "would back up" : "backed up",
-			    op->path, c->run->vault, op->dest);
+		if (asprintf(&line, "%s to %s/%s", op->path, c->run->vault,
+		    op->dest) != -1) {
+			strlist_add(&c->backups, line);
+			free(line);
+		}
 	}
 	return 0;
+}
+
+/* The end of a run lists what it backed up, once that is done. */
+static void
+list_backups(const struct run *r, const struct strlist *backups)
+{
+	size_t	i;
+
+	for (i = 0; i < backups->n && !r->quiet; i++)
+		fprintf(stderr, "%s: %s %s\n", r->prog, r->simulate ?
+		    "would back up" : "backed up", backups->v[i]);
 }
 
 /* Applies each group's plan in turn, counting what was done. */
 static int
 apply_all(struct run *r, struct group *groups, size_t ngroups)
 {
-	struct counts	c = { r, 1 };
+	struct counts	c = { r, { NULL, 0 } };
 	size_t		i;
-	int		rc;
+	int		rc = EXIT_OK;
 
-	for (i = 0; i < ngroups; i++) {
+	for (i = 0; i < ngroups && rc == EXIT_OK; i++) {
 		if (groups[i].plan == NULL)
 			continue;
 		if (r->simulate)
@@ -577,28 +659,37 @@ apply_all(struct run *r, struct group *groups, size_t ngroups)
 		else
 			rc = stow_plan_apply(groups[i].plan, count_op, &c);
 		if (rc != 0)
-			return fail_ctx(r, groups[i].ctx, rc);
+			rc = fail_ctx(r, groups[i].ctx, rc);
 	}
+	if (rc == EXIT_OK)
+		list_backups(r, &c.backups);
+	strlist_free(&c.backups);
 	for (i = 0; i < r->njobs; i++)
 		if (!r->jobs[i].changed)
 			r->unchanged++;
-	return EXIT_OK;
+	return rc;
 }
 
-/* This run's vault directory: ROOT/YYYYmmddTHHMMSSZ-PID, sortable. */
+/*
+ * This run's vault directory: ROOT/YYYYmmddTHHMMSS.uuuuuuZ-PID.  Names
+ * sort by time (to the microsecond: in a container every start is
+ * PID 1), and the PID keeps two runs in one microsecond apart.
+ */
 static char *
 vault_for_run(const char *root)
 {
-	char		 stamp[32];
+	struct timespec	 now;
 	struct tm	 tm;
-	time_t		 now = time(NULL);
+	char		 stamp[32];
 	char		*p;
 
 	if (root == NULL)
 		return NULL;
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	if (asprintf(&p, "%s/%s-%ld", root, stamp, (long)getpid()) == -1)
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
+	if (asprintf(&p, "%s/%s.%06ldZ-%ld", root, stamp,
+	    now.tv_nsec / 1000, (long)getpid()) == -1)
 		return NULL;
 	return p;
 }
@@ -627,6 +718,10 @@ run_plan_and_apply(struct run *r)
 	int		 rc = EXIT_OK;
 
 	r->vault = vault_for_run(r->vault_root);
+	r->replace_hits = xrealloc(NULL, r->replace.n + 1,
+	    sizeof(*r->replace_hits));
+	memset(r->replace_hits, 0, (r->replace.n + 1) *
+	    sizeof(*r->replace_hits));
 	for (i = 0; i < r->njobs; i++)
 		r->jobs[i].group = group_for(&groups, &ngroups, &r->jobs[i]);
 	for (i = 0; i < ngroups && rc == EXIT_OK; i++) {
@@ -636,6 +731,8 @@ run_plan_and_apply(struct run *r)
 		if (groups[i].plan != NULL)
 			nconflicts += stow_plan_conflict_count(groups[i].plan);
 	}
+	if (rc == EXIT_OK)
+		rc = check_replaces(r);
 	if (rc == EXIT_OK && nconflicts > 0) {
 		print_conflicts(groups, ngroups);
 		rc = EXIT_CONFLICT;
@@ -663,6 +760,8 @@ run_free(struct run *r)
 	free(r->jobs);
 	strlist_free(&r->defer);
 	strlist_free(&r->override);
+	strlist_free(&r->replace);
+	free(r->replace_hits);
 	free(r->vault);
 	r->jobs = NULL;
 	r->njobs = 0;

@@ -32,7 +32,7 @@ struct job {
 	char		*target;	/* NULL: the stow dir's parent */
 	unsigned int	 flags;		/* STOW_F_* */
 	struct strlist	 ignore;
-	struct strlist	 replace;
+	struct strlist	 replace;	/* cstow.conf's: must exist */
 	size_t		 group;		/* index of its group in a run */
 	int		 changed;	/* the run did something for it */
 };
@@ -48,6 +48,8 @@ struct run {
 	int		 quiet;		/* no per-operation output */
 	struct strlist	 defer;
 	struct strlist	 override;
+	struct strlist	 replace;	/* --replace: where packages hold it */
+	size_t		*replace_hits;
 	stow_cancel_cb	 cancel;	/* asked between operations */
 	struct job	*jobs;
 	size_t		 njobs;
@@ -70,7 +72,7 @@ char	*vault_latest(const char *);
 struct job *run_add_job(struct run *, const char *);
 int	 run_apply_conf(struct run *, const struct stow_conf *,
 	    enum policy, const char *, const char *, const char *);
-int	 run_all_packages(struct run *, const struct stow_conf *);
+int	 run_all_packages(struct run *, const struct stow_conf *, int, int);
 int	 run_plan_and_apply(struct run *);
 void	 run_free(struct run *);
 

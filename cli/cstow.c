@@ -101,6 +101,15 @@ help(void)
 "      --dotfiles        stow \"dot-X\" entries as \".X\"\n"
 "  -p, --compat          unstow by walking the target (legacy algorithm)\n"
 "\n"
+"      --all             every package of the stow directory (not skipped)\n"
+"      --package-target=PKG=DIR  stow PKG into DIR\n"
+"      --conflict=fail|adopt|backup  what to do with files in the way\n"
+"      --replace=PATH    move PATH aside into the vault, then stow\n"
+"      --backup-dir=DIR  keep the vault's runs in DIR\n"
+"      --restore[=RUN]   put a vault run back (default: the latest)\n"
+"      --config=FILE     read FILE instead of STOWDIR/cstow.conf\n"
+"      --no-config       read no cstow.conf\n"
+"\n"
 "  -n, --no, --simulate  show what would happen; change nothing\n"
 "  -v, --verbose[=N]     more output (-v adds 1; --verbose=N sets 0..5)\n"
 "  -V, --version         print the program and library versions\n"
@@ -298,7 +307,8 @@ parse_words(struct options *o, int argc, char **argv,
 			o->policy = POLICY_ADOPT;
 			break;
 		case OPT_ALL:
-			o->all = 1;
+			/* --all takes the action in force, like a package. */
+			o->all = 1 + (int)act;
 			break;
 		case OPT_BACKUP_DIR:
 			free(o->backup_dir);
@@ -608,7 +618,8 @@ build_jobs(struct run *r, const struct options *o,
 		run_add_job(r, o->unstow.v[i])->unstow = 1;
 	for (i = 0; i < o->stow.n; i++)
 		run_add_job(r, o->stow.v[i])->stow = 1;
-	if (o->all && run_all_packages(r, conf) != EXIT_OK)
+	if (o->all && run_all_packages(r, conf, o->all - 1 != ACT_STOW,
+	    o->all - 1 != ACT_UNSTOW) != EXIT_OK)
 		exit(EXIT_ERROR);
 	for (i = 0; i < r->njobs; i++) {
 		j = &r->jobs[i];
@@ -617,17 +628,19 @@ build_jobs(struct run *r, const struct options *o,
 		j->flags = o->flags;
 		for (k = 0; k < o->ignore.n; k++)
 			strlist_add(&j->ignore, o->ignore.v[k]);
-		for (k = 0; j->stow && k < o->replace.n; k++)
-			strlist_add(&j->replace, o->replace.v[k]);
 	}
 }
 
 static int
 print_restored(const struct stow_op *op, void *payload)
 {
-	(void)payload;
+	const int	*check = payload;
+
 	if (op->kind == STOW_OP_MOVE)
-		fprintf(stderr, "restored %s\n", op->dest);
+		fprintf(stderr, "%s %s\n", *check ? "would restore" :
+		    "restored", op->dest);
+	else if (*check)
+		fprintf(stderr, "would remove %s\n", op->path);
 	return 0;
 }
 
@@ -653,7 +666,9 @@ restore(struct stow_ctx *ctx, const struct options *o, const char *root)
 	opts.stow_dir = o->dir;
 	opts.target_dir = o->target;
 	if ((rc = stow_ctx_configure(ctx, &opts)) == 0)
-		rc = stow_vault_restore(ctx, run, print_restored, NULL);
+		rc = stow_vault_restore(ctx, run, o->simulate ?
+		    STOW_RESTORE_CHECK : 0, print_restored,
+		    (void *)(uintptr_t)&o->simulate);
 	if (rc != 0)
 		fprintf(stderr, "%s: %s\n", getprogname(),
 		    stow_ctx_errmsg(ctx));
@@ -728,6 +743,7 @@ main(int argc, char *argv[])
 		r.cancel = cancel_cb;
 		take_list(&r.defer, &o.defer);
 		take_list(&r.override, &o.override);
+		take_list(&r.replace, &o.replace);
 		build_jobs(&r, &o, conf);
 		run_apply_conf(&r, conf, o.policy, "fail", o.target, NULL);
 		rc = run_plan_and_apply(&r);

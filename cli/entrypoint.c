@@ -91,8 +91,13 @@ read_env(struct env *e)
 		return -1;
 	if ((v = getenv("CSTOW_TARGET")) != NULL && *v != '\0')
 		e->target = v;
-	if ((v = getenv("CSTOW_PACKAGES")) != NULL)
+	/* Blank means unset: every package. */
+	if ((v = getenv("CSTOW_PACKAGES")) != NULL &&
+	    v[strspn(v, " \t\n")] != '\0')
 		e->packages = v;
+	/* Read first: a bad value below must honour CSTOW_STRICT. */
+	e->strict = env_flag("CSTOW_STRICT");
+	e->quiet = env_flag("CSTOW_QUIET");
 	e->policy = POLICY_BACKUP;
 	if ((v = getenv("CSTOW_CONFLICT")) != NULL && *v != '\0') {
 		if (parse_policy(v, &e->policy) == -1) {
@@ -102,8 +107,6 @@ read_env(struct env *e)
 		}
 		e->policy_set = 1;
 	}
-	e->strict = env_flag("CSTOW_STRICT");
-	e->quiet = env_flag("CSTOW_QUIET");
 	return 0;
 }
 
@@ -115,7 +118,7 @@ add_packages(struct run *r, const struct env *e,
 	char	*copy, *word, *save = NULL;
 
 	if (e->packages == NULL)
-		return run_all_packages(r, conf);
+		return run_all_packages(r, conf, 0, 1);
 	copy = xstrdup(e->packages);
 	for (word = strtok_r(copy, " \t\n", &save); word != NULL;
 	    word = strtok_r(NULL, " \t\n", &save))

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "extern.h"
 
@@ -126,7 +127,9 @@ stow_plan_foreach_conflict(const struct stow_plan *plan,
 static int
 give_away(struct stow_ctx *ctx, const char *path)
 {
-	if ((ctx->flags & STOW_F_CHOWN) == 0)
+	/* Nothing to hand over when we already are the owner. */
+	if ((ctx->flags & STOW_F_CHOWN) == 0 ||
+	    (ctx->owner_uid == geteuid() && ctx->owner_gid == getegid()))
 		return 0;
 	if (fs_lchown(ctx->target_fd, path, ctx->owner_uid,
 	    ctx->owner_gid) == -1)

@@ -67,11 +67,6 @@ struct stow_conf {
 };
 
 /* A growable string for values and subsection names. */
-struct sbuf {
-	char	*s;
-	size_t	 len;
-	size_t	 cap;
-};
 
 struct parser {
 	struct stow_ctx		*ctx;
@@ -82,41 +77,11 @@ struct parser {
 	struct conf_sect	*sect;		/* NULL before the first header */
 	stow_lookup_cb		 lookup;
 	void			*payload;
-	struct sbuf		 buf;
+	struct strbuf		 buf;
 };
 
 static int	conf_error(struct parser *, unsigned int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
-
-static int
-sbuf_putc(struct sbuf *b, char c)
-{
-	char	*grown;
-
-	if (b->len + 2 > b->cap) {
-		b->cap = b->cap == 0 ? 64 : b->cap * 2;
-		if ((grown = realloc(b->s, b->cap)) == NULL)
-			return -1;
-		b->s = grown;
-	}
-	b->s[b->len++] = c;
-	b->s[b->len] = '\0';
-	return 0;
-}
-
-static void
-sbuf_truncate(struct sbuf *b, size_t len)
-{
-	b->len = len;
-	if (b->s != NULL)
-		b->s[len] = '\0';
-}
-
-static const char *
-sbuf_str(const struct sbuf *b)
-{
-	return b->s == NULL ? "" : b->s;
-}
 
 static int
 strlist_push(struct strlist *l, const char *s)
@@ -264,7 +229,13 @@ check_path(struct parser *ps, int k, const char *raw, unsigned int line,
 		return conf_error(ps, line, "%s '%s' expands to an empty path",
 		    conf_keys[k].name, raw);
 	}
-	*out = arena_strdup(&ps->conf->arena, exp);
+	/* A relative path is relative to the file's directory (the stow
+	 * directory), not to wherever the program happens to run. */
+	if (exp[0] == '/')
+		*out = arena_strdup(&ps->conf->arena, exp);
+	else
+		*out = path_join(&ps->conf->arena, path_parent(&ps->conf->arena,
+		    ps->file), exp);
 	free(exp);
 	return *out == NULL ? err_nomem(ps->ctx) : 0;
 }
@@ -434,16 +405,16 @@ parse_escape(struct parser *ps, char *c, unsigned int line)
 static int
 parse_value(struct parser *ps, unsigned int line)
 {
-	struct sbuf	*b = &ps->buf;
+	struct strbuf	*b = &ps->buf;
 	size_t		 keep = 0;	/* length without trailing blanks */
 	int		 quoted = 0, r;
 	char		 c;
 
-	sbuf_truncate(b, 0);
+	strbuf_truncate(b, 0);
 	while ((c = *ps->p) != '\0' && c != '\n') {
 		ps->p++;
 		if (!quoted && is_blank(c)) {
-			if (b->len > 0 && sbuf_putc(b, c) == -1)
+			if (b->len > 0 && strbuf_putc(b, c) == -1)
 				return err_nomem(ps->ctx);
 			continue;
 		}
@@ -460,13 +431,13 @@ parse_value(struct parser *ps, unsigned int line)
 				return r;
 			continue;
 		}
-		if (sbuf_putc(b, c) == -1)
+		if (strbuf_putc(b, c) == -1)
 			return err_nomem(ps->ctx);
 		keep = b->len;
 	}
 	if (quoted)
 		return conf_error(ps, line, "unterminated quote");
-	sbuf_truncate(b, keep);
+	strbuf_truncate(b, keep);
 	return 0;
 }
 
@@ -501,7 +472,7 @@ parse_entry(struct parser *ps)
 	}
 	if (has_value && (r = parse_value(ps, line)) != 0)
 		return r;
-	return store_value(ps, k, has_value ? sbuf_str(&ps->buf) : NULL,
+	return store_value(ps, k, has_value ? strbuf_str(&ps->buf) : NULL,
 	    line);
 }
 
@@ -563,13 +534,13 @@ parse_subsection(struct parser *ps, unsigned int line)
 {
 	char	c;
 
-	sbuf_truncate(&ps->buf, 0);
+	strbuf_truncate(&ps->buf, 0);
 	for (ps->p++; (c = *ps->p) != '"'; ps->p++) {
 		if (c == '\\' && ps->p[1] != '\0' && ps->p[1] != '\n')
 			c = *++ps->p;
 		if (c == '\0' || c == '\n')
 			return conf_error(ps, line, "unterminated quote");
-		if (sbuf_putc(&ps->buf, c) == -1)
+		if (strbuf_putc(&ps->buf, c) == -1)
 			return err_nomem(ps->ctx);
 	}
 	ps->p++;
@@ -598,7 +569,7 @@ parse_section(struct parser *ps)
 	if (n == 0 || *ps->p != ']')
 		return conf_error(ps, line, "syntax error");
 	ps->p++;
-	return open_section(ps, name, n, has_sub ? sbuf_str(&ps->buf) : NULL,
+	return open_section(ps, name, n, has_sub ? strbuf_str(&ps->buf) : NULL,
 	    line);
 }
 
@@ -759,6 +730,19 @@ stow_conf_get(const struct stow_conf *conf, const char *package,
 	    (l = conf_values(conf, package, k)) == NULL)
 		return NULL;
 	return l->v[l->len - 1];
+}
+
+STOW_API int
+stow_conf_is_set(const struct stow_conf *conf, const char *package,
+    const char *key)
+{
+	const struct conf_sect	*s;
+	int			 k;
+
+	if ((k = conf_key_arg(conf, key)) == -1 ||
+	    (s = sect_find(conf, package)) == NULL)
+		return 0;
+	return s->vals[k].len > 0;
 }
 
 STOW_API size_t

@@ -208,6 +208,9 @@ stow_ctx_configure(struct stow_ctx *ctx, const struct stow_opts *opts)
 	if (opts == NULL || opts->version != STOW_OPTS_VERSION)
 		return err_set(ctx, STOW_EINVAL,
 		    "unsupported stow_opts version");
+	if ((opts->flags & STOW_F_BACKUP) != 0 && opts->backup_dir == NULL)
+		return err_set(ctx, STOW_EINVAL,
+		    "backing up needs a backup directory (backup_dir)");
 	err_clear(ctx);
 	ctx_unconfigure(ctx);
 	ctx->flags = opts->flags;

@@ -66,6 +66,22 @@ int	 vec_push(struct vec *, void *);
 void	 vec_free(struct vec *);
 
 /*
+ * util.c: a growable NUL-terminated string.
+ */
+struct strbuf {
+	char	*s;
+	size_t	 len;
+	size_t	 cap;
+};
+int	 strbuf_put(struct strbuf *, const char *, size_t);
+int	 strbuf_putc(struct strbuf *, char);
+int	 strbuf_printf(struct strbuf *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 strbuf_truncate(struct strbuf *, size_t);
+const char *strbuf_str(const struct strbuf *);
+void	 strbuf_free(struct strbuf *);
+
+/*
  * path.c: lexical path algebra.  Nothing here touches the disk.
  */
 char	*path_join(struct arena *, const char *, const char *);
@@ -118,12 +134,13 @@ int	 fs_unlink(int, const char *);
 int	 fs_move(int, const char *, const char *);
 int	 fs_move_at(int, const char *, int, const char *);
 int	 fs_rename_noreplace(int, const char *, int, const char *);
-int	 fs_mkdir_p(int, const char *, mode_t);
+int	 fs_mkdir_p(int, const char *, mode_t, uid_t, gid_t);
 int	 fs_lchown(int, const char *, uid_t, gid_t);
 int	 fs_hash_file(int, const char *, char [65], off_t *);
 void	 fs_hash_text(const char *, char [65]);
 int	 fs_same_content(int, const char *, const char *);
 char	*fs_read_file(int, const char *, size_t *);
+int	 fs_append_sync(int, const char *, const char *, size_t);
 
 /*
  * pattern.c: compiled regex lists and the ignore rules.
@@ -241,6 +258,7 @@ int	 task_mkdir(struct stow_plan *, const char *);
 int	 task_rmdir(struct stow_plan *, const char *);
 int	 task_move(struct stow_plan *, const char *, const char *);
 int	 task_backup(struct stow_plan *, const char *, const char *);
+int	 task_gone(const struct stow_plan *, const char *);
 int	 task_conflict(struct stow_plan *, enum stow_conflict_kind,
 	    const char *, const char *, ...)
 	    __attribute__((format(printf, 4, 5)));

@@ -252,13 +252,109 @@ copy_symlink(int fromfd, const char *from, int tofd, const char *to)
 	return symlinkat(buf, tofd, to);
 }
 
+static int	copy_tree(int, const char *, int, const char *);
+
+/* Copies one entry (file, link or directory tree) from to to. */
+static int
+copy_entry(int fromfd, const char *from, int tofd, const char *to)
+{
+	struct stat	st;
+
+	if (fstatat(fromfd, from, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return -1;
+	if (S_ISDIR(st.st_mode))
+		return copy_tree(fromfd, from, tofd, to);
+	if (S_ISLNK(st.st_mode))
+		return copy_symlink(fromfd, from, tofd, to);
+	return copy_file(fromfd, from, tofd, to);
+}
+
+/* Copies directory from, with its modes, to a new directory to. */
+static int
+copy_tree(int fromfd, const char *from, int tofd, const char *to)
+{
+	struct arena	 a = { NULL };
+	struct dirlist	 list;
+	struct stat	 st;
+	size_t		 i;
+	int		 sfd = -1, dfd = -1, rc = -1;
+
+	if (fstatat(fromfd, from, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    mkdirat(tofd, to, 0700) == -1)
+		return -1;
+	if ((sfd = openat(fromfd, from, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1 || (dfd = openat(tofd, to, O_RDONLY |
+	    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	    fs_list(&a, sfd, "", &list) == -1)
+		goto out;
+	for (i = 0; i < list.len; i++)
+		if (copy_entry(sfd, list.ents[i].name, dfd,
+		    list.ents[i].name) == -1)
+			goto out;
+	rc = fchmod(dfd, st.st_mode & 07777);
+out:
+	if (sfd != -1)
+		close(sfd);
+	if (dfd != -1)
+		close(dfd);
+	arena_free(&a);
+	return rc;
+}
+
+/* Removes directory tree path below dfd, never following a link. */
+static int
+remove_tree(int dfd, const char *path)
+{
+	struct arena	 a = { NULL };
+	struct dirlist	 list;
+	size_t		 i;
+	int		 fd, rc = -1;
+
+	if (unlinkat(dfd, path, 0) == 0)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return -1;
+	if ((fd = openat(dfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return -1;
+	if (fs_list(&a, fd, "", &list) == 0) {
+		for (i = 0; i < list.len; i++)
+			if (remove_tree(fd, list.ents[i].name) == -1)
+				break;
+		if (i == list.len)
+			rc = unlinkat(dfd, path, AT_REMOVEDIR);
+	}
+	close(fd);
+	arena_free(&a);
+	return rc;
+}
+
+/*
+ * Moves a directory tree across file systems: a full copy first, and
+ * the original removed only once the copy is complete; a failed copy
+ * is removed again, leaving the original as it was.
+ */
+static int
+move_tree(int fromfd, const char *from, int tofd, const char *to)
+{
+	int	saved;
+
+	if (copy_tree(fromfd, from, tofd, to) == -1) {
+		saved = errno;
+		(void)remove_tree(tofd, to);
+		errno = saved;
+		return -1;
+	}
+	return remove_tree(fromfd, from);
+}
+
 /*
  * Moves file or symlink from (relative to fromfd) to to (relative to
  * tofd).  rename(2) when they share a file system; otherwise, as mv(1)
  * does for EXDEV, copy to a temporary name beside to, rename that into
  * place, and only then remove the original, so a failure leaves both
- * sides intact.  Directories cannot cross file systems (EXDEV).  An
- * existing to is replaced, as rename(2) does.
+ * sides intact; directories are copied whole first (move_tree).  An
+ * existing to is replaced, as rename(2) does (but not a directory).
  */
 int
 fs_move_at(int fromfd, const char *from, int tofd, const char *to)
@@ -272,10 +368,8 @@ fs_move_at(int fromfd, const char *from, int tofd, const char *to)
 	if (errno != EXDEV || fstatat(fromfd, from, &st,
 	    AT_SYMLINK_NOFOLLOW) == -1)
 		return -1;
-	if (S_ISDIR(st.st_mode)) {
-		errno = EXDEV;
-		return -1;
-	}
+	if (S_ISDIR(st.st_mode))
+		return move_tree(fromfd, from, tofd, to);
 	n = snprintf(tmp, sizeof(tmp), "%s.cstow-%ld", to, (long)getpid());
 	if (n < 0 || (size_t)n >= sizeof(tmp)) {
 		errno = ENAMETOOLONG;
@@ -307,9 +401,12 @@ fs_rename_noreplace(int fromfd, const char *from, int tofd, const char *to)
 	return renameat2(fromfd, at(from), tofd, at(to), RENAME_NOREPLACE);
 }
 
-/* mkdir -p: creates path and its missing parents below dfd. */
+/*
+ * mkdir -p: creates path and its missing parents below dfd.  Those it
+ * creates are given to uid:gid unless uid is (uid_t)-1.
+ */
 int
-fs_mkdir_p(int dfd, const char *path, mode_t mode)
+fs_mkdir_p(int dfd, const char *path, mode_t mode, uid_t uid, gid_t gid)
 {
 	char	buf[PATH_MAX], *p;
 	size_t	n = strlen(path);
@@ -325,7 +422,11 @@ fs_mkdir_p(int dfd, const char *path, mode_t mode)
 		if (*p != '/' && *p != '\0')
 			continue;
 		*p = '\0';
-		if (mkdirat(dfd, buf, mode) == -1 && errno != EEXIST)
+		if (mkdirat(dfd, buf, mode) == 0) {
+			if (uid != (uid_t)-1 &&
+			    fchownat(dfd, buf, uid, gid, AT_SYMLINK_NOFOLLOW) == -1)
+				return -1;
+		} else if (errno != EEXIST)
 			return -1;
 		if (p == buf + n)
 			break;
@@ -453,4 +554,28 @@ fail:
 	free(buf);
 	errno = saved;
 	return NULL;
+}
+
+/* Appends data to file name in dfd (creating it 0600) and syncs it. */
+int
+fs_append_sync(int dfd, const char *name, const char *data, size_t len)
+{
+	ssize_t	n;
+	int	fd, saved;
+
+	if ((fd = openat(dfd, name, O_WRONLY | O_APPEND | O_CREAT |
+	    O_CLOEXEC | O_NOFOLLOW, 0600)) == -1)
+		return -1;
+	for (; len > 0; data += n, len -= (size_t)n) {
+		if ((n = write(fd, data, len)) == -1)
+			goto fail;
+	}
+	if (fsync(fd) == -1)
+		goto fail;
+	return close(fd);
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
 }

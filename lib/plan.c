@@ -902,8 +902,8 @@ package_side(struct stow_plan *plan, const char *pkg, const char *tgt)
 			goto nomem;
 	}
 	if (disk_type(plan, path_join3(a, sp, pkg, sub), 0) == DISK_ABSENT) {
-		err_set(plan->ctx, STOW_EINVAL, "package %s does not contain "
-		    "%s", pkg, tgt);
+		err_set(plan->ctx, STOW_ENOTFOUND, "package %s does not "
+		    "contain %s", pkg, tgt);
 		return NULL;
 	}
 	return sub;
@@ -1007,7 +1007,11 @@ stow_plan_replace(struct stow_plan *plan, const char *package,
 		return err_set(ctx, STOW_EINVAL, "invalid path to replace: "
 		    "'%s'", path);
 	if ((sub = package_side(plan, pkg, tgt)) == NULL)
-		return ctx->saved_errno == ENOMEM ? STOW_ENOMEM : STOW_EINVAL;
+		return ctx->saved_errno == ENOMEM ? STOW_ENOMEM :
+		    STOW_ENOTFOUND;
+	/* Replacing the same path twice is replacing it once. */
+	if (task_gone(plan, tgt))
+		return 0;
 	plan->package = pkg;
 	plan->action = STOW_ACTION_STOW;
 	if ((rc = replace_parents_ok(plan, tgt, &ok)) != 0 || !ok)

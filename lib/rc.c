@@ -21,40 +21,6 @@ struct stow_rc {
 	size_t		  cap;
 };
 
-/* A growable string. */
-struct buf {
-	char	*s;
-	size_t	 len;
-	size_t	 cap;
-};
-
-static int
-buf_putc(struct buf *b, char c)
-{
-	char	*grown;
-
-	if (b->len + 2 > b->cap) {
-		b->cap = b->cap == 0 ? 64 : b->cap * 2;
-		if ((grown = realloc(b->s, b->cap)) == NULL)
-			return -1;
-		b->s = grown;
-	}
-	b->s[b->len++] = c;
-	b->s[b->len] = '\0';
-	return 0;
-}
-
-static int
-buf_puts(struct buf *b, const char *s, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		if (buf_putc(b, s[i]) == -1)
-			return -1;
-	return 0;
-}
-
 static int
 rc_push(struct stow_rc *rc, char *word, unsigned int line)
 {
@@ -85,7 +51,7 @@ rc_push(struct stow_rc *rc, char *word, unsigned int line)
  */
 /* Ends the word in w (possibly empty) and pushes it. */
 static int
-finish_word(struct stow_rc *rc, struct buf *w, unsigned int line)
+finish_word(struct stow_rc *rc, struct strbuf *w, unsigned int line)
 {
 	if (w->s == NULL && (w->s = strdup("")) == NULL)
 		return -1;
@@ -105,7 +71,7 @@ finish_word(struct stow_rc *rc, struct buf *w, unsigned int line)
 static int
 split_line(struct stow_rc *rc, const char *p, unsigned int line)
 {
-	struct buf	w = { NULL, 0, 0 };
+	struct strbuf	w = { NULL, 0, 0 };
 	char		quote = 0;
 	int		inword = 0;
 
@@ -128,11 +94,11 @@ split_line(struct stow_rc *rc, const char *p, unsigned int line)
 		/* Inside '...' a backslash is kept, with the character
 		 * it protects (so \' does not end the quote). */
 		if (*p == '\\' && p[1] != '\0' && quote == '\'') {
-			if (buf_putc(&w, *p++) == -1)
+			if (strbuf_putc(&w, *p++) == -1)
 				goto nomem;
 		} else if (*p == '\\' && p[1] != '\0')
 			p++;
-		if (buf_putc(&w, *p) == -1)
+		if (strbuf_putc(&w, *p) == -1)
 			goto nomem;
 	}
 	if (quote != 0) {
@@ -247,7 +213,7 @@ is_word_char(char c)
  * "\$" becomes "$".
  */
 static int
-expand_vars(struct stow_ctx *ctx, struct buf *b, const char *p,
+expand_vars(struct stow_ctx *ctx, struct strbuf *b, const char *p,
     stow_lookup_cb lookup, void *payload)
 {
 	const char	*start, *end, *val;
@@ -256,13 +222,13 @@ expand_vars(struct stow_ctx *ctx, struct buf *b, const char *p,
 
 	for (; *p != '\0'; p++) {
 		if (p[0] == '\\' && p[1] == '$') {
-			if (buf_putc(b, '$') == -1)
+			if (strbuf_putc(b, '$') == -1)
 				return err_nomem(ctx);
 			p++;
 			continue;
 		}
 		if (p[0] != '$' || !(p[1] == '{' || is_word_char(p[1]))) {
-			if (buf_putc(b, *p) == -1)
+			if (strbuf_putc(b, *p) == -1)
 				return err_nomem(ctx);
 			continue;
 		}
@@ -273,7 +239,7 @@ expand_vars(struct stow_ctx *ctx, struct buf *b, const char *p,
 			    *end == ' ' || *end == '\t'; end++)
 				continue;
 			if (*end != '}' || end == start) {
-				if (buf_putc(b, *p) == -1)
+				if (strbuf_putc(b, *p) == -1)
 					return err_nomem(ctx);
 				continue;
 			}
@@ -292,7 +258,7 @@ expand_vars(struct stow_ctx *ctx, struct buf *b, const char *p,
 		if (lookup == NULL || (val = lookup(name, payload)) == NULL)
 			return err_set(ctx, STOW_EINVAL, "undefined "
 			    "environment variable $%s", name);
-		if (buf_puts(b, val, strlen(val)) == -1)
+		if (strbuf_put(b, val, strlen(val)) == -1)
 			return err_nomem(ctx);
 	}
 	return 0;
@@ -301,7 +267,7 @@ expand_vars(struct stow_ctx *ctx, struct buf *b, const char *p,
 /* Expands a leading ~ or ~user (GNU Stow's expand_tilde()); "\~"
  * becomes "~". */
 static int
-expand_tilde(struct stow_ctx *ctx, struct buf *b, const char *p,
+expand_tilde(struct stow_ctx *ctx, struct strbuf *b, const char *p,
     stow_lookup_cb lookup, void *payload)
 {
 	struct passwd	 pwbuf, *pw;
@@ -331,14 +297,14 @@ expand_tilde(struct stow_ctx *ctx, struct buf *b, const char *p,
 				    "cannot expand ~: no home directory");
 			home = pw->pw_dir;
 		}
-		if (buf_puts(b, home, strlen(home)) == -1)
+		if (strbuf_put(b, home, strlen(home)) == -1)
 			return err_nomem(ctx);
 		p += n + 1;
 	}
 	for (; *p != '\0'; p++) {
 		if (p[0] == '\\' && p[1] == '~')
 			p++;
-		if (buf_putc(b, *p) == -1)
+		if (strbuf_putc(b, *p) == -1)
 			return err_nomem(ctx);
 	}
 	return 0;
@@ -348,7 +314,7 @@ STOW_API int
 stow_expand_path(char **out, struct stow_ctx *ctx, const char *path,
     stow_lookup_cb lookup, void *payload)
 {
-	struct buf	vars = { NULL, 0, 0 }, tilde = { NULL, 0, 0 };
+	struct strbuf	vars = { NULL, 0, 0 }, tilde = { NULL, 0, 0 };
 	int		rc;
 
 	if (out == NULL || ctx == NULL || ctx->magic != CTX_MAGIC)

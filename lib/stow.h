@@ -120,8 +120,8 @@ STOW_API void		 stow_ctx_free(struct stow_ctx *ctx);
  * Opens the stow and target directories named by opts and remembers the
  * options (strings are copied).  May be called again to reconfigure
  * while no plan exists.  Returns 0, STOW_ENOTFOUND (a directory is
- * missing), STOW_EINVAL (not a directory, same directory, bad version),
- * STOW_EOS or STOW_ENOMEM.
+ * missing), STOW_EINVAL (not a directory, same directory, bad version,
+ * STOW_F_BACKUP without backup_dir), STOW_EOS or STOW_ENOMEM.
  */
 STOW_API int		 stow_ctx_configure(struct stow_ctx *ctx,
 			    const struct stow_opts *opts);
@@ -238,9 +238,10 @@ STOW_API int	stow_plan_unstow(struct stow_plan *plan, const char *package);
  * stow_plan_stow(plan, package) links the package's own version.  Call
  * it before stow_plan_stow() for that package.  The package must
  * contain path.  A symlink among path's parents is never followed: it
- * is a conflict.  Returns 0, STOW_EINVAL (no vault configured, path
- * absolute or with "..", or not in the package), STOW_ENOTFOUND, STOW_EOS,
- * STOW_ENOMEM or STOW_EMISUSE.
+ * is a conflict.  Replacing a path twice is replacing it once.  Returns
+ * 0, STOW_EINVAL (no vault configured, path absolute or with ".."),
+ * STOW_ENOTFOUND (no such package, or the package does not contain
+ * path; the plan stays usable), STOW_EOS, STOW_ENOMEM or STOW_EMISUSE.
  */
 STOW_API int	stow_plan_replace(struct stow_plan *plan, const char *package,
 		    const char *path);
@@ -282,12 +283,15 @@ STOW_API int	stow_plan_apply(struct stow_plan *plan, stow_op_cb cb,
  * removed first.  Anything else stops the restore before any change,
  * with STOW_ECONFLICT and a message naming the path.  cb (may be
  * NULL) sees each operation (UNLINK, RMDIR, then MOVE with dest the
- * original path) before it is made.  Returns 0, STOW_ENOTFOUND (no
- * manifest), STOW_EINVAL (a malformed manifest, naming file:line),
+ * original path) before it is made.  With STOW_RESTORE_CHECK nothing
+ * is changed: cb sees what would be done.  Returns 0, STOW_ENOTFOUND
+ * (no manifest), STOW_EINVAL (a malformed manifest, naming file:line),
  * STOW_ECONFLICT, STOW_EOS or STOW_ENOMEM.
  */
+/* Default: restore.  Set: check and report only, change nothing. */
+#define STOW_RESTORE_CHECK	0x0001u
 STOW_API int	stow_vault_restore(struct stow_ctx *ctx, const char *run_dir,
-		    stow_op_cb cb, void *payload);
+		    unsigned int flags, stow_op_cb cb, void *payload);
 
 /* Looks a variable up (for "$VAR" and "~"); NULL when unset.  The
  * library never reads the environment itself. */
@@ -306,7 +310,8 @@ typedef const char *(*stow_lookup_cb)(const char *name, void *payload);
  *                         replace, skip
  *
  * target and backup-dir are paths: "~" and "$VAR" expand as in
- * stow_expand_path() and an unset variable is an error.  conflict is
+ * stow_expand_path() and an unset variable is an error; a relative path
+ * is relative to the directory holding the file.  conflict is
  * fail, adopt or backup; dotfiles, folding and skip are booleans
  * (true/false, yes/no, on/off, 1/0, or the bare key for true); ignore
  * (repeatable) is a Perl regex; replace (repeatable) is a relative path
@@ -327,6 +332,10 @@ STOW_API void		 stow_conf_free(struct stow_conf *conf);
  * [cstow] may hold) the [cstow] section's; NULL when unset.  package
  * NULL asks the [cstow] section alone. */
 STOW_API const char	*stow_conf_get(const struct stow_conf *conf,
+			    const char *package, const char *key);
+/* Does package's own section (or, for package NULL, [cstow]) set key?
+ * 1 or 0; unlike stow_conf_get() this does not fall back to [cstow]. */
+STOW_API int		 stow_conf_is_set(const struct stow_conf *conf,
 			    const char *package, const char *key);
 /* Every value of a repeatable key (ignore, replace) for package, in file
  * order, [cstow]'s ignore values first.  Returns how many; *out points

@@ -249,6 +249,15 @@ task_backup(struct stow_plan *plan, const char *path, const char *dest)
 	return 0;
 }
 
+/* Is path itself planned into the vault? */
+int
+task_gone(const struct stow_plan *plan, const char *path)
+{
+	struct overlay_slot	*s = slot_get(plan, path);
+
+	return s != NULL && s->gone != NULL;
+}
+
 /* Records a conflict for the package being planned. */
 int
 task_conflict(struct stow_plan *plan, enum stow_conflict_kind kind,

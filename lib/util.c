@@ -201,3 +201,68 @@ vec_free(struct vec *v)
 	free(v->items);
 	memset(v, 0, sizeof(*v));
 }
+
+/* Appends n bytes of s; keeps the buffer NUL-terminated.  0 or -1. */
+int
+strbuf_put(struct strbuf *b, const char *s, size_t n)
+{
+	char	*grown;
+	size_t	 cap;
+
+	if (b->len + n + 1 > b->cap) {
+		cap = b->cap == 0 ? 64 : b->cap;
+		while (b->len + n + 1 > cap)
+			cap *= 2;
+		if ((grown = realloc(b->s, cap)) == NULL)
+			return -1;
+		b->s = grown;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+	return 0;
+}
+
+int
+strbuf_putc(struct strbuf *b, char c)
+{
+	return strbuf_put(b, &c, 1);
+}
+
+int
+strbuf_printf(struct strbuf *b, const char *fmt, ...)
+{
+	va_list	ap;
+	char	small[256];
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(small))
+		return -1;
+	return strbuf_put(b, small, (size_t)n);
+}
+
+void
+strbuf_truncate(struct strbuf *b, size_t len)
+{
+	b->len = len;
+	if (b->s != NULL)
+		b->s[len] = '\0';
+}
+
+/* The contents ("" when empty); the buffer keeps ownership. */
+const char *
+strbuf_str(const struct strbuf *b)
+{
+	return b->s == NULL ? "" : b->s;
+}
+
+void
+strbuf_free(struct strbuf *b)
+{
+	free(b->s);
+	memset(b, 0, sizeof(*b));
+}

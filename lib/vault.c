@@ -17,19 +17,27 @@
 
 #define MANIFEST	"MANIFEST"
 
+/* Who gets what the vault creates: (uid_t)-1 for "leave it". */
+static uid_t
+owner_uid(const struct stow_ctx *ctx)
+{
+	if ((ctx->flags & STOW_F_CHOWN) == 0 ||
+	    (ctx->owner_uid == geteuid() && ctx->owner_gid == getegid()))
+		return (uid_t)-1;
+	return ctx->owner_uid;
+}
+
 /* Opens (creating) the run's vault directory on first use. */
 static int
 vault_open(struct stow_ctx *ctx)
 {
 	if (ctx->vault_fd != -1)
 		return 0;
-	if (fs_mkdir_p(AT_FDCWD, ctx->backup_dir, 0700) == -1)
+	if (fs_mkdir_p(AT_FDCWD, ctx->backup_dir, 0700, owner_uid(ctx),
+	    ctx->owner_gid) == -1)
 		return err_os(ctx, "mkdir", ctx->backup_dir);
 	if ((ctx->vault_fd = fs_open_dir(AT_FDCWD, ctx->backup_dir)) == -1)
 		return err_os(ctx, "open", ctx->backup_dir);
-	if ((ctx->flags & STOW_F_CHOWN) != 0)
-		(void)fs_lchown(ctx->vault_fd, "", ctx->owner_uid,
-		    ctx->owner_gid);
 	return 0;
 }
 
@@ -41,26 +49,29 @@ vault_close(struct stow_ctx *ctx)
 	ctx->vault_fd = -1;
 }
 
-/* Writes s with "\\", tab and newline escaped. */
-static void
-put_escaped(FILE *f, const char *s)
+/* Appends s with "\\", tab and newline escaped. */
+static int
+put_escaped(struct strbuf *b, const char *s)
 {
-	for (; *s != '\0'; s++) {
+	int	rc = 0;
+
+	for (; *s != '\0' && rc == 0; s++) {
 		if (*s == '\\')
-			fputs("\\\\", f);
+			rc = strbuf_put(b, "\\\\", 2);
 		else if (*s == '\t')
-			fputs("\\t", f);
+			rc = strbuf_put(b, "\\t", 2);
 		else if (*s == '\n')
-			fputs("\\n", f);
+			rc = strbuf_put(b, "\\n", 2);
 		else
-			fputc(*s, f);
+			rc = strbuf_putc(b, *s);
 	}
+	return rc;
 }
 
 /* One MANIFEST line for vault item vpath, which came from orig. */
 static int
-manifest_item(struct stow_ctx *ctx, FILE *f, const char *vpath,
-    const char *orig)
+manifest_item(struct stow_ctx *ctx, struct strbuf *b, const char *vpath,
+    const char *orig, int *is_dir)
 {
 	struct stat	 st;
 	char		 hex[65], text[PATH_MAX];
@@ -85,30 +96,32 @@ manifest_item(struct stow_ctx *ctx, FILE *f, const char *vpath,
 		fs_hash_text(text, hex);
 	} else
 		type = S_ISDIR(st.st_mode) ? 'd' : 'o';
-	fprintf(f, "%c\t%04o\t%lld\t%s\t", type,
-	    (unsigned int)(st.st_mode & 07777), (long long)size, hex);
-	put_escaped(f, vpath);
-	fputc('\t', f);
-	put_escaped(f, orig);
-	fputc('\n', f);
+	*is_dir = type == 'd';
+	if (strbuf_printf(b, "%c\t%04o\t%lld\t%s\t", type,
+	    (unsigned int)(st.st_mode & 07777), (long long)size, hex) == -1 ||
+	    put_escaped(b, vpath) == -1 || strbuf_putc(b, '\t') == -1 ||
+	    put_escaped(b, orig) == -1 || strbuf_putc(b, '\n') == -1)
+		return err_nomem(ctx);
 	return 0;
 }
 
-/* Lists vault item vpath and, for a directory, everything below it. */
+/* Lists vault item vpath and, for a real directory (never a link),
+ * everything below it. */
 static int
-manifest_tree(struct stow_ctx *ctx, struct arena *a, FILE *f,
+manifest_tree(struct stow_ctx *ctx, struct arena *a, struct strbuf *b,
     const char *vpath, const char *orig)
 {
 	struct dirlist	list;
 	size_t		i;
-	int		rc;
+	int		rc, is_dir;
 
-	if ((rc = manifest_item(ctx, f, vpath, orig)) != 0)
+	if ((rc = manifest_item(ctx, b, vpath, orig, &is_dir)) != 0 ||
+	    !is_dir)
 		return rc;
 	if (fs_list(a, ctx->vault_fd, vpath, &list) == -1)
-		return errno == ENOTDIR ? 0 : err_os(ctx, "opendir", vpath);
+		return err_os(ctx, "opendir", vpath);
 	for (i = 0; i < list.len; i++) {
-		rc = manifest_tree(ctx, a, f, path_join(a, vpath,
+		rc = manifest_tree(ctx, a, b, path_join(a, vpath,
 		    list.ents[i].name), path_join(a, orig, list.ents[i].name));
 		if (rc != 0)
 			return rc;
@@ -119,23 +132,14 @@ manifest_tree(struct stow_ctx *ctx, struct arena *a, FILE *f,
 static int
 manifest_append(struct stow_ctx *ctx, const char *vpath, const char *orig)
 {
-	struct arena	 a = { NULL };
-	FILE		*f;
-	int		 fd, rc;
+	struct arena	a = { NULL };
+	struct strbuf	b = { NULL, 0, 0 };
+	int		rc;
 
-	if ((fd = openat(ctx->vault_fd, MANIFEST, O_WRONLY | O_APPEND |
-	    O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) == -1)
-		return err_os(ctx, "open", MANIFEST);
-	if ((f = fdopen(fd, "a")) == NULL) {
-		close(fd);
-		return err_os(ctx, "fdopen", MANIFEST);
-	}
-	rc = manifest_tree(ctx, &a, f, vpath, orig);
-	if (fflush(f) == EOF || fsync(fileno(f)) == -1) {
-		if (rc == 0)
-			rc = err_os(ctx, "write", MANIFEST);
-	}
-	fclose(f);
+	if ((rc = manifest_tree(ctx, &a, &b, vpath, orig)) == 0 &&
+	    fs_append_sync(ctx->vault_fd, MANIFEST, b.s, b.len) == -1)
+		rc = err_os(ctx, "write", MANIFEST);
+	strbuf_free(&b);
 	arena_free(&a);
 	return rc;
 }
@@ -177,33 +181,6 @@ vault_place(struct stow_ctx *ctx, const char *path, const char *dest,
 }
 
 /*
- * With STOW_F_CHOWN, gives the vault directories leading to dir (and
- * the MANIFEST) to the target's owner, whose files they keep.
- */
-static void
-vault_give_away(struct stow_ctx *ctx, const char *dir)
-{
-	char	buf[PATH_MAX], *p;
-
-	if ((ctx->flags & STOW_F_CHOWN) == 0 ||
-	    strlcpy(buf, dir, sizeof(buf)) >= sizeof(buf))
-		return;
-	(void)fs_lchown(ctx->vault_fd, MANIFEST, ctx->owner_uid,
-	    ctx->owner_gid);
-	for (p = buf; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		(void)fs_lchown(ctx->vault_fd, buf, ctx->owner_uid,
-		    ctx->owner_gid);
-		*p = '/';
-	}
-	if (*buf != '\0')
-		(void)fs_lchown(ctx->vault_fd, buf, ctx->owner_uid,
-		    ctx->owner_gid);
-}
-
-/*
  * Moves path (relative to the target) into the vault at dest and
  * records it in the MANIFEST.
  */
@@ -222,14 +199,16 @@ vault_backup(struct stow_ctx *ctx, const char *path, const char *dest)
 		arena_free(&a);
 		return err_nomem(ctx);
 	}
-	if (*parent != '\0' && fs_mkdir_p(ctx->vault_fd, parent, 0700) == -1)
+	if (*parent != '\0' && fs_mkdir_p(ctx->vault_fd, parent, 0700,
+	    owner_uid(ctx), ctx->owner_gid) == -1)
 		rc = err_os(ctx, "mkdir", parent);
 	if (rc == 0)
 		rc = vault_place(ctx, path, dest, placed, sizeof(placed));
 	if (rc == 0)
 		rc = manifest_append(ctx, placed, orig);
-	if (rc == 0)
-		vault_give_away(ctx, parent);
+	if (rc == 0 && owner_uid(ctx) != (uid_t)-1)
+		(void)fs_lchown(ctx->vault_fd, MANIFEST, ctx->owner_uid,
+		    ctx->owner_gid);
 	arena_free(&a);
 	return rc;
 }
@@ -328,13 +307,18 @@ owned_link(struct stow_ctx *ctx, struct arena *a, const char *abs)
 	return dest != NULL && path_is_under(dest, ctx->stow_abs, NULL);
 }
 
+/* clear_owned() modes. */
+#define CLEAR_CHECK	0	/* check silently */
+#define CLEAR_DO	1	/* report and remove */
+#define CLEAR_REPORT	2	/* report only */
+
 /*
  * Removes what stands at abs if it is cstow's (a link into the stow
- * directory, or a directory of only such); with doit 0 only checks.
+ * directory, or a directory of only such); see the modes above.
  */
 static int
 clear_owned(struct stow_ctx *ctx, struct arena *a, const char *abs,
-    int doit, stow_op_cb cb, void *payload)
+    int mode, stow_op_cb cb, void *payload)
 {
 	struct stow_op	 op = { STOW_OP_UNLINK, abs, NULL, NULL, NULL };
 	struct dirlist	 list;
@@ -345,10 +329,12 @@ clear_owned(struct stow_ctx *ctx, struct arena *a, const char *abs,
 	if (fs_lstat(AT_FDCWD, abs, &st) == -1)
 		return errno == ENOENT ? 0 : err_os(ctx, "lstat", abs);
 	if (S_ISLNK(st.st_mode) && owned_link(ctx, a, abs)) {
-		if (!doit)
+		if (mode == CLEAR_CHECK)
 			return 0;
 		if (cb != NULL && (rc = cb(&op, payload)) != 0)
 			return rc;
+		if (mode == CLEAR_REPORT)
+			return 0;
 		return fs_unlink(AT_FDCWD, abs) == -1 ?
 		    err_os(ctx, "unlink", abs) : 0;
 	}
@@ -359,32 +345,37 @@ clear_owned(struct stow_ctx *ctx, struct arena *a, const char *abs,
 		return err_os(ctx, "opendir", abs);
 	for (i = 0; i < list.len; i++)
 		if ((rc = clear_owned(ctx, a, path_join(a, abs,
-		    list.ents[i].name), doit, cb, payload)) != 0)
+		    list.ents[i].name), mode, cb, payload)) != 0)
 			return rc;
-	if (!doit)
+	if (mode == CLEAR_CHECK)
 		return 0;
 	op.kind = STOW_OP_RMDIR;
 	if (cb != NULL && (rc = cb(&op, payload)) != 0)
 		return rc;
+	if (mode == CLEAR_REPORT)
+		return 0;
 	return fs_rmdir(AT_FDCWD, abs) == -1 ? err_os(ctx, "rmdir", abs) : 0;
 }
 
 static int
 restore_item(struct stow_ctx *ctx, struct arena *a, int vfd,
-    const struct vitem *it, stow_op_cb cb, void *payload)
+    const struct vitem *it, int check, stow_op_cb cb, void *payload)
 {
 	struct stow_op	 op = { STOW_OP_MOVE, it->vpath, NULL, it->orig,
 			    NULL };
 	char		*parent;
 	int		 rc;
 
-	if ((rc = clear_owned(ctx, a, it->orig, 1, cb, payload)) != 0)
+	if ((rc = clear_owned(ctx, a, it->orig, check ? CLEAR_REPORT :
+	    CLEAR_DO, cb, payload)) != 0)
 		return rc;
 	if (cb != NULL && (rc = cb(&op, payload)) != 0)
 		return rc;
+	if (check)
+		return 0;
 	if ((parent = path_parent(a, it->orig)) == NULL)
 		return err_nomem(ctx);
-	if (fs_mkdir_p(AT_FDCWD, parent, 0777) == -1)
+	if (fs_mkdir_p(AT_FDCWD, parent, 0777, (uid_t)-1, (gid_t)-1) == -1)
 		return err_os(ctx, "mkdir", parent);
 	if (fs_move_at(vfd, it->vpath, AT_FDCWD, it->orig) == -1)
 		return err_os(ctx, "rename", it->orig);
@@ -393,13 +384,13 @@ restore_item(struct stow_ctx *ctx, struct arena *a, int vfd,
 
 STOW_API int
 stow_vault_restore(struct stow_ctx *ctx, const char *run_dir,
-    stow_op_cb cb, void *payload)
+    unsigned int flags, stow_op_cb cb, void *payload)
 {
 	struct arena	 a = { NULL };
 	struct vec	 items = { NULL, 0, 0 };
 	struct vitem	*it;
 	size_t		 i;
-	int		 vfd, rc = 0;
+	int		 vfd, rc = 0, check = (flags & STOW_RESTORE_CHECK) != 0;
 
 	if (ctx == NULL || ctx->magic != CTX_MAGIC)
 		return STOW_EMISUSE;
@@ -416,16 +407,19 @@ stow_vault_restore(struct stow_ctx *ctx, const char *run_dir,
 	for (i = 0; i < items.len && rc == 0; i++) {
 		it = items.items[i];
 		if (!path_is_under(it->orig, ctx->stow_abs, NULL))
-			rc = clear_owned(ctx, &a, it->orig, 0, NULL, NULL);
+			rc = clear_owned(ctx, &a, it->orig, CLEAR_CHECK, NULL,
+			    NULL);
 	}
 	for (i = 0; i < items.len && rc == 0; i++) {
 		it = items.items[i];
 		/* A package's earlier version (from --adopt) stays in the
 		 * vault: putting it back would discard the adopted one. */
 		if (!path_is_under(it->orig, ctx->stow_abs, NULL))
-			rc = restore_item(ctx, &a, vfd, it, cb, payload);
+			rc = restore_item(ctx, &a, vfd, it, check, cb,
+			    payload);
 	}
-	if (rc == 0 && renameat(vfd, MANIFEST, vfd, MANIFEST ".restored") == -1)
+	if (rc == 0 && !check &&
+	    renameat(vfd, MANIFEST, vfd, MANIFEST ".restored") == -1)
 		rc = err_os(ctx, "rename", MANIFEST);
 out:
 	close(vfd);

@@ -345,6 +345,8 @@ END_TEST
 
 START_TEST(conf_expands_paths)
 {
+	char	want[128];
+
 	read_ok("[cstow]\n"
 	    "backup-dir = ${XDG}/vault\n"
 	    "target = $HOME/x\n"
@@ -360,7 +362,9 @@ START_TEST(conf_expands_paths)
 	ck_assert_str_eq(stow_conf_get(conf, "a", "target"),
 	    "/home/u/with space");
 	ck_assert_str_eq(stow_conf_get(conf, "b", "target"), "/lit/$HOME");
-	ck_assert_str_eq(stow_conf_get(conf, "c", "target"), "relative/dir");
+	/* Relative to the directory holding cstow.conf. */
+	snprintf(want, sizeof(want), "%s/relative/dir", tmpdir);
+	ck_assert_str_eq(stow_conf_get(conf, "c", "target"), want);
 }
 END_TEST
 

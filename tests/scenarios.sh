@@ -13,7 +13,10 @@
 #   cmd            one shell command line, run with `bash -c`; it calls cstow
 #   tree           the starting tree of the sandbox root (optional)
 #   home.tree      the starting tree of $HOME (optional; else $HOME is empty)
+#   files/         copied into the sandbox root after `tree` is made
+#                  (optional; for multi-line files such as cstow.conf)
 #   expect.tree    the sandbox root after the command, as tree_dump prints it
+#                  (scrubbed as the output is, file contents included)
 #   expect.stderr  the exact standard error
 #   expect.stdout  the exact standard output (optional: not compared if absent)
 #   expect.status  the exit status, a number
@@ -22,8 +25,12 @@
 # Each scenario runs in a fresh `mktemp -d` sandbox: the command runs in
 # $sandbox/root with HOME=$sandbox/home, stdin from /dev/null, a clean
 # environment (no STOW_DIR) and a PATH whose first directory holds a `cstow`
-# symlink to the binary under test.  Occurrences of the sandbox path in the
-# output are replaced by @SANDBOX@ before comparing.  A scenario also fails
+# symlink to the binary under test, and a `cstow-entrypoint` symlink when
+# that program sits next to the binary (or $CSTOW_ENTRYPOINT_BINARY names
+# it).  In the output and in the tree dump, occurrences of the sandbox path
+# are replaced by @SANDBOX@, vault run names (YYYYmmddTHHMMSS.uuuuuuZ-PID) by @RUN@,
+# and the time in cstow-entrypoint's summary line (", 1.2 ms" at the end of
+# a line) by ", @MS@ ms" before comparing.  A scenario also fails
 # when stderr mentions "internal error" or the command died of a signal
 # (status >= 128).  CSTOW_TEST_KEEP=1 keeps the sandbox of a failed scenario.
 #
@@ -32,6 +39,9 @@
 # GNU Stow before committing it.
 
 set -u
+# Modes in the sandbox (and in vault MANIFESTs) must not depend on the
+# caller's umask.
+umask 022
 
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 top=$(cd -- "$here/.." && pwd -P)
@@ -63,6 +73,15 @@ if [ ! -x "$binary" ] || [ -d "$binary" ]; then
 	echo "scenarios.sh: no executable cstow binary at $binary (run make first)" >&2
 	exit 2
 fi
+# cstow-entrypoint: $CSTOW_ENTRYPOINT_BINARY, else the one beside cstow.
+entrypoint=${CSTOW_ENTRYPOINT_BINARY:-$(dirname -- "$binary")/cstow-entrypoint}
+case $entrypoint in
+/*) ;;
+*) entrypoint=$PWD/$entrypoint ;;
+esac
+if [ ! -x "$entrypoint" ] || [ -d "$entrypoint" ]; then
+	entrypoint=
+fi
 
 scenarios=()
 if [ $# -eq 0 ]; then
@@ -87,7 +106,8 @@ if [ ${#scenarios[@]} -eq 0 ]; then
 fi
 
 # Print FILE with every occurrence of the sandbox path replaced by @SANDBOX@,
-# and vault run names (a UTC time and a process id) by @RUN@.
+# vault run names (a UTC time and a process id) by @RUN@, and the time
+# cstow-entrypoint's summary line ends with by @MS@.
 scrub() {	# scrub FILE SANDBOX...
 	local file=$1 s esc
 	shift
@@ -96,8 +116,31 @@ scrub() {	# scrub FILE SANDBOX...
 		esc=$(printf '%s' "$s" | sed 's/[][\.*^$|/]/\\&/g')
 		args+=(-e "s|$esc|@SANDBOX@|g")
 	done
-	args+=(-e 's|/[0-9]\{8\}T[0-9]\{6\}Z-[0-9][0-9]*|/@RUN@|g')
+	args+=(-e 's|[0-9]\{8\}T[0-9]\{6\}\.[0-9]\{6\}Z-[0-9][0-9]*|@RUN@|g')
+	args+=(-e 's|, [0-9][0-9.]* ms$|, @MS@ ms|')
 	sed "${args[@]}" -- "$file"
+}
+
+# tree_dump ROOT, except that a file's content is scrubbed (see scrub)
+# before it is cut to 200 bytes, so that a file naming the sandbox (a vault
+# MANIFEST) dumps the same whatever the length of the sandbox path.
+scrub_tree_dump() {	# scrub_tree_dump ROOT SANDBOX...
+	local root=$1 p rel
+	shift
+	(cd "$root" && find . -mindepth 1 -print | LC_ALL=C sort) |
+	while IFS= read -r p; do
+		rel=${p#./}
+		if [ -L "$root/$rel" ]; then
+			printf 'l %s -> %s\n' "$rel" "$(readlink -- "$root/$rel")"
+		elif [ -d "$root/$rel" ]; then
+			printf 'd %s\n' "$rel"
+		elif [ -s "$root/$rel" ]; then
+			printf 'f %s %s\n' "$rel" \
+			    "$(scrub "$root/$rel" "$@" | head -c 200)"
+		else
+			printf 'f %s\n' "$rel"
+		fi
+	done | scrub - "$@"
 }
 
 # Pass through only the variables that sanitizer and valgrind runs need.
@@ -118,12 +161,18 @@ run_one() {	# run_one SCENARIO_DIR; returns 0 on pass
 	real=$(cd -- "$sandbox" && pwd -P)
 	mkdir -p "$sandbox/root" "$sandbox/home" "$sandbox/bin" "$sandbox/out"
 	ln -s "$binary" "$sandbox/bin/cstow"
+	if [ -n "$entrypoint" ]; then
+		ln -s "$entrypoint" "$sandbox/bin/cstow-entrypoint"
+	fi
 
 	if [ -f "$dir/tree" ] && ! tree_make "$dir/tree" "$sandbox/root"; then
 		why+=("bad tree spec")
 	fi
 	if [ -f "$dir/home.tree" ] && ! tree_make "$dir/home.tree" "$sandbox/home"; then
 		why+=("bad home.tree spec")
+	fi
+	if [ -d "$dir/files" ] && ! cp -R -- "$dir/files/." "$sandbox/root/"; then
+		why+=("cannot copy files/")
 	fi
 
 	(
@@ -139,7 +188,7 @@ run_one() {	# run_one SCENARIO_DIR; returns 0 on pass
 
 	scrub "$sandbox/out/stdout.raw" "$real" "$sandbox" >"$sandbox/out/stdout"
 	scrub "$sandbox/out/stderr.raw" "$real" "$sandbox" >"$sandbox/out/stderr"
-	tree_dump "$sandbox/root" >"$sandbox/out/tree"
+	scrub_tree_dump "$sandbox/root" "$real" "$sandbox" >"$sandbox/out/tree"
 
 	if [ $record -eq 1 ]; then
 		echo "$status" >"$dir/expect.status"
