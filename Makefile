@@ -55,10 +55,11 @@ CHECK_SRCS	= tests/check_main.c tests/check_path.c tests/check_pattern.c \
 		  tests/check_cli.c tests/check_conf.c tests/sandbox.c
 
 BUILD_DEPS	= build-essential pkg-config libbsd-dev libmd-dev libpcre2-dev check
-TEST_DEPS	= stow mandoc valgrind
+TEST_DEPS	= stow mandoc valgrind strace time util-linux python3
 
 .PHONY: all check check-unit check-scenarios check-differential check-asan \
-	check-valgrind demo lint deps install uninstall clean
+	check-valgrind check-crossfs demo bench lint deps install uninstall \
+	clean
 
 all: $(LIBA) $(LIBSO) $(CSTOW) $(ENTRYPOINT) $(O)/lib/libstow.pc
 
@@ -131,6 +132,7 @@ check: deps
 	$(MAKE) check-unit
 	$(MAKE) check-scenarios
 	$(MAKE) check-differential
+	$(MAKE) check-crossfs
 	$(MAKE) lint
 	$(MAKE) check-asan
 	$(MAKE) check-valgrind
@@ -144,6 +146,10 @@ check-scenarios: $(CSTOW)
 
 check-differential: $(CSTOW)
 	tests/differential.sh $(CSTOW)
+
+# Needs root (a private mount namespace with tmpfs mounts).
+check-crossfs: all
+	tests/crossfs.sh $(CSTOW)
 
 # The unit and scenario suites again, built with ASan and UBSan.
 check-asan:
@@ -181,10 +187,15 @@ lint: $(LIBSO) $(LIBA)
 	if [ -n "$$bad" ]; then echo "banned calls in lib/: $$bad"; \
 	    exit 1; fi
 	mandoc -Tlint -Wwarning man/*.[1-9]
+	sh tests/man-examples.sh
 	@echo "lint: ok"
 
 demo: deps all
 	@sh tests/demo.sh $(CSTOW)
+
+# A benchmark, not a test: prints a table of times and ratios.
+bench: deps all
+	tests/bench.sh $(CSTOW)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \

@@ -70,6 +70,14 @@ stow_plan_foreach_op(const struct stow_plan *plan, stow_op_cb cb,
 }
 
 STOW_API size_t
+stow_plan_unchanged_count(const struct stow_plan *plan)
+{
+	if (plan == NULL || plan->magic != PLAN_MAGIC)
+		return 0;
+	return plan->unchanged;
+}
+
+STOW_API size_t
 stow_plan_conflict_count(const struct stow_plan *plan)
 {
 	if (plan == NULL || plan->magic != PLAN_MAGIC)

@@ -243,6 +243,7 @@ struct stow_plan {
 	struct vec		 tasks;		/* struct task *, in order */
 	struct strmap		 overlay;	/* path -> overlay_slot */
 	size_t			 nremoved;	/* link removals planned */
+	size_t			 unchanged;	/* entries already stowed */
 	struct vec		 conflicts;	/* struct conflict * */
 	struct strmap		 ignores;	/* package dir -> rules */
 	struct strmap		 dircache;	/* dir -> struct dirlist */

@@ -245,6 +245,7 @@ stow_over_link(struct stow_plan *plan, const char *sp, const char *pkg,
 	if (strcmp(existing, source) == 0) {
 		log_msg(ctx, 2, "--- Skipping %s as it already points to %s",
 		    tgt, source);
+		plan->unchanged++;
 		return 0;
 	}
 	if ((rc = find_owner(plan, tgt, existing, &o)) != 0)

@@ -257,6 +257,10 @@ STOW_API size_t	stow_plan_op_count(const struct stow_plan *plan);
 STOW_API int	stow_plan_foreach_op(const struct stow_plan *plan,
 		    stow_op_cb cb, void *payload);
 STOW_API size_t	stow_plan_conflict_count(const struct stow_plan *plan);
+/* How many package entries the plan found already stowed as they
+ * should be (links it leaves alone).  With no operations and no
+ * conflicts, a package whose count is non-zero is fully stowed. */
+STOW_API size_t	stow_plan_unchanged_count(const struct stow_plan *plan);
 STOW_API int	stow_plan_foreach_conflict(const struct stow_plan *plan,
 		    stow_conflict_cb cb, void *payload);
 

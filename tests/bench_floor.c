@@ -1,0 +1,361 @@
+/*
+ * bench_floor.c: the least work a stow-like tool could do, for tests/bench.sh.
+ *
+ * Each mode issues only the system calls its result needs, so its time is
+ * a floor for the same workload done by cstow, GNU Stow or cp -as:
+ *
+ *   floor link SRC DST    walk SRC; symlinkat each file into the matching
+ *                         directory of DST (the directories already exist;
+ *                         nothing else is created)
+ *   floor unlink DST      walk DST; unlinkat every symbolic link
+ *   floor noop SRC DST    walk SRC; readlinkat each matching DST entry and
+ *                         check its text (the least work to verify that
+ *                         everything is already stowed); a DST entry that
+ *                         is a real directory is descended into
+ *   floor fold [-d] DST SRC...
+ *                         stow with folding: try symlinkat for each entry
+ *                         of each SRC; where a directory entry collides
+ *                         with an existing DST directory, descend into it.
+ *                         -d maps "dot-X" names to ".X" (--dotfiles)
+ *
+ * Link texts are relative, as Stow makes them ("../../stow/pkg/d000/f000").
+ * Exit status 0 on success, 1 on any failure (with a message).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *prog = "floor";
+static int dotfiles;
+
+static void
+die(const char *what, const char *path)
+{
+	fprintf(stderr, "%s: %s %s: %s\n", prog, what, path, strerror(errno));
+	exit(1);
+}
+
+/*
+ * The link text for an entry at depth 0 of DST is REL/SUB/NAME, where REL
+ * leads from DST to SRC.  One "../" is prepended per level below DST.  The
+ * text lives in one buffer: text[0..len) is "../"*depth + REL + "/" + SUB.
+ */
+struct text {
+	char buf[PATH_MAX];
+	size_t len;
+};
+
+static size_t
+text_push(struct text *t, const char *name)
+{
+	size_t old = t->len, n = strlen(name);
+
+	if (t->len + n + 2 >= sizeof(t->buf)) {
+		errno = ENAMETOOLONG;
+		die("link text for", name);
+	}
+	t->buf[t->len++] = '/';
+	memcpy(t->buf + t->len, name, n + 1);
+	t->len += n;
+	return old;
+}
+
+/* Prepend one "../" (descending one level in DST). */
+static void
+text_down(struct text *t)
+{
+	if (t->len + 4 >= sizeof(t->buf)) {
+		errno = ENAMETOOLONG;
+		die("link text", t->buf);
+	}
+	memmove(t->buf + 3, t->buf, t->len + 1);
+	memcpy(t->buf, "../", 3);
+	t->len += 3;
+}
+
+static void
+text_up(struct text *t)
+{
+	memmove(t->buf, t->buf + 3, t->len - 3 + 1);
+	t->len -= 3;
+}
+
+static DIR *
+open_dir(int at, const char *name)
+{
+	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	DIR *d;
+
+	if (fd < 0)
+		die("open", name);
+	if ((d = fdopendir(fd)) == NULL)
+		die("fdopendir", name);
+	return d;
+}
+
+static int
+is_dot(const char *n)
+{
+	return n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0'));
+}
+
+static int
+entry_is_dir(int dirfd, const struct dirent *e)
+{
+	struct stat st;
+
+	if (e->d_type != DT_UNKNOWN)
+		return e->d_type == DT_DIR;
+	if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		die("stat", e->d_name);
+	return S_ISDIR(st.st_mode);
+}
+
+static int
+entry_is_link(int dirfd, const struct dirent *e)
+{
+	struct stat st;
+
+	if (e->d_type != DT_UNKNOWN)
+		return e->d_type == DT_LNK;
+	if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		die("stat", e->d_name);
+	return S_ISLNK(st.st_mode);
+}
+
+static long count;
+
+/* link: SRC dir stream, DST dir fd, text = link text of the SRC dir. */
+static void
+do_link(DIR *src, int dst, struct text *t)
+{
+	struct dirent *e;
+	int sfd = dirfd(src);
+
+	while ((e = readdir(src)) != NULL) {
+		if (is_dot(e->d_name))
+			continue;
+		size_t mark = text_push(t, e->d_name);
+		if (entry_is_dir(sfd, e)) {
+			int sub = openat(dst, e->d_name, O_PATH | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0)
+				die("open target dir", e->d_name);
+			DIR *s = open_dir(sfd, e->d_name);
+			text_down(t);
+			do_link(s, sub, t);
+			text_up(t);
+			closedir(s);
+			close(sub);
+		} else {
+			if (symlinkat(t->buf, dst, e->d_name) < 0)
+				die("symlink", e->d_name);
+			count++;
+		}
+		t->len = mark;
+		t->buf[mark] = '\0';
+	}
+}
+
+static void
+do_unlink(DIR *dst)
+{
+	struct dirent *e;
+	int fd = dirfd(dst);
+
+	while ((e = readdir(dst)) != NULL) {
+		if (is_dot(e->d_name))
+			continue;
+		if (entry_is_link(fd, e)) {
+			if (unlinkat(fd, e->d_name, 0) < 0)
+				die("unlink", e->d_name);
+			count++;
+		} else if (entry_is_dir(fd, e)) {
+			DIR *s = open_dir(fd, e->d_name);
+			do_unlink(s);
+			closedir(s);
+		}
+	}
+}
+
+static void
+do_noop(DIR *src, int dst, struct text *t)
+{
+	struct dirent *e;
+	int sfd = dirfd(src);
+	char got[PATH_MAX];
+
+	while ((e = readdir(src)) != NULL) {
+		if (is_dot(e->d_name))
+			continue;
+		size_t mark = text_push(t, e->d_name);
+		ssize_t n = readlinkat(dst, e->d_name, got, sizeof(got) - 1);
+		if (n >= 0) {
+			got[n] = '\0';
+			if (strcmp(got, t->buf) != 0) {
+				fprintf(stderr, "%s: %s -> %s, want %s\n", prog,
+				    e->d_name, got, t->buf);
+				exit(1);
+			}
+			count++;
+		} else if (errno == EINVAL && entry_is_dir(sfd, e)) {
+			int sub = openat(dst, e->d_name, O_PATH | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0)
+				die("open target dir", e->d_name);
+			DIR *s = open_dir(sfd, e->d_name);
+			text_down(t);
+			do_noop(s, sub, t);
+			text_up(t);
+			closedir(s);
+			close(sub);
+		} else {
+			die("readlink", e->d_name);
+		}
+		t->len = mark;
+		t->buf[mark] = '\0';
+	}
+}
+
+static void
+do_fold(DIR *src, int dst, struct text *t)
+{
+	struct dirent *e;
+	int sfd = dirfd(src);
+	char name[NAME_MAX + 1];
+
+	while ((e = readdir(src)) != NULL) {
+		if (is_dot(e->d_name))
+			continue;
+		const char *dn = e->d_name;
+		if (dotfiles && strncmp(dn, "dot-", 4) == 0 && dn[4] != '\0') {
+			snprintf(name, sizeof(name), ".%s", dn + 4);
+			dn = name;
+		}
+		size_t mark = text_push(t, e->d_name);
+		if (symlinkat(t->buf, dst, dn) == 0) {
+			count++;
+		} else if (errno == EEXIST && entry_is_dir(sfd, e)) {
+			int sub = openat(dst, dn, O_PATH | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0)
+				die("conflict at", dn);
+			DIR *s = open_dir(sfd, e->d_name);
+			text_down(t);
+			do_fold(s, sub, t);
+			text_up(t);
+			closedir(s);
+			close(sub);
+		} else {
+			die("symlink", dn);
+		}
+		t->len = mark;
+		t->buf[mark] = '\0';
+	}
+}
+
+/* REL: the relative path from directory DST to SRC (both must exist). */
+static void
+relpath(const char *src, const char *dst, struct text *t)
+{
+	char s[PATH_MAX], d[PATH_MAX];
+	size_t i = 0, common = 0;
+
+	if (realpath(src, s) == NULL)
+		die("resolve", src);
+	if (realpath(dst, d) == NULL)
+		die("resolve", dst);
+	/* The last '/'-boundary up to which both paths agree. */
+	while (s[i] != '\0' && s[i] == d[i]) {
+		i++;
+		if ((s[i] == '/' || s[i] == '\0') &&
+		    (d[i] == '/' || d[i] == '\0'))
+			common = i;
+	}
+	t->len = 0;
+	t->buf[0] = '\0';
+	for (const char *p = d + common; *p != '\0'; p++)
+		if (*p == '/') {
+			memcpy(t->buf + t->len, "../", 4);
+			t->len += 3;
+		}
+	const char *rest = s + common;
+	if (*rest == '/')
+		rest++;
+	if (t->len > 0 && *rest == '\0')
+		t->len--;		/* drop the trailing '/' */
+	else if (t->len == 0 && *rest == '\0')
+		rest = ".";
+	if (t->len + strlen(rest) + 1 >= sizeof(t->buf)) {
+		errno = ENAMETOOLONG;
+		die("relative path", src);
+	}
+	strcpy(t->buf + t->len, rest);
+	t->len += strlen(rest);
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: %s link SRC DST | unlink DST | noop SRC DST | "
+	    "fold [-d] DST SRC...\n", prog);
+	exit(1);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct text t;
+
+	if (argc < 3)
+		usage();
+	if (strcmp(argv[1], "unlink") == 0 && argc == 3) {
+		DIR *d = open_dir(AT_FDCWD, argv[2]);
+		do_unlink(d);
+		closedir(d);
+	} else if ((strcmp(argv[1], "link") == 0 ||
+	    strcmp(argv[1], "noop") == 0) && argc == 4) {
+		int dst = open(argv[3], O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (dst < 0)
+			die("open", argv[3]);
+		DIR *s = open_dir(AT_FDCWD, argv[2]);
+		relpath(argv[2], argv[3], &t);
+		if (argv[1][0] == 'l')
+			do_link(s, dst, &t);
+		else
+			do_noop(s, dst, &t);
+		closedir(s);
+		close(dst);
+	} else if (strcmp(argv[1], "fold") == 0) {
+		int i = 2;
+		if (i < argc && strcmp(argv[i], "-d") == 0) {
+			dotfiles = 1;
+			i++;
+		}
+		if (argc - i < 2)
+			usage();
+		int dst = open(argv[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (dst < 0)
+			die("open", argv[i]);
+		for (int j = i + 1; j < argc; j++) {
+			DIR *s = open_dir(AT_FDCWD, argv[j]);
+			relpath(argv[j], argv[i], &t);
+			do_fold(s, dst, &t);
+			closedir(s);
+		}
+		close(dst);
+	} else {
+		usage();
+	}
+	if (getenv("FLOOR_VERBOSE") != NULL)
+		fprintf(stderr, "%s: %ld entries\n", prog, count);
+	return 0;
+}
