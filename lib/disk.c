@@ -20,6 +20,17 @@ dent_find(const void *key, const void *elem)
 	return strcmp(key, ((const struct dent *)elem)->name);
 }
 
+/* Makes l, the listing of dir, the first one cached_type() tries. */
+static const struct dirlist *
+remember(struct stow_plan *plan, const char *dir, const struct dirlist *l)
+{
+	if ((dir = strmap_key(&plan->dircache, dir)) != NULL) {
+		plan->last_dir = dir;
+		plan->last_list = l;
+	}
+	return l;
+}
+
 /*
  * The sorted listing of directory dir (following a final symlink, as
  * the kernel does when resolving dir/name).  Returns NULL with errno set
@@ -32,7 +43,7 @@ disk_list(struct stow_plan *plan, const char *dir)
 	char		*key;
 
 	if ((l = strmap_get(&plan->dircache, dir)) != NULL)
-		return l;
+		return remember(plan, dir, l);
 	if ((l = arena_alloc(&plan->arena, sizeof(*l))) == NULL ||
 	    (key = arena_strdup(&plan->arena, dir)) == NULL) {
 		errno = ENOMEM;
@@ -44,7 +55,7 @@ disk_list(struct stow_plan *plan, const char *dir)
 		errno = ENOMEM;
 		return NULL;
 	}
-	return l;
+	return remember(plan, key, l);
 }
 
 /*
@@ -53,28 +64,48 @@ disk_list(struct stow_plan *plan, const char *dir)
  * DISK_NOENT when the listing has no such name.
  */
 #define DISK_NOENT	0xffu
+
+/*
+ * The cached listing of directory dir (n bytes of it), or NULL.
+ * Queries come in runs for one directory, so the last hit is checked
+ * before the hash.
+ */
+static const struct dirlist *
+cached_list(struct stow_plan *plan, const char *dir, size_t n)
+{
+	char	small[1024];
+
+	if (plan->last_dir != NULL && strncmp(plan->last_dir, dir, n) == 0 &&
+	    plan->last_dir[n] == '\0')
+		return plan->last_list;
+	if (n >= sizeof(small))
+		return NULL;
+	memcpy(small, dir, n);
+	small[n] = '\0';
+	return strmap_get(&plan->dircache, small);
+}
+
+/* "", "." and "..": a directory's listing says nothing about these. */
+static int
+is_dot(const char *name)
+{
+	return name[0] == '\0' || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0;
+}
+
 static unsigned int
-cached_type(const struct stow_plan *plan, const char *path)
+cached_type(struct stow_plan *plan, const char *path)
 {
 	const struct dirlist	*l;
 	const struct dent	*d;
 	const char		*slash = strrchr(path, '/');
-	char			 small[1024], *dir;
-	size_t			 n;
 
-	if (plan->dircache.len == 0)
+	if (plan->dircache.len == 0 || is_dot(slash == NULL ? path :
+	    slash + 1))
 		return DT_UNKNOWN;
-	n = slash == NULL ? 0 : (size_t)(slash - path);
-	if (n >= sizeof(small))
-		return DT_UNKNOWN;
-	dir = small;
-	memcpy(dir, path, n);
-	dir[n] = '\0';
-	if (slash == NULL) {
-		dir[0] = '.';
-		dir[1] = '\0';
-	}
-	if ((l = strmap_get(&plan->dircache, dir)) == NULL)
+	l = slash == NULL ? cached_list(plan, ".", 1) :
+	    cached_list(plan, path, (size_t)(slash - path));
+	if (l == NULL)
 		return DT_UNKNOWN;
 	d = l->len == 0 ? NULL : bsearch(slash == NULL ? path : slash + 1,
 	    l->ents, l->len, sizeof(*l->ents), dent_find);
@@ -107,23 +138,11 @@ disk_type(struct stow_plan *plan, const char *path, int follow)
 	return S_ISLNK(st.st_mode) ? DISK_LINK : DISK_OTHER;
 }
 
-/* The text of the symlink path on disk, read once; NULL with errno. */
+/* The text of the symlink path on disk; NULL with errno. */
 const char *
 disk_readlink(struct stow_plan *plan, const char *path)
 {
-	char	*text, *key;
-
-	if ((text = strmap_get(&plan->linkcache, path)) != NULL)
-		return text;
-	if ((text = fs_readlink(&plan->arena, plan->ctx->target_fd,
-	    path)) == NULL)
-		return NULL;
-	if ((key = arena_strdup(&plan->arena, path)) == NULL ||
-	    strmap_put(&plan->linkcache, key, text) == -1) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	return text;
+	return fs_readlink(&plan->arena, plan->ctx->target_fd, path);
 }
 
 /*
@@ -146,5 +165,6 @@ disk_prime(struct stow_plan *plan, const char *dir)
 		return;
 	l->ents = NULL;
 	l->len = 0;
-	(void)strmap_put(&plan->dircache, key, l);
+	if (strmap_put(&plan->dircache, key, l) == 0)
+		remember(plan, key, l);
 }

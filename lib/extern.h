@@ -51,6 +51,7 @@ struct strmap {
 	size_t		  len;
 };
 void	*strmap_get(const struct strmap *, const char *);
+const char *strmap_key(const struct strmap *, const char *);
 int	 strmap_put(struct strmap *, const char *, void *);
 void	 strmap_free(struct strmap *);
 
@@ -88,6 +89,7 @@ char	*path_join(struct arena *, const char *, const char *);
 char	*path_join3(struct arena *, const char *, const char *,
 	    const char *);
 char	*path_parent(struct arena *, const char *);
+char	*path_child(struct arena *, const char *, const char *);
 const char *path_basename(const char *);
 char	*path_relative(struct arena *, const char *, const char *);
 char	*path_textual_parent(struct arena *, const char *);
@@ -146,18 +148,20 @@ int	 fs_append_sync(int, const char *, const char *, size_t);
  * pattern.c: compiled regex lists and the ignore rules.
  */
 struct patlist {
-	pcre2_code	**codes;
-	size_t		  len;
+	pcre2_code		**codes;
+	size_t			  len;
+	pcre2_match_data	 *md;	/* reused by every match */
 };
 int	 pat_compile(struct stow_ctx *, pcre2_code **, const char *,
 	    const char *, unsigned int);
-int	 pat_match(const pcre2_code *, const char *);
+int	 pat_match(const pcre2_code *, pcre2_match_data *, const char *);
 int	 patlist_match(const struct patlist *, const char *);
 void	 patlist_free(struct patlist *);
 
 struct ignore_rules {
-	pcre2_code	*path_re;	/* matched against "/" + path */
-	pcre2_code	*segment_re;	/* matched against the basename */
+	pcre2_code		*path_re;	/* against "/" + path */
+	pcre2_code		*segment_re;	/* against the basename */
+	pcre2_match_data	*md;		/* reused by every match */
 };
 int	 ignore_rules_from_text(struct stow_ctx *, struct ignore_rules *,
 	    const char *, const char *);
@@ -247,14 +251,15 @@ struct stow_plan {
 	struct vec		 conflicts;	/* struct conflict * */
 	struct strmap		 ignores;	/* package dir -> rules */
 	struct strmap		 dircache;	/* dir -> struct dirlist */
-	struct strmap		 linkcache;	/* link path -> its text */
+	const char		*last_dir;	/* the last dircache hit */
+	const struct dirlist	*last_list;
 	struct vec		 ignore_owned;	/* rules to free */
 	const char		*package;	/* being planned */
 	enum stow_action	 action;
 };
 
 int	 task_link(struct stow_plan *, const char *, const char *);
-int	 task_unlink(struct stow_plan *, const char *);
+int	 task_unlink(struct stow_plan *, const char *, const char *);
 int	 task_mkdir(struct stow_plan *, const char *);
 int	 task_rmdir(struct stow_plan *, const char *);
 int	 task_move(struct stow_plan *, const char *, const char *);

@@ -82,6 +82,27 @@ path_join(struct arena *a, const char *x, const char *y)
 	return path_join3(a, x, y, "");
 }
 
+/*
+ * dir + "/" + name, for a name read from a directory (never empty, ".",
+ * ".." or holding a "/") and a normalised dir: nothing to normalise, so
+ * a plain concatenation, much cheaper than path_join().  dir "" or "."
+ * gives name.
+ */
+char *
+path_child(struct arena *a, const char *dir, const char *name)
+{
+	size_t	 dl = strlen(dir), nl = strlen(name);
+	char	*p;
+
+	if (dl == 0 || (dl == 1 && dir[0] == '.'))
+		return arena_strndup(a, name, nl);
+	if ((p = arena_strndup(a, dir, dl + nl + 1)) == NULL)
+		return NULL;
+	p[dl] = '/';
+	memcpy(p + dl + 1, name, nl + 1);
+	return p;
+}
+
 /* GNU Stow's parent(): the path without its last component. */
 char *
 path_parent(struct arena *a, const char *p)

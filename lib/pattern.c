@@ -59,20 +59,24 @@ pat_compile(struct stow_ctx *ctx, pcre2_code **out, const char *pattern,
 	    (const char *)msg);
 }
 
+/*
+ * Final patterns are matched once per package entry: worth compiling to
+ * machine code where PCRE2 can (it falls back quietly otherwise).
+ */
+static void
+pat_jit(pcre2_code *code)
+{
+	if (code != NULL)
+		(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+}
+
 /* 1 if code matches subject, 0 if not (errors count as no match). */
 int
-pat_match(const pcre2_code *code, const char *subject)
+pat_match(const pcre2_code *code, pcre2_match_data *md, const char *subject)
 {
-	pcre2_match_data	*md;
-	int			 rc;
-
-	if ((md = pcre2_match_data_create(1, NULL)) == NULL)
-		return 0;
 	/* rc 0 means "matched, but the ovector was too small". */
-	rc = pcre2_match(code, (PCRE2_SPTR)subject, PCRE2_ZERO_TERMINATED, 0,
-	    0, md, NULL);
-	pcre2_match_data_free(md);
-	return rc >= 0;
+	return pcre2_match(code, (PCRE2_SPTR)subject, PCRE2_ZERO_TERMINATED,
+	    0, 0, md, NULL) >= 0;
 }
 
 int
@@ -81,7 +85,7 @@ patlist_match(const struct patlist *l, const char *subject)
 	size_t	i;
 
 	for (i = 0; i < l->len; i++)
-		if (pat_match(l->codes[i], subject))
+		if (pat_match(l->codes[i], l->md, subject))
 			return 1;
 	return 0;
 }
@@ -94,7 +98,9 @@ patlist_free(struct patlist *l)
 	for (i = 0; i < l->len; i++)
 		pcre2_code_free(l->codes[i]);
 	free(l->codes);
+	pcre2_match_data_free(l->md);
 	l->codes = NULL;
+	l->md = NULL;
 	l->len = 0;
 }
 
@@ -140,11 +146,13 @@ stow_ctx_add_pattern(struct stow_ctx *ctx, enum stow_pattern kind,
 	free(full);
 	if (rc != 0)
 		return rc;
-	if ((grown = reallocarray(l->codes, l->len + 1,
+	if ((l->md == NULL && (l->md = pcre2_match_data_create(1,
+	    NULL)) == NULL) || (grown = reallocarray(l->codes, l->len + 1,
 	    sizeof(*grown))) == NULL) {
 		pcre2_code_free(code);
 		return err_nomem(ctx);
 	}
+	pat_jit(code);
 	l->codes = grown;
 	l->codes[l->len++] = code;
 	return 0;
@@ -279,6 +287,12 @@ ignore_rules_from_text(struct stow_ctx *ctx, struct ignore_rules *r,
 		goto out;
 	}
 	rc = build_rules(ctx, r, seg, path, file);
+	if (rc == 0 && (r->md = pcre2_match_data_create(1, NULL)) == NULL)
+		rc = err_nomem(ctx);
+	if (rc == 0) {
+		pat_jit(r->path_re);
+		pat_jit(r->segment_re);
+	}
 out:
 	if (rc != 0)
 		ignore_rules_free(r);
@@ -293,6 +307,7 @@ ignore_rules_free(struct ignore_rules *r)
 {
 	pcre2_code_free(r->path_re);
 	pcre2_code_free(r->segment_re);
+	pcre2_match_data_free(r->md);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -306,10 +321,10 @@ ignore_match(const struct ignore_rules *r, const char *path)
 	if (r->path_re != NULL && n + 2 <= sizeof(buf)) {
 		buf[0] = '/';
 		memcpy(buf + 1, path, n + 1);
-		if (pat_match(r->path_re, buf))
+		if (pat_match(r->path_re, r->md, buf))
 			return 1;
 	}
-	if (r->segment_re != NULL && pat_match(r->segment_re,
+	if (r->segment_re != NULL && pat_match(r->segment_re, r->md,
 	    path_basename(path)))
 		return 1;
 	return 0;

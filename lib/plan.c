@@ -26,6 +26,14 @@
 /* Where the vault keeps package files displaced by --adopt. */
 #define VAULT_PACKAGES		"@packages"
 
+/* A package entry being stowed, with its paths worked out. */
+struct entry {
+	const char	*pkg_sub;	/* inside the package */
+	const char	*tgt;		/* in the target */
+	const char	*pkg_path;	/* the package entry, from the target */
+	const char	*source;	/* the text of a link at tgt to it */
+};
+
 /* Where a link into a stow directory points (find_stowed_path()). */
 struct owner {
 	const char	*path;		/* the link's destination, from target */
@@ -51,14 +59,13 @@ has_flag(const struct stow_plan *plan, unsigned int flag)
 }
 
 /*
- * Is the package-relative path pkg_node of package pkg (in stow path
- * sp) ignored?  The package's .stow-local-ignore wins over the global
- * ~/.stow-global-ignore, which wins over the built-in list; --ignore
- * patterns apply on top.  Rules are compiled once per package.
+ * The ignore rules of package pkg (in stow path sp): its
+ * .stow-local-ignore, else ~/.stow-global-ignore, else the built-in
+ * list.  Compiled once per package.
  */
 static int
-ignored(struct stow_plan *plan, const char *sp, const char *pkg,
-    const char *pkg_node, int *out)
+package_rules(struct stow_plan *plan, const char *sp, const char *pkg,
+    const struct ignore_rules **out)
 {
 	struct stow_ctx			*ctx = plan->ctx;
 	const struct ignore_rules	*rules;
@@ -66,41 +73,48 @@ ignored(struct stow_plan *plan, const char *sp, const char *pkg,
 	char				*dir, *file, *text;
 	int				 rc;
 
-	*out = 1;
-	if (patlist_match(&ctx->ignore, pkg_node))
-		return 0;
 	NOMEM_IF_NULL(plan, dir = path_join(&plan->arena, sp, pkg));
-	if ((rules = strmap_get(&plan->ignores, dir)) == NULL) {
-		NOMEM_IF_NULL(plan, file = path_join(&plan->arena, dir,
-		    LOCAL_IGNORE_FILE));
-		if ((text = fs_read_file(ctx->target_fd, file, NULL)) != NULL) {
-			if ((own = calloc(1, sizeof(*own))) == NULL) {
-				free(text);
-				return err_nomem(ctx);
-			}
-			rc = ignore_rules_from_text(ctx, own, text,
-			    path_join(&plan->arena, ctx->target_abs, file));
+	if ((*out = strmap_get(&plan->ignores, dir)) != NULL)
+		return 0;
+	NOMEM_IF_NULL(plan, file = path_join(&plan->arena, dir,
+	    LOCAL_IGNORE_FILE));
+	if ((text = fs_read_file(ctx->target_fd, file, NULL)) != NULL) {
+		if ((own = calloc(1, sizeof(*own))) == NULL) {
 			free(text);
-			if (rc != 0 || vec_push(&plan->ignore_owned, own)) {
-				ignore_rules_free(own);
-				free(own);
-				return rc != 0 ? rc : err_nomem(ctx);
-			}
-			rules = own;
-		} else if (errno != ENOENT) {
-			return err_os(ctx, "open", path_join(&plan->arena,
-			    ctx->target_abs, file));
-		} else if ((rc = ignore_global_rules(ctx, &rules)) != 0) {
-			return rc;
-		} else if (rules == NULL &&
-		    (rc = ignore_default_rules(ctx, &rules)) != 0) {
-			return rc;
-		}
-		if (strmap_put(&plan->ignores, dir, (void *)(uintptr_t)rules))
 			return err_nomem(ctx);
+		}
+		rc = ignore_rules_from_text(ctx, own, text,
+		    path_join(&plan->arena, ctx->target_abs, file));
+		free(text);
+		if (rc != 0 || vec_push(&plan->ignore_owned, own)) {
+			ignore_rules_free(own);
+			free(own);
+			return rc != 0 ? rc : err_nomem(ctx);
+		}
+		rules = own;
+	} else if (errno != ENOENT) {
+		return err_os(ctx, "open", path_join(&plan->arena,
+		    ctx->target_abs, file));
+	} else if ((rc = ignore_global_rules(ctx, &rules)) != 0) {
+		return rc;
+	} else if (rules == NULL &&
+	    (rc = ignore_default_rules(ctx, &rules)) != 0) {
+		return rc;
 	}
-	*out = ignore_match(rules, pkg_node);
+	if (strmap_put(&plan->ignores, dir, (void *)(uintptr_t)rules))
+		return err_nomem(ctx);
+	*out = rules;
 	return 0;
+}
+
+/* Is the package-relative path pkg_node ignored, by --ignore or by the
+ * package's rules? */
+static int
+ignored(const struct stow_plan *plan, const struct ignore_rules *rules,
+    const char *pkg_node)
+{
+	return patlist_match(&plan->ctx->ignore, pkg_node) ||
+	    ignore_match(rules, pkg_node);
 }
 
 /*
@@ -260,7 +274,7 @@ stow_over_link(struct stow_plan *plan, const char *sp, const char *pkg,
 		    "existing target is not owned by stow: %s", tgt);
 	if (!state_is_node(plan, o.path)) {
 		log_msg(ctx, 2, "--- replacing invalid link: %s", tgt);
-		if ((rc = task_unlink(plan, tgt)) != 0)
+		if ((rc = task_unlink(plan, tgt, existing)) != 0)
 			return rc;
 		return task_link(plan, source, tgt);
 	}
@@ -270,7 +284,7 @@ stow_over_link(struct stow_plan *plan, const char *sp, const char *pkg,
 	}
 	if (patlist_match(&ctx->override, tgt)) {
 		log_msg(ctx, 2, "--- Overriding installation of: %s", tgt);
-		if ((rc = task_unlink(plan, tgt)) != 0)
+		if ((rc = task_unlink(plan, tgt, existing)) != 0)
 			return rc;
 		return task_link(plan, source, tgt);
 	}
@@ -284,7 +298,7 @@ stow_over_link(struct stow_plan *plan, const char *sp, const char *pkg,
 	log_msg(ctx, 2, "--- Unfolding %s which was already owned by %s",
 	    tgt, o.package);
 	NOMEM_IF_NULL(plan, ex_sub = owner_subpath(plan, &o));
-	if ((rc = task_unlink(plan, tgt)) != 0 ||
+	if ((rc = task_unlink(plan, tgt, existing)) != 0 ||
 	    (rc = task_mkdir(plan, tgt)) != 0)
 		return rc;
 	saved = plan->package;
@@ -354,15 +368,13 @@ adopt(struct stow_plan *plan, const char *pkg, const char *pkg_sub,
 /* Stows one package entry (pkg_sub inside pkg) at target path tgt. */
 static int
 stow_node(struct stow_plan *plan, const char *sp, const char *pkg,
-    const char *pkg_sub, const char *tgt)
+    const struct entry *e)
 {
-	struct arena	*a = &plan->arena;
+	const char	*pkg_sub = e->pkg_sub, *tgt = e->tgt;
+	const char	*pkg_path = e->pkg_path, *source = e->source;
 	const char	*dest;
-	char		*pkg_path, *source;
 	int		 rc, is_dir;
 
-	NOMEM_IF_NULL(plan, pkg_path = path_join3(a, sp, pkg, pkg_sub));
-	NOMEM_IF_NULL(plan, source = link_text(plan, tgt, pkg_path));
 	log_msg(plan->ctx, 3, "Stowing entry %s / %s / %s", sp, pkg, pkg_sub);
 
 	/* Absolute symlinks cannot be unstowed, so they are not stowed. */
@@ -409,17 +421,23 @@ stow_node(struct stow_plan *plan, const char *sp, const char *pkg,
 	return stow_into_absent(plan, sp, pkg, pkg_sub, tgt, source);
 }
 
-/* Stows the contents of package directory pkg_sub into target dir tgt. */
+/*
+ * Stows the contents of package directory pkg_sub into target dir tgt.
+ * The paths of the entries share their directory's prefixes, which are
+ * computed once here rather than joined again for every entry.
+ */
 static int
 stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
     const char *pkg_sub, const char *tgt)
 {
-	struct arena	*a = &plan->arena;
-	const struct dirlist *list;
-	const char	*tname;
-	char		*dir, *pkg_node, *tgt_node;
-	size_t		 i;
-	int		 rc, skip, ign;
+	struct arena			*a = &plan->arena;
+	const struct dirlist		*list;
+	const struct ignore_rules	*rules;
+	struct entry			 e;
+	const char			*name, *tname;
+	char				*dir, *src_dir;
+	size_t				 i;
+	int				 rc, skip;
 
 	if ((rc = should_skip(plan, tgt, &skip)) != 0 || skip)
 		return rc;
@@ -428,19 +446,24 @@ stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
 	if ((list = disk_list(plan, dir)) == NULL)
 		return err_os(plan->ctx, "cannot read directory",
 		    path_join(a, plan->ctx->target_abs, dir));
+	if ((rc = package_rules(plan, sp, pkg, &rules)) != 0)
+		return rc;
+	/* Links in tgt lead up out of it, then down to the package. */
+	NOMEM_IF_NULL(plan, src_dir = link_text(plan,
+	    path_child(a, tgt, "x"), dir));
 	disk_prime(plan, tgt);
 	for (i = 0; i < list->len; i++) {
-		NOMEM_IF_NULL(plan, pkg_node = path_join(a, pkg_sub,
-		    list->ents[i].name));
-		if ((rc = ignored(plan, sp, pkg, pkg_node, &ign)) != 0)
-			return rc;
-		if (ign)
+		name = list->ents[i].name;
+		NOMEM_IF_NULL(plan, e.pkg_sub = path_child(a, pkg_sub, name));
+		if (ignored(plan, rules, e.pkg_sub))
 			continue;
-		tname = list->ents[i].name;
+		tname = name;
 		if (has_flag(plan, STOW_F_DOTFILES))
-			NOMEM_IF_NULL(plan, tname = path_dotfile(a, tname));
-		NOMEM_IF_NULL(plan, tgt_node = path_join(a, tgt, tname));
-		if ((rc = stow_node(plan, sp, pkg, pkg_node, tgt_node)) != 0)
+			NOMEM_IF_NULL(plan, tname = path_dotfile(a, name));
+		NOMEM_IF_NULL(plan, e.tgt = path_child(a, tgt, tname));
+		NOMEM_IF_NULL(plan, e.pkg_path = path_child(a, dir, name));
+		NOMEM_IF_NULL(plan, e.source = path_child(a, src_dir, name));
+		if ((rc = stow_node(plan, sp, pkg, &e)) != 0)
 			return rc;
 	}
 	return 0;
@@ -512,7 +535,7 @@ fold_tree(struct stow_plan *plan, const char *tgt, const char *pkg_dir)
 		NOMEM_IF_NULL(plan, node = path_join(a, tgt,
 		    list->ents[i].name));
 		if ((state_is_link(plan, node) || state_is_node(plan, node)) &&
-		    (rc = task_unlink(plan, node)) != 0)
+		    (rc = task_unlink(plan, node, NULL)) != 0)
 			return rc;
 	}
 	if ((rc = task_rmdir(plan, tgt)) != 0)
@@ -553,7 +576,7 @@ cleanup_invalid_links(struct stow_plan *plan, const char *dir)
 			continue;
 		log_msg(plan->ctx, 2, "--- removing link owned by %s: %s => %s",
 		    o.package, node, path_join(a, dir, dest));
-		if ((rc = task_unlink(plan, node)) != 0)
+		if ((rc = task_unlink(plan, node, dest)) != 0)
 			return rc;
 	}
 	return 0;
@@ -586,28 +609,26 @@ unstow_link_node(struct stow_plan *plan, const char *tgt,
 	}
 	/* Walking the package, pkg_path is an entry we listed: it exists. */
 	if (strcmp(o.path, pkg_path) == 0 && !has_flag(plan, STOW_F_COMPAT))
-		return task_unlink(plan, tgt);
+		return task_unlink(plan, tgt, dest);
 	if (!state_is_node(plan, o.path)) {
 		log_msg(plan->ctx, 2, "--- removing invalid link into a stow "
 		    "directory: %s", pkg_path);
-		return task_unlink(plan, tgt);
+		return task_unlink(plan, tgt, dest);
 	}
 	if (strcmp(o.path, pkg_path) == 0)
-		return task_unlink(plan, tgt);
+		return task_unlink(plan, tgt, dest);
 	log_msg(plan->ctx, 5, "Ignoring link %s => %s", tgt, dest);
 	return 0;
 }
 
 static int
-unstow_node(struct stow_plan *plan, const char *pkg_sub, const char *tgt)
+unstow_node(struct stow_plan *plan, const char *pkg_sub, const char *tgt,
+    const char *pkg_path)
 {
 	struct stow_ctx	*ctx = plan->ctx;
 	const char	*fold;
-	char		*pkg_path;
 	int		 rc;
 
-	NOMEM_IF_NULL(plan, pkg_path = path_join3(&plan->arena,
-	    ctx->stow_path, plan->package, pkg_sub));
 	log_msg(ctx, 3, "Unstowing %s", pkg_path);
 	if (state_is_link(plan, tgt))
 		return unstow_link_node(plan, tgt, pkg_path);
@@ -640,26 +661,29 @@ static int
 unstow_contents(struct stow_plan *plan, const char *pkg_sub,
     const char *tgt)
 {
-	struct stow_ctx	*ctx = plan->ctx;
-	struct arena	*a = &plan->arena;
-	const struct dirlist *list;
-	const char	*pname, *tname, *walked;
-	char		*pkg_node, *tgt_node;
-	size_t		 i;
-	int		 rc, skip, ign, compat = has_flag(plan, STOW_F_COMPAT);
-	int		 dotfiles = has_flag(plan, STOW_F_DOTFILES);
+	struct stow_ctx			*ctx = plan->ctx;
+	struct arena			*a = &plan->arena;
+	const struct dirlist		*list;
+	const struct ignore_rules	*rules;
+	const char			*pname, *tname, *walked;
+	char				*dir, *pkg_node, *tgt_node, *pkg_path;
+	size_t				 i;
+	int				 rc, skip;
+	int				 compat = has_flag(plan, STOW_F_COMPAT);
+	int				 dotfiles = has_flag(plan, STOW_F_DOTFILES);
 
 	if ((rc = should_skip(plan, tgt, &skip)) != 0 || skip)
 		return rc;
-	if (compat)
-		walked = tgt;
-	else
-		NOMEM_IF_NULL(plan, walked = path_join3(a, ctx->stow_path,
-		    plan->package, pkg_sub));
+	NOMEM_IF_NULL(plan, dir = path_join3(a, ctx->stow_path, plan->package,
+	    pkg_sub));
+	walked = compat ? tgt : dir;
 	log_msg(ctx, 3, "Unstowing from %s", tgt);
 	if ((list = disk_list(plan, walked)) == NULL)
 		return err_os(ctx, "cannot read directory",
 		    path_join(a, ctx->target_abs, walked));
+	if ((rc = package_rules(plan, ctx->stow_path, plan->package,
+	    &rules)) != 0)
+		return rc;
 	if (!compat)
 		disk_prime(plan, tgt);
 	for (i = 0; i < list->len; i++) {
@@ -668,14 +692,13 @@ unstow_contents(struct stow_plan *plan, const char *pkg_sub,
 			NOMEM_IF_NULL(plan, pname = path_undotfile(a, tname));
 		else if (dotfiles)
 			NOMEM_IF_NULL(plan, tname = path_dotfile(a, pname));
-		NOMEM_IF_NULL(plan, pkg_node = path_join(a, pkg_sub, pname));
-		if ((rc = ignored(plan, ctx->stow_path, plan->package,
-		    pkg_node, &ign)) != 0)
-			return rc;
-		if (ign)
+		NOMEM_IF_NULL(plan, pkg_node = path_child(a, pkg_sub, pname));
+		if (ignored(plan, rules, pkg_node))
 			continue;
-		NOMEM_IF_NULL(plan, tgt_node = path_join(a, tgt, tname));
-		if ((rc = unstow_node(plan, pkg_node, tgt_node)) != 0)
+		NOMEM_IF_NULL(plan, tgt_node = path_child(a, tgt, tname));
+		NOMEM_IF_NULL(plan, pkg_path = path_child(a, dir, pname));
+		if ((rc = unstow_node(plan, pkg_node, tgt_node,
+		    pkg_path)) != 0)
 			return rc;
 	}
 	if (!compat && state_is_dir(plan, tgt))
@@ -826,7 +849,6 @@ stow_plan_free(struct stow_plan *plan)
 	strmap_free(&plan->overlay);
 	strmap_free(&plan->ignores);
 	strmap_free(&plan->dircache);
-	strmap_free(&plan->linkcache);
 	arena_free(&plan->arena);
 	ctx = plan->ctx;
 	plan->magic = 0;

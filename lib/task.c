@@ -56,7 +56,8 @@ task_dir_for(const struct stow_plan *plan, const char *path)
 	return s == NULL ? NULL : s->dir;
 }
 
-/* Appends a new task; its path is copied into the arena. */
+/* Appends a new task.  Its strings are not copied: like every string
+ * the planner makes, they live in the plan's arena. */
 static struct task *
 task_add(struct stow_plan *plan, enum task_action action,
     enum task_type type, const char *path, const char *source,
@@ -66,17 +67,13 @@ task_add(struct stow_plan *plan, enum task_action action,
 	struct task	*t;
 
 	if ((t = arena_alloc(a, sizeof(*t))) == NULL ||
-	    (t->path = arena_strdup(a, path)) == NULL ||
-	    (source != NULL && (t->source = arena_strdup(a, source)) == NULL) ||
-	    (dest != NULL && (t->dest = arena_strdup(a, dest)) == NULL) ||
 	    vec_push(&plan->tasks, t) == -1)
 		return NULL;
+	t->path = path;
+	t->source = source;
+	t->dest = dest;
 	t->action = action;
 	t->type = type;
-	if (source == NULL)
-		t->source = NULL;
-	if (dest == NULL)
-		t->dest = NULL;
 	t->package = plan->package;
 	return t;
 }
@@ -117,9 +114,9 @@ task_link(struct stow_plan *plan, const char *source, const char *path)
 	return 0;
 }
 
-/* Plans removing symlink path. */
+/* Plans removing symlink path, whose text (NULL: unknown yet) is text. */
 int
-task_unlink(struct stow_plan *plan, const char *path)
+task_unlink(struct stow_plan *plan, const char *path, const char *text)
 {
 	struct overlay_slot	*s;
 	struct task		*t;
@@ -140,7 +137,8 @@ task_unlink(struct stow_plan *plan, const char *path)
 		return 0;
 	}
 	log_msg(plan->ctx, 1, "UNLINK: %s", path);
-	if ((source = disk_readlink(plan, path)) == NULL)
+	if ((source = text) == NULL && (source = disk_readlink(plan,
+	    path)) == NULL)
 		return errno == ENOMEM ? err_nomem(plan->ctx) :
 		    err_os(plan->ctx, "readlink", path);
 	if ((t = task_add(plan, T_REMOVE, T_LINK, path, source, NULL)) == NULL)

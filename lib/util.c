@@ -20,15 +20,15 @@ struct arena_chunk {
 	max_align_t		 data[];
 };
 
-void *
-arena_alloc(struct arena *a, size_t n)
+/* n bytes aligned to align (a power of two), from the newest chunk. */
+static void *
+arena_take(struct arena *a, size_t n, size_t align)
 {
 	struct arena_chunk	*c = a->head;
-	size_t			 size;
-	char			*p;
+	size_t			 size, at;
 
-	n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
-	if (c == NULL || c->size - c->used < n) {
+	at = c == NULL ? 0 : (c->used + align - 1) & ~(align - 1);
+	if (c == NULL || at > c->size || c->size - at < n) {
 		size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
 		if ((c = malloc(sizeof(*c) + size)) == NULL)
 			return NULL;
@@ -36,18 +36,25 @@ arena_alloc(struct arena *a, size_t n)
 		c->used = 0;
 		c->next = a->head;
 		a->head = c;
+		at = 0;
 	}
-	p = (char *)c->data + c->used;
-	c->used += n;
-	return p;
+	c->used = at + n;
+	return (char *)c->data + at;
 }
 
+void *
+arena_alloc(struct arena *a, size_t n)
+{
+	return arena_take(a, n, sizeof(max_align_t));
+}
+
+/* Strings need no alignment: packing them keeps big plans small. */
 char *
 arena_strndup(struct arena *a, const char *s, size_t n)
 {
 	char	*p;
 
-	if ((p = arena_alloc(a, n + 1)) == NULL)
+	if ((p = arena_take(a, n + 1, 1)) == NULL)
 		return NULL;
 	memcpy(p, s, n);
 	p[n] = '\0';
@@ -111,6 +118,18 @@ strmap_slot(const struct strmap *m, const char *key)
 	while (m->keys[i] != NULL && strcmp(m->keys[i], key) != 0)
 		i = (i + 1) & (m->cap - 1);
 	return i;
+}
+
+/* The map's own copy of key (what was put), or NULL. */
+const char *
+strmap_key(const struct strmap *m, const char *key)
+{
+	size_t	i;
+
+	if (m->cap == 0)
+		return NULL;
+	i = strmap_slot(m, key);
+	return m->keys[i];
 }
 
 void *
