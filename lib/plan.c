@@ -582,10 +582,13 @@ cleanup_invalid_links(struct stow_plan *plan, const char *dir)
 	return 0;
 }
 
-/* Unstows the link at tgt if it points to pkg_path. */
+/*
+ * Unstows the link at tgt if it points to pkg_path.  source is the text
+ * a link at tgt to pkg_path has (NULL if unknown).
+ */
 static int
 unstow_link_node(struct stow_plan *plan, const char *tgt,
-    const char *pkg_path)
+    const char *pkg_path, const char *source)
 {
 	struct owner	 o;
 	const char	*dest;
@@ -593,6 +596,10 @@ unstow_link_node(struct stow_plan *plan, const char *tgt,
 
 	if ((dest = state_read_link(plan, tgt)) == NULL)
 		return STOW_EOS;
+	/* The common case, our own link to the entry we walk: no need to
+	 * work out its owner. */
+	if (source != NULL && strcmp(dest, source) == 0)
+		return task_unlink(plan, tgt, dest);
 	if (dest[0] == '/') {
 		log_msg(plan->ctx, 0, "Ignoring an absolute symlink: %s => %s",
 		    tgt, dest);
@@ -623,7 +630,7 @@ unstow_link_node(struct stow_plan *plan, const char *tgt,
 
 static int
 unstow_node(struct stow_plan *plan, const char *pkg_sub, const char *tgt,
-    const char *pkg_path)
+    const char *pkg_path, const char *source)
 {
 	struct stow_ctx	*ctx = plan->ctx;
 	const char	*fold;
@@ -631,7 +638,7 @@ unstow_node(struct stow_plan *plan, const char *pkg_sub, const char *tgt,
 
 	log_msg(ctx, 3, "Unstowing %s", pkg_path);
 	if (state_is_link(plan, tgt))
-		return unstow_link_node(plan, tgt, pkg_path);
+		return unstow_link_node(plan, tgt, pkg_path, source);
 	if (state_is_dir(plan, tgt)) {
 		if (!has_flag(plan, STOW_F_COMPAT) &&
 		    !entry_is_dir(plan, pkg_path, 1))
@@ -667,6 +674,7 @@ unstow_contents(struct stow_plan *plan, const char *pkg_sub,
 	const struct ignore_rules	*rules;
 	const char			*pname, *tname, *walked;
 	char				*dir, *pkg_node, *tgt_node, *pkg_path;
+	char				*src_dir, *source = NULL;
 	size_t				 i;
 	int				 rc, skip;
 	int				 compat = has_flag(plan, STOW_F_COMPAT);
@@ -684,6 +692,8 @@ unstow_contents(struct stow_plan *plan, const char *pkg_sub,
 	if ((rc = package_rules(plan, ctx->stow_path, plan->package,
 	    &rules)) != 0)
 		return rc;
+	NOMEM_IF_NULL(plan, src_dir = link_text(plan, path_child(a, tgt, "x"),
+	    dir));
 	if (!compat)
 		disk_prime(plan, tgt);
 	for (i = 0; i < list->len; i++) {
@@ -697,8 +707,11 @@ unstow_contents(struct stow_plan *plan, const char *pkg_sub,
 			continue;
 		NOMEM_IF_NULL(plan, tgt_node = path_child(a, tgt, tname));
 		NOMEM_IF_NULL(plan, pkg_path = path_child(a, dir, pname));
-		if ((rc = unstow_node(plan, pkg_node, tgt_node,
-		    pkg_path)) != 0)
+		if (!compat)
+			NOMEM_IF_NULL(plan, source = path_child(a, src_dir,
+			    pname));
+		if ((rc = unstow_node(plan, pkg_node, tgt_node, pkg_path,
+		    source)) != 0)
 			return rc;
 	}
 	if (!compat && state_is_dir(plan, tgt))
