@@ -58,7 +58,8 @@ BUILD_DEPS	= build-essential pkg-config libbsd-dev libmd-dev libpcre2-dev check
 TEST_DEPS	= stow mandoc valgrind strace time util-linux python3
 
 .PHONY: all check check-unit check-scenarios check-differential check-asan \
-	check-valgrind check-crossfs demo bench lint deps install uninstall \
+	check-valgrind check-crossfs check-faults demo bench lint deps install \
+	uninstall \
 	clean
 
 all: $(LIBA) $(LIBSO) $(CSTOW) $(ENTRYPOINT) $(O)/lib/libstow.pc
@@ -91,9 +92,10 @@ MAN_ALIASES	= sed -n '/^\.Sh SYNOPSIS/q;s/^\.Nm \([a-z_0-9]*\).*/\1/p'
 
 # The programs link the static library: one self-contained binary, and
 # no LD_LIBRARY_PATH needed to run it from the tree.
-$(CSTOW): cli/cstow.c cli/bootstrap.c cli/bootstrap.h lib/stow.h $(LIBA)
+CSTOW_SRCS	= cli/cstow.c cli/bootstrap.c cli/check.c cli/json.c
+$(CSTOW): $(CSTOW_SRCS) cli/bootstrap.h cli/check.h lib/stow.h $(LIBA)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Ilib -o $@ cli/cstow.c cli/bootstrap.c $(LIBA) \
+	$(CC) $(ALL_CFLAGS) -Ilib -o $@ $(CSTOW_SRCS) $(LIBA) \
 	    $(ALL_LDFLAGS) $(DEP_LIBS)
 
 $(ENTRYPOINT): cli/entrypoint.c cli/bootstrap.c cli/bootstrap.h lib/stow.h \
@@ -133,6 +135,7 @@ check: deps
 	$(MAKE) check-scenarios
 	$(MAKE) check-differential
 	$(MAKE) check-crossfs
+	$(MAKE) check-faults
 	$(MAKE) lint
 	$(MAKE) check-asan
 	$(MAKE) check-valgrind
@@ -146,6 +149,11 @@ check-scenarios: $(CSTOW)
 
 check-differential: $(CSTOW)
 	tests/differential.sh $(CSTOW)
+
+# Makes each mutating system call of a run fail in turn: every change
+# must be undone.
+check-faults: all
+	tests/fault/run.sh $(CSTOW)
 
 # Needs root (a private mount namespace with tmpfs mounts).
 check-crossfs: all

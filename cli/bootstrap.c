@@ -299,15 +299,48 @@ run_all_packages(struct run *r, const struct stow_conf *conf, int unstow,
 	return EXIT_OK;
 }
 
+/* SGR sequences for stderr when it is a terminal (struct run's color). */
+#define SGR_BOLD_RED	"\033[1;31m"
+#define SGR_BOLD_YELLOW	"\033[1;33m"
+#define SGR_DIM		"\033[2m"
+#define SGR_RESET	"\033[0m"
+
+/* The length of the verb that starts a planned-operation message
+ * ("LINK:", "RMDIR"), or 0. */
+static size_t
+verb_len(const char *msg)
+{
+	static const char *const verbs[] = {
+		"BACKUP:", "LINK:", "MKDIR:", "MV:", "RMDIR", "UNLINK:"
+	};
+	size_t	i, n;
+
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		n = strlen(verbs[i]);
+		if (strncmp(msg, verbs[i], n) == 0 &&
+		    (msg[n] == ' ' || msg[n] == '\0'))
+			return n;
+	}
+	return 0;
+}
+
 static void
 log_cb(int level, const char *msg, void *payload)
 {
 	const struct run	*r = payload;
+	size_t			 n;
 
 	(void)level;
 	if (r->quiet)
 		return;
-	fprintf(stderr, "%s\n", msg);
+	if (r->color && strncmp(msg, "WARNING:", 8) == 0)
+		fprintf(stderr, SGR_BOLD_YELLOW "WARNING:" SGR_RESET "%s\n",
+		    msg + 8);
+	else if (r->color && (n = verb_len(msg)) > 0)
+		fprintf(stderr, SGR_DIM "%.*s" SGR_RESET "%s\n", (int)n, msg,
+		    msg + n);
+	else
+		fprintf(stderr, "%s\n", msg);
 }
 
 /* The index of the group for job j, made if new. */
@@ -432,41 +465,60 @@ ensure_target(const struct run *r, const char *target)
 	return 0;
 }
 
+/*
+ * Makes a context and an empty plan for target (NULL or "": the stow
+ * directory's parent) with the run's vault, flags and the patterns.
+ * Returns an exit code (the message printed); *ctxp may be set even
+ * then, and is the caller's to free.
+ */
+int
+run_open(struct run *r, const char *target, unsigned int flags,
+    const struct strlist *ignore, struct stow_ctx **ctxp,
+    struct stow_plan **planp)
+{
+	struct stow_opts	 opts = STOW_OPTS_INIT;
+	struct stow_ctx		*ctx;
+	int			 rc;
+
+	*planp = NULL;
+	if ((*ctxp = ctx = stow_ctx_new()) == NULL) {
+		fprintf(stderr, "%s: out of memory\n", r->prog);
+		return EXIT_ERROR;
+	}
+	opts.stow_dir = r->stow_dir;
+	opts.target_dir = target != NULL && *target != '\0' ? target : NULL;
+	opts.home_dir = r->home;
+	opts.flags = flags;
+	opts.backup_dir = r->vault;
+	if (geteuid() == 0)
+		opts.flags |= STOW_F_CHOWN;
+	if ((rc = stow_ctx_configure(ctx, &opts)) != 0)
+		return fail_ctx(r, ctx, rc);
+	if ((rc = add_patterns(ctx, STOW_PAT_IGNORE, ignore,
+	    "ignore", r->prog)) != 0 ||
+	    (rc = add_patterns(ctx, STOW_PAT_DEFER, &r->defer, "--defer",
+	    r->prog)) != 0 ||
+	    (rc = add_patterns(ctx, STOW_PAT_OVERRIDE, &r->override,
+	    "--override", r->prog)) != 0)
+		return rc;
+	stow_ctx_set_log(ctx, r->verbose, log_cb, r);
+	stow_ctx_set_cancel(ctx, r->cancel, NULL);
+	if ((rc = stow_plan_new(planp, ctx)) != 0)
+		return fail_ctx(r, ctx, rc);
+	return EXIT_OK;
+}
+
 /* Makes the group's context: its target (created when missing), the
  * run's vault, and the patterns. */
 static int
 group_open(struct run *r, struct group *g)
 {
-	struct stow_opts	opts = STOW_OPTS_INIT;
-	int			rc;
+	int	rc;
 
 	if ((rc = ensure_target(r, g->target)) != 0)
 		return rc == 1 ? EXIT_OK : EXIT_ERROR;
-	if ((g->ctx = stow_ctx_new()) == NULL) {
-		fprintf(stderr, "%s: out of memory\n", r->prog);
-		return EXIT_ERROR;
-	}
-	opts.stow_dir = r->stow_dir;
-	opts.target_dir = *g->target != '\0' ? g->target : NULL;
-	opts.home_dir = r->home;
-	opts.flags = g->flags;
-	opts.backup_dir = r->vault;
-	if (geteuid() == 0)
-		opts.flags |= STOW_F_CHOWN;
-	if ((rc = stow_ctx_configure(g->ctx, &opts)) != 0)
-		return fail_ctx(r, g->ctx, rc);
-	if ((rc = add_patterns(g->ctx, STOW_PAT_IGNORE, g->ignore,
-	    "ignore", r->prog)) != 0 ||
-	    (rc = add_patterns(g->ctx, STOW_PAT_DEFER, &r->defer, "--defer",
-	    r->prog)) != 0 ||
-	    (rc = add_patterns(g->ctx, STOW_PAT_OVERRIDE, &r->override,
-	    "--override", r->prog)) != 0)
-		return rc;
-	stow_ctx_set_log(g->ctx, r->verbose, log_cb, r);
-	stow_ctx_set_cancel(g->ctx, r->cancel, NULL);
-	if ((rc = stow_plan_new(&g->plan, g->ctx)) != 0)
-		return fail_ctx(r, g->ctx, rc);
-	return EXIT_OK;
+	return run_open(r, g->target, g->flags, g->ignore, &g->ctx,
+	    &g->plan);
 }
 
 /*
@@ -569,7 +621,7 @@ report_cmp(const void *a, const void *b)
 
 /* Prints every conflict of every group in one report, as GNU Stow. */
 static void
-print_conflicts(struct group *groups, size_t ngroups)
+print_conflicts(const struct run *r, struct group *groups, size_t ngroups)
 {
 	struct reports	 rep = { NULL, 0 };
 	const char	*last = NULL;
@@ -584,10 +636,11 @@ print_conflicts(struct group *groups, size_t ngroups)
 	for (i = 0; i < rep.n; i++) {
 		if (last == NULL || strcmp(last, rep.v[i].package) != 0 ||
 		    last_action != rep.v[i].action)
-			fprintf(stderr, "WARNING! %s %s would cause "
-			    "conflicts:\n", rep.v[i].action ==
-			    STOW_ACTION_STOW ? "stowing" : "unstowing",
-			    rep.v[i].package);
+			fprintf(stderr, "%s %s %s would cause "
+			    "conflicts:\n", r->color ? SGR_BOLD_RED
+			    "WARNING!" SGR_RESET : "WARNING!",
+			    rep.v[i].action == STOW_ACTION_STOW ?
+			    "stowing" : "unstowing", rep.v[i].package);
 		last = rep.v[i].package;
 		last_action = rep.v[i].action;
 		fprintf(stderr, "  * %s\n", rep.v[i].message);
@@ -643,23 +696,53 @@ list_backups(const struct run *r, const struct strlist *backups)
 		    "would back up" : "backed up", backups->v[i]);
 }
 
+/*
+ * After group failed (rc from stow_plan_apply()), undoes the groups
+ * applied before it, so the run as a whole changes nothing.  Exit 3:
+ * failed and undone; 4: failed and not all could be undone.
+ */
+static int
+undo_applied(const struct run *r, struct group *groups, size_t failed,
+    int rc)
+{
+	size_t	i;
+	int	partial = rc == STOW_EPARTIAL;
+
+	fprintf(stderr, "%s: %s\n", r->prog,
+	    stow_ctx_errmsg(groups[failed].ctx));
+	for (i = failed; i-- > 0; ) {
+		if (groups[i].plan == NULL ||
+		    stow_plan_revert(groups[i].plan) == 0)
+			continue;
+		partial = 1;
+		fprintf(stderr, "%s: %s\n", r->prog,
+		    stow_ctx_errmsg(groups[i].ctx));
+	}
+	if (partial)
+		fprintf(stderr, "%s: the run failed and was not fully undone: "
+		    "see the paths above\n", r->prog);
+	return partial ? EXIT_PARTIAL : EXIT_UNDONE;
+}
+
 /* Applies each group's plan in turn, counting what was done. */
 static int
 apply_all(struct run *r, struct group *groups, size_t ngroups)
 {
 	struct counts	c = { r, { NULL, 0 } };
 	size_t		i;
-	int		rc = EXIT_OK;
+	int		rc = EXIT_OK, src;
 
 	for (i = 0; i < ngroups && rc == EXIT_OK; i++) {
 		if (groups[i].plan == NULL)
 			continue;
-		if (r->simulate)
-			rc = stow_plan_foreach_op(groups[i].plan, count_op, &c);
-		else
-			rc = stow_plan_apply(groups[i].plan, count_op, &c);
-		if (rc != 0)
-			rc = fail_ctx(r, groups[i].ctx, rc);
+		if (r->simulate) {
+			src = stow_plan_foreach_op(groups[i].plan, count_op,
+			    &c);
+			if (src != 0)
+				rc = fail_ctx(r, groups[i].ctx, src);
+		} else if ((src = stow_plan_apply(groups[i].plan, count_op,
+		    &c)) != 0)
+			rc = undo_applied(r, groups, i, src);
 	}
 	if (rc == EXIT_OK)
 		list_backups(r, &c.backups);
@@ -692,6 +775,22 @@ vault_for_run(const char *root)
 	    now.tv_nsec / 1000, (long)getpid()) == -1)
 		return NULL;
 	return p;
+}
+
+/* Hands every group's plan to the run's report callback. */
+static void
+report(struct run *r, const struct group *groups, size_t ngroups, int rc)
+{
+	struct run_plan	*plans;
+	size_t		 i;
+
+	plans = xrealloc(NULL, ngroups + 1, sizeof(*plans));
+	for (i = 0; i < ngroups; i++) {
+		plans[i].target = groups[i].target;
+		plans[i].plan = groups[i].plan;
+	}
+	r->report(r, plans, ngroups, rc);
+	free(plans);
 }
 
 static void
@@ -734,14 +833,17 @@ run_plan_and_apply(struct run *r)
 	if (rc == EXIT_OK)
 		rc = check_replaces(r);
 	if (rc == EXIT_OK && nconflicts > 0) {
-		print_conflicts(groups, ngroups);
+		print_conflicts(r, groups, ngroups);
 		rc = EXIT_CONFLICT;
 	}
 	if (rc == EXIT_OK)
 		rc = apply_all(r, groups, ngroups);
 	if (rc == EXIT_OK && r->simulate)
-		fprintf(stderr, "WARNING: in simulation mode so not modifying "
-		    "filesystem.\n");
+		fprintf(stderr, "%s in simulation mode so not modifying "
+		    "filesystem.\n", r->color ? SGR_BOLD_YELLOW "WARNING:"
+		    SGR_RESET : "WARNING:");
+	if ((rc == EXIT_OK || rc == EXIT_CONFLICT) && r->report != NULL)
+		report(r, groups, ngroups, rc);
 	groups_free(groups, ngroups);
 	return rc;
 }

@@ -16,6 +16,8 @@
 #define EXIT_CONFLICT	1	/* conflicts, or a usage error */
 #define EXIT_USAGE	1
 #define EXIT_ERROR	2	/* anything else */
+#define EXIT_UNDONE	3	/* applying failed; every change was undone */
+#define EXIT_PARTIAL	4	/* applying failed; not all could be undone */
 
 enum policy { POLICY_UNSET = 0, POLICY_FAIL, POLICY_ADOPT, POLICY_BACKUP };
 
@@ -37,6 +39,22 @@ struct job {
 	int		 changed;	/* the run did something for it */
 };
 
+struct run;
+
+/* One group's plan, as a report after planning sees it. */
+struct run_plan {
+	const char		*target;	/* "": the default target */
+	struct stow_plan	*plan;		/* NULL: nothing planned */
+};
+
+/*
+ * Called by run_plan_and_apply() once the run is over (rc EXIT_OK) or
+ * stopped by conflicts (rc EXIT_CONFLICT), with every group's plan:
+ * cstow's --format=json.  Not called after other errors.
+ */
+typedef void (*run_report_cb)(struct run *, const struct run_plan *,
+    size_t, int);
+
 /* What is common to every package of a run. */
 struct run {
 	const char	*prog;		/* for messages */
@@ -51,6 +69,8 @@ struct run {
 	struct strlist	 replace;	/* --replace: where packages hold it */
 	size_t		*replace_hits;
 	stow_cancel_cb	 cancel;	/* asked between operations */
+	int		 color;		/* colour on stderr (a terminal) */
+	run_report_cb	 report;	/* NULL: none */
 	struct job	*jobs;
 	size_t		 njobs;
 	/* Filled by run_plan_and_apply(). */
@@ -73,6 +93,8 @@ struct job *run_add_job(struct run *, const char *);
 int	 run_apply_conf(struct run *, const struct stow_conf *,
 	    enum policy, const char *, const char *, const char *);
 int	 run_all_packages(struct run *, const struct stow_conf *, int, int);
+int	 run_open(struct run *, const char *, unsigned int,
+	    const struct strlist *, struct stow_ctx **, struct stow_plan **);
 int	 run_plan_and_apply(struct run *);
 void	 run_free(struct run *);
 

@@ -19,6 +19,7 @@
 #include <stow.h>
 
 #include "bootstrap.h"
+#include "check.h"
 
 enum action { ACT_STOW, ACT_UNSTOW, ACT_RESTOW };
 
@@ -39,8 +40,10 @@ struct options {
 	char		*backup_dir;
 	char		*config;
 	int		 no_config;
-	int		 restore;
 	char		*restore_run;
+	enum mode	 mode;			/* --check, --badlinks, ... */
+	int		 json;			/* --format=json */
+	int		 format_set;
 };
 
 /* Where the words being parsed come from, for error messages. */
@@ -77,19 +80,19 @@ static void
 help(void)
 {
 	printf(usage_line, getprogname());
+	printf("       %s [OPTION ...] --check [PACKAGE ...]\n"
+	    "       %s [OPTION ...] --badlinks | --aliens | --list\n",
+	    getprogname(), getprogname());
 	printf(
 "\n"
 "Manage a farm of symbolic links: make the files of each PACKAGE in the\n"
 "stow directory appear in the target directory (GNU Stow compatible).\n"
 "\n"
-"  -d, --dir=DIR         set the stow directory (default: $STOW_DIR, else\n"
-"                        the current directory)\n"
-"  -t, --target=DIR      set the target (default: parent of the stow dir)\n"
-"\n"
+"  -d, --dir=DIR         the stow directory (default: $STOW_DIR, else .)\n"
+"  -t, --target=DIR      the target (default: parent of the stow directory)\n"
 "  -S, --stow            stow the packages that follow (the default)\n"
 "  -D, --delete          unstow the packages that follow\n"
 "  -R, --restow          unstow, then stow again (prunes stale links)\n"
-"\n"
 "      --ignore=REGEX    ignore files ending in this Perl regex\n"
 "      --defer=REGEX     do not stow files beginning with this Perl regex\n"
 "                        if they are already stowed from another package\n"
@@ -110,13 +113,20 @@ help(void)
 "      --config=FILE     read FILE instead of STOWDIR/cstow.conf\n"
 "      --no-config       read no cstow.conf\n"
 "\n"
+"      --check           say whether each package (default: all) is stowed\n"
+"      --badlinks        list the dangling symlinks in the target\n"
+"      --aliens          list the files in the target that are not symlinks\n"
+"      --list            list the packages the target has links into\n"
+"      --format=text|json  output of -n, --check and a run (default: text)\n"
+"\n"
 "  -n, --no, --simulate  show what would happen; change nothing\n"
 "  -v, --verbose[=N]     more output (-v adds 1; --verbose=N sets 0..5)\n"
 "  -V, --version         print the program and library versions\n"
 "  -h, --help            print this help\n"
 "\n"
 "Options are also read from ~/.stowrc and ./.stowrc.  Exit status: 0 done,\n"
-"1 conflicts or usage error, 2 other errors.  See cstow(1).\n");
+"1 conflicts, usage error or (--check) not all stowed, 2 other errors.\n"
+"See cstow(1).\n");
 	exit(EXIT_OK);
 }
 
@@ -207,13 +217,22 @@ enum {
 	OPT_ADOPT = 256, OPT_DEFER, OPT_DOTFILES, OPT_IGNORE,
 	OPT_NO_FOLDING, OPT_OVERRIDE, OPT_ALL, OPT_BACKUP_DIR, OPT_CONFIG,
 	OPT_CONFLICT, OPT_NO_CONFIG, OPT_PACKAGE_TARGET, OPT_REPLACE,
-	OPT_RESTORE
+	OPT_RESTORE, OPT_CHECK, OPT_BADLINKS, OPT_ALIENS, OPT_LIST,
+	OPT_FORMAT
+};
+
+/* The options that choose a mode, by enum mode. */
+static const char *const mode_options[] = {
+	NULL, "--restore", "--check", "--badlinks", "--aliens", "--list"
 };
 
 static const struct option longopts[] = {
 	{ "adopt",	no_argument,		NULL, OPT_ADOPT },
+	{ "aliens",	no_argument,		NULL, OPT_ALIENS },
 	{ "all",	no_argument,		NULL, OPT_ALL },
 	{ "backup-dir",	required_argument,	NULL, OPT_BACKUP_DIR },
+	{ "badlinks",	no_argument,		NULL, OPT_BADLINKS },
+	{ "check",	no_argument,		NULL, OPT_CHECK },
 	{ "compat",	no_argument,		NULL, 'p' },
 	{ "config",	required_argument,	NULL, OPT_CONFIG },
 	{ "conflict",	required_argument,	NULL, OPT_CONFLICT },
@@ -221,8 +240,10 @@ static const struct option longopts[] = {
 	{ "delete",	no_argument,		NULL, 'D' },
 	{ "dir",	required_argument,	NULL, 'd' },
 	{ "dotfiles",	no_argument,		NULL, OPT_DOTFILES },
+	{ "format",	required_argument,	NULL, OPT_FORMAT },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ "ignore",	required_argument,	NULL, OPT_IGNORE },
+	{ "list",	no_argument,		NULL, OPT_LIST },
 	{ "no",		no_argument,		NULL, 'n' },
 	{ "no-config",	no_argument,		NULL, OPT_NO_CONFIG },
 	{ "no-folding",	no_argument,		NULL, OPT_NO_FOLDING },
@@ -238,6 +259,16 @@ static const struct option longopts[] = {
 	{ "version",	no_argument,		NULL, 'V' },
 	{ NULL,		0,			NULL, 0 }
 };
+
+/* Two modes in one source are an error; a later source overrides. */
+static void
+set_mode(struct options *o, enum mode m, const struct source *src, int idx)
+{
+	if (o->mode != MODE_RUN && o->mode != m)
+		bad_option(src, idx, "%s and %s cannot be used together",
+		    mode_options[o->mode], mode_options[m]);
+	o->mode = m;
+}
 
 /*
  * Parses words (argv[0] is a placeholder) into o, as GNU Stow's
@@ -337,10 +368,30 @@ parse_words(struct options *o, int argc, char **argv,
 			strlist_add(&o->replace, optarg);
 			break;
 		case OPT_RESTORE:
-			o->restore = 1;
 			free(o->restore_run);
 			o->restore_run = optarg != NULL ? xstrdup(optarg) :
 			    NULL;
+			set_mode(o, MODE_RESTORE, src, optind);
+			break;
+		case OPT_CHECK:
+			set_mode(o, MODE_CHECK, src, optind);
+			break;
+		case OPT_BADLINKS:
+			set_mode(o, MODE_BADLINKS, src, optind);
+			break;
+		case OPT_ALIENS:
+			set_mode(o, MODE_ALIENS, src, optind);
+			break;
+		case OPT_LIST:
+			set_mode(o, MODE_LIST, src, optind);
+			break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "text") != 0 &&
+			    strcmp(optarg, "json") != 0)
+				bad_option(src, optind, "--format must be text "
+				    "or json, not '%s'", optarg);
+			o->json = strcmp(optarg, "json") == 0;
+			o->format_set = 1;
 			break;
 		case OPT_DEFER:
 			strlist_add(&o->defer, optarg);
@@ -420,7 +471,12 @@ merge_options(struct options *into, struct options *from)
 	into->flags |= from->flags;
 	into->all |= from->all;
 	into->no_config |= from->no_config;
-	into->restore |= from->restore;
+	if (from->mode != MODE_RUN)
+		into->mode = from->mode;
+	if (from->format_set) {
+		into->json = from->json;
+		into->format_set = 1;
+	}
 	take_list(&into->ignore, &from->ignore);
 	take_list(&into->defer, &from->defer);
 	take_list(&into->override, &from->override);
@@ -518,7 +574,13 @@ check_options(struct options *o)
 	if (o->target != NULL && !is_dir(o->target))
 		usage_error("--target value '%s' is not a valid directory",
 		    o->target);
-	if (o->stow.n == 0 && o->unstow.n == 0 && !o->all && !o->restore)
+	if (o->json && o->mode == MODE_RESTORE)
+		usage_error("%s", "--format=json does not apply to --restore");
+	if (o->mode >= MODE_BADLINKS && (o->stow.n > 0 || o->unstow.n > 0 ||
+	    o->all))
+		usage_error("%s takes no packages", mode_options[o->mode]);
+	if (o->stow.n == 0 && o->unstow.n == 0 && !o->all &&
+	    o->mode == MODE_RUN)
 		usage_error("%s", "No packages to stow or unstow");
 	for (i = 0; i < o->stow.n + o->unstow.n; i++) {
 		const char	*p = i < o->stow.n ? o->stow.v[i] :
@@ -605,7 +667,10 @@ package_target(const struct options *o, const char *pkg)
 	return NULL;
 }
 
-/* The run's packages with what the command line says about them. */
+/*
+ * The run's packages with what the command line says about them.  For
+ * --check every package named is checked as stowed, and none means all.
+ */
 static void
 build_jobs(struct run *r, const struct options *o,
     const struct stow_conf *conf)
@@ -613,13 +678,17 @@ build_jobs(struct run *r, const struct options *o,
 	struct job	*j;
 	const char	*t;
 	size_t		 i, k;
+	int		 check = o->mode == MODE_CHECK;
 
 	for (i = 0; i < o->unstow.n; i++)
-		run_add_job(r, o->unstow.v[i])->unstow = 1;
+		run_add_job(r, o->unstow.v[i])->unstow = !check;
 	for (i = 0; i < o->stow.n; i++)
 		run_add_job(r, o->stow.v[i])->stow = 1;
-	if (o->all && run_all_packages(r, conf, o->all - 1 != ACT_STOW,
-	    o->all - 1 != ACT_UNSTOW) != EXIT_OK)
+	if (check && (o->all || r->njobs == 0)) {
+		if (run_all_packages(r, conf, 0, 1) != EXIT_OK)
+			exit(EXIT_ERROR);
+	} else if (o->all && run_all_packages(r, conf, o->all - 1 !=
+	    ACT_STOW, o->all - 1 != ACT_UNSTOW) != EXIT_OK)
 		exit(EXIT_ERROR);
 	for (i = 0; i < r->njobs; i++) {
 		j = &r->jobs[i];
@@ -677,6 +746,29 @@ restore(struct stow_ctx *ctx, const struct options *o, const char *root)
 	    EXIT_ERROR;
 }
 
+/*
+ * Colour on standard error only for a terminal that can show it, and
+ * never when NO_COLOR is set to anything (https://no-color.org).
+ */
+static int
+use_color(void)
+{
+	const char	*nc = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	return isatty(STDERR_FILENO) && (nc == NULL || *nc == '\0') &&
+	    term != NULL && *term != '\0' && strcmp(term, "dumb") != 0;
+}
+
+/* The target of --badlinks, --aliens and --list: -t, else [cstow]'s
+ * target, else NULL (the stow directory's parent). */
+static const char *
+chk_target(const struct options *o, const struct stow_conf *conf)
+{
+	if (o->target != NULL)
+		return o->target;
+	return conf != NULL ? stow_conf_get(conf, NULL, "target") : NULL;
+}
+
 static void
 options_free(struct options *o)
 {
@@ -731,24 +823,33 @@ main(int argc, char *argv[])
 
 	conf = load_conf(ctx, &o);
 	root = vault_root(&o, conf);
-	if (o.restore)
+	r.prog = getprogname();
+	r.stow_dir = o.dir;
+	r.home = home;
+	r.vault_root = root;
+	r.verbose = o.verbose;
+	r.simulate = o.simulate;
+	r.cancel = cancel_cb;
+	r.color = use_color();
+	if (o.json)
+		r.report = json_report;
+	take_list(&r.defer, &o.defer);
+	take_list(&r.override, &o.override);
+	take_list(&r.replace, &o.replace);
+	if (o.mode == MODE_RESTORE)
 		rc = restore(ctx, &o, root);
+	else if (o.mode >= MODE_BADLINKS)
+		rc = check_target(&r, chk_target(&o, conf), o.mode, o.json);
 	else {
-		r.prog = getprogname();
-		r.stow_dir = o.dir;
-		r.home = home;
-		r.vault_root = root;
-		r.verbose = o.verbose;
-		r.simulate = o.simulate;
-		r.cancel = cancel_cb;
-		take_list(&r.defer, &o.defer);
-		take_list(&r.override, &o.override);
-		take_list(&r.replace, &o.replace);
 		build_jobs(&r, &o, conf);
 		run_apply_conf(&r, conf, o.policy, "fail", o.target, NULL);
-		rc = run_plan_and_apply(&r);
-		run_free(&r);
+		if (o.mode == MODE_CHECK)
+			rc = check_packages(&r, o.all || (o.stow.n == 0 &&
+			    o.unstow.n == 0), o.json);
+		else
+			rc = run_plan_and_apply(&r);
 	}
+	run_free(&r);
 	free(root);
 	stow_conf_free(conf);
 	stow_ctx_free(ctx);

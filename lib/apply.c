@@ -145,25 +145,47 @@ give_away(struct stow_ctx *ctx, const char *path)
 	return 0;
 }
 
+/*
+ * What undoes one operation that was made: the operation, and what it
+ * changed that its record alone does not say.
+ */
+struct undo {
+	struct stow_op	 op;
+	mode_t		 mode;		/* RMDIR: the directory's mode */
+	const char	*placed;	/* BACKUP: where it went in the vault */
+	off_t		 manifest_size;	/* BACKUP: the MANIFEST's size before */
+};
+
 /* Carries out one operation; errors name the system call and path. */
 static int
-run_op(struct stow_ctx *ctx, const struct stow_op *op)
+run_op(struct stow_ctx *ctx, struct arena *a, struct undo *u)
 {
-	int	fd = ctx->target_fd;
+	const struct stow_op	*op = &u->op;
+	struct stat		 st;
+	char			 placed[PATH_MAX];
+	int			 fd = ctx->target_fd, rc;
 
 	switch (op->kind) {
 	case STOW_OP_MKDIR:
 		if (fs_mkdir(fd, op->path) == -1)
 			return err_os(ctx, "mkdir", op->path);
-		return give_away(ctx, op->path);
+		/* Each operation is whole or not at all. */
+		if ((rc = give_away(ctx, op->path)) != 0)
+			(void)fs_rmdir(fd, op->path);
+		return rc;
 	case STOW_OP_RMDIR:
+		if (fs_lstat(fd, op->path, &st) == -1)
+			return err_os(ctx, "lstat", op->path);
+		u->mode = st.st_mode & 07777;
 		if (fs_rmdir(fd, op->path) == -1)
 			return err_os(ctx, "rmdir", op->path);
 		break;
 	case STOW_OP_LINK:
 		if (fs_symlink(op->link, fd, op->path) == -1)
 			return err_os(ctx, "symlink", op->path);
-		return give_away(ctx, op->path);
+		if ((rc = give_away(ctx, op->path)) != 0)
+			(void)fs_unlink(fd, op->path);
+		return rc;
 	case STOW_OP_UNLINK:
 		if (fs_unlink(fd, op->path) == -1)
 			return err_os(ctx, "unlink", op->path);
@@ -173,8 +195,99 @@ run_op(struct stow_ctx *ctx, const struct stow_op *op)
 			return err_os(ctx, "rename", op->path);
 		break;
 	case STOW_OP_BACKUP:
-		return vault_backup(ctx, op->path, op->dest);
+		if ((rc = vault_backup(ctx, op->path, op->dest, placed,
+		    sizeof(placed), &u->manifest_size)) != 0)
+			return rc;
+		if ((u->placed = arena_strdup(a, placed)) == NULL)
+			return err_nomem(ctx);
+		break;
 	}
+	return 0;
+}
+
+/* Undoes one operation that was made; -1 (errno set) on failure. */
+static int
+undo_op(struct stow_ctx *ctx, const struct undo *u)
+{
+	const struct stow_op	*op = &u->op;
+	struct arena		 a = { NULL };
+	const char		*text;
+	int			 fd = ctx->target_fd, rc = 0;
+
+	switch (op->kind) {
+	case STOW_OP_MKDIR:
+		return fs_rmdir(fd, op->path);
+	case STOW_OP_RMDIR:
+		if (mkdirat(fd, op->path, u->mode) == -1)
+			return -1;
+		return give_away(ctx, op->path) == 0 ? 0 : -1;
+	case STOW_OP_LINK:
+		/* Remove only the link made, nothing that replaced it. */
+		if ((text = fs_readlink(&a, fd, op->path)) == NULL ||
+		    strcmp(text, op->link) != 0)
+			rc = -1;
+		arena_free(&a);
+		return rc == 0 ? fs_unlink(fd, op->path) : -1;
+	case STOW_OP_UNLINK:
+		return fs_symlink(op->link, fd, op->path);
+	case STOW_OP_MOVE:
+		return fs_move(fd, op->dest, op->path);
+	case STOW_OP_BACKUP:
+		return vault_unbackup(ctx, op->path, u->placed,
+		    u->manifest_size) == 0 ? 0 : -1;
+	}
+	return 0;
+}
+
+/*
+ * After a failure, undoes the n operations made, newest first, so the
+ * target and the stow directory are as they were.  Returns rc, the
+ * original failure, with "; all changes undone" added to its message;
+ * or STOW_EPARTIAL, listing what could not be undone.
+ */
+static int
+roll_back(struct stow_ctx *ctx, struct undo *undo, size_t n, int rc)
+{
+	struct strbuf	 left = { NULL, 0, 0 };
+	char		 first[sizeof(ctx->errmsg)];
+	const char	*verb;
+	size_t		 i;
+	int		 saved = ctx->saved_errno;
+
+	strlcpy(first, ctx->errmsg, sizeof(first));
+	for (i = n; i-- > 0; ) {
+		if (undo_op(ctx, &undo[i]) == 0)
+			continue;
+		verb = undo[i].op.kind == STOW_OP_LINK ? "link" :
+		    undo[i].op.kind == STOW_OP_UNLINK ? "unlink" :
+		    undo[i].op.kind == STOW_OP_MKDIR ? "mkdir" :
+		    undo[i].op.kind == STOW_OP_RMDIR ? "rmdir" :
+		    undo[i].op.kind == STOW_OP_MOVE ? "move" : "backup";
+		(void)strbuf_printf(&left, "%s%s %.200s", left.len > 0 ?
+		    ", " : "", verb, undo[i].op.path);
+	}
+	if (left.len == 0) {
+		err_set(ctx, rc, "%s; all changes undone", first);
+		ctx->saved_errno = saved;
+		return rc;
+	}
+	err_set(ctx, STOW_EPARTIAL, "%s; could not undo: %s", first,
+	    strbuf_str(&left));
+	ctx->saved_errno = saved;
+	strbuf_free(&left);
+	return STOW_EPARTIAL;
+}
+
+/* Whether to stop before the next operation: cancel callback, then cb. */
+static int
+before_op(struct stow_ctx *ctx, const struct stow_op *op, stow_op_cb cb,
+    void *payload)
+{
+	if (ctx->cancel_cb != NULL && ctx->cancel_cb(ctx->cancel_payload))
+		return err_set(ctx, STOW_ECANCELLED, "cancelled before %s",
+		    op->path);
+	if (cb != NULL)
+		return cb(op, payload);
 	return 0;
 }
 
@@ -182,9 +295,9 @@ STOW_API int
 stow_plan_apply(struct stow_plan *plan, stow_op_cb cb, void *payload)
 {
 	struct stow_ctx	*ctx;
-	struct stow_op	 op;
-	size_t		 i;
-	int		 rc;
+	struct undo	*undo;
+	size_t		 i, n = 0;
+	int		 rc = 0;
 
 	if (plan == NULL || plan->magic != PLAN_MAGIC)
 		return STOW_EMISUSE;
@@ -199,17 +312,42 @@ stow_plan_apply(struct stow_plan *plan, stow_op_cb cb, void *payload)
 		return err_set(ctx, STOW_ECONFLICT, "%zu conflict%s: nothing "
 		    "was changed", plan->conflicts.len,
 		    plan->conflicts.len == 1 ? "" : "s");
+	if ((undo = arena_alloc(&plan->arena, (plan->tasks.len + 1) *
+	    sizeof(*undo))) == NULL)
+		return err_nomem(ctx);
 	plan->state = PLAN_APPLIED;
-	for (i = 0; i < plan->tasks.len; i++) {
-		if (!task_to_op(plan->tasks.items[i], &op))
+	for (i = 0; i < plan->tasks.len && rc == 0; i++) {
+		memset(&undo[n], 0, sizeof(undo[n]));
+		if (!task_to_op(plan->tasks.items[i], &undo[n].op))
 			continue;
-		if (ctx->cancel_cb != NULL && ctx->cancel_cb(ctx->cancel_payload))
-			return err_set(ctx, STOW_ECANCELLED,
-			    "cancelled before %s", op.path);
-		if (cb != NULL && (rc = cb(&op, payload)) != 0)
-			return rc;
-		if ((rc = run_op(ctx, &op)) != 0)
-			return rc;
+		if ((rc = before_op(ctx, &undo[n].op, cb, payload)) == 0 &&
+		    (rc = run_op(ctx, &plan->arena, &undo[n])) == 0)
+			n++;
 	}
+	if (rc != 0)
+		return roll_back(ctx, undo, n, rc);
+	/* Kept, so that a caller applying several plans as one run can
+	 * undo this one when a later one fails. */
+	plan->undo = undo;
+	plan->nundo = n;
 	return 0;
+}
+
+STOW_API int
+stow_plan_revert(struct stow_plan *plan)
+{
+	struct stow_ctx	*ctx;
+	int		 rc;
+
+	if (plan == NULL || plan->magic != PLAN_MAGIC)
+		return STOW_EMISUSE;
+	ctx = plan->ctx;
+	if (plan->state != PLAN_APPLIED || plan->undo == NULL)
+		return err_set(ctx, STOW_EMISUSE,
+		    "only a plan applied in full can be reverted");
+	err_set(ctx, STOW_OK, "reverting an applied plan");
+	rc = roll_back(ctx, plan->undo, plan->nundo, STOW_OK);
+	plan->undo = NULL;
+	plan->state = PLAN_BROKEN;
+	return rc;
 }

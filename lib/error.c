@@ -32,6 +32,8 @@ stow_strerror(int code)
 		return "cancelled";
 	case STOW_EMISUSE:
 		return "library misuse";
+	case STOW_EPARTIAL:
+		return "failed and could not undo everything";
 	default:
 		return "unknown error";
 	}

@@ -143,6 +143,7 @@ void	 fs_hash_text(const char *, char [65]);
 int	 fs_same_content(int, const char *, const char *);
 char	*fs_read_file(int, const char *, size_t *);
 int	 fs_append_sync(int, const char *, const char *, size_t);
+int	 fs_truncate(int, const char *, off_t);
 
 /*
  * pattern.c: compiled regex lists and the ignore rules.
@@ -239,6 +240,8 @@ struct conflict {
 	const char		*message;
 };
 
+struct undo;
+
 struct stow_plan {
 	unsigned int		 magic;
 	int			 state;
@@ -256,6 +259,8 @@ struct stow_plan {
 	struct vec		 ignore_owned;	/* rules to free */
 	const char		*package;	/* being planned */
 	enum stow_action	 action;
+	struct undo		*undo;		/* once applied: how to revert */
+	size_t			 nundo;
 };
 
 int	 task_link(struct stow_plan *, const char *, const char *);
@@ -276,7 +281,9 @@ int	 state_is_node(struct stow_plan *, const char *);
 const char *state_read_link(struct stow_plan *, const char *);
 
 /* vault.c */
-int	 vault_backup(struct stow_ctx *, const char *, const char *);
+int	 vault_backup(struct stow_ctx *, const char *, const char *, char *,
+	    size_t, off_t *);
+int	 vault_unbackup(struct stow_ctx *, const char *, const char *, off_t);
 void	 vault_close(struct stow_ctx *);
 
 /* disk.c */

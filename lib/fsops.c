@@ -579,3 +579,18 @@ fail:
 	errno = saved;
 	return -1;
 }
+
+/* Cuts file name in dfd down to size bytes. */
+int
+fs_truncate(int dfd, const char *name, off_t size)
+{
+	int	fd, rc, saved;
+
+	if ((fd = openat(dfd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return -1;
+	rc = ftruncate(fd, size);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}

@@ -57,6 +57,7 @@ STOW_API const char	*stow_version_string(void);
 #define STOW_ECONFLICT	 -6	/* the plan has conflicts; nothing was changed */
 #define STOW_ECANCELLED	 -7	/* the cancel callback asked to stop */
 #define STOW_EMISUSE	 -8	/* API misuse: wrong handle, state or order */
+#define STOW_EPARTIAL	 -9	/* applying failed and could not all be undone */
 
 /* Static text for a return code; never NULL. */
 STOW_API const char	*stow_strerror(int code);
@@ -267,13 +268,24 @@ STOW_API int	stow_plan_foreach_conflict(const struct stow_plan *plan,
 /*
  * Carry out the plan.  cb (may be NULL) is called before each
  * operation is made.  Returns 0; STOW_ECONFLICT without touching the
- * disk when conflicts exist; STOW_EOS when an operation fails (the
- * message names the operation and path; operations before it stay
- * done); STOW_ECANCELLED; a non-zero value returned by cb; or
- * STOW_EMISUSE when applied twice.
+ * disk when conflicts exist; or STOW_EMISUSE when applied twice.  When
+ * an operation fails (STOW_EOS, STOW_ENOMEM), the run is cancelled
+ * (STOW_ECANCELLED) or cb returns non-zero (that value), the operations
+ * already made are undone, newest first, and that code is returned
+ * with the target and the stow directory as they were; the message
+ * names the operation and path that failed.  If undoing fails too,
+ * STOW_EPARTIAL is returned and the message lists what remains.
  */
 STOW_API int	stow_plan_apply(struct stow_plan *plan, stow_op_cb cb,
 		    void *payload);
+/*
+ * Undo a plan stow_plan_apply() carried out in full, newest operation
+ * first: for a caller applying several plans (several targets) as one
+ * run, when a later plan fails.  The plan cannot be used afterwards.
+ * Returns 0 (everything undone), STOW_EPARTIAL (the message lists what
+ * remains) or STOW_EMISUSE (not applied in full).
+ */
+STOW_API int	stow_plan_revert(struct stow_plan *plan);
 
 /*
  * The vault.  A run directory holds what a run displaced under its

@@ -185,15 +185,18 @@ vault_place(struct stow_ctx *ctx, const char *path, const char *dest,
  * records it in the MANIFEST.
  */
 int
-vault_backup(struct stow_ctx *ctx, const char *path, const char *dest)
+vault_backup(struct stow_ctx *ctx, const char *path, const char *dest,
+    char *placed, size_t placedsize, off_t *manifest_size)
 {
 	struct arena	 a = { NULL };
-	char		 placed[PATH_MAX];
+	struct stat	 st;
 	char		*parent, *orig;
 	int		 rc;
 
 	if ((rc = vault_open(ctx)) != 0)
 		return rc;
+	*manifest_size = fs_lstat(ctx->vault_fd, MANIFEST, &st) == 0 ?
+	    st.st_size : 0;
 	if ((parent = path_parent(&a, dest)) == NULL ||
 	    (orig = path_join(&a, ctx->target_abs, path)) == NULL) {
 		arena_free(&a);
@@ -203,14 +206,31 @@ vault_backup(struct stow_ctx *ctx, const char *path, const char *dest)
 	    owner_uid(ctx), ctx->owner_gid) == -1)
 		rc = err_os(ctx, "mkdir", parent);
 	if (rc == 0)
-		rc = vault_place(ctx, path, dest, placed, sizeof(placed));
-	if (rc == 0)
-		rc = manifest_append(ctx, placed, orig);
+		rc = vault_place(ctx, path, dest, placed, placedsize);
+	/* A backup is whole or not at all: without its MANIFEST line the
+	 * item goes back where it was. */
+	if (rc == 0 && (rc = manifest_append(ctx, placed, orig)) != 0)
+		(void)vault_unbackup(ctx, path, placed, *manifest_size);
 	if (rc == 0 && owner_uid(ctx) != (uid_t)-1)
 		(void)fs_lchown(ctx->vault_fd, MANIFEST, ctx->owner_uid,
 		    ctx->owner_gid);
 	arena_free(&a);
 	return rc;
+}
+
+/*
+ * Undoes vault_backup(): moves placed back to path and cuts the
+ * MANIFEST back to the size it had before.
+ */
+int
+vault_unbackup(struct stow_ctx *ctx, const char *path, const char *placed,
+    off_t manifest_size)
+{
+	if (fs_move_at(ctx->vault_fd, placed, ctx->target_fd, path) == -1)
+		return err_os(ctx, "rename", path);
+	if (fs_truncate(ctx->vault_fd, MANIFEST, manifest_size) == -1)
+		return err_os(ctx, "truncate", MANIFEST);
+	return 0;
 }
 
 /* One top-level item of a MANIFEST. */

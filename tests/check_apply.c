@@ -322,7 +322,8 @@ START_TEST(apply_events_in_order)
 }
 END_TEST
 
-/* A non-zero return stops the run; that value is returned. */
+/* A non-zero return stops the run, undoes what was done, and is
+ * returned. */
 START_TEST(apply_event_stops)
 {
 	struct stow_ctx		*ctx;
@@ -340,7 +341,7 @@ START_TEST(apply_event_stops)
 	sb_track(e.seen, SB_FREE);
 	ck_assert_int_eq(rc, 42);
 	ck_assert_int_eq(e.calls, 2);
-	sb_assert_link("t/a1", "../stow/a/a1");
+	sb_assert_absent("t/a1");
 	sb_assert_absent("t/bin");
 	sb_assert_absent("t/top");
 	sb_release(plan);
@@ -377,21 +378,50 @@ START_TEST(apply_cancelled)
 	after = sb_snapshot("");
 	ck_assert_str_eq(after, before);
 
-	/* Cancelled between operations: those before it stay done. */
+	/* Cancelled between operations: those before it are undone. */
 	n = 2;
 	plan = sb_plan(ctx);
 	ck_assert_int_eq(stow_plan_stow(plan, "a"), 0);
 	ck_assert_int_eq(stow_plan_apply(plan, NULL, NULL), STOW_ECANCELLED);
 	ck_assert_ptr_nonnull(strstr(stow_ctx_errmsg(ctx), "cancel"));
+	ck_assert_ptr_nonnull(strstr(stow_ctx_errmsg(ctx),
+	    "all changes undone"));
 	sb_release(plan);
-	sb_assert_link("t/a1", "../stow/a/a1");
-	sb_assert_absent("t/a2");
-	sb_assert_absent("t/a3");
+	after = sb_snapshot("");
+	ck_assert_str_eq(after, before);
 	sb_release(ctx);
 }
 END_TEST
 
-/* An operation that fails stops the run with STOW_EOS. */
+/* A plan applied in full can be undone (several targets, one run). */
+START_TEST(apply_revert)
+{
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+	char			*before, *after;
+
+	sb_build(S("f stow/a/a1", "f stow/a/bin/x", "f t/a2 mine",
+	    "l t/old -> ../stow/a/gone"));
+	ctx = sb_ctx(STOW_F_NO_FOLDING);
+	before = sb_snapshot("");
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_revert(plan), STOW_EMISUSE);
+	ck_assert_int_eq(stow_plan_unstow(plan, "a"), 0);
+	ck_assert_int_eq(stow_plan_stow(plan, "a"), 0);
+	ck_assert_int_eq(stow_plan_apply(plan, NULL, NULL), 0);
+	sb_assert_link("t/a1", "../stow/a/a1");
+	sb_assert_absent("t/old");
+	ck_assert_int_eq(stow_plan_revert(plan), 0);
+	after = sb_snapshot("");
+	ck_assert_str_eq(after, before);
+	ck_assert_int_eq(stow_plan_revert(plan), STOW_EMISUSE);
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
+/* An operation that fails stops the run with STOW_EOS, and what was
+ * done before it is undone. */
 START_TEST(apply_op_fails)
 {
 	struct stow_ctx		*ctx;
@@ -409,7 +439,8 @@ START_TEST(apply_op_fails)
 	msg = stow_ctx_errmsg(ctx);
 	ck_assert_msg(strstr(msg, "mkdir") != NULL && strstr(msg, "bin") !=
 	    NULL, "message \"%s\" does not name the operation and path", msg);
-	sb_assert_link("t/a1", "../stow/a/a1");
+	ck_assert_ptr_nonnull(strstr(msg, "all changes undone"));
+	sb_assert_absent("t/a1");
 	sb_assert_file("t/bin");
 	sb_assert_absent("t/top");
 	ck_assert_int_eq(stow_plan_apply(plan, NULL, NULL), STOW_EMISUSE);
@@ -477,6 +508,7 @@ apply_suite(void)
 	tcase_add_test(tc, apply_event_stops);
 	tcase_add_test(tc, apply_cancelled);
 	tcase_add_test(tc, apply_op_fails);
+	tcase_add_test(tc, apply_revert);
 	tcase_add_test(tc, apply_adopt_moves_content);
 	tcase_add_test(tc, apply_adopt_dotfiles);
 	suite_add_tcase(s, tc);

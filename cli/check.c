@@ -1,0 +1,935 @@
+/*
+ * check.c: cstow's read-only modes.  --check plans a stow of each
+ * package on its own, applies nothing, and says how far the package is
+ * stowed; it also walks each target for dangling links into the stow
+ * directory.  --badlinks, --aliens and --list are chkstow's modes.
+ * Nothing here changes the target.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <stow.h>
+
+#include "bootstrap.h"
+#include "check.h"
+
+/* Something a walk found: a link (path, its text, the package of the
+ * stow directory it points into) or a file. */
+struct finding {
+	char	*path;		/* as printed: the walk's root, then rel */
+	char	*link;		/* the link's text; NULL for a file */
+	char	*package;	/* NULL: not into the stow directory */
+};
+
+struct findings {
+	struct finding	*v;
+	size_t		 n;
+};
+
+struct walker;
+typedef void (*visit_fn)(struct walker *, int, const char *, const char *,
+    const struct stat *);
+
+struct walker {
+	struct run	*r;
+	const char	*root;		/* as given: for output */
+	char		*root_abs;	/* realpath(root) */
+	char		*stow_abs;	/* realpath(stow directory) */
+	struct stat	 stow_st;
+	visit_fn	 visit;
+	struct findings	*found;
+	int		 stopped;	/* interrupted */
+};
+
+enum state {
+	ST_STOWED, ST_PARTLY, ST_MISSING, ST_CONFLICT, ST_GONE, ST_ERROR
+};
+
+/* A conflict copied out of a plan. */
+struct cconflict {
+	enum stow_action	 action;
+	enum stow_conflict_kind	 kind;
+	char			*package;
+	char			*path;
+	char			*message;
+};
+
+/* What --check found out about one package. */
+struct pstate {
+	char			*name;
+	char			*target;	/* as printed; NULL for gone */
+	enum state		 state;
+	int			 no_target;	/* the target does not exist */
+	size_t			 missing;	/* links a stow would make */
+	size_t			 unchanged;
+	struct cconflict	*conflicts;
+	size_t			 nconflicts;
+	struct findings		 dangling;
+	char			*error;
+};
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char * const *)a, *(char * const *)b);
+}
+
+static char *
+xstrndup(const char *s, size_t n)
+{
+	char	*p;
+
+	p = xrealloc(NULL, n + 1, 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+static char *
+xasprintf_join(const char *a, const char *sep, const char *b)
+{
+	char	*p;
+
+	if (asprintf(&p, "%s%s%s", a, sep, b) == -1) {
+		fprintf(stderr, "%s: out of memory\n", getprogname());
+		exit(EXIT_ERROR);
+	}
+	return p;
+}
+
+/*
+ * A lexically normalised copy of path: no empty or "." components, and
+ * each ".." removes the name before it ("/.." is "/"; a relative path
+ * keeps its leading ".." components).  "" and "." give ".".  Symlinks
+ * are not looked at, as GNU Stow compares link texts.
+ */
+char *
+path_lexical(const char *path)
+{
+	const char	*p = path, *comp, *last;
+	char		*out;
+	size_t		 len, n, root = *path == '/';
+
+	out = xrealloc(NULL, strlen(path) + 2, 1);
+	len = root;
+	out[0] = '/';
+	while (*p != '\0') {
+		while (*p == '/')
+			p++;
+		comp = p;
+		n = strcspn(p, "/");
+		p += n;
+		if (n == 0 || (n == 1 && comp[0] == '.'))
+			continue;
+		if (n == 2 && comp[0] == '.' && comp[1] == '.') {
+			out[len] = '\0';
+			last = strrchr(out + root, '/');
+			last = last != NULL ? last + 1 : out + root;
+			if (len > root && strcmp(last, "..") != 0) {
+				len = (size_t)(last - out);
+				if (len > root)
+					len--;
+				continue;
+			}
+			if (root)
+				continue;
+		}
+		if (len > root)
+			out[len++] = '/';
+		memcpy(out + len, comp, n);
+		len += n;
+	}
+	if (len == 0)
+		out[len++] = '.';
+	out[len] = '\0';
+	return out;
+}
+
+/*
+ * The target a package goes to when nothing names one: the textual
+ * parent of the stow directory, or the parent of its real path when
+ * the stow directory is "." or ends in "..", as libstow decides it.
+ */
+char *
+target_default(const char *stow_dir)
+{
+	char	*n = path_lexical(stow_dir), *real, *slash;
+
+	slash = strrchr(n, '/');
+	if (strcmp(n, ".") == 0 || strcmp(slash != NULL ? slash + 1 : n,
+	    "..") == 0) {
+		if ((real = realpath(n, NULL)) == NULL)
+			return n;
+		free(n);
+		n = real;
+		slash = strrchr(n, '/');
+	}
+	if (slash == NULL) {
+		free(n);
+		return xstrdup(".");
+	}
+	slash[slash == n] = '\0';
+	return n;
+}
+
+/* root and rel as one path for output: "t/bin/x", "/bin/x", "./x". */
+static char *
+disp_path(const char *root, const char *rel)
+{
+	size_t	n = strlen(root);
+	char	*p;
+
+	while (n > 1 && root[n - 1] == '/')
+		n--;
+	if (asprintf(&p, "%.*s%s%s", (int)n, root, root[n - 1] == '/' ?
+	    "" : "/", rel) == -1) {
+		fprintf(stderr, "%s: out of memory\n", getprogname());
+		exit(EXIT_ERROR);
+	}
+	return p;
+}
+
+static void
+findings_add(struct findings *f, char *path, char *link, char *package)
+{
+	struct finding	*x;
+
+	f->v = xrealloc(f->v, f->n + 1, sizeof(*f->v));
+	x = &f->v[f->n++];
+	x->path = path;
+	x->link = link;
+	x->package = package;
+}
+
+static void
+findings_free(struct findings *f)
+{
+	size_t	i;
+
+	for (i = 0; i < f->n; i++) {
+		free(f->v[i].path);
+		free(f->v[i].link);
+		free(f->v[i].package);
+	}
+	free(f->v);
+	f->v = NULL;
+	f->n = 0;
+}
+
+/* The text of link name in directory fd, or NULL. */
+static char *
+read_link(int fd, const char *name)
+{
+	char	buf[PATH_MAX];
+	ssize_t	n;
+
+	if ((n = readlinkat(fd, name, buf, sizeof(buf) - 1)) == -1)
+		return NULL;
+	buf[n] = '\0';
+	return xstrdup(buf);
+}
+
+/* Does the link name in fd lead nowhere?  (chkstow's "-l && !-e".) */
+static int
+dangles(int fd, const char *name)
+{
+	struct stat	st;
+
+	return fstatat(fd, name, &st, 0) == -1 && errno != EACCES;
+}
+
+/*
+ * The package of the stow directory that text, the text of the link at
+ * rel below the walk's root, leads into, or NULL.  Lexical, as GNU
+ * Stow decides which links it owns.
+ */
+static char *
+link_package(const struct walker *w, const char *rel, const char *text)
+{
+	const char	*slash = strrchr(rel, '/'), *p;
+	char		*joined, *norm, *pkg = NULL;
+	size_t		 n = strlen(w->stow_abs);
+
+	if (*text == '/')
+		joined = xstrdup(text);
+	else if (asprintf(&joined, "%s/%.*s/%s", w->root_abs,
+	    slash != NULL ? (int)(slash - rel) : 0, rel, text) == -1)
+		return NULL;
+	norm = path_lexical(joined);
+	if (strncmp(norm, w->stow_abs, n) == 0 && norm[n] == '/' &&
+	    norm[n + 1] != '\0') {
+		p = norm + n + 1;
+		pkg = xstrndup(p, strcspn(p, "/"));
+	}
+	free(norm);
+	free(joined);
+	return pkg;
+}
+
+/*
+ * Is directory name in fd one not to walk?  The stow directory, and
+ * directories marked ".stow" (another stow directory), ".nonstow"
+ * (protected) or ".notstowed" (chkstow's marker).
+ */
+static int
+skip_dir(const struct walker *w, int fd, const char *name,
+    const struct stat *st)
+{
+	static const char *const markers[] = {
+		".stow", ".nonstow", ".notstowed"
+	};
+	struct stat	 mst;
+	char		*m;
+	size_t		 i;
+	int		 found = 0;
+
+	if (st->st_dev == w->stow_st.st_dev &&
+	    st->st_ino == w->stow_st.st_ino)
+		return 1;
+	for (i = 0; i < sizeof(markers) / sizeof(markers[0]) && !found;
+	    i++) {
+		m = xasprintf_join(name, "/", markers[i]);
+		found = fstatat(fd, m, &mst, AT_SYMLINK_NOFOLLOW) == 0;
+		free(m);
+	}
+	return found;
+}
+
+static int
+interrupted(const struct run *r)
+{
+	return r->cancel != NULL && r->cancel(NULL);
+}
+
+static void
+walk_warn(const struct walker *w, const char *rel, int errnum)
+{
+	char	*p = disp_path(w->root, rel);
+
+	fprintf(stderr, "%s: %s: %s\n", w->r->prog, p, strerror(errnum));
+	free(p);
+}
+
+/*
+ * Visits every entry below directory fd (rel below the root; fd is
+ * closed), in byte order of names, depth first.  Symlinks are never
+ * followed.
+ */
+static void
+walk_dir(struct walker *w, int fd, const char *rel)
+{
+	struct strlist	 names = { NULL, 0 };
+	struct dirent	*de;
+	struct stat	 st;
+	DIR		*d;
+	char		*child;
+	size_t		 i;
+	int		 cfd;
+
+	if ((d = fdopendir(fd)) == NULL) {
+		walk_warn(w, rel, errno);
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			strlist_add(&names, de->d_name);
+	if (names.n > 0)
+		qsort(names.v, names.n, sizeof(*names.v), name_cmp);
+	for (i = 0; i < names.n && !w->stopped; i++) {
+		if (interrupted(w->r)) {
+			w->stopped = 1;
+			break;
+		}
+		if (fstatat(fd, names.v[i], &st, AT_SYMLINK_NOFOLLOW) == -1)
+			continue;
+		child = *rel != '\0' ? xasprintf_join(rel, "/", names.v[i]) :
+		    xstrdup(names.v[i]);
+		w->visit(w, fd, child, names.v[i], &st);
+		if (S_ISDIR(st.st_mode) && !skip_dir(w, fd, names.v[i], &st)) {
+			if ((cfd = openat(fd, names.v[i], O_RDONLY |
+			    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+				walk_warn(w, child, errno);
+			else
+				walk_dir(w, cfd, child);
+		}
+		free(child);
+	}
+	strlist_free(&names);
+	closedir(d);
+}
+
+/* Sets up w for root; returns an exit code (message printed). */
+static int
+walker_init(struct walker *w, struct run *r, const char *root)
+{
+	memset(w, 0, sizeof(*w));
+	w->r = r;
+	w->root = root;
+	if ((w->root_abs = realpath(root, NULL)) == NULL) {
+		fprintf(stderr, "%s: %s: %s\n", r->prog, root,
+		    strerror(errno));
+		return EXIT_ERROR;
+	}
+	if ((w->stow_abs = realpath(r->stow_dir, NULL)) == NULL ||
+	    stat(w->stow_abs, &w->stow_st) == -1) {
+		fprintf(stderr, "%s: %s: %s\n", r->prog, r->stow_dir,
+		    strerror(errno));
+		return EXIT_ERROR;
+	}
+	return EXIT_OK;
+}
+
+static void
+walker_free(struct walker *w)
+{
+	free(w->root_abs);
+	free(w->stow_abs);
+}
+
+/* Walks w's root; returns an exit code. */
+static int
+walk(struct walker *w)
+{
+	int	fd;
+
+	if ((fd = open(w->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		fprintf(stderr, "%s: %s: %s\n", w->r->prog, w->root,
+		    strerror(errno));
+		return EXIT_ERROR;
+	}
+	walk_dir(w, fd, "");
+	if (w->stopped) {
+		fprintf(stderr, "%s: interrupted\n", w->r->prog);
+		return EXIT_ERROR;
+	}
+	return EXIT_OK;
+}
+
+/* --badlinks: symlinks that lead nowhere. */
+static void
+visit_badlink(struct walker *w, int fd, const char *rel, const char *name,
+    const struct stat *st)
+{
+	char	*text;
+
+	if (!S_ISLNK(st->st_mode) || !dangles(fd, name))
+		return;
+	if ((text = read_link(fd, name)) == NULL)
+		text = xstrdup("");
+	findings_add(w->found, disp_path(w->root, rel), text, NULL);
+}
+
+/* --aliens: what is neither a symlink nor a directory. */
+static void
+visit_alien(struct walker *w, int fd, const char *rel, const char *name,
+    const struct stat *st)
+{
+	(void)fd;
+	(void)name;
+	if (!S_ISLNK(st->st_mode) && !S_ISDIR(st->st_mode))
+		findings_add(w->found, disp_path(w->root, rel), NULL, NULL);
+}
+
+/* --list: links into a package of the stow directory. */
+static void
+visit_list(struct walker *w, int fd, const char *rel, const char *name,
+    const struct stat *st)
+{
+	char	*text, *pkg;
+
+	if (!S_ISLNK(st->st_mode) || (text = read_link(fd, name)) == NULL)
+		return;
+	if ((pkg = link_package(w, rel, text)) != NULL)
+		findings_add(w->found, disp_path(w->root, rel), text, pkg);
+	else
+		free(text);
+}
+
+/* --check: links into the stow directory that lead nowhere. */
+static void
+visit_dangling(struct walker *w, int fd, const char *rel, const char *name,
+    const struct stat *st)
+{
+	if (S_ISLNK(st->st_mode) && dangles(fd, name))
+		visit_list(w, fd, rel, name, st);
+}
+
+static int
+finding_pkg_cmp(const void *a, const void *b)
+{
+	const struct finding	*x = a, *y = b;
+
+	return strcmp(x->package, y->package);
+}
+
+static void
+print_chk(const struct findings *f, enum mode mode, int json)
+{
+	const char	*key = mode == MODE_BADLINKS ? "badlinks" :
+	    mode == MODE_ALIENS ? "aliens" : "packages";
+	size_t		 i, k = 0;
+
+	if (json)
+		printf("{\n  \"%s\": [", key);
+	for (i = 0; i < f->n; i++) {
+		/* --list: one line per package (sorted, so dups are adjacent) */
+		if (mode == MODE_LIST && i > 0 &&
+		    strcmp(f->v[i].package, f->v[i - 1].package) == 0)
+			continue;
+		if (!json) {
+			if (mode == MODE_BADLINKS)
+				printf("Bogus link: %s\n", f->v[i].path);
+			else if (mode == MODE_ALIENS)
+				printf("Unstowed file: %s\n", f->v[i].path);
+			else
+				printf("%s\n", f->v[i].package);
+			continue;
+		}
+		fputs(k++ > 0 ? ",\n    " : "\n    ", stdout);
+		if (mode == MODE_BADLINKS) {
+			fputs("{\"path\": ", stdout);
+			json_string(stdout, f->v[i].path);
+			fputs(", \"link\": ", stdout);
+			json_string(stdout, f->v[i].link);
+			fputc('}', stdout);
+		} else
+			json_string(stdout, mode == MODE_ALIENS ?
+			    f->v[i].path : f->v[i].package);
+	}
+	if (json)
+		fputs(k > 0 ? "\n  ]\n}\n" : "]\n}\n", stdout);
+}
+
+/*
+ * chkstow's modes over one target (NULL: the stow directory's parent):
+ * --badlinks, --aliens, --list.  Returns 1 when --badlinks or --aliens
+ * found something, 0 when not (and for --list), 2 on errors.
+ */
+int
+check_target(struct run *r, const char *target, enum mode mode, int json)
+{
+	struct findings	 f = { NULL, 0 };
+	struct walker	 w;
+	char		*dflt = NULL;
+	int		 rc;
+
+	if (target == NULL)
+		target = dflt = target_default(r->stow_dir);
+	if ((rc = walker_init(&w, r, target)) == EXIT_OK) {
+		w.visit = mode == MODE_BADLINKS ? visit_badlink :
+		    mode == MODE_ALIENS ? visit_alien : visit_list;
+		w.found = &f;
+		rc = walk(&w);
+	}
+	if (rc == EXIT_OK) {
+		if (mode == MODE_LIST && f.n > 0)
+			qsort(f.v, f.n, sizeof(*f.v), finding_pkg_cmp);
+		print_chk(&f, mode, json);
+		if (mode != MODE_LIST && f.n > 0)
+			rc = 1;
+	}
+	walker_free(&w);
+	findings_free(&f);
+	free(dflt);
+	return rc;
+}
+
+/* Counts the links of each package's plan (and every operation). */
+struct opcount {
+	const char	*package;
+	size_t		 links;
+	size_t		 ops;
+};
+
+static int
+count_op(const struct stow_op *op, void *payload)
+{
+	struct opcount	*c = payload;
+
+	c->ops++;
+	if (op->kind == STOW_OP_LINK && strcmp(op->package, c->package) == 0)
+		c->links++;
+	return 0;
+}
+
+static int
+copy_conflict(const struct stow_conflict *c, void *payload)
+{
+	struct pstate		*ps = payload;
+	struct cconflict	*x;
+
+	ps->conflicts = xrealloc(ps->conflicts, ps->nconflicts + 1,
+	    sizeof(*ps->conflicts));
+	x = &ps->conflicts[ps->nconflicts++];
+	x->action = c->action;
+	x->kind = c->kind;
+	x->package = xstrdup(c->package);
+	x->path = xstrdup(c->path);
+	x->message = xstrdup(c->message);
+	return 0;
+}
+
+static void
+quiet_log(int level, const char *msg, void *payload)
+{
+	(void)level;
+	(void)msg;
+	(void)payload;
+}
+
+/*
+ * Plans stowing j into target (NULL: the default) with flags, applying
+ * nothing, and fills ps from the plan.  Returns an exit code.
+ */
+static int
+plan_job(struct run *r, const struct job *j, const char *target,
+    unsigned int flags, struct pstate *ps, int quiet)
+{
+	struct opcount		 c = { j->name, 0, 0 };
+	struct stow_ctx		*ctx = NULL;
+	struct stow_plan	*plan = NULL;
+	int			 rc, src;
+
+	rc = run_open(r, target, flags, &j->ignore, &ctx, &plan);
+	if (rc == EXIT_OK && quiet)
+		stow_ctx_set_log(ctx, -1, quiet_log, NULL);
+	if (rc == EXIT_OK && (src = stow_plan_stow(plan, j->name)) != 0) {
+		fprintf(stderr, "%s: %s\n", r->prog, stow_ctx_errmsg(ctx));
+		rc = EXIT_ERROR;
+		(void)src;
+	}
+	if (rc != EXIT_OK) {
+		ps->state = ST_ERROR;
+		ps->error = xstrdup(ctx != NULL ? stow_ctx_errmsg(ctx) :
+		    "out of memory");
+		goto out;
+	}
+	stow_plan_foreach_op(plan, count_op, &c);
+	stow_plan_foreach_conflict(plan, copy_conflict, ps);
+	ps->missing = c.links > 0 ? c.links : c.ops;
+	ps->unchanged = stow_plan_unchanged_count(plan);
+	if (ps->nconflicts > 0)
+		ps->state = ST_CONFLICT;
+	else if (c.ops == 0)
+		ps->state = ST_STOWED;
+	else if (ps->unchanged > 0)
+		ps->state = ST_PARTLY;
+	else
+		ps->state = ST_MISSING;
+out:
+	stow_plan_free(plan);
+	stow_ctx_free(ctx);
+	return rc;
+}
+
+/*
+ * A package whose target does not exist yet is missing; how many links
+ * it needs is what a stow into an empty directory would make.
+ */
+static int
+plan_job_fresh(struct run *r, const struct job *j, unsigned int flags,
+    struct pstate *ps)
+{
+	const char	*tmp = getenv("TMPDIR");
+	char		*dir;
+	int		 rc;
+
+	dir = xasprintf_join(tmp != NULL && *tmp == '/' ? tmp : "/tmp", "/",
+	    "cstow-check.XXXXXX");
+	if (mkdtemp(dir) == NULL) {
+		fprintf(stderr, "%s: mkdtemp: %s: %s\n", r->prog, dir,
+		    strerror(errno));
+		free(dir);
+		ps->state = ST_ERROR;
+		ps->error = xstrdup("cannot make a temporary directory");
+		return EXIT_ERROR;
+	}
+	rc = plan_job(r, j, dir, flags, ps, 1);
+	(void)rmdir(dir);
+	free(dir);
+	if (rc == EXIT_OK) {
+		ps->state = ST_MISSING;
+		ps->no_target = 1;
+		ps->unchanged = 0;
+	}
+	return rc;
+}
+
+static int
+check_job(struct run *r, const struct job *j, struct pstate *ps)
+{
+	/* What is in the way is reported, never settled. */
+	unsigned int	 flags = j->flags & ~(STOW_F_ADOPT | STOW_F_BACKUP);
+	struct stat	 st;
+
+	ps->name = xstrdup(j->name);
+	ps->target = j->target != NULL ? xstrdup(j->target) :
+	    target_default(r->stow_dir);
+	if (j->target != NULL && stat(j->target, &st) == -1 &&
+	    errno == ENOENT)
+		return plan_job_fresh(r, j, flags, ps);
+	return plan_job(r, j, j->target, flags, ps, 0);
+}
+
+struct root {
+	char	*disp;
+	char	*real;
+};
+
+static int
+root_cmp(const void *a, const void *b)
+{
+	const struct root	*x = a, *y = b;
+	size_t			 n = strlen(x->real), m = strlen(y->real);
+
+	return n < m ? -1 : n > m ? 1 : strcmp(x->real, y->real);
+}
+
+/* Is real inside (or equal to) one of roots[0..n)? */
+static int
+covered(const struct root *roots, size_t n, const char *real)
+{
+	size_t	i, len;
+
+	for (i = 0; i < n; i++) {
+		len = strlen(roots[i].real);
+		if (strncmp(real, roots[i].real, len) == 0 &&
+		    (real[len] == '\0' || real[len] == '/' ||
+		    strcmp(roots[i].real, "/") == 0))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Walks the targets of the checked packages (each once: a target inside
+ * another is walked with it) for dangling links into the stow
+ * directory.  Returns an exit code.
+ */
+static int
+find_dangling(struct run *r, const struct pstate *ps, size_t n,
+    struct findings *f)
+{
+	struct root	*roots = NULL;
+	struct walker	 w;
+	size_t		 i, nroots = 0, k;
+	char		*real;
+	int		 rc = EXIT_OK, wrc;
+
+	for (i = 0; i < n; i++) {
+		if (ps[i].state == ST_ERROR || ps[i].no_target ||
+		    (real = realpath(ps[i].target, NULL)) == NULL)
+			continue;
+		roots = xrealloc(roots, nroots + 1, sizeof(*roots));
+		roots[nroots].disp = ps[i].target;
+		roots[nroots++].real = real;
+	}
+	if (nroots > 0)
+		qsort(roots, nroots, sizeof(*roots), root_cmp);
+	for (i = 0; i < nroots && !interrupted(r); i++) {
+		if (covered(roots, i, roots[i].real))
+			continue;
+		if ((wrc = walker_init(&w, r, roots[i].disp)) == EXIT_OK) {
+			w.visit = visit_dangling;
+			w.found = f;
+			wrc = walk(&w);
+		}
+		if (wrc != EXIT_OK)
+			rc = wrc;
+		walker_free(&w);
+	}
+	for (k = 0; k < nroots; k++)
+		free(roots[k].real);
+	free(roots);
+	return rc;
+}
+
+static int
+pstate_cmp(const void *a, const void *b)
+{
+	const struct pstate	*x = a, *y = b;
+
+	return strcmp(x->name, y->name);
+}
+
+/* Files each dangling link under its package; the others, with --all,
+ * under a "gone" entry for a package the stow directory lacks. */
+static void
+attribute(struct run *r, struct pstate **psp, size_t *np, size_t njobs,
+    struct findings *f, int all)
+{
+	struct pstate	*ps;
+	struct finding	*x;
+	struct stat	 st;
+	char		*dir;
+	size_t		 i, k;
+	int		 isdir;
+
+	for (i = 0; i < f->n; i++) {
+		x = &f->v[i];
+		ps = *psp;
+		for (k = 0; k < *np; k++)
+			if (strcmp(ps[k].name, x->package) == 0)
+				break;
+		if (k == *np) {
+			dir = xasprintf_join(r->stow_dir, "/", x->package);
+			isdir = stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+			free(dir);
+			if (!all || isdir)
+				continue;
+			*psp = ps = xrealloc(ps, *np + 1, sizeof(*ps));
+			memset(&ps[k], 0, sizeof(ps[k]));
+			ps[k].name = xstrdup(x->package);
+			ps[k].state = ST_GONE;
+			(*np)++;
+		}
+		findings_add(&ps[k].dangling, x->path, x->link, NULL);
+		x->path = x->link = NULL;
+	}
+	/* The gone entries come last, by name. */
+	if (*np > njobs)
+		qsort(*psp + njobs, *np - njobs, sizeof(**psp), pstate_cmp);
+}
+
+static const char *const state_names[] = {
+	"stowed", "partly-stowed", "missing", "conflict", "gone", "error"
+};
+
+static void
+print_text(const struct pstate *ps)
+{
+	size_t	i;
+
+	if (ps->state == ST_ERROR)
+		return;
+	printf("%s: ", ps->name);
+	if (ps->state == ST_PARTLY)
+		printf("partly stowed (%zu link%s missing)", ps->missing,
+		    ps->missing == 1 ? "" : "s");
+	else if (ps->state == ST_MISSING && ps->no_target)
+		printf("missing (target %s does not exist)", ps->target);
+	else
+		printf("%s", state_names[ps->state]);
+	if (ps->dangling.n > 0)
+		printf(", %zu dangling link%s", ps->dangling.n,
+		    ps->dangling.n == 1 ? "" : "s");
+	putchar('\n');
+	for (i = 0; i < ps->nconflicts; i++)
+		printf("  * %s\n", ps->conflicts[i].message);
+	for (i = 0; i < ps->dangling.n; i++)
+		printf("  dangling: %s -> %s\n", ps->dangling.v[i].path,
+		    ps->dangling.v[i].link);
+}
+
+static void
+print_json(const struct pstate *ps)
+{
+	const struct cconflict	*c;
+	size_t			 i;
+
+	fputs("{\"name\": ", stdout);
+	json_string(stdout, ps->name);
+	printf(", \"state\": \"%s\"", state_names[ps->state]);
+	if (ps->state == ST_ERROR) {
+		fputs(", \"message\": ", stdout);
+		json_string(stdout, ps->error);
+		fputc('}', stdout);
+		return;
+	}
+	fputs(", \"target\": ", stdout);
+	if (ps->target != NULL)
+		json_string(stdout, ps->target);
+	else
+		fputs("null", stdout);
+	printf(", \"target_exists\": %s, \"missing\": %zu, "
+	    "\"unchanged\": %zu, \"conflicts\": [", ps->target == NULL ?
+	    "null" : ps->no_target ? "false" : "true", ps->missing,
+	    ps->unchanged);
+	for (i = 0; i < ps->nconflicts; i++) {
+		c = &ps->conflicts[i];
+		if (i > 0)
+			fputs(", ", stdout);
+		json_conflict(stdout, c->action, c->kind, c->package, c->path,
+		    c->message, NULL);
+	}
+	fputs("], \"dangling\": [", stdout);
+	for (i = 0; i < ps->dangling.n; i++) {
+		fputs(i > 0 ? ", {\"path\": " : "{\"path\": ", stdout);
+		json_string(stdout, ps->dangling.v[i].path);
+		fputs(", \"link\": ", stdout);
+		json_string(stdout, ps->dangling.v[i].link);
+		fputc('}', stdout);
+	}
+	fputs("]}", stdout);
+}
+
+static void
+pstate_free(struct pstate *ps)
+{
+	size_t	i;
+
+	for (i = 0; i < ps->nconflicts; i++) {
+		free(ps->conflicts[i].package);
+		free(ps->conflicts[i].path);
+		free(ps->conflicts[i].message);
+	}
+	free(ps->conflicts);
+	findings_free(&ps->dangling);
+	free(ps->name);
+	free(ps->target);
+	free(ps->error);
+}
+
+/*
+ * --check: says of each job whether it is stowed, partly stowed,
+ * missing or in conflict, and lists dangling links into the stow
+ * directory (with all, also those into packages the stow directory no
+ * longer has).  Returns 0 when every package is stowed and nothing
+ * dangles, 1 when not, 2 after an error.
+ */
+int
+check_packages(struct run *r, int all, int json)
+{
+	struct findings	 f = { NULL, 0 };
+	struct pstate	*ps;
+	size_t		 i, n = r->njobs;
+	int		 rc, error = 0, drift = 0;
+
+	ps = xrealloc(NULL, n + 1, sizeof(*ps));
+	memset(ps, 0, (n + 1) * sizeof(*ps));
+	for (i = 0; i < n; i++)
+		if (check_job(r, &r->jobs[i], &ps[i]) != EXIT_OK)
+			error = 1;
+	if (find_dangling(r, ps, n, &f) != EXIT_OK)
+		error = 1;
+	attribute(r, &ps, &n, r->njobs, &f, all);
+	if (json)
+		fputs("{\n  \"packages\": [", stdout);
+	for (i = 0; i < n; i++) {
+		if (json) {
+			fputs(i > 0 ? ",\n    " : "\n    ", stdout);
+			print_json(&ps[i]);
+		} else
+			print_text(&ps[i]);
+		if (ps[i].state != ST_STOWED || ps[i].dangling.n > 0)
+			drift = 1;
+	}
+	if (json)
+		fputs(n > 0 ? "\n  ]\n}\n" : "]\n}\n", stdout);
+	rc = error ? EXIT_ERROR : drift ? 1 : EXIT_OK;
+	for (i = 0; i < n; i++)
+		pstate_free(&ps[i]);
+	free(ps);
+	findings_free(&f);
+	return rc;
+}

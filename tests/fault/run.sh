@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# run.sh: fault injection at every step.  One cstow run that unfolds,
+# adopts, replaces, unstows and restows is first made without faults to
+# count its mutating system calls; then, for every k, the k-th of them
+# is made to fail (tests/fault/faultinject.c, LD_PRELOAD).  Each time
+# the run must exit 3 (failed, every change undone) and leave the
+# target and the stow directory byte-identical to before: types, modes,
+# link texts and file contents.
+#
+# Usage: tests/fault/run.sh [CSTOW]; prints "N passed, N failed".
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+cstow=${1:-$root/cli/cstow}
+case $cstow in /*) ;; *) cstow=$root/$cstow ;; esac
+. "$root/tests/treelib.sh"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/cstow-fault.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+cc -shared -fPIC -O2 -o "$tmp/faultinject.so" "$here/faultinject.c" -ldl ||
+	{ echo "cannot build the shim"; echo "0 passed, 1 failed"; exit 1; }
+
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+
+# Everything that matters about a tree, one line per entry.
+snapshot() {	# snapshot DIR: its target and stow directory
+	(cd "$1" && find stow t | LC_ALL=C sort | while IFS= read -r p; do
+		if [ -L "$p" ]; then
+			printf 'l %s -> %s\n' "$p" "$(readlink "$p")"
+		elif [ -d "$p" ]; then
+			printf 'd %s %s\n' "$(stat -c %a "$p")" "$p"
+		else
+			printf 'f %s %s %s\n' "$(stat -c %a "$p")" \
+			    "$(sha256sum < "$p" | cut -c1-16)" "$p"
+		fi
+	done)
+}
+
+fresh() {	# fresh DIR: the scenario's starting tree
+	rm -rf "$1" && mkdir -p "$1" && tree_make "$here/scenario.tree" "$1"
+}
+
+run() {	# run DIR [VAR=VALUE...]: the run under test
+	local dir=$1
+	shift
+	(cd "$dir" && env "$@" HOME="$dir/home" XDG_STATE_HOME="$dir/state" \
+	    LD_PRELOAD="$tmp/faultinject.so" "$cstow" -d stow -t t --adopt \
+	    --replace=.config/nvim -D old -R keep -S b c nvim)
+}
+
+# 1. Without faults: count the injection points; the run must succeed.
+fresh "$tmp/w"
+before=$(snapshot "$tmp/w")
+run "$tmp/w" CSTOW_FAULT_COUNT="$tmp/count" > "$tmp/out" 2>&1
+status=$?
+n=$(cat "$tmp/count" 2>/dev/null || echo 0)
+if [ $status -eq 0 ] && [ -L "$tmp/w/t/bin/a1" ] && [ -L "$tmp/w/t/bin/b1" ] &&
+    [ "$(cat "$tmp/w/stow/c/etc/crc")" = "target version" ] &&
+    [ -L "$tmp/w/t/.config/nvim" ] && [ ! -e "$tmp/w/t/share" ] &&
+    [ ! -L "$tmp/w/t/doc2" ]; then
+	ok
+else
+	bad "clean run (status $status): $(cat "$tmp/out")"
+fi
+if [ "$n" -ge 10 ]; then ok; else bad "only $n injection points"; fi
+echo "injection points: $n"
+
+# 2. Every k: the run fails, exits 3, and nothing changed.
+for k in $(seq 1 "$n"); do
+	fresh "$tmp/w"
+	run "$tmp/w" CSTOW_FAULT_AT="$k" > "$tmp/out" 2>&1
+	status=$?
+	after=$(snapshot "$tmp/w")
+	if [ $status -ne 3 ]; then
+		bad "k=$k: exit $status, want 3: $(head -3 "$tmp/out")"
+	elif [ "$after" != "$before" ]; then
+		bad "k=$k: the tree changed:"
+		diff <(echo "$before") <(echo "$after") | head -10
+	elif ! grep -q "all changes undone" "$tmp/out"; then
+		bad "k=$k: no 'all changes undone' in: $(cat "$tmp/out")"
+	else
+		ok
+	fi
+done
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
