@@ -2,6 +2,7 @@
  * apply.c: reading a plan back as data, and carrying it out.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -151,6 +152,10 @@ give_away(struct stow_ctx *ctx, const char *path)
  */
 struct undo {
 	struct stow_op	 op;
+	const char	*swapped;	/* set: op.path and this were
+					   exchanged (RENAME_EXCHANGE) */
+	const char	*orig;		/* BACKUP: the path it had (NULL:
+					   op.path) */
 	mode_t		 mode;		/* RMDIR: the directory's mode */
 	const char	*placed;	/* BACKUP: where it went in the vault */
 	off_t		 manifest_size;	/* BACKUP: the MANIFEST's size before */
@@ -195,8 +200,9 @@ run_op(struct stow_ctx *ctx, struct arena *a, struct undo *u)
 			return err_os(ctx, "rename", op->path);
 		break;
 	case STOW_OP_BACKUP:
-		if ((rc = vault_backup(ctx, op->path, op->dest, placed,
-		    sizeof(placed), &u->manifest_size)) != 0)
+		if ((rc = vault_backup(ctx, op->path, u->orig != NULL ?
+		    u->orig : op->path, op->dest, placed, sizeof(placed),
+		    &u->manifest_size)) != 0)
 			return rc;
 		if ((u->placed = arena_strdup(a, placed)) == NULL)
 			return err_nomem(ctx);
@@ -214,6 +220,8 @@ undo_op(struct stow_ctx *ctx, const struct undo *u)
 	const char		*text;
 	int			 fd = ctx->target_fd, rc = 0;
 
+	if (u->swapped != NULL)
+		return fs_exchange(fd, op->path, u->swapped);
 	switch (op->kind) {
 	case STOW_OP_MKDIR:
 		return fs_rmdir(fd, op->path);
@@ -291,12 +299,113 @@ before_op(struct stow_ctx *ctx, const struct stow_op *op, stow_op_cb cb,
 	return 0;
 }
 
+/* Does op take path away (so that a creation at path may swap in)? */
+static int
+removes(const struct stow_op *op)
+{
+	return op->kind == STOW_OP_UNLINK || op->kind == STOW_OP_BACKUP ||
+	    op->kind == STOW_OP_MOVE || op->kind == STOW_OP_RMDIR;
+}
+
+static int
+creates(const struct stow_op *op)
+{
+	return op->kind == STOW_OP_LINK || op->kind == STOW_OP_MKDIR;
+}
+
+/* Runs op (maybe moved to path) and records its undo as undo[*n]. */
+static int
+run_recorded(struct stow_plan *plan, const struct stow_op *op,
+    const char *path, const char *orig, struct undo *undo, size_t *n)
+{
+	struct undo	*u = &undo[*n];
+	int		 rc;
+
+	memset(u, 0, sizeof(*u));
+	u->op = *op;
+	u->op.path = path;
+	u->orig = orig;
+	if ((rc = run_op(plan->ctx, &plan->arena, u)) == 0)
+		(*n)++;
+	return rc;
+}
+
+/*
+ * A removal of path p followed by a creation at p (a link replaced, a
+ * file backed up or adopted and linked, a directory folded or a link
+ * unfolded) is carried out so that p never goes missing: the new entry
+ * is built beside p under a temporary name (an unfolded directory with
+ * all its contents), exchanged with p (RENAME_EXCHANGE), and then the
+ * removal is applied to the old entry under the temporary name.
+ * *used is how many operations this consumed.  Where the file system
+ * cannot exchange, the steps so far are undone and *used is 0.
+ */
+static int
+swap_in(struct stow_plan *plan, const struct stow_op *ops, size_t nops,
+    size_t i, struct undo *undo, size_t *n, size_t *used)
+{
+	struct stow_ctx	*ctx = plan->ctx;
+	const char	*p = ops[i].path;
+	size_t		 j = i + 2, start = *n, plen = strlen(p);
+	char		*tmp, *sub;
+	int		 rc, saved;
+
+	*used = 0;
+	if ((tmp = arena_printf(&plan->arena, "%s.cstow-new.%ld", p,
+	    (long)getpid())) == NULL)
+		return err_nomem(ctx);
+	if ((rc = run_recorded(plan, &ops[i + 1], tmp, NULL, undo, n)) != 0)
+		return rc;
+	for (; ops[i + 1].kind == STOW_OP_MKDIR && j < nops &&
+	    path_is_under(ops[j].path, p, NULL); j++) {
+		if ((sub = arena_printf(&plan->arena, "%s%s", tmp,
+		    ops[j].path + plen)) == NULL)
+			return err_nomem(ctx);
+		if ((rc = run_recorded(plan, &ops[j], sub, NULL, undo,
+		    n)) != 0)
+			return rc;
+	}
+	if (fs_exchange(ctx->target_fd, tmp, p) == -1) {
+		saved = errno;
+		if (saved != EINVAL && saved != ENOSYS && saved != EOPNOTSUPP)
+			return err_os(ctx, "rename", p);
+		while (*n > start)
+			(void)undo_op(ctx, &undo[--*n]);
+		return 0;
+	}
+	memset(&undo[*n], 0, sizeof(undo[*n]));
+	undo[*n].op.path = tmp;
+	undo[(*n)++].swapped = p;
+	if ((rc = run_recorded(plan, &ops[i], tmp, p, undo, n)) != 0)
+		return rc;
+	*used = j - i;
+	return 0;
+}
+
+/* The plan's operations, in order, as an array. */
+static struct stow_op *
+plan_ops(struct stow_plan *plan, size_t *nops)
+{
+	struct stow_op	*ops;
+	size_t		 i;
+
+	*nops = 0;
+	if ((ops = arena_alloc(&plan->arena, (plan->tasks.len + 1) *
+	    sizeof(*ops))) == NULL)
+		return NULL;
+	for (i = 0; i < plan->tasks.len; i++)
+		if (task_to_op(plan->tasks.items[i], &ops[*nops]))
+			(*nops)++;
+	return ops;
+}
+
 STOW_API int
 stow_plan_apply(struct stow_plan *plan, stow_op_cb cb, void *payload)
 {
 	struct stow_ctx	*ctx;
+	struct stow_op	*ops;
 	struct undo	*undo;
-	size_t		 i, n = 0;
+	size_t		 i, k, nops, n = 0, used;
 	int		 rc = 0;
 
 	if (plan == NULL || plan->magic != PLAN_MAGIC)
@@ -312,17 +421,32 @@ stow_plan_apply(struct stow_plan *plan, stow_op_cb cb, void *payload)
 		return err_set(ctx, STOW_ECONFLICT, "%zu conflict%s: nothing "
 		    "was changed", plan->conflicts.len,
 		    plan->conflicts.len == 1 ? "" : "s");
-	if ((undo = arena_alloc(&plan->arena, (plan->tasks.len + 1) *
+	/* A swap records up to two undo steps more than its operations. */
+	if ((ops = plan_ops(plan, &nops)) == NULL ||
+	    (undo = arena_alloc(&plan->arena, (2 * nops + 1) *
 	    sizeof(*undo))) == NULL)
 		return err_nomem(ctx);
 	plan->state = PLAN_APPLIED;
-	for (i = 0; i < plan->tasks.len && rc == 0; i++) {
-		memset(&undo[n], 0, sizeof(undo[n]));
-		if (!task_to_op(plan->tasks.items[i], &undo[n].op))
-			continue;
-		if ((rc = before_op(ctx, &undo[n].op, cb, payload)) == 0 &&
-		    (rc = run_op(ctx, &plan->arena, &undo[n])) == 0)
-			n++;
+	for (i = 0; i < nops && rc == 0; i++) {
+		if ((rc = before_op(ctx, &ops[i], cb, payload)) != 0)
+			break;
+		if (i + 1 < nops && removes(&ops[i]) && creates(&ops[i + 1]) &&
+		    strcmp(ops[i].path, ops[i + 1].path) == 0) {
+			/* Report the whole swap before any of it is made. */
+			for (k = i + 1; rc == 0 && k < nops && (k == i + 1 ||
+			    (ops[i + 1].kind == STOW_OP_MKDIR &&
+			    path_is_under(ops[k].path, ops[i].path, NULL)));
+			    k++)
+				rc = before_op(ctx, &ops[k], cb, payload);
+			if (rc == 0 && (rc = swap_in(plan, ops, nops, i, undo,
+			    &n, &used)) == 0 && used > 0) {
+				i += used - 1;
+				continue;
+			}
+			if (rc != 0)
+				break;
+		}
+		rc = run_recorded(plan, &ops[i], ops[i].path, NULL, undo, &n);
 	}
 	if (rc != 0)
 		return roll_back(ctx, undo, n, rc);

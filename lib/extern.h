@@ -144,6 +144,7 @@ int	 fs_same_content(int, const char *, const char *);
 char	*fs_read_file(int, const char *, size_t *);
 int	 fs_append_sync(int, const char *, const char *, size_t);
 int	 fs_truncate(int, const char *, off_t);
+int	 fs_exchange(int, const char *, const char *);
 
 /*
  * pattern.c: compiled regex lists and the ignore rules.
@@ -281,8 +282,8 @@ int	 state_is_node(struct stow_plan *, const char *);
 const char *state_read_link(struct stow_plan *, const char *);
 
 /* vault.c */
-int	 vault_backup(struct stow_ctx *, const char *, const char *, char *,
-	    size_t, off_t *);
+int	 vault_backup(struct stow_ctx *, const char *, const char *,
+	    const char *, char *, size_t, off_t *);
 int	 vault_unbackup(struct stow_ctx *, const char *, const char *, off_t);
 void	 vault_close(struct stow_ctx *);
 

@@ -594,3 +594,10 @@ fs_truncate(int dfd, const char *name, off_t size)
 	errno = saved;
 	return rc;
 }
+
+/* Swaps two entries of one directory tree atomically. */
+int
+fs_exchange(int dfd, const char *a, const char *b)
+{
+	return renameat2(dfd, at(a), dfd, at(b), RENAME_EXCHANGE);
+}

@@ -182,11 +182,12 @@ vault_place(struct stow_ctx *ctx, const char *path, const char *dest,
 
 /*
  * Moves path (relative to the target) into the vault at dest and
- * records it in the MANIFEST.
+ * records it in the MANIFEST as having been at was (path itself, unless
+ * it was first swapped aside).
  */
 int
-vault_backup(struct stow_ctx *ctx, const char *path, const char *dest,
-    char *placed, size_t placedsize, off_t *manifest_size)
+vault_backup(struct stow_ctx *ctx, const char *path, const char *was,
+    const char *dest, char *placed, size_t placedsize, off_t *manifest_size)
 {
 	struct arena	 a = { NULL };
 	struct stat	 st;
@@ -198,7 +199,7 @@ vault_backup(struct stow_ctx *ctx, const char *path, const char *dest,
 	*manifest_size = fs_lstat(ctx->vault_fd, MANIFEST, &st) == 0 ?
 	    st.st_size : 0;
 	if ((parent = path_parent(&a, dest)) == NULL ||
-	    (orig = path_join(&a, ctx->target_abs, path)) == NULL) {
+	    (orig = path_join(&a, ctx->target_abs, was)) == NULL) {
 		arena_free(&a);
 		return err_nomem(ctx);
 	}

@@ -243,6 +243,9 @@ struct events {
 	int	 stop_at;	/* return stop_rc at this call (1-based) */
 	int	 stop_rc;
 	int	 early;		/* operations made before announced */
+	char	 swap[4096];	/* a path being swapped in (see below) */
+	int	 last_kind;	/* the previous event's */
+	char	 last[4096];
 };
 
 static int
@@ -255,11 +258,26 @@ on_event(const struct stow_op *op, void *payload)
 	e->calls++;
 	snprintf(rel, sizeof(rel), "t/%s", op->path);
 	t = sb_type(rel);
+	/*
+	 * A removal then a creation at one path is made as one swap (the
+	 * new entry built beside the old, then exchanged), announced in
+	 * full first: the creation, and an unfolded directory's contents,
+	 * are announced while the old entry still stands.
+	 */
+	if ((op->kind == STOW_OP_LINK || op->kind == STOW_OP_MKDIR) &&
+	    e->last_kind != 0 && e->last_kind != STOW_OP_LINK &&
+	    e->last_kind != STOW_OP_MKDIR && strcmp(e->last, op->path) == 0)
+		snprintf(e->swap, sizeof(e->swap), "%s", op->path);
+	else if (e->swap[0] != '\0' && (strncmp(op->path, e->swap,
+	    strlen(e->swap)) != 0 || op->path[strlen(e->swap)] != '/'))
+		e->swap[0] = '\0';
+	e->last_kind = (int)op->kind;
+	snprintf(e->last, sizeof(e->last), "%s", op->path);
 	/* The callback comes before the operation is made. */
 	switch (op->kind) {
 	case STOW_OP_LINK:
 	case STOW_OP_MKDIR:
-		e->early += t != 0;
+		e->early += t != 0 && e->swap[0] == '\0';
 		break;
 	case STOW_OP_UNLINK:
 		e->early += t != 'l';
@@ -293,7 +311,7 @@ START_TEST(apply_events_in_order)
 {
 	struct stow_ctx		*ctx;
 	struct stow_plan	*plan;
-	struct events		 e = { NULL, 0, 0, 0, 0 };
+	struct events		 e = { NULL, 0, 0, 0, 0, "", 0, "" };
 	char			*planned;
 	int			 rc;
 
@@ -328,7 +346,7 @@ START_TEST(apply_event_stops)
 {
 	struct stow_ctx		*ctx;
 	struct stow_plan	*plan;
-	struct events		 e = { NULL, 0, 2, 42, 0 };
+	struct events		 e = { NULL, 0, 2, 42, 0, "", 0, "" };
 	int			 rc;
 
 	sb_build(S("f stow/a/a1", "f stow/a/bin/x", "f stow/a/top"));

@@ -19,6 +19,20 @@
 
 static long	calls;
 
+/* CSTOW_FAULT_TRACE=FILE: one line per mutating call, "NAME PATH...". */
+static void
+trace(const char *name, const char *a, const char *b)
+{
+	const char	*path = getenv("CSTOW_FAULT_TRACE");
+	FILE		*f;
+
+	if (path == NULL || (f = fopen(path, "a")) == NULL)
+		return;
+	fprintf(f, "%s %s%s%s\n", name, a, b != NULL ? " " : "",
+	    b != NULL ? b : "");
+	fclose(f);
+}
+
 /* Counts one mutating call; 1 if it must fail. */
 static int
 inject(void)
@@ -38,6 +52,7 @@ inject(void)
 int
 mkdirat(int fd, const char *path, mode_t mode)
 {
+	trace("mkdirat", path, NULL);
 	if (inject())
 		return -1;
 	return REAL("mkdirat", int (*)(int, const char *, mode_t))(fd, path,
@@ -47,6 +62,7 @@ mkdirat(int fd, const char *path, mode_t mode)
 int
 unlinkat(int fd, const char *path, int flags)
 {
+	trace("unlinkat", path, NULL);
 	if (inject())
 		return -1;
 	return REAL("unlinkat", int (*)(int, const char *, int))(fd, path,
@@ -56,6 +72,7 @@ unlinkat(int fd, const char *path, int flags)
 int
 symlinkat(const char *text, int fd, const char *path)
 {
+	trace("symlinkat", path, NULL);
 	if (inject())
 		return -1;
 	return REAL("symlinkat", int (*)(const char *, int, const char *))(
@@ -65,6 +82,7 @@ symlinkat(const char *text, int fd, const char *path)
 int
 renameat(int a, const char *from, int b, const char *to)
 {
+	trace("renameat", from, to);
 	if (inject())
 		return -1;
 	return REAL("renameat", int (*)(int, const char *, int,
@@ -74,6 +92,7 @@ renameat(int a, const char *from, int b, const char *to)
 int
 renameat2(int a, const char *from, int b, const char *to, unsigned int fl)
 {
+	trace(fl & RENAME_EXCHANGE ? "exchange" : "renameat2", from, to);
 	if (inject())
 		return -1;
 	return REAL("renameat2", int (*)(int, const char *, int, const char *,

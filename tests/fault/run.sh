@@ -5,7 +5,8 @@
 # is made to fail (tests/fault/faultinject.c, LD_PRELOAD).  Each time
 # the run must exit 3 (failed, every change undone) and leave the
 # target and the stow directory byte-identical to before: types, modes,
-# link texts and file contents.
+# link texts and file contents.  A traced run also shows that no path
+# the run replaces goes missing at any moment.
 #
 # Usage: tests/fault/run.sh [CSTOW]; prints "N passed, N failed".
 set -u
@@ -67,7 +68,23 @@ fi
 if [ "$n" -ge 10 ]; then ok; else bad "only $n injection points"; fi
 echo "injection points: $n"
 
-# 2. Every k: the run fails, exits 3, and nothing changed.
+# 2. No path goes missing: the entries replaced in place (bin unfolded,
+# .config/nvim replaced, etc/crc adopted) are never removed or renamed
+# away outright; each is swapped with its successor built beside it.
+fresh "$tmp/w"
+run "$tmp/w" CSTOW_FAULT_TRACE="$tmp/trace" > "$tmp/out" 2>&1
+for p in bin .config/nvim etc/crc; do
+	if grep -Eq "^(unlinkat|renameat2?) $p( |\$)" "$tmp/trace"; then
+		bad "$p was removed or renamed away outright:"
+		grep -E " $p( |\$)" "$tmp/trace" | sed 's/^/  /'
+	elif ! grep -Eq "^exchange $p\.cstow-new\.[0-9]+ $p\$" "$tmp/trace"; then
+		bad "$p was not swapped in: $(grep -F "$p" "$tmp/trace" | head -5)"
+	else
+		ok
+	fi
+done
+
+# 3. Every k: the run fails, exits 3, and nothing changed.
 for k in $(seq 1 "$n"); do
 	fresh "$tmp/w"
 	run "$tmp/w" CSTOW_FAULT_AT="$k" > "$tmp/out" 2>&1
