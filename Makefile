@@ -5,6 +5,7 @@
 #   make demo       stow a bundled example into a temporary directory
 #   make lint       header test, exported-symbol and banned-function checks,
 #                   man page lint
+#   make static     static cstow and cstow-entrypoint in build/static/cli/
 #   make install / uninstall   (PREFIX, DESTDIR, BINDIR, LIBDIR, ...)
 
 VERSION		= 0.1.0
@@ -55,12 +56,13 @@ CHECK_SRCS	= tests/check_main.c tests/check_path.c tests/check_pattern.c \
 		  tests/check_cli.c tests/check_conf.c tests/sandbox.c
 
 BUILD_DEPS	= build-essential pkg-config libbsd-dev libmd-dev libpcre2-dev check
-TEST_DEPS	= stow mandoc valgrind strace time util-linux python3
+TEST_DEPS	= stow mandoc valgrind strace time util-linux python3 zsh fish \
+		  clang libclang-rt-14-dev
 
 .PHONY: all check check-unit check-scenarios check-differential check-asan \
 	check-valgrind check-crossfs check-faults demo bench lint deps install \
 	uninstall \
-	clean
+	clean check-completion static
 
 all: $(LIBA) $(LIBSO) $(CSTOW) $(ENTRYPOINT) $(O)/lib/libstow.pc
 
@@ -97,6 +99,24 @@ $(CSTOW): $(CSTOW_SRCS) cli/bootstrap.h cli/check.h lib/stow.h $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Ilib -o $@ $(CSTOW_SRCS) $(LIBA) \
 	    $(ALL_LDFLAGS) $(DEP_LIBS)
+
+# Fully static programs for a minimal container stage: glibc, libbsd,
+# libmd and PCRE2 linked in (their Debian -dev packages ship the .a).
+STATIC_O	= build/static
+STATIC_LIBS	= $(shell $(PKG_CONFIG) --static --libs libbsd-overlay libpcre2-8 libmd 2>/dev/null)
+static: $(LIBA)
+	@mkdir -p $(STATIC_O)/cli
+	$(CC) $(ALL_CFLAGS) -Ilib -o $(STATIC_O)/cli/cstow $(CSTOW_SRCS) \
+	    $(LIBA) -static $(LDFLAGS) $(STATIC_LIBS)
+	$(CC) $(ALL_CFLAGS) -Ilib -o $(STATIC_O)/cli/cstow-entrypoint \
+	    cli/entrypoint.c cli/bootstrap.c $(LIBA) -static $(LDFLAGS) \
+	    $(STATIC_LIBS)
+	@for p in cstow cstow-entrypoint; do \
+		file $(STATIC_O)/cli/$$p | grep -q 'statically linked' || \
+		    { echo "$(STATIC_O)/cli/$$p is not statically linked"; \
+		    exit 1; }; \
+		echo "$(STATIC_O)/cli/$$p: statically linked"; \
+	done
 
 $(ENTRYPOINT): cli/entrypoint.c cli/bootstrap.c cli/bootstrap.h lib/stow.h \
     $(LIBA)
@@ -136,6 +156,7 @@ check: deps
 	$(MAKE) check-differential
 	$(MAKE) check-crossfs
 	$(MAKE) check-faults
+	$(MAKE) check-completion
 	$(MAKE) lint
 	$(MAKE) check-asan
 	$(MAKE) check-valgrind
@@ -146,6 +167,10 @@ check-unit: $(CHECK_RUNNER) $(CSTOW)
 
 check-scenarios: $(CSTOW)
 	tests/scenarios.sh $(CSTOW)
+
+# The shell completions (bash driven directly; zsh and fish when present).
+check-completion: $(CSTOW)
+	tests/completion.sh $(CSTOW)
 
 check-differential: $(CSTOW)
 	tests/differential.sh $(CSTOW)
@@ -178,6 +203,17 @@ check-valgrind: $(CHECK_RUNNER)
 check-api: all
 	CC="$(CC)" PKG_CONFIG="$(PKG_CONFIG)" MAKE="$(MAKE)" \
 	    LIB_SRCS="$(LIB_SRCS:%=lib/%)" tests/api/run.sh
+
+# libFuzzer targets for the .stowrc, cstow.conf and ignore-file parsers
+# and the path algebra (tests/fuzz/), seeded from fixtures/fuzz/: 15
+# seconds each in make check, 300 in make fuzz (FUZZ_SECONDS=N).
+.PHONY: check-fuzz fuzz
+check-fuzz:
+	tests/fuzz/run.sh 15
+
+FUZZ_SECONDS	?= 300
+fuzz:
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 lint: $(LIBSO) $(LIBA)
 	$(CC) -std=c99 -pedantic -Wall -Wextra -Werror -Ilib -c \
@@ -212,6 +248,15 @@ install: all
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
 	install -m 755 $(CSTOW) $(DESTDIR)$(BINDIR)/cstow
 	install -m 755 $(ENTRYPOINT) $(DESTDIR)$(BINDIR)/cstow-entrypoint
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	    $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 644 completions/cstow.bash \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/cstow
+	install -m 644 completions/_cstow \
+	    $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_cstow
+	install -m 644 completions/cstow.fish \
+	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/cstow.fish
 	install -m 644 lib/stow.h $(DESTDIR)$(INCLUDEDIR)/stow.h
 	install -m 644 $(LIBA) $(DESTDIR)$(LIBDIR)/libstow.a
 	install -m 755 $(LIBSO) $(DESTDIR)$(LIBDIR)/libstow.so.$(SOVERSION)
@@ -234,7 +279,10 @@ uninstall:
 	    $(DESTDIR)$(INCLUDEDIR)/stow.h \
 	    $(DESTDIR)$(LIBDIR)/libstow.a $(DESTDIR)$(LIBDIR)/libstow.so \
 	    $(DESTDIR)$(LIBDIR)/libstow.so.$(SOVERSION) \
-	    $(DESTDIR)$(PKGCONFIGDIR)/libstow.pc
+	    $(DESTDIR)$(PKGCONFIGDIR)/libstow.pc \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/cstow \
+	    $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_cstow \
+	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/cstow.fish
 	for f in man/*.[1-9]; do \
 		s=$${f##*.}; \
 		rm -f $(DESTDIR)$(MANDIR)/man$$s/$${f##*/}; \

@@ -4,10 +4,12 @@
  * settings share a libstow context and plan; every plan is made before
  * anything is applied, and a conflict anywhere stops the whole run.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,8 @@
 #include <unistd.h>
 
 #include "bootstrap.h"
+
+static int	mkdir_p(const char *);
 
 /* Packages that share a target and settings, planned together. */
 struct group {
@@ -113,22 +117,36 @@ env_lookup(const char *name, void *payload)
 	return getenv(name);
 }
 
-/* ${XDG_STATE_HOME:-$HOME/.local/state}/cstow/backup, or NULL. */
+/* ${XDG_STATE_HOME:-$HOME/.local/state}/cstow, or NULL. */
 char *
-vault_root_default(void)
+state_dir_default(void)
 {
 	const char	*state = getenv("XDG_STATE_HOME");
 	const char	*home = getenv("HOME");
 	char		*p;
 
 	if (state != NULL && *state == '/') {
-		if (asprintf(&p, "%s/cstow/backup", state) == -1)
+		if (asprintf(&p, "%s/cstow", state) == -1)
 			return NULL;
 	} else if (home != NULL && *home != '\0') {
-		if (asprintf(&p, "%s/.local/state/cstow/backup", home) == -1)
+		if (asprintf(&p, "%s/.local/state/cstow", home) == -1)
 			return NULL;
 	} else
 		return NULL;
+	return p;
+}
+
+/* The state directory's backup/, or NULL. */
+char *
+vault_root_default(void)
+{
+	char	*dir, *p;
+
+	if ((dir = state_dir_default()) == NULL)
+		return NULL;
+	if (asprintf(&p, "%s/backup", dir) == -1)
+		p = NULL;
+	free(dir);
 	return p;
 }
 
@@ -754,6 +772,45 @@ apply_all(struct run *r, struct group *groups, size_t ngroups)
 }
 
 /*
+ * Takes the lock that serializes runs: flock(2) on the stow directory,
+ * which every run over it reads and --adopt writes, so that two runs
+ * never interleave.  A lock on the directory itself leaves nothing
+ * behind (no lock file to create in a read-only home or to clean up).
+ * Waits for another run to finish unless r->no_wait.
+ */
+static int
+run_lock(const struct run *r, int *fd)
+{
+	if ((*fd = open(r->stow_dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1) {
+		fprintf(stderr, "%s: open: %s: %s\n", r->prog, r->stow_dir,
+		    strerror(errno));
+		return EXIT_ERROR;
+	}
+	if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+		return EXIT_OK;
+	if (errno != EWOULDBLOCK || r->no_wait) {
+		fprintf(stderr, "%s: another run holds the lock on %s%s\n",
+		    r->prog, r->stow_dir, r->no_wait ?
+		    "; not waiting (--no-wait)" : "");
+		close(*fd);
+		*fd = -1;
+		return EXIT_ERROR;
+	}
+	if (!r->quiet)
+		fprintf(stderr, "%s: waiting for another run on %s\n",
+		    r->prog, r->stow_dir);
+	while (flock(*fd, LOCK_EX) == -1) {
+		if (errno != EINTR) {
+			close(*fd);
+			*fd = -1;
+			return EXIT_ERROR;
+		}
+	}
+	return EXIT_OK;
+}
+
+/*
  * This run's vault directory: ROOT/YYYYmmddTHHMMSS.uuuuuuZ-PID.  Names
  * sort by time (to the microsecond: in a container every start is
  * PID 1), and the PID keeps two runs in one microsecond apart.
@@ -814,8 +871,11 @@ run_plan_and_apply(struct run *r)
 {
 	struct group	*groups = NULL;
 	size_t		 ngroups = 0, i, nconflicts = 0;
-	int		 rc = EXIT_OK;
+	int		 rc = EXIT_OK, lock = -1;
 
+	/* One run at a time: a simulation reads only, so it takes none. */
+	if (!r->simulate && (rc = run_lock(r, &lock)) != EXIT_OK)
+		return rc;
 	r->vault = vault_for_run(r->vault_root);
 	r->replace_hits = xrealloc(NULL, r->replace.n + 1,
 	    sizeof(*r->replace_hits));
@@ -845,6 +905,8 @@ run_plan_and_apply(struct run *r)
 	if ((rc == EXIT_OK || rc == EXIT_CONFLICT) && r->report != NULL)
 		report(r, groups, ngroups, rc);
 	groups_free(groups, ngroups);
+	if (lock != -1)
+		close(lock);
 	return rc;
 }
 

@@ -64,6 +64,7 @@ struct run {
 	int		 verbose;
 	int		 simulate;
 	int		 quiet;		/* no per-operation output */
+	int		 no_wait;	/* fail rather than wait for the lock */
 	struct strlist	 defer;
 	struct strlist	 override;
 	struct strlist	 replace;	/* --replace: where packages hold it */
@@ -86,6 +87,7 @@ void	 strlist_add(struct strlist *, const char *);
 void	 strlist_free(struct strlist *);
 int	 parse_policy(const char *, enum policy *);
 const char *env_lookup(const char *, void *);
+char	*state_dir_default(void);
 char	*vault_root_default(void);
 char	*vault_latest(const char *);
 

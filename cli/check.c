@@ -6,6 +6,9 @@
  * Nothing here changes the target.
  */
 #include <sys/stat.h>
+#ifdef __linux__
+#include <sys/vfs.h>
+#endif
 
 #include <dirent.h>
 #include <errno.h>
@@ -24,7 +27,7 @@
 /* Something a walk found: a link (path, its text, the package of the
  * stow directory it points into) or a file. */
 struct finding {
-	char	*path;		/* as printed: the walk's root, then rel */
+	char	*path;		/* as printed: the walk's root, rel */
 	char	*link;		/* the link's text; NULL for a file */
 	char	*package;	/* NULL: not into the stow directory */
 };
@@ -65,10 +68,10 @@ struct cconflict {
 /* What --check found out about one package. */
 struct pstate {
 	char			*name;
-	char			*target;	/* as printed; NULL for gone */
+	char			*target;	/* as printed; NULL: gone */
 	enum state		 state;
-	int			 no_target;	/* the target does not exist */
-	size_t			 missing;	/* links a stow would make */
+	int			 no_target;	/* no such directory */
+	size_t			 missing;	/* links to make */
 	size_t			 unchanged;
 	struct cconflict	*conflicts;
 	size_t			 nconflicts;
@@ -309,6 +312,43 @@ interrupted(const struct run *r)
 	return r->cancel != NULL && r->cancel(NULL);
 }
 
+/*
+ * Is the directory open at fd, a mount point (dev differs from its
+ * parent's), a kernel pseudo-filesystem?  /proc alone holds thousands
+ * of links that lead nowhere ("socket:[1234]"); none are ours.
+ */
+static int
+pseudo_fs(int fd, dev_t dev, dev_t parent)
+{
+#ifdef __linux__
+	static const unsigned long	magics[] = {
+		0x9fa0,		/* proc */
+		0x62656572,	/* sysfs */
+		0x1cd1,		/* devpts */
+		0x27e0eb,	/* cgroup */
+		0x63677270,	/* cgroup2 */
+		0x64626720,	/* debugfs */
+		0x74726163,	/* tracefs */
+		0x73636673,	/* securityfs */
+		0xcafe4a11,	/* bpf */
+		0x6165676c	/* pstore */
+	};
+	struct statfs	sfs;
+	size_t		i;
+
+	if (dev == parent || fstatfs(fd, &sfs) == -1)
+		return 0;
+	for (i = 0; i < sizeof(magics) / sizeof(magics[0]); i++)
+		if ((unsigned long)sfs.f_type == magics[i])
+			return 1;
+#else
+	(void)fd;
+	(void)dev;
+	(void)parent;
+#endif
+	return 0;
+}
+
 static void
 walk_warn(const struct walker *w, const char *rel, int errnum)
 {
@@ -328,13 +368,13 @@ walk_dir(struct walker *w, int fd, const char *rel)
 {
 	struct strlist	 names = { NULL, 0 };
 	struct dirent	*de;
-	struct stat	 st;
+	struct stat	 st, self;
 	DIR		*d;
 	char		*child;
 	size_t		 i;
 	int		 cfd;
 
-	if ((d = fdopendir(fd)) == NULL) {
+	if (fstat(fd, &self) == -1 || (d = fdopendir(fd)) == NULL) {
 		walk_warn(w, rel, errno);
 		close(fd);
 		return;
@@ -359,6 +399,8 @@ walk_dir(struct walker *w, int fd, const char *rel)
 			if ((cfd = openat(fd, names.v[i], O_RDONLY |
 			    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 				walk_warn(w, child, errno);
+			else if (pseudo_fs(cfd, st.st_dev, self.st_dev))
+				close(cfd);
 			else
 				walk_dir(w, cfd, child);
 		}
@@ -482,7 +524,7 @@ print_chk(const struct findings *f, enum mode mode, int json)
 	if (json)
 		printf("{\n  \"%s\": [", key);
 	for (i = 0; i < f->n; i++) {
-		/* --list: one line per package (sorted, so dups are adjacent) */
+		/* --list: each package once (sorted: repeats adjoin). */
 		if (mode == MODE_LIST && i > 0 &&
 		    strcmp(f->v[i].package, f->v[i - 1].package) == 0)
 			continue;
@@ -598,15 +640,14 @@ plan_job(struct run *r, const struct job *j, const char *target,
 	struct opcount		 c = { j->name, 0, 0 };
 	struct stow_ctx		*ctx = NULL;
 	struct stow_plan	*plan = NULL;
-	int			 rc, src;
+	int			 rc;
 
 	rc = run_open(r, target, flags, &j->ignore, &ctx, &plan);
 	if (rc == EXIT_OK && quiet)
 		stow_ctx_set_log(ctx, -1, quiet_log, NULL);
-	if (rc == EXIT_OK && (src = stow_plan_stow(plan, j->name)) != 0) {
+	if (rc == EXIT_OK && stow_plan_stow(plan, j->name) != 0) {
 		fprintf(stderr, "%s: %s\n", r->prog, stow_ctx_errmsg(ctx));
 		rc = EXIT_ERROR;
-		(void)src;
 	}
 	if (rc != EXIT_OK) {
 		ps->state = ST_ERROR;
@@ -645,7 +686,7 @@ plan_job_fresh(struct run *r, const struct job *j, unsigned int flags,
 	int		 rc;
 
 	dir = xasprintf_join(tmp != NULL && *tmp == '/' ? tmp : "/tmp", "/",
-	    "cstow-check.XXXXXX");
+	    "cstow-empty.XXXXXX");
 	if (mkdtemp(dir) == NULL) {
 		fprintf(stderr, "%s: mkdtemp: %s: %s\n", r->prog, dir,
 		    strerror(errno));

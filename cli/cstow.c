@@ -40,8 +40,9 @@ struct options {
 	char		*backup_dir;
 	char		*config;
 	int		 no_config;
+	int		 no_wait;
 	char		*restore_run;
-	enum mode	 mode;			/* --check, --badlinks, ... */
+	enum mode	 mode;			/* --check, ... */
 	int		 json;			/* --format=json */
 	int		 format_set;
 };
@@ -112,6 +113,7 @@ help(void)
 "      --restore[=RUN]   put a vault run back (default: the latest)\n"
 "      --config=FILE     read FILE instead of STOWDIR/cstow.conf\n"
 "      --no-config       read no cstow.conf\n"
+"      --no-wait         fail at once if another run holds the lock\n"
 "\n"
 "      --check           say whether each package (default: all) is stowed\n"
 "      --badlinks        list the dangling symlinks in the target\n"
@@ -125,8 +127,8 @@ help(void)
 "  -h, --help            print this help\n"
 "\n"
 "Options are also read from ~/.stowrc and ./.stowrc.  Exit status: 0 done,\n"
-"1 conflicts, usage error or (--check) not all stowed, 2 other errors.\n"
-"See cstow(1).\n");
+"1 conflicts, usage error or (--check) not all stowed, 2 other errors,\n"
+"3 failed and undone, 4 failed and not fully undone.  See cstow(1).\n");
 	exit(EXIT_OK);
 }
 
@@ -216,7 +218,8 @@ verbose_digits(int argc, char **argv)
 enum {
 	OPT_ADOPT = 256, OPT_DEFER, OPT_DOTFILES, OPT_IGNORE,
 	OPT_NO_FOLDING, OPT_OVERRIDE, OPT_ALL, OPT_BACKUP_DIR, OPT_CONFIG,
-	OPT_CONFLICT, OPT_NO_CONFIG, OPT_PACKAGE_TARGET, OPT_REPLACE,
+	OPT_CONFLICT, OPT_NO_CONFIG, OPT_NO_WAIT, OPT_PACKAGE_TARGET,
+	OPT_REPLACE,
 	OPT_RESTORE, OPT_CHECK, OPT_BADLINKS, OPT_ALIENS, OPT_LIST,
 	OPT_FORMAT
 };
@@ -246,6 +249,7 @@ static const struct option longopts[] = {
 	{ "list",	no_argument,		NULL, OPT_LIST },
 	{ "no",		no_argument,		NULL, 'n' },
 	{ "no-config",	no_argument,		NULL, OPT_NO_CONFIG },
+	{ "no-wait",	no_argument,		NULL, OPT_NO_WAIT },
 	{ "no-folding",	no_argument,		NULL, OPT_NO_FOLDING },
 	{ "override",	required_argument,	NULL, OPT_OVERRIDE },
 	{ "package-target", required_argument,	NULL, OPT_PACKAGE_TARGET },
@@ -353,6 +357,9 @@ parse_words(struct options *o, int argc, char **argv,
 			if (parse_policy(optarg, &o->policy) == -1)
 				bad_option(src, optind, "--conflict must be "
 				    "fail, adopt or backup, not '%s'", optarg);
+			break;
+		case OPT_NO_WAIT:
+			o->no_wait = 1;
 			break;
 		case OPT_NO_CONFIG:
 			o->no_config = 1;
@@ -471,6 +478,7 @@ merge_options(struct options *into, struct options *from)
 	into->flags |= from->flags;
 	into->all |= from->all;
 	into->no_config |= from->no_config;
+	into->no_wait |= from->no_wait;
 	if (from->mode != MODE_RUN)
 		into->mode = from->mode;
 	if (from->format_set) {
@@ -829,6 +837,7 @@ main(int argc, char *argv[])
 	r.vault_root = root;
 	r.verbose = o.verbose;
 	r.simulate = o.simulate;
+	r.no_wait = o.no_wait;
 	r.cancel = cancel_cb;
 	r.color = use_color();
 	if (o.json)
