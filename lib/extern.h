@@ -34,6 +34,7 @@ struct arena {
 	struct arena_chunk	*head;
 };
 void	*arena_alloc(struct arena *, size_t);
+char	*arena_bytes(struct arena *, size_t);
 char	*arena_strdup(struct arena *, const char *);
 char	*arena_strndup(struct arena *, const char *, size_t);
 char	*arena_printf(struct arena *, const char *, ...)

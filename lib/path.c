@@ -41,8 +41,6 @@ push_path(char *buf, size_t len, const char *p)
 {
 	const char	*end;
 
-	if (*p == '/' && len == 0)
-		buf[len++] = '/';
 	while (*p != '\0') {
 		while (*p == '/')
 			p++;
@@ -67,8 +65,13 @@ path_join3(struct arena *a, const char *x, const char *y, const char *z)
 	char	*buf;
 
 	cap = strlen(x) + strlen(y) + strlen(z) + 4;
-	if ((buf = arena_alloc(a, cap)) == NULL)
+	if ((buf = arena_bytes(a, cap)) == NULL)
 		return NULL;
+	/* Absolute when the first non-empty part is, as join_paths()'s
+	 * join-then-split has it; a ".." that empties the path later does
+	 * not make what follows absolute. */
+	if ((*x != '\0' ? *x : *y != '\0' ? *y : *z) == '/')
+		buf[len++] = '/';
 	len = push_path(buf, len, x);
 	len = push_path(buf, len, y);
 	len = push_path(buf, len, z);
@@ -96,8 +99,11 @@ path_child(struct arena *a, const char *dir, const char *name)
 
 	if (dl == 0 || (dl == 1 && dir[0] == '.'))
 		return arena_strndup(a, name, nl);
-	if ((p = arena_strndup(a, dir, dl + nl + 1)) == NULL)
+	if (dl == 1 && dir[0] == '/')
+		dl = 0;		/* the root: "/" + name */
+	if ((p = arena_bytes(a, dl + nl + 2)) == NULL)
 		return NULL;
+	memcpy(p, dir, dl);
 	p[dl] = '/';
 	memcpy(p + dl + 1, name, nl + 1);
 	return p;

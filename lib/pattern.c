@@ -45,8 +45,10 @@ pat_compile(struct stow_ctx *ctx, pcre2_code **out, const char *pattern,
 	PCRE2_SIZE	off;
 	int		errcode;
 
-	*out = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0,
-	    &errcode, &off, NULL);
+	/* Perl allows a group name twice (in alternatives); so do we, which
+	 * also lets ignore-file lines that reuse a name combine. */
+	*out = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+	    PCRE2_DUPNAMES, &errcode, &off, NULL);
 	if (*out != NULL)
 		return 0;
 	if (errcode == PCRE2_ERROR_NOMEMORY)
@@ -158,20 +160,25 @@ stow_ctx_add_pattern(struct stow_ctx *ctx, enum stow_pattern kind,
 	return 0;
 }
 
-/* Appends s to the growing alternation in *buf. */
+/*
+ * Appends s to the growing alternation in *buf, followed by "\\E": it
+ * ends a "\\Q" the line left open, which would otherwise swallow the
+ * next alternatives and the anchoring (and does nothing otherwise).
+ */
 static int
 alt_append(char **buf, size_t *len, const char *s, size_t n)
 {
 	char	*grown;
 
-	if ((grown = realloc(*buf, *len + n + 2)) == NULL)
+	if ((grown = realloc(*buf, *len + n + 4)) == NULL)
 		return -1;
 	*buf = grown;
 	if (*len > 0)
 		grown[(*len)++] = '|';
 	memcpy(grown + *len, s, n);
 	*len += n;
-	grown[*len] = '\0';
+	memcpy(grown + *len, "\\E", 3);
+	*len += 2;
 	return 0;
 }
 
@@ -217,32 +224,64 @@ ignore_line_pattern(char *line)
 	return strlen(line);
 }
 
+static int	build_rules(struct stow_ctx *, struct ignore_rules *,
+		    const char *, const char *, const char *);
+
+/*
+ * Compiles the combined regexes.  Each line compiled alone already, so
+ * a failure here comes from lines that do not combine (a group name
+ * used twice, say): the message names the file.
+ */
+static int
+combine(struct stow_ctx *ctx, pcre2_code **out, const char *pre,
+    const char *alts, const char *post, const char *file)
+{
+	char	*re, msg[sizeof(ctx->errmsg)];
+	size_t	 n = strlen(pre) + strlen(alts) + strlen(post) + 1;
+	int	 rc;
+
+	if ((re = malloc(n)) == NULL)
+		return err_nomem(ctx);
+	snprintf(re, n, "%s%s%s", pre, alts, post);
+	rc = pat_compile(ctx, out, re, file, 0);
+	free(re);
+	if (rc == STOW_EINVAL) {
+		strlcpy(msg, stow_ctx_errmsg(ctx), sizeof(msg));
+		return err_set(ctx, rc, "%s: the patterns do not combine: %s",
+		    file, msg);
+	}
+	return rc;
+}
+
+/* Do the alternations so far still compile?  Errors name file:line. */
+static int
+combine_probe(struct stow_ctx *ctx, const char *seg, const char *path,
+    const char *file, unsigned int line)
+{
+	struct ignore_rules	probe = { NULL, NULL, NULL };
+	char			msg[sizeof(ctx->errmsg)];
+	int			rc;
+
+	rc = build_rules(ctx, &probe, seg, path, file);
+	ignore_rules_free(&probe);
+	if (rc != STOW_EINVAL)
+		return rc;
+	strlcpy(msg, stow_ctx_errmsg(ctx), sizeof(msg));
+	return err_set(ctx, rc, "%s:%u: invalid regex: does not combine with "
+	    "the lines before it (%s)", file, line, msg);
+}
+
 static int
 build_rules(struct stow_ctx *ctx, struct ignore_rules *r, const char *seg,
     const char *path, const char *file)
 {
-	char	*re;
-	size_t	 n;
-	int	 rc = 0;
+	int	rc = 0;
 
-	if (seg != NULL) {
-		n = strlen(seg) + 8;
-		if ((re = malloc(n)) == NULL)
-			return err_nomem(ctx);
-		snprintf(re, n, "^(%s)$", seg);
-		rc = pat_compile(ctx, &r->segment_re, re, file, 0);
-		free(re);
-		if (rc != 0)
-			return rc;
-	}
-	if (path != NULL) {
-		n = strlen(path) + 20;
-		if ((re = malloc(n)) == NULL)
-			return err_nomem(ctx);
-		snprintf(re, n, "(^|/)(%s)(/|$)", path);
-		rc = pat_compile(ctx, &r->path_re, re, file, 0);
-		free(re);
-	}
+	if (seg != NULL)
+		rc = combine(ctx, &r->segment_re, "^(", seg, ")$", file);
+	if (rc == 0 && path != NULL)
+		rc = combine(ctx, &r->path_re, "(^|/)(", path, ")(/|$)",
+		    file);
 	return rc;
 }
 
@@ -280,6 +319,11 @@ ignore_rules_from_text(struct stow_ctx *ctx, struct ignore_rules *r,
 			rc = err_nomem(ctx);
 			goto out;
 		}
+		/* Lines that compile alone may still not combine (a verb
+		 * that must start a pattern, say): name the line that
+		 * breaks the combination. */
+		if ((rc = combine_probe(ctx, seg, path, file, lineno)) != 0)
+			goto out;
 	}
 	if (alt_append(&path, &pathlen, LOCAL_IGNORE_RE,
 	    strlen(LOCAL_IGNORE_RE)) == -1) {

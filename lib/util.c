@@ -48,13 +48,20 @@ arena_alloc(struct arena *a, size_t n)
 	return arena_take(a, n, sizeof(max_align_t));
 }
 
-/* Strings need no alignment: packing them keeps big plans small. */
+/* n bytes with no alignment, for strings: packing them keeps big plans
+ * small. */
+char *
+arena_bytes(struct arena *a, size_t n)
+{
+	return arena_take(a, n, 1);
+}
+
 char *
 arena_strndup(struct arena *a, const char *s, size_t n)
 {
 	char	*p;
 
-	if ((p = arena_take(a, n + 1, 1)) == NULL)
+	if ((p = arena_bytes(a, n + 1)) == NULL)
 		return NULL;
 	memcpy(p, s, n);
 	p[n] = '\0';
