@@ -29,18 +29,6 @@ struct group {
 	struct stow_plan	*plan;
 };
 
-/* A conflict copied out of its plan, for one sorted report. */
-struct report {
-	enum stow_action	 action;
-	char			*package;
-	char			*message;
-};
-
-struct reports {
-	struct report	*v;
-	size_t		 n;
-};
-
 void *
 xrealloc(void *p, size_t n, size_t size)
 {
@@ -610,25 +598,37 @@ group_plan(struct run *r, struct group *groups, size_t gi)
 }
 
 static int
-collect_conflict(const struct stow_conflict *c, void *payload)
+copy_conflict(const struct stow_conflict *c, void *payload)
 {
-	struct reports	*rep = payload;
-	struct report	*x;
+	struct conflict_list	*l = payload;
+	struct conflict_copy	*x;
 
-	rep->v = xrealloc(rep->v, rep->n + 1, sizeof(*rep->v));
-	x = &rep->v[rep->n++];
+	l->v = xrealloc(l->v, l->n + 1, sizeof(*l->v));
+	x = &l->v[l->n++];
 	x->action = c->action;
+	x->kind = c->kind;
 	x->package = xstrdup(c->package);
+	x->path = xstrdup(c->path);
 	x->message = xstrdup(c->message);
+	x->target = l->target;
 	return 0;
+}
+
+/* Appends plan's conflicts (its target: target) to l. */
+void
+conflicts_collect(struct conflict_list *l, const struct stow_plan *plan,
+    const char *target)
+{
+	l->target = target;
+	stow_plan_foreach_conflict(plan, copy_conflict, l);
 }
 
 /* GNU Stow's order: unstow first, then by package, then by message. */
 static int
-report_cmp(const void *a, const void *b)
+conflict_cmp(const void *a, const void *b)
 {
-	const struct report	*x = a, *y = b;
-	int			 rc;
+	const struct conflict_copy	*x = a, *y = b;
+	int				 rc;
 
 	if (x->action != y->action)
 		return x->action == STOW_ACTION_UNSTOW ? -1 : 1;
@@ -637,38 +637,57 @@ report_cmp(const void *a, const void *b)
 	return strcmp(x->message, y->message);
 }
 
+void
+conflicts_sort(struct conflict_list *l)
+{
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v), conflict_cmp);
+}
+
+void
+conflicts_free(struct conflict_list *l)
+{
+	size_t	i;
+
+	for (i = 0; i < l->n; i++) {
+		free(l->v[i].package);
+		free(l->v[i].path);
+		free(l->v[i].message);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
 /* Prints every conflict of every group in one report, as GNU Stow. */
 static void
 print_conflicts(const struct run *r, struct group *groups, size_t ngroups)
 {
-	struct reports	 rep = { NULL, 0 };
-	const char	*last = NULL;
-	enum stow_action last_action = 0;
-	size_t		 i;
+	struct conflict_list	 l = { NULL, 0, NULL };
+	const struct conflict_copy *x;
+	const char		*last = NULL;
+	enum stow_action	 last_action = 0;
+	size_t			 i;
 
 	for (i = 0; i < ngroups; i++)
 		if (groups[i].plan != NULL)
-			stow_plan_foreach_conflict(groups[i].plan,
-			    collect_conflict, &rep);
-	qsort(rep.v, rep.n, sizeof(*rep.v), report_cmp);
-	for (i = 0; i < rep.n; i++) {
-		if (last == NULL || strcmp(last, rep.v[i].package) != 0 ||
-		    last_action != rep.v[i].action)
+			conflicts_collect(&l, groups[i].plan,
+			    groups[i].target);
+	conflicts_sort(&l);
+	for (i = 0; i < l.n; i++) {
+		x = &l.v[i];
+		if (last == NULL || strcmp(last, x->package) != 0 ||
+		    last_action != x->action)
 			fprintf(stderr, "%s %s %s would cause "
 			    "conflicts:\n", r->color ? SGR_BOLD_RED
 			    "WARNING!" SGR_RESET : "WARNING!",
-			    rep.v[i].action == STOW_ACTION_STOW ?
-			    "stowing" : "unstowing", rep.v[i].package);
-		last = rep.v[i].package;
-		last_action = rep.v[i].action;
-		fprintf(stderr, "  * %s\n", rep.v[i].message);
+			    x->action == STOW_ACTION_STOW ?
+			    "stowing" : "unstowing", x->package);
+		last = x->package;
+		last_action = x->action;
+		fprintf(stderr, "  * %s\n", x->message);
 	}
 	fprintf(stderr, "All operations aborted.\n");
-	for (i = 0; i < rep.n; i++) {
-		free(rep.v[i].package);
-		free(rep.v[i].message);
-	}
-	free(rep.v);
+	conflicts_free(&l);
 }
 
 struct counts {

@@ -81,6 +81,27 @@ struct run {
 	size_t		 unchanged;	/* packages needing nothing */
 };
 
+/* A conflict copied out of its plan, for one report over many plans. */
+struct conflict_copy {
+	enum stow_action	 action;
+	enum stow_conflict_kind	 kind;
+	char			*package;
+	char			*path;
+	char			*message;
+	const char		*target;	/* of its plan */
+};
+
+struct conflict_list {
+	struct conflict_copy	*v;
+	size_t			 n;
+	const char		*target;	/* of the plan being copied */
+};
+
+void	 conflicts_collect(struct conflict_list *, const struct stow_plan *,
+	    const char *);
+void	 conflicts_sort(struct conflict_list *);
+void	 conflicts_free(struct conflict_list *);
+
 void	*xrealloc(void *, size_t, size_t);
 char	*xstrdup(const char *);
 void	 strlist_add(struct strlist *, const char *);

@@ -153,82 +153,28 @@ json_conflict(FILE *fp, enum stow_action action,
 	fputc('}', fp);
 }
 
-/* A conflict copied out of its plan, for one sorted list. */
-struct jconflict {
-	enum stow_action	 action;
-	enum stow_conflict_kind	 kind;
-	char			*package;
-	char			*path;
-	char			*message;
-	const char		*target;
-};
-
-struct jconflicts {
-	struct jconflict	*v;
-	size_t			 n;
-	const char		*target;	/* of the plan being walked */
-};
-
-static int
-copy_conflict(const struct stow_conflict *c, void *payload)
-{
-	struct jconflicts	*l = payload;
-	struct jconflict	*x;
-
-	l->v = xrealloc(l->v, l->n + 1, sizeof(*l->v));
-	x = &l->v[l->n++];
-	x->action = c->action;
-	x->kind = c->kind;
-	x->package = xstrdup(c->package);
-	x->path = xstrdup(c->path);
-	x->message = xstrdup(c->message);
-	x->target = l->target;
-	return 0;
-}
-
-/* GNU Stow's report order: unstow first, then by package, by message. */
-static int
-jconflict_cmp(const void *a, const void *b)
-{
-	const struct jconflict	*x = a, *y = b;
-	int			 rc;
-
-	if (x->action != y->action)
-		return x->action == STOW_ACTION_UNSTOW ? -1 : 1;
-	if ((rc = strcmp(x->package, y->package)) != 0)
-		return rc;
-	return strcmp(x->message, y->message);
-}
-
 /* Writes "conflicts": [...] for every plan, sorted as the text report. */
 static void
 json_conflicts(FILE *fp, const struct run_plan *plans, size_t n,
     const char *const *targets)
 {
-	struct jconflicts	 l = { NULL, 0, NULL };
-	struct jconflict	*x;
-	size_t			 i;
+	struct conflict_list		 l = { NULL, 0, NULL };
+	const struct conflict_copy	*x;
+	size_t				 i;
 
-	for (i = 0; i < n; i++) {
-		if (plans[i].plan == NULL)
-			continue;
-		l.target = targets[i];
-		stow_plan_foreach_conflict(plans[i].plan, copy_conflict, &l);
-	}
-	if (l.n > 0)
-		qsort(l.v, l.n, sizeof(*l.v), jconflict_cmp);
+	for (i = 0; i < n; i++)
+		if (plans[i].plan != NULL)
+			conflicts_collect(&l, plans[i].plan, targets[i]);
+	conflicts_sort(&l);
 	fputs("  \"conflicts\": [", fp);
 	for (i = 0; i < l.n; i++) {
 		x = &l.v[i];
 		fputs(i > 0 ? ",\n    " : "\n    ", fp);
 		json_conflict(fp, x->action, x->kind, x->package, x->path,
 		    x->message, x->target);
-		free(x->package);
-		free(x->path);
-		free(x->message);
 	}
 	fputs(l.n > 0 ? "\n  ]" : "]", fp);
-	free(l.v);
+	conflicts_free(&l);
 }
 
 struct jops {

@@ -136,9 +136,7 @@ stow_plan_foreach_conflict(const struct stow_plan *plan,
 static int
 give_away(struct stow_ctx *ctx, const char *path)
 {
-	/* Nothing to hand over when we already are the owner. */
-	if ((ctx->flags & STOW_F_CHOWN) == 0 ||
-	    (ctx->owner_uid == geteuid() && ctx->owner_gid == getegid()))
+	if (!ctx->chown)
 		return 0;
 	if (fs_lchown(ctx->target_fd, path, ctx->owner_uid,
 	    ctx->owner_gid) == -1)
@@ -382,6 +380,24 @@ swap_in(struct stow_plan *plan, const struct stow_op *ops, size_t nops,
 	return 0;
 }
 
+/* Where a removal is followed by a creation at the same path. */
+static int
+is_swap(const struct stow_op *ops, size_t nops, size_t i)
+{
+	return i + 1 < nops && removes(&ops[i]) && creates(&ops[i + 1]) &&
+	    strcmp(ops[i].path, ops[i + 1].path) == 0;
+}
+
+static size_t
+count_swaps(const struct stow_op *ops, size_t nops)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < nops; i++)
+		n += (size_t)is_swap(ops, nops, i);
+	return n;
+}
+
 /* The plan's operations, in order, as an array. */
 static struct stow_op *
 plan_ops(struct stow_plan *plan, size_t *nops)
@@ -421,17 +437,16 @@ stow_plan_apply(struct stow_plan *plan, stow_op_cb cb, void *payload)
 		return err_set(ctx, STOW_ECONFLICT, "%zu conflict%s: nothing "
 		    "was changed", plan->conflicts.len,
 		    plan->conflicts.len == 1 ? "" : "s");
-	/* A swap records up to two undo steps more than its operations. */
+	/* A swap records two undo steps more than its operations. */
 	if ((ops = plan_ops(plan, &nops)) == NULL ||
-	    (undo = arena_alloc(&plan->arena, (2 * nops + 1) *
-	    sizeof(*undo))) == NULL)
+	    (undo = arena_alloc(&plan->arena, (nops + 2 * count_swaps(ops,
+	    nops) + 1) * sizeof(*undo))) == NULL)
 		return err_nomem(ctx);
 	plan->state = PLAN_APPLIED;
 	for (i = 0; i < nops && rc == 0; i++) {
 		if ((rc = before_op(ctx, &ops[i], cb, payload)) != 0)
 			break;
-		if (i + 1 < nops && removes(&ops[i]) && creates(&ops[i + 1]) &&
-		    strcmp(ops[i].path, ops[i + 1].path) == 0) {
+		if (is_swap(ops, nops, i)) {
 			/* Report the whole swap before any of it is made. */
 			for (k = i + 1; rc == 0 && k < nops && (k == i + 1 ||
 			    (ops[i + 1].kind == STOW_OP_MKDIR &&

@@ -657,14 +657,8 @@ stow_conf_read(struct stow_conf **out, struct stow_ctx *ctx,
 	if (out == NULL || ctx == NULL || ctx->magic != CTX_MAGIC)
 		return STOW_EMISUSE;
 	*out = NULL;
-	if (path == NULL)
-		return err_set(ctx, STOW_EINVAL, "path is NULL");
-	if ((text = fs_read_file(AT_FDCWD, path, NULL)) == NULL) {
-		if (errno == ENOENT)
-			return err_set(ctx, STOW_ENOTFOUND, "%s: %s", path,
-			    strerror(errno));
-		return err_os(ctx, "open", path);
-	}
+	if ((r = config_text(ctx, path, &text)) != 0)
+		return r;
 	r = conf_parse_text(out, ctx, path, text, lookup, payload);
 	free(text);
 	return r;

@@ -192,6 +192,9 @@ ctx_set_owner(struct stow_ctx *ctx)
 		return err_os(ctx, "stat", ctx->target_dir);
 	ctx->owner_uid = st.st_uid;
 	ctx->owner_gid = st.st_gid;
+	/* Asked once: handing over is needed only to someone else. */
+	ctx->chown = (ctx->flags & STOW_F_CHOWN) != 0 &&
+	    (st.st_uid != geteuid() || st.st_gid != getegid());
 	return 0;
 }
 

@@ -206,6 +206,7 @@ struct stow_ctx {
 	int			 vault_fd;	/* open on first use */
 	uid_t			 owner_uid;	/* of the target, for */
 	gid_t			 owner_gid;	/* STOW_F_CHOWN */
+	int			 chown;		/* and it is not us */
 };
 
 /* ctx.c */
@@ -287,6 +288,9 @@ int	 vault_backup(struct stow_ctx *, const char *, const char *,
 	    const char *, char *, size_t, off_t *);
 int	 vault_unbackup(struct stow_ctx *, const char *, const char *, off_t);
 void	 vault_close(struct stow_ctx *);
+
+/* rc.c */
+int	 config_text(struct stow_ctx *, const char *, char **);
 
 /* disk.c */
 #define DISK_ABSENT	0

@@ -436,7 +436,7 @@ stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
 	struct entry			 e;
 	const char			*name, *tname;
 	char				*dir, *src_dir;
-	size_t				 i;
+	size_t				 i, root_len;
 	int				 rc, skip;
 
 	if ((rc = should_skip(plan, tgt, &skip)) != 0 || skip)
@@ -452,16 +452,19 @@ stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
 	NOMEM_IF_NULL(plan, src_dir = link_text(plan,
 	    path_child(a, tgt, "x"), dir));
 	disk_prime(plan, tgt);
+	/* pkg_path is sp/pkg/pkg_sub/name: its pkg_sub/name part is the
+	 * entry's path inside the package, with no copy of its own. */
+	root_len = strlen(dir) - strlen(pkg_sub) - (*pkg_sub != '\0');
 	for (i = 0; i < list->len; i++) {
 		name = list->ents[i].name;
-		NOMEM_IF_NULL(plan, e.pkg_sub = path_child(a, pkg_sub, name));
+		NOMEM_IF_NULL(plan, e.pkg_path = path_child(a, dir, name));
+		e.pkg_sub = e.pkg_path + root_len + 1;
 		if (ignored(plan, rules, e.pkg_sub))
 			continue;
 		tname = name;
 		if (has_flag(plan, STOW_F_DOTFILES))
 			NOMEM_IF_NULL(plan, tname = path_dotfile(a, name));
 		NOMEM_IF_NULL(plan, e.tgt = path_child(a, tgt, tname));
-		NOMEM_IF_NULL(plan, e.pkg_path = path_child(a, dir, name));
 		NOMEM_IF_NULL(plan, e.source = path_child(a, src_dir, name));
 		if ((rc = stow_node(plan, sp, pkg, &e)) != 0)
 			return rc;

@@ -152,6 +152,24 @@ rc_parse_text(struct stow_ctx *ctx, struct stow_rc *rc, char *text,
 	return 0;
 }
 
+/*
+ * Reads a configuration file (.stowrc, cstow.conf) into *out, which the
+ * caller frees.  A missing file is STOW_ENOTFOUND, naming it.
+ */
+int
+config_text(struct stow_ctx *ctx, const char *path, char **out)
+{
+	if (path == NULL)
+		return err_set(ctx, STOW_EINVAL, "path is NULL");
+	if ((*out = fs_read_file(AT_FDCWD, path, NULL)) == NULL) {
+		if (errno == ENOENT)
+			return err_set(ctx, STOW_ENOTFOUND, "%s: %s", path,
+			    strerror(errno));
+		return err_os(ctx, "open", path);
+	}
+	return 0;
+}
+
 STOW_API int
 stow_rc_read(struct stow_rc **out, struct stow_ctx *ctx, const char *path)
 {
@@ -162,14 +180,8 @@ stow_rc_read(struct stow_rc **out, struct stow_ctx *ctx, const char *path)
 	if (out == NULL || ctx == NULL || ctx->magic != CTX_MAGIC)
 		return STOW_EMISUSE;
 	*out = NULL;
-	if (path == NULL)
-		return err_set(ctx, STOW_EINVAL, "path is NULL");
-	if ((text = fs_read_file(AT_FDCWD, path, NULL)) == NULL) {
-		if (errno == ENOENT)
-			return err_set(ctx, STOW_ENOTFOUND, "%s: %s", path,
-			    strerror(errno));
-		return err_os(ctx, "open", path);
-	}
+	if ((r = config_text(ctx, path, &text)) != 0)
+		return r;
 	if ((rc = calloc(1, sizeof(*rc))) == NULL) {
 		free(text);
 		return err_nomem(ctx);

@@ -21,10 +21,7 @@
 static uid_t
 owner_uid(const struct stow_ctx *ctx)
 {
-	if ((ctx->flags & STOW_F_CHOWN) == 0 ||
-	    (ctx->owner_uid == geteuid() && ctx->owner_gid == getegid()))
-		return (uid_t)-1;
-	return ctx->owner_uid;
+	return ctx->chown ? ctx->owner_uid : (uid_t)-1;
 }
 
 /* Opens (creating) the run's vault directory on first use. */
