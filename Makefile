@@ -161,6 +161,7 @@ check: deps
 	$(MAKE) check-asan
 	$(MAKE) check-valgrind
 	$(MAKE) check-api
+	$(MAKE) check-fuzz
 
 check-unit: $(CHECK_RUNNER) $(CSTOW)
 	CSTOW=$(CSTOW) $(CHECK_RUNNER)

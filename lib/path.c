@@ -217,7 +217,11 @@ path_is_under(const char *path, const char *dir, const char **rest)
 {
 	size_t	n = strlen(dir);
 
-	if (n == 0 || strncmp(path, dir, n) != 0 || path[n] != '/')
+	/* Under the root, "/x", the separator is dir's own last byte. */
+	if (n == 1 && dir[0] == '/')
+		n = 0;
+	if (strncmp(path, dir, n) != 0 || path[n] != '/' ||
+	    (n == 0 && dir[0] != '/') || path[n + 1] == '\0')
 		return 0;
 	if (rest != NULL)
 		*rest = path + n + 1;
