@@ -881,7 +881,7 @@ only_stow_links(struct stow_plan *plan, const char *dir, int *out)
 	const char		*text;
 	char			*node;
 	size_t			 i;
-	int			 rc, t;
+	int			 rc, t, sub;
 
 	*out = 0;
 	if ((list = disk_list(plan, dir)) == NULL)
@@ -890,8 +890,8 @@ only_stow_links(struct stow_plan *plan, const char *dir, int *out)
 		NOMEM_IF_NULL(plan, node = path_join(&plan->arena, dir,
 		    list->ents[i].name));
 		if ((t = disk_type(plan, node, 0)) == DISK_DIR) {
-			if ((rc = only_stow_links(plan, node, out)) != 0 ||
-			    !*out)
+			if ((rc = only_stow_links(plan, node, &sub)) != 0 ||
+			    !sub)
 				return rc;
 			continue;
 		}
