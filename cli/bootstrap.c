@@ -256,8 +256,9 @@ run_apply_conf(struct run *r, const struct stow_conf *conf,
 	return 0;
 }
 
-static int
-name_cmp(const void *a, const void *b)
+/* qsort(3) comparison of two char * (names, sorted bytewise). */
+int
+strptr_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char * const *)a, *(char * const *)b);
 }
@@ -295,7 +296,7 @@ run_all_packages(struct run *r, const struct stow_conf *conf, int unstow,
 	}
 	closedir(dir);
 	if (names.n > 0)
-		qsort(names.v, names.n, sizeof(*names.v), name_cmp);
+		qsort(names.v, names.n, sizeof(*names.v), strptr_cmp);
 	for (i = 0; i < names.n; i++) {
 		j = run_add_job(r, names.v[i]);
 		j->unstow |= unstow;

@@ -102,6 +102,7 @@ void	 conflicts_collect(struct conflict_list *, const struct stow_plan *,
 void	 conflicts_sort(struct conflict_list *);
 void	 conflicts_free(struct conflict_list *);
 
+int	 strptr_cmp(const void *, const void *);
 void	*xrealloc(void *, size_t, size_t);
 char	*xstrdup(const char *);
 void	 strlist_add(struct strlist *, const char *);

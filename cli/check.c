@@ -56,15 +56,6 @@ enum state {
 	ST_STOWED, ST_PARTLY, ST_MISSING, ST_CONFLICT, ST_GONE, ST_ERROR
 };
 
-/* A conflict copied out of a plan. */
-struct cconflict {
-	enum stow_action	 action;
-	enum stow_conflict_kind	 kind;
-	char			*package;
-	char			*path;
-	char			*message;
-};
-
 /* What --check found out about one package. */
 struct pstate {
 	char			*name;
@@ -73,17 +64,11 @@ struct pstate {
 	int			 no_target;	/* no such directory */
 	size_t			 missing;	/* links to make */
 	size_t			 unchanged;
-	struct cconflict	*conflicts;
-	size_t			 nconflicts;
+	struct conflict_list	 conflicts;
 	struct findings		 dangling;
 	char			*error;
 };
 
-static int
-name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char * const *)a, *(char * const *)b);
-}
 
 static char *
 xstrndup(const char *s, size_t n)
@@ -384,7 +369,7 @@ walk_dir(struct walker *w, int fd, const char *rel)
 		    strcmp(de->d_name, "..") != 0)
 			strlist_add(&names, de->d_name);
 	if (names.n > 0)
-		qsort(names.v, names.n, sizeof(*names.v), name_cmp);
+		qsort(names.v, names.n, sizeof(*names.v), strptr_cmp);
 	for (i = 0; i < names.n && !w->stopped; i++) {
 		if (interrupted(w->r)) {
 			w->stopped = 1;
@@ -604,23 +589,6 @@ count_op(const struct stow_op *op, void *payload)
 	return 0;
 }
 
-static int
-copy_conflict(const struct stow_conflict *c, void *payload)
-{
-	struct pstate		*ps = payload;
-	struct cconflict	*x;
-
-	ps->conflicts = xrealloc(ps->conflicts, ps->nconflicts + 1,
-	    sizeof(*ps->conflicts));
-	x = &ps->conflicts[ps->nconflicts++];
-	x->action = c->action;
-	x->kind = c->kind;
-	x->package = xstrdup(c->package);
-	x->path = xstrdup(c->path);
-	x->message = xstrdup(c->message);
-	return 0;
-}
-
 static void
 quiet_log(int level, const char *msg, void *payload)
 {
@@ -656,10 +624,10 @@ plan_job(struct run *r, const struct job *j, const char *target,
 		goto out;
 	}
 	stow_plan_foreach_op(plan, count_op, &c);
-	stow_plan_foreach_conflict(plan, copy_conflict, ps);
+	conflicts_collect(&ps->conflicts, plan, NULL);
 	ps->missing = c.links > 0 ? c.links : c.ops;
 	ps->unchanged = stow_plan_unchanged_count(plan);
-	if (ps->nconflicts > 0)
+	if (ps->conflicts.n > 0)
 		ps->state = ST_CONFLICT;
 	else if (c.ops == 0)
 		ps->state = ST_STOWED;
@@ -865,8 +833,8 @@ print_text(const struct pstate *ps)
 		printf(", %zu dangling link%s", ps->dangling.n,
 		    ps->dangling.n == 1 ? "" : "s");
 	putchar('\n');
-	for (i = 0; i < ps->nconflicts; i++)
-		printf("  * %s\n", ps->conflicts[i].message);
+	for (i = 0; i < ps->conflicts.n; i++)
+		printf("  * %s\n", ps->conflicts.v[i].message);
 	for (i = 0; i < ps->dangling.n; i++)
 		printf("  dangling: %s -> %s\n", ps->dangling.v[i].path,
 		    ps->dangling.v[i].link);
@@ -875,7 +843,7 @@ print_text(const struct pstate *ps)
 static void
 print_json(const struct pstate *ps)
 {
-	const struct cconflict	*c;
+	const struct conflict_copy *c;
 	size_t			 i;
 
 	fputs("{\"name\": ", stdout);
@@ -896,8 +864,8 @@ print_json(const struct pstate *ps)
 	    "\"unchanged\": %zu, \"conflicts\": [", ps->target == NULL ?
 	    "null" : ps->no_target ? "false" : "true", ps->missing,
 	    ps->unchanged);
-	for (i = 0; i < ps->nconflicts; i++) {
-		c = &ps->conflicts[i];
+	for (i = 0; i < ps->conflicts.n; i++) {
+		c = &ps->conflicts.v[i];
 		if (i > 0)
 			fputs(", ", stdout);
 		json_conflict(stdout, c->action, c->kind, c->package, c->path,
@@ -917,14 +885,7 @@ print_json(const struct pstate *ps)
 static void
 pstate_free(struct pstate *ps)
 {
-	size_t	i;
-
-	for (i = 0; i < ps->nconflicts; i++) {
-		free(ps->conflicts[i].package);
-		free(ps->conflicts[i].path);
-		free(ps->conflicts[i].message);
-	}
-	free(ps->conflicts);
+	conflicts_free(&ps->conflicts);
 	findings_free(&ps->dangling);
 	free(ps->name);
 	free(ps->target);
