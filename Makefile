@@ -201,6 +201,25 @@ check-valgrind:
 	    --error-exitcode=99 --leak-check=full \
 	    --errors-for-leak-kinds=definite build/valgrind/tests/check_runner
 
+# The library from outside the tree: a staged install and uninstall,
+# consumers built with pkg-config (shared and static), Python ctypes,
+# eight threads under ThreadSanitizer and helgrind, exported symbols.
+.PHONY: check-api
+check-api: all
+	CC="$(CC)" PKG_CONFIG="$(PKG_CONFIG)" MAKE="$(MAKE)" \
+	    LIB_SRCS="$(LIB_SRCS:%=lib/%)" tests/api/run.sh
+
+# libFuzzer targets for the .stowrc, cstow.conf and ignore-file parsers
+# and the path algebra (tests/fuzz/), seeded from fixtures/fuzz/: 15
+# seconds each in make check, 300 in make fuzz (FUZZ_SECONDS=N).
+.PHONY: check-fuzz fuzz
+check-fuzz:
+	tests/fuzz/run.sh 15
+
+FUZZ_SECONDS	?= 300
+fuzz:
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
+
 lint: $(LIBSO) $(LIBA)
 	$(CC) -std=c99 -pedantic -Wall -Wextra -Werror -Ilib -c \
 	    -o /dev/null tests/headertest.c
