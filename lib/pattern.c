@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,8 +70,16 @@ static void
 pat_jit(pcre2_code *code)
 {
 #ifndef STOW_NO_JIT	/* valgrind cannot follow JIT code: see Makefile */
-	if (code != NULL)
-		(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+	/* PCRE2's JIT compiler shares its code allocator between threads
+	 * (helgrind sees it race): separate contexts compile one at a time.
+	 * Matching needs no lock. */
+	static pthread_mutex_t	lock = PTHREAD_MUTEX_INITIALIZER;
+
+	if (code == NULL)
+		return;
+	pthread_mutex_lock(&lock);
+	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+	pthread_mutex_unlock(&lock);
 #else
 	(void)code;
 #endif
