@@ -56,7 +56,7 @@ CHECK_SRCS	= tests/check_main.c tests/check_path.c tests/check_pattern.c \
 		  tests/check_cli.c tests/check_conf.c tests/sandbox.c
 
 BUILD_DEPS	= build-essential pkg-config libbsd-dev libmd-dev libpcre2-dev check
-TEST_DEPS	= stow mandoc valgrind strace time util-linux python3 zsh fish \
+TEST_DEPS	= stow mandoc valgrind strace time util-linux attr python3 zsh fish \
 		  clang libclang-rt-14-dev
 
 .PHONY: all check check-unit check-scenarios check-differential check-asan \

@@ -6,6 +6,7 @@
  */
 #include <sys/types.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -190,7 +191,34 @@ fs_unlink(int dfd, const char *path)
 	return unlinkat(dfd, at(path), 0);
 }
 
-/* Copies regular file from to a new file to, keeping mode and times. */
+/*
+ * Copies the extended attributes of in to out.  Attributes the
+ * destination file system cannot hold (ENOTSUP) are not an error: there
+ * is nowhere to keep them.
+ */
+static int
+copy_xattrs(int in, int out)
+{
+	char	 names[8192], value[65536], *name;
+	ssize_t	 len, vlen;
+
+	if ((len = flistxattr(in, names, sizeof(names))) == -1)
+		return errno == ENOTSUP ? 0 : -1;
+	for (name = names; name < names + len; name += strlen(name) + 1) {
+		if ((vlen = fgetxattr(in, name, value, sizeof(value))) == -1)
+			return -1;
+		if (fsetxattr(out, name, value, (size_t)vlen, 0) == -1 &&
+		    errno != ENOTSUP && errno != EPERM)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Copies regular file from to a new file to, keeping mode, times,
+ * extended attributes and, where permitted, owner; synced before it is
+ * used.
+ */
 static int
 copy_file(int fromfd, const char *from, int tofd, const char *to)
 {
@@ -202,9 +230,10 @@ copy_file(int fromfd, const char *from, int tofd, const char *to)
 
 	if ((in = openat(fromfd, from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return -1;
-	if (fstat(in, &st) == -1 || !S_ISREG(st.st_mode)) {
-		if (errno == 0 || !S_ISREG(st.st_mode))
-			errno = EINVAL;
+	if (fstat(in, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
 		goto fail;
 	}
 	if ((out = openat(tofd, to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
@@ -215,8 +244,10 @@ copy_file(int fromfd, const char *from, int tofd, const char *to)
 			if ((w = write(out, buf + off, (size_t)(n - off))) == -1)
 				goto fail_unlink;
 	}
-	if (n == -1 || fchmod(out, st.st_mode & 07777) == -1 ||
-	    fsync(out) == -1)
+	/* The owner only where permitted (a user cannot give files away). */
+	if (n == -1 || (fchown(out, st.st_uid, st.st_gid) == -1 &&
+	    errno != EPERM) || fchmod(out, st.st_mode & 07777) == -1 ||
+	    copy_xattrs(in, out) == -1 || fsync(out) == -1)
 		goto fail_unlink;
 	times[0] = st.st_atim;
 	times[1] = st.st_mtim;

@@ -285,6 +285,17 @@ touch -d "$stamp2" "$repo/git/.gitconfig"
 pkg_mtime=$(mtime "$repo/git/.gitconfig")
 echo 'local version' >"$home/.gitconfig"
 chmod 600 "$home/.gitconfig"
+chown 65534:65534 "$home/.gitconfig"
+# An extended attribute, where the home's file system holds user ones.
+# (Checked only where both file systems hold user attributes.)
+has_xattr=0
+if command -v setfattr >/dev/null &&
+    setfattr -n user.cstow -v kept "$home/.gitconfig" 2>/dev/null &&
+    : > "$repo/.xattr-probe" &&
+    setfattr -n user.probe -v 1 "$repo/.xattr-probe" 2>/dev/null; then
+	has_xattr=1
+fi
+rm -f "$repo/.xattr-probe"
 touch -d "$stamp1" "$home/.gitconfig"
 want_mtime=$(mtime "$home/.gitconfig")
 echo 'same bytes' >"$repo/sh/.profile"
@@ -300,6 +311,12 @@ check "adopt: the adopted file keeps its mode (600)" \
     [ "$(mode "$repo/git/.gitconfig")" = 600 ]
 check "adopt: the adopted file keeps its mtime (to the nanosecond)" \
     [ "$(mtime "$repo/git/.gitconfig")" = "$want_mtime" ]
+check "adopt: the adopted file keeps its owner (as root)" \
+    [ "$(stat -c %u:%g "$repo/git/.gitconfig")" = 65534:65534 ]
+if [ $has_xattr = 1 ]; then
+	check "adopt: the adopted file keeps its extended attributes" \
+	    [ "$(getfattr --only-values -n user.cstow "$repo/git/.gitconfig" 2>/dev/null)" = kept ]
+fi
 check "adopt: the original file is gone from the home" \
     [ -L "$home/.gitconfig" ]
 check "adopt: the package is still on the tmpfs" \
