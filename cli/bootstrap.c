@@ -502,7 +502,7 @@ run_open(struct run *r, const char *target, unsigned int flags,
 	if ((rc = stow_ctx_configure(ctx, &opts)) != 0)
 		return fail_ctx(r, ctx, rc);
 	if ((rc = add_patterns(ctx, STOW_PAT_IGNORE, ignore,
-	    "ignore", r->prog)) != 0 ||
+	    "--ignore", r->prog)) != 0 ||
 	    (rc = add_patterns(ctx, STOW_PAT_DEFER, &r->defer, "--defer",
 	    r->prog)) != 0 ||
 	    (rc = add_patterns(ctx, STOW_PAT_OVERRIDE, &r->override,
