@@ -43,7 +43,8 @@ ALL_CFLAGS	= -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(SAN_FLAGS) \
 LIB_CFLAGS	= $(ALL_CFLAGS) -fPIC -fvisibility=hidden
 ALL_LDFLAGS	= $(LDFLAGS) $(SAN_FLAGS)
 
-LIB_SRCS	= apply.c conf.c ctx.c disk.c error.c fsops.c path.c pattern.c \
+LIB_SRCS	= apply.c conf.c ctx.c disk.c error.c fsops.c journal.c path.c \
+		  pattern.c \
 		  plan.c rc.c task.c util.c vault.c
 LIB_OBJS	= $(LIB_SRCS:%.c=$(O)/lib/%.o)
 LIBA		= $(O)/lib/libstow.a

@@ -20,14 +20,20 @@
 
 static int	mkdir_p(const char *);
 
+/* How many journals a run keeps (one per target group). */
+#define JOURNALS	64
+
 /* Packages that share a target and settings, planned together. */
 struct group {
+	char			*journal;	/* where its apply writes */
 	const char		*target;
 	unsigned int		 flags;
 	const struct strlist	*ignore;
 	struct stow_ctx		*ctx;
 	struct stow_plan	*plan;
 };
+
+static void	groups_close(struct group *, size_t);
 
 void *
 xrealloc(void *p, size_t n, size_t size)
@@ -338,7 +344,7 @@ log_cb(int level, const char *msg, void *payload)
 	size_t			 n;
 
 	(void)level;
-	if (r->quiet)
+	if (r->quiet || r->silent)
 		return;
 	if (r->color && strncmp(msg, "WARNING:", 8) == 0)
 		fprintf(stderr, SGR_BOLD_YELLOW "WARNING:" SGR_RESET "%s\n",
@@ -480,8 +486,8 @@ ensure_target(const struct run *r, const char *target)
  */
 int
 run_open(struct run *r, const char *target, unsigned int flags,
-    const struct strlist *ignore, struct stow_ctx **ctxp,
-    struct stow_plan **planp)
+    const struct strlist *ignore, const char *journal,
+    struct stow_ctx **ctxp, struct stow_plan **planp)
 {
 	struct stow_opts	 opts = STOW_OPTS_INIT;
 	struct stow_ctx		*ctx;
@@ -497,6 +503,7 @@ run_open(struct run *r, const char *target, unsigned int flags,
 	opts.home_dir = r->home;
 	opts.flags = flags;
 	opts.backup_dir = r->vault;
+	opts.journal = journal;
 	if (geteuid() == 0)
 		opts.flags |= STOW_F_CHOWN;
 	if ((rc = stow_ctx_configure(ctx, &opts)) != 0)
@@ -524,7 +531,7 @@ group_open(struct run *r, struct group *g)
 
 	if ((rc = ensure_target(r, g->target)) != 0)
 		return rc == 1 ? EXIT_OK : EXIT_ERROR;
-	return run_open(r, g->target, g->flags, g->ignore, &g->ctx,
+	return run_open(r, g->target, g->flags, g->ignore, g->journal, &g->ctx,
 	    &g->plan);
 }
 
@@ -561,8 +568,9 @@ check_replaces(const struct run *r)
 
 	for (k = 0; k < r->replace.n; k++) {
 		if (r->replace_hits[k] == 0) {
-			fprintf(stderr, "%s: no package holds %s to replace\n",
-			    r->prog, r->replace.v[k]);
+			if (!r->silent)
+				fprintf(stderr, "%s: no package holds %s to "
+				    "replace\n", r->prog, r->replace.v[k]);
 			return EXIT_ERROR;
 		}
 	}
@@ -831,6 +839,58 @@ run_lock(const struct run *r, int *fd)
 }
 
 /*
+ * Before its own work, a run undoes whatever a killed run left half
+ * done: every journal in the state directory is recovered (the lock is
+ * held, so none belongs to a live run).
+ */
+static int
+recover_journals(const struct run *r)
+{
+	struct stow_ctx	*ctx;
+	char		*dir, *path;
+	int		 i, rc = EXIT_OK;
+
+	if ((dir = state_dir_default()) == NULL)
+		return EXIT_OK;
+	if ((ctx = stow_ctx_new()) == NULL) {
+		free(dir);
+		return EXIT_ERROR;
+	}
+	for (i = 0; i < JOURNALS && rc == EXIT_OK; i++) {
+		if (asprintf(&path, "%s/journal.%d", dir, i) == -1)
+			break;
+		if (access(path, F_OK) == 0) {
+			if (stow_journal_recover(ctx, path, NULL, NULL) == 0)
+				fprintf(stderr, "%s: undid the run a crash "
+				    "interrupted (%s)\n", r->prog, path);
+			else {
+				fprintf(stderr, "%s: %s: %s\n", r->prog, path,
+				    stow_ctx_errmsg(ctx));
+				rc = EXIT_PARTIAL;
+			}
+		}
+		free(path);
+	}
+	stow_ctx_free(ctx);
+	free(dir);
+	return rc;
+}
+
+/* The journal of group i, in the state directory (NULL: none). */
+static char *
+journal_for(const struct run *r, size_t i)
+{
+	char	*dir, *path = NULL;
+
+	if (r->simulate || i >= JOURNALS || (dir = state_dir_default()) == NULL)
+		return NULL;
+	if (asprintf(&path, "%s/journal.%zu", dir, i) == -1)
+		path = NULL;
+	free(dir);
+	return path;
+}
+
+/*
  * This run's vault directory: ROOT/YYYYmmddTHHMMSS.uuuuuuZ-PID.  Names
  * sort by time (to the microsecond: in a container every start is
  * PID 1), and the PID keeps two runs in one microsecond apart.
@@ -875,11 +935,77 @@ groups_free(struct group *groups, size_t n)
 {
 	size_t	i;
 
+	groups_close(groups, n);
+	for (i = 0; i < n; i++)
+		free(groups[i].journal);
+	free(groups);
+}
+
+/* Opens and plans every group; counts the conflicts. */
+static int
+plan_groups(struct run *r, struct group *groups, size_t ngroups,
+    size_t *nconflicts)
+{
+	size_t	i;
+	int	rc = EXIT_OK;
+
+	*nconflicts = 0;
+	memset(r->replace_hits, 0, (r->replace.n + 1) *
+	    sizeof(*r->replace_hits));
+	for (i = 0; i < ngroups && rc == EXIT_OK; i++) {
+		if ((rc = group_open(r, &groups[i])) == EXIT_OK &&
+		    groups[i].plan != NULL)
+			rc = group_plan(r, groups, i);
+		if (groups[i].plan != NULL)
+			*nconflicts += stow_plan_conflict_count(
+			    groups[i].plan);
+	}
+	return rc;
+}
+
+/* Frees the groups' plans and contexts, keeping the groups. */
+static void
+groups_close(struct group *groups, size_t n)
+{
+	size_t	i;
+
 	for (i = 0; i < n; i++) {
 		stow_plan_free(groups[i].plan);
 		stow_ctx_free(groups[i].ctx);
+		groups[i].plan = NULL;
+		groups[i].ctx = NULL;
 	}
-	free(groups);
+}
+
+/* Does this run journal into a directory that does not exist yet? */
+static int
+journal_dir_missing(const struct run *r)
+{
+	struct stat	 st;
+	char		*dir;
+	int		 missing;
+
+	if (r->simulate || (dir = state_dir_default()) == NULL)
+		return 0;
+	missing = stat(dir, &st) == -1 && errno == ENOENT;
+	free(dir);
+	return missing;
+}
+
+/* Makes the journals' directory if a plan changes the disk. */
+static void
+make_journal_dir(const struct group *groups, size_t n)
+{
+	char	*dir;
+	size_t	 i, ops = 0;
+
+	for (i = 0; i < n; i++)
+		if (groups[i].plan != NULL)
+			ops += stow_plan_op_count(groups[i].plan);
+	if (ops > 0 && (dir = state_dir_default()) != NULL) {
+		(void)mkdir_p(dir);
+		free(dir);
+	}
 }
 
 /*
@@ -896,6 +1022,10 @@ run_plan_and_apply(struct run *r)
 	/* One run at a time: a simulation reads only, so it takes none. */
 	if (!r->simulate && (rc = run_lock(r, &lock)) != EXIT_OK)
 		return rc;
+	if (!r->simulate && (rc = recover_journals(r)) != EXIT_OK) {
+		close(lock);
+		return rc;
+	}
 	r->vault = vault_for_run(r->vault_root);
 	r->replace_hits = xrealloc(NULL, r->replace.n + 1,
 	    sizeof(*r->replace_hits));
@@ -903,13 +1033,24 @@ run_plan_and_apply(struct run *r)
 	    sizeof(*r->replace_hits));
 	for (i = 0; i < r->njobs; i++)
 		r->jobs[i].group = group_for(&groups, &ngroups, &r->jobs[i]);
-	for (i = 0; i < ngroups && rc == EXIT_OK; i++) {
-		if ((rc = group_open(r, &groups[i])) == EXIT_OK &&
-		    groups[i].plan != NULL)
-			rc = group_plan(r, groups, i);
-		if (groups[i].plan != NULL)
-			nconflicts += stow_plan_conflict_count(groups[i].plan);
+	for (i = 0; i < ngroups; i++)
+		groups[i].journal = journal_for(r, i);
+	/*
+	 * The journals' directory may lie in a target ($HOME), so it must
+	 * be on disk before the plans are made.  It is made only by a run
+	 * that changes something: a first, silent plan tells, then the
+	 * plans are made again with it in place.
+	 */
+	if ((r->silent = journal_dir_missing(r)) != 0) {
+		rc = plan_groups(r, groups, ngroups, &nconflicts);
+		if (rc == EXIT_OK && nconflicts == 0 &&
+		    check_replaces(r) == EXIT_OK)
+			make_journal_dir(groups, ngroups);
+		r->silent = 0;
+		groups_close(groups, ngroups);
 	}
+	if (rc == EXIT_OK)
+		rc = plan_groups(r, groups, ngroups, &nconflicts);
 	if (rc == EXIT_OK)
 		rc = check_replaces(r);
 	if (rc == EXIT_OK && nconflicts > 0) {

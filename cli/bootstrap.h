@@ -65,6 +65,7 @@ struct run {
 	int		 simulate;
 	int		 quiet;		/* no per-operation output */
 	int		 no_wait;	/* fail rather than wait for the lock */
+	int		 silent;	/* a first plan: no log output */
 	struct strlist	 defer;
 	struct strlist	 override;
 	struct strlist	 replace;	/* --replace: where packages hold it */
@@ -118,7 +119,8 @@ int	 run_apply_conf(struct run *, const struct stow_conf *,
 	    enum policy, const char *, const char *, const char *);
 int	 run_all_packages(struct run *, const struct stow_conf *, int, int);
 int	 run_open(struct run *, const char *, unsigned int,
-	    const struct strlist *, struct stow_ctx **, struct stow_plan **);
+	    const struct strlist *, const char *, struct stow_ctx **,
+	    struct stow_plan **);
 int	 run_plan_and_apply(struct run *);
 void	 run_free(struct run *);
 

@@ -610,7 +610,7 @@ plan_job(struct run *r, const struct job *j, const char *target,
 	struct stow_plan	*plan = NULL;
 	int			 rc;
 
-	rc = run_open(r, target, flags, &j->ignore, &ctx, &plan);
+	rc = run_open(r, target, flags, &j->ignore, NULL, &ctx, &plan);
 	if (rc == EXIT_OK && quiet)
 		stow_ctx_set_log(ctx, -1, quiet_log, NULL);
 	if (rc == EXIT_OK && stow_plan_stow(plan, j->name) != 0) {

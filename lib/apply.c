@@ -144,27 +144,12 @@ give_away(struct stow_ctx *ctx, const char *path)
 	return 0;
 }
 
-/*
- * What undoes one operation that was made: the operation, and what it
- * changed that its record alone does not say.
- */
-struct undo {
-	struct stow_op	 op;
-	const char	*swapped;	/* set: op.path and this were
-					   exchanged (RENAME_EXCHANGE) */
-	const char	*orig;		/* BACKUP: the path it had (NULL:
-					   op.path) */
-	mode_t		 mode;		/* RMDIR: the directory's mode */
-	const char	*placed;	/* BACKUP: where it went in the vault */
-	off_t		 manifest_size;	/* BACKUP: the MANIFEST's size before */
-};
 
 /* Carries out one operation; errors name the system call and path. */
 static int
 run_op(struct stow_ctx *ctx, struct arena *a, struct undo *u)
 {
 	const struct stow_op	*op = &u->op;
-	struct stat		 st;
 	char			 placed[PATH_MAX];
 	int			 fd = ctx->target_fd, rc;
 
@@ -177,9 +162,6 @@ run_op(struct stow_ctx *ctx, struct arena *a, struct undo *u)
 			(void)fs_rmdir(fd, op->path);
 		return rc;
 	case STOW_OP_RMDIR:
-		if (fs_lstat(fd, op->path, &st) == -1)
-			return err_os(ctx, "lstat", op->path);
-		u->mode = st.st_mode & 07777;
 		if (fs_rmdir(fd, op->path) == -1)
 			return err_os(ctx, "rmdir", op->path);
 		break;
@@ -210,7 +192,7 @@ run_op(struct stow_ctx *ctx, struct arena *a, struct undo *u)
 }
 
 /* Undoes one operation that was made; -1 (errno set) on failure. */
-static int
+int
 undo_op(struct stow_ctx *ctx, const struct undo *u)
 {
 	const struct stow_op	*op = &u->op;
@@ -317,14 +299,26 @@ run_recorded(struct stow_plan *plan, const struct stow_op *op,
     const char *path, const char *orig, struct undo *undo, size_t *n)
 {
 	struct undo	*u = &undo[*n];
+	struct stat	 st;
 	int		 rc;
 
 	memset(u, 0, sizeof(*u));
 	u->op = *op;
 	u->op.path = path;
 	u->orig = orig;
-	if ((rc = run_op(plan->ctx, &plan->arena, u)) == 0)
+	/* What undoing needs must be known before the journal says it. */
+	if (op->kind == STOW_OP_RMDIR) {
+		if (fs_lstat(plan->ctx->target_fd, path, &st) == -1)
+			return err_os(plan->ctx, "lstat", path);
+		u->mode = st.st_mode & 07777;
+	}
+	if ((rc = journal_step(plan->ctx, u)) != 0)
+		return rc;
+	if ((rc = run_op(plan->ctx, &plan->arena, u)) == 0) {
 		(*n)++;
+		if (op->kind == STOW_OP_BACKUP)
+			rc = journal_placed(plan->ctx, u);
+	}
 	return rc;
 }
 
@@ -363,6 +357,13 @@ swap_in(struct stow_plan *plan, const struct stow_op *ops, size_t nops,
 		    n)) != 0)
 			return rc;
 	}
+	memset(&undo[*n], 0, sizeof(undo[*n]));
+	undo[*n].op.path = tmp;
+	undo[*n].op.link = ops[i + 1].link;
+	undo[*n].newdir = ops[i + 1].kind == STOW_OP_MKDIR;
+	undo[*n].swapped = p;
+	if ((rc = journal_step(ctx, &undo[*n])) != 0)
+		return rc;
 	if (fs_exchange(ctx->target_fd, tmp, p) == -1) {
 		saved = errno;
 		if (saved != EINVAL && saved != ENOSYS && saved != EOPNOTSUPP)
@@ -371,9 +372,7 @@ swap_in(struct stow_plan *plan, const struct stow_op *ops, size_t nops,
 			(void)undo_op(ctx, &undo[--*n]);
 		return 0;
 	}
-	memset(&undo[*n], 0, sizeof(undo[*n]));
-	undo[*n].op.path = tmp;
-	undo[(*n)++].swapped = p;
+	(*n)++;
 	if ((rc = run_recorded(plan, &ops[i], tmp, p, undo, n)) != 0)
 		return rc;
 	*used = j - i;
@@ -443,6 +442,10 @@ stow_plan_apply(struct stow_plan *plan, stow_op_cb cb, void *payload)
 	    nops) + 1) * sizeof(*undo))) == NULL)
 		return err_nomem(ctx);
 	plan->state = PLAN_APPLIED;
+	if (nops > 0 && (rc = journal_open(ctx)) != 0) {
+		journal_close(ctx);
+		return roll_back(ctx, undo, 0, rc);
+	}
 	for (i = 0; i < nops && rc == 0; i++) {
 		if ((rc = before_op(ctx, &ops[i], cb, payload)) != 0)
 			break;
@@ -464,7 +467,11 @@ stow_plan_apply(struct stow_plan *plan, stow_op_cb cb, void *payload)
 		rc = run_recorded(plan, &ops[i], ops[i].path, NULL, undo, &n);
 	}
 	if (rc != 0)
-		return roll_back(ctx, undo, n, rc);
+		rc = roll_back(ctx, undo, n, rc);
+	/* Done or undone: nothing for a later run to recover. */
+	journal_close(ctx);
+	if (rc != 0)
+		return rc;
 	/* Kept, so that a caller applying several plans as one run can
 	 * undo this one when a later one fails. */
 	plan->undo = undo;

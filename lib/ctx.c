@@ -35,6 +35,7 @@ stow_ctx_new(void)
 	ctx->magic = CTX_MAGIC;
 	ctx->target_fd = -1;
 	ctx->vault_fd = -1;
+	ctx->journal_fd = -1;
 	return ctx;
 }
 
@@ -50,8 +51,9 @@ ctx_unconfigure(struct stow_ctx *ctx)
 	free(ctx->target_abs);
 	free(ctx->stow_path);
 	free(ctx->backup_dir);
+	free(ctx->journal);
 	vault_close(ctx);
-	ctx->backup_dir = NULL;
+	ctx->backup_dir = ctx->journal = NULL;
 	ctx->stow_dir = ctx->target_dir = ctx->home_dir = NULL;
 	ctx->stow_abs = ctx->target_abs = ctx->stow_path = NULL;
 	if (ctx->target_fd != -1)
@@ -219,6 +221,7 @@ stow_ctx_configure(struct stow_ctx *ctx, const struct stow_opts *opts)
 	ctx->flags = opts->flags;
 	if ((rc = dup_opt(ctx, &ctx->home_dir, opts->home_dir)) != 0 ||
 	    (rc = dup_opt(ctx, &ctx->backup_dir, opts->backup_dir)) != 0 ||
+	    (rc = dup_opt(ctx, &ctx->journal, opts->journal)) != 0 ||
 	    (rc = ctx_set_dirs(ctx, opts)) != 0 ||
 	    (rc = ctx_set_owner(ctx)) != 0) {
 		ctx_unconfigure(ctx);

@@ -203,6 +203,8 @@ struct stow_ctx {
 	int			 saved_errno;
 	char			 errmsg[1024];
 	char			*backup_dir;	/* the vault run directory */
+	char			*journal;	/* NULL: none */
+	int			 journal_fd;	/* while applying */
 	int			 vault_fd;	/* open on first use */
 	uid_t			 owner_uid;	/* of the target, for */
 	gid_t			 owner_gid;	/* STOW_F_CHOWN */
@@ -282,6 +284,31 @@ int	 state_is_link(struct stow_plan *, const char *);
 int	 state_is_dir(struct stow_plan *, const char *);
 int	 state_is_node(struct stow_plan *, const char *);
 const char *state_read_link(struct stow_plan *, const char *);
+
+/*
+ * What undoes one operation that was made: the operation, and what it
+ * changed that its record alone does not say.
+ */
+struct undo {
+	int		 newdir;		/* swapped: the new entry is a
+					   directory (else a link: op.link) */
+	struct stow_op	 op;
+	const char	*swapped;	/* set: op.path and this were
+					   exchanged (RENAME_EXCHANGE) */
+	const char	*orig;		/* BACKUP: the path it had (NULL:
+					   op.path) */
+	mode_t		 mode;		/* RMDIR: the directory's mode */
+	const char	*placed;	/* BACKUP: where it went in the vault */
+	off_t		 manifest_size;	/* BACKUP: the MANIFEST's size before */
+};
+
+int	 undo_op(struct stow_ctx *, const struct undo *);
+
+/* journal.c */
+int	 journal_open(struct stow_ctx *);
+int	 journal_step(struct stow_ctx *, const struct undo *);
+int	 journal_placed(struct stow_ctx *, const struct undo *);
+void	 journal_close(struct stow_ctx *);
 
 /* vault.c */
 int	 vault_backup(struct stow_ctx *, const char *, const char *,

@@ -106,8 +106,13 @@ struct stow_opts {
 	 * is moved under it, with a MANIFEST.  Default (NULL): no vault;
 	 * --adopt then overwrites the package's file, as GNU Stow does. */
 	const char	*backup_dir;
+	/* Copied.  A file stow_plan_apply() writes what it is about to do
+	 * to, one line before each step, and removes once the run is done
+	 * or undone; after a crash stow_journal_recover() undoes the
+	 * interrupted run from it.  Default (NULL): no journal. */
+	const char	*journal;
 };
-#define STOW_OPTS_INIT		{ STOW_OPTS_VERSION, NULL, NULL, NULL, 0, NULL }
+#define STOW_OPTS_INIT	{ STOW_OPTS_VERSION, NULL, NULL, NULL, 0, NULL, NULL }
 
 /*
  * Contexts.
@@ -365,6 +370,19 @@ STOW_API int		 stow_conf_bool(const struct stow_conf *conf,
 /* The name of the i-th [package "NAME"] section; NULL past the end. */
 STOW_API const char	*stow_conf_package(const struct stow_conf *conf,
 			    size_t i);
+
+/*
+ * Undo the run a journal (struct stow_opts' journal) was left by, when
+ * that run was killed while applying: every step it recorded as made
+ * is undone, newest first (the last one only if it shows on disk), and
+ * the journal is removed.  ctx only receives errors.  cb (may be NULL)
+ * sees each undo step.  Returns 0 (also when there is no journal),
+ * STOW_EPARTIAL (some steps could not be undone: the message lists
+ * them), STOW_EINVAL (an unreadable journal, naming file:line), STOW_EOS
+ * or STOW_ENOMEM.
+ */
+STOW_API int	stow_journal_recover(struct stow_ctx *ctx, const char *path,
+		    stow_op_cb cb, void *payload);
 
 /*
  * Resource files.  stow_rc_read() splits a .stowrc file into words

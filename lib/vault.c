@@ -224,9 +224,15 @@ int
 vault_unbackup(struct stow_ctx *ctx, const char *path, const char *placed,
     off_t manifest_size)
 {
+	if (placed == NULL) {
+		errno = ENOENT;
+		return err_os(ctx, "rename", path);
+	}
 	if (fs_move_at(ctx->vault_fd, placed, ctx->target_fd, path) == -1)
 		return err_os(ctx, "rename", path);
-	if (fs_truncate(ctx->vault_fd, MANIFEST, manifest_size) == -1)
+	/* A size below 0: unknown (a backup a crash cut short). */
+	if (manifest_size >= 0 &&
+	    fs_truncate(ctx->vault_fd, MANIFEST, manifest_size) == -1)
 		return err_os(ctx, "truncate", MANIFEST);
 	return 0;
 }

@@ -267,7 +267,7 @@ check "entrypoint: ~/.local/bin/hello runs through its link" \
 check "entrypoint: links are relative" \
     test "$(readlink -- "$home/.profile")" = "../repo-fs/dotfiles1/sh/dot-profile"
 check "entrypoint: nothing written to the vault" \
-    [ ! -e "$home/.local/state/cstow" ]
+    [ ! -e "$home/.local/state/cstow/backup" ]
 run HOME="$home" CSTOW_DIR="$repo" -- cstow-entrypoint
 check_run "entrypoint second start: exit status" 0
 check "entrypoint second start changes nothing" \
@@ -358,7 +358,7 @@ check_run "CSTOW_CONFLICT=adopt, identical file: exit status" 0
 check "CSTOW_CONFLICT=adopt, identical file: linked, no vault run" \
     is_link_to "$home/.samerc" "$repo/same/.samerc"
 check "CSTOW_CONFLICT=adopt, identical file: no vault written" \
-    [ ! -e "$home/.local/state/cstow" ]
+    [ ! -e "$home/.local/state/cstow/backup" ]
 
 run HOME="$home" CSTOW_DIR="$repo" CSTOW_PACKAGES=bin CSTOW_CONFLICT=adopt -- cstow-entrypoint
 check_run "CSTOW_CONFLICT=adopt across file systems: exit status" 0

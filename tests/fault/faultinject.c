@@ -3,7 +3,8 @@
  * counts the system calls that change the file system and makes the
  * k-th one fail (CSTOW_FAULT_AT=k, errno CSTOW_FAULT_ERRNO, default
  * EIO), once.  CSTOW_FAULT_COUNT=FILE writes the count there at exit,
- * to learn how many injection points a run has.
+ * to learn how many injection points a run has.  CSTOW_FAULT_KILL_AT=k
+ * kills the process (SIGKILL) at the k-th call instead.
  */
 #define _GNU_SOURCE
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +42,12 @@ inject(void)
 	const char	*at = getenv("CSTOW_FAULT_AT");
 	const char	*e = getenv("CSTOW_FAULT_ERRNO");
 
+	const char	*kill_at = getenv("CSTOW_FAULT_KILL_AT");
+
 	calls++;
+	/* CSTOW_FAULT_KILL_AT=k: die at the k-th call, as a crash would. */
+	if (kill_at != NULL && atol(kill_at) == calls)
+		raise(SIGKILL);
 	if (at == NULL || atol(at) != calls)
 		return 0;
 	errno = e != NULL ? atoi(e) : EIO;

@@ -102,5 +102,41 @@ for k in $(seq 1 "$n"); do
 	fi
 done
 
+# 4. Every k: the run is killed (SIGKILL) at its k-th mutating call; the
+# next run undoes what the journal says was half done, then does its
+# work, and ends with the tree the clean run made.  No file is lost:
+# every file of the start is in the target, the stow dir or the vault.
+fresh "$tmp/w"
+run "$tmp/w" > /dev/null 2>&1
+clean=$(snapshot "$tmp/w")
+files_of() {	# files_of DIR: the content hashes of every file below DIR
+	find "$1" -type f ! -name MANIFEST -exec sha256sum {} + 2>/dev/null |
+	    cut -c1-64 | sort -u
+}
+fresh "$tmp/w"
+start_files=$(files_of "$tmp/w")
+for k in $(seq 1 "$n"); do
+	fresh "$tmp/w"
+	run "$tmp/w" CSTOW_FAULT_KILL_AT="$k" > "$tmp/out" 2>&1
+	killed=$?
+	run "$tmp/w" > "$tmp/out2" 2>&1
+	status=$?
+	after=$(snapshot "$tmp/w")
+	lost=$(comm -23 <(echo "$start_files") <(files_of "$tmp/w"))
+	if [ $killed -ne 137 ]; then
+		bad "kill k=$k: the run was not killed (exit $killed)"
+	elif [ $status -ne 0 ]; then
+		bad "kill k=$k: the next run exited $status: $(head -3 "$tmp/out2")"
+	elif [ "$after" != "$clean" ]; then
+		bad "kill k=$k: the next run did not converge:"
+		diff <(echo "$clean") <(echo "$after") | head -10
+	elif [ -n "$lost" ]; then
+		bad "kill k=$k: file contents lost: $lost"
+	else
+		ok
+	fi
+done
+echo "kill points: $n"
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
