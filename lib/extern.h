@@ -126,7 +126,6 @@ struct dirlist {
 int	 fs_list(struct arena *, int, const char *, struct dirlist *);
 int	 fs_lstat(int, const char *, struct stat *);
 int	 fs_stat_follow(int, const char *, struct stat *);
-int	 fs_exists(int, const char *);
 char	*fs_readlink(struct arena *, int, const char *);
 int	 fs_open_dir(int, const char *);
 int	 fs_dir_path(int, char *, size_t);
@@ -157,7 +156,6 @@ struct patlist {
 };
 int	 pat_compile(struct stow_ctx *, pcre2_code **, const char *,
 	    const char *, unsigned int);
-int	 pat_match(const pcre2_code *, pcre2_match_data *, const char *);
 int	 patlist_match(const struct patlist *, const char *);
 void	 patlist_free(struct patlist *);
 

@@ -114,15 +114,6 @@ fs_stat_follow(int dfd, const char *path, struct stat *st)
 	return fstatat(dfd, at(path), st, 0);
 }
 
-/* Perl's -e: does path exist, following symlinks? */
-int
-fs_exists(int dfd, const char *path)
-{
-	struct stat	st;
-
-	return fstatat(dfd, at(path), &st, 0) == 0;
-}
-
 /* The text of symlink path, in the arena; NULL with errno on failure. */
 char *
 fs_readlink(struct arena *a, int dfd, const char *path)

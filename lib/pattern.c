@@ -86,7 +86,7 @@ pat_jit(pcre2_code *code)
 }
 
 /* 1 if code matches subject, 0 if not (errors count as no match). */
-int
+static int
 pat_match(const pcre2_code *code, pcre2_match_data *md, const char *subject)
 {
 	/* rc 0 means "matched, but the ovector was too small". */
