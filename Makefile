@@ -45,7 +45,7 @@ ALL_LDFLAGS	= $(LDFLAGS) $(SAN_FLAGS)
 
 LIB_SRCS	= apply.c conf.c ctx.c disk.c error.c fsops.c journal.c path.c \
 		  pattern.c \
-		  plan.c rc.c task.c util.c vault.c
+		  plan.c rc.c task.c util.c vault.c walk.c
 LIB_OBJS	= $(LIB_SRCS:%.c=$(O)/lib/%.o)
 LIBA		= $(O)/lib/libstow.a
 LIBSO		= $(O)/lib/libstow.so.$(SOVERSION)

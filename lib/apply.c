@@ -132,106 +132,170 @@ stow_plan_foreach_conflict(const struct stow_plan *plan,
 	return rc;
 }
 
-/* With STOW_F_CHOWN, hands what was made at path to the target's owner. */
+/* The kind of operation task t makes; 0 for a SKIP task. */
+enum stow_op_kind
+task_kind(const struct task *t)
+{
+	struct stow_op	op;
+
+	return task_to_op(t, &op) ? op.kind : 0;
+}
+
+/* The system call behind a kind of operation, for messages. */
+static const char *
+op_verb(enum stow_op_kind kind)
+{
+	switch (kind) {
+	case STOW_OP_MKDIR:
+		return "mkdir";
+	case STOW_OP_RMDIR:
+		return "rmdir";
+	case STOW_OP_LINK:
+		return "symlink";
+	case STOW_OP_UNLINK:
+		return "unlink";
+	case STOW_OP_MOVE:
+		return "rename";
+	case STOW_OP_BACKUP:
+		return "backup";
+	}
+	return "apply";
+}
+
+/* With STOW_F_CHOWN, hands what was made at leaf of fd to the target's
+ * owner. */
 static int
-give_away(struct stow_ctx *ctx, const char *path)
+give_away(struct stow_ctx *ctx, int fd, const char *leaf, const char *path)
 {
 	if (!ctx->chown)
 		return 0;
-	if (fs_lchown(ctx->target_fd, path, ctx->owner_uid,
-	    ctx->owner_gid) == -1)
+	if (fs_lchown(fd, leaf, ctx->owner_uid, ctx->owner_gid) == -1)
 		return err_os(ctx, "lchown", path);
 	return 0;
 }
 
+/*
+ * Makes or undoes the moves: between path (relative to the target) and
+ * dest.  Each side is reached through walk_parent(), whose two slots
+ * keep both descriptors open at once.
+ */
+static int
+move_between(struct stow_ctx *ctx, const char *from, const char *to)
+{
+	const char	*fleaf, *tleaf;
+	int		 ffd, tfd, rc = -1;
 
-/* Carries out one operation; errors name the system call and path. */
+	if ((ffd = walk_parent(ctx, from, &fleaf)) != -1 &&
+	    (tfd = walk_parent(ctx, to, &tleaf)) != -1)
+		rc = fs_move_at(ffd, fleaf, tfd, tleaf);
+	walk_forget(ctx);
+	return rc;
+}
+
+/* Carries out step u; errors name the system call and path. */
 static int
 run_op(struct stow_ctx *ctx, struct arena *a, struct undo *u)
 {
-	const struct stow_op	*op = &u->op;
+	const struct task	*t = u->task;
+	enum stow_op_kind	 kind = task_kind(t);
+	const char		*leaf;
 	char			 placed[PATH_MAX];
-	int			 fd = ctx->target_fd, rc;
+	int			 fd, rc = 0;
 
-	switch (op->kind) {
+	if ((fd = walk_parent(ctx, u->path, &leaf)) == -1)
+		return err_os(ctx, op_verb(kind), u->path);
+	switch (kind) {
 	case STOW_OP_MKDIR:
-		if (fs_mkdir(fd, op->path) == -1)
-			return err_os(ctx, "mkdir", op->path);
+		if (fs_mkdir(fd, leaf) == -1)
+			return err_os(ctx, "mkdir", u->path);
 		/* Each operation is whole or not at all. */
-		if ((rc = give_away(ctx, op->path)) != 0)
-			(void)fs_rmdir(fd, op->path);
+		if ((rc = give_away(ctx, fd, leaf, u->path)) != 0)
+			(void)fs_rmdir(fd, leaf);
 		return rc;
-	case STOW_OP_RMDIR:
-		if (fs_rmdir(fd, op->path) == -1)
-			return err_os(ctx, "rmdir", op->path);
-		break;
 	case STOW_OP_LINK:
-		if (fs_symlink(op->link, fd, op->path) == -1)
-			return err_os(ctx, "symlink", op->path);
-		if ((rc = give_away(ctx, op->path)) != 0)
-			(void)fs_unlink(fd, op->path);
+		if (fs_symlink(t->source, fd, leaf) == -1)
+			return err_os(ctx, "symlink", u->path);
+		if ((rc = give_away(ctx, fd, leaf, u->path)) != 0)
+			(void)fs_unlink(fd, leaf);
 		return rc;
 	case STOW_OP_UNLINK:
-		if (fs_unlink(fd, op->path) == -1)
-			return err_os(ctx, "unlink", op->path);
+		if (fs_unlink(fd, leaf) == -1)
+			return err_os(ctx, "unlink", u->path);
+		return 0;
+	case STOW_OP_RMDIR:
+		if (fs_rmdir(fd, leaf) == -1)
+			rc = err_os(ctx, "rmdir", u->path);
 		break;
 	case STOW_OP_MOVE:
-		if (fs_move(fd, op->path, op->dest) == -1)
-			return err_os(ctx, "rename", op->path);
+		if (move_between(ctx, u->path, t->dest) == -1)
+			rc = err_os(ctx, "rename", u->path);
 		break;
 	case STOW_OP_BACKUP:
-		if ((rc = vault_backup(ctx, op->path, u->orig != NULL ?
-		    u->orig : op->path, op->dest, placed, sizeof(placed),
-		    &u->manifest_size)) != 0)
-			return rc;
-		if ((u->placed = arena_strdup(a, placed)) == NULL)
-			return err_nomem(ctx);
+		rc = vault_backup(ctx, u->path, u->more->orig != NULL ?
+		    u->more->orig : u->path, t->dest, placed, sizeof(placed),
+		    &u->more->manifest_size);
+		if (rc == 0 && (u->more->placed = arena_strdup(a,
+		    placed)) == NULL)
+			rc = err_nomem(ctx);
 		break;
 	}
-	return 0;
+	/* What was a directory may be gone or elsewhere now. */
+	walk_forget(ctx);
+	return rc;
 }
 
-/* Undoes one operation that was made; -1 (errno set) on failure. */
+/* Undoes step u, which was made; -1 (errno set) on failure. */
 int
 undo_op(struct stow_ctx *ctx, const struct undo *u)
 {
-	const struct stow_op	*op = &u->op;
+	const struct task	*t = u->task;
 	struct arena		 a = { NULL };
-	const char		*text;
-	int			 fd = ctx->target_fd, rc = 0;
+	const char		*leaf, *text;
+	int			 fd, rc = 0;
 
-	if (u->swapped != NULL)
-		return fs_exchange(fd, op->path, u->swapped);
-	switch (op->kind) {
-	case STOW_OP_MKDIR:
-		return fs_rmdir(fd, op->path);
-	case STOW_OP_RMDIR:
-		if (mkdirat(fd, op->path, u->mode) == -1)
-			return -1;
-		return give_away(ctx, op->path) == 0 ? 0 : -1;
+	if ((fd = walk_parent(ctx, u->path, &leaf)) == -1)
+		return -1;
+	if (u->more != NULL && u->more->swapped != NULL) {
+		rc = fs_exchange(fd, leaf, path_basename(u->more->swapped));
+		walk_forget(ctx);
+		return rc;
+	}
+	switch (task_kind(t)) {
 	case STOW_OP_LINK:
 		/* Remove only the link made, nothing that replaced it. */
-		if ((text = fs_readlink(&a, fd, op->path)) == NULL ||
-		    strcmp(text, op->link) != 0)
+		if ((text = fs_readlink(&a, fd, leaf)) == NULL ||
+		    strcmp(text, t->source) != 0)
 			rc = -1;
 		arena_free(&a);
-		return rc == 0 ? fs_unlink(fd, op->path) : -1;
+		return rc == 0 ? fs_unlink(fd, leaf) : -1;
 	case STOW_OP_UNLINK:
-		return fs_symlink(op->link, fd, op->path);
+		return fs_symlink(t->source, fd, leaf);
+	case STOW_OP_MKDIR:
+		rc = fs_rmdir(fd, leaf);
+		break;
+	case STOW_OP_RMDIR:
+		if ((rc = mkdirat(fd, leaf, u->more->mode)) == 0 &&
+		    give_away(ctx, fd, leaf, u->path) != 0)
+			rc = -1;
+		break;
 	case STOW_OP_MOVE:
-		return fs_move(fd, op->dest, op->path);
+		rc = move_between(ctx, t->dest, u->path);
+		break;
 	case STOW_OP_BACKUP:
-		return vault_unbackup(ctx, op->path, u->placed,
-		    u->manifest_size) == 0 ? 0 : -1;
+		rc = vault_unbackup(ctx, u->path, u->more->placed,
+		    u->more->manifest_size) == 0 ? 0 : -1;
+		break;
 	}
-	return 0;
+	walk_forget(ctx);
+	return rc;
 }
 
 /*
- * After a failure, undoes the n operations made, newest first, so the
- * target and the stow directory are as they were.  Returns rc, the
- * original failure, with "; all changes undone" added to its message;
- * or STOW_EPARTIAL, listing what could not be undone.
+ * After a failure, undoes the n steps made, newest first, so the
+ * target and the stow directory are as they were; the journal learns of
+ * each, so that a run killed meanwhile is not undone twice.  Returns
+ * rc, the original failure, with "; all changes undone" added to its
+ * message; or STOW_EPARTIAL, listing what could not be undone.
  */
 static int
 roll_back(struct stow_ctx *ctx, struct undo *undo, size_t n, int rc)
@@ -244,16 +308,18 @@ roll_back(struct stow_ctx *ctx, struct undo *undo, size_t n, int rc)
 
 	strlcpy(first, ctx->errmsg, sizeof(first));
 	for (i = n; i-- > 0; ) {
-		if (undo_op(ctx, &undo[i]) == 0)
+		if (undo_op(ctx, &undo[i]) == 0) {
+			(void)journal_undone(ctx, &undo[i]);
 			continue;
-		verb = undo[i].op.kind == STOW_OP_LINK ? "link" :
-		    undo[i].op.kind == STOW_OP_UNLINK ? "unlink" :
-		    undo[i].op.kind == STOW_OP_MKDIR ? "mkdir" :
-		    undo[i].op.kind == STOW_OP_RMDIR ? "rmdir" :
-		    undo[i].op.kind == STOW_OP_MOVE ? "move" : "backup";
+		}
+		verb = task_kind(undo[i].task) == STOW_OP_LINK ? "link" :
+		    task_kind(undo[i].task) == STOW_OP_UNLINK ? "unlink" :
+		    task_kind(undo[i].task) == STOW_OP_MOVE ? "move" :
+		    op_verb(task_kind(undo[i].task));
 		(void)strbuf_printf(&left, "%s%s %.200s", left.len > 0 ?
-		    ", " : "", verb, undo[i].op.path);
+		    ", " : "", verb, undo[i].path);
 	}
+	walk_forget(ctx);
 	if (left.len == 0) {
 		err_set(ctx, rc, "%s; all changes undone", first);
 		ctx->saved_errno = saved;
@@ -266,60 +332,144 @@ roll_back(struct stow_ctx *ctx, struct undo *undo, size_t n, int rc)
 	return STOW_EPARTIAL;
 }
 
-/* Whether to stop before the next operation: cancel callback, then cb. */
+/* Whether to stop before task t: the cancel callback, then cb. */
 static int
-before_op(struct stow_ctx *ctx, const struct stow_op *op, stow_op_cb cb,
+before_op(struct stow_ctx *ctx, const struct task *t, stow_op_cb cb,
     void *payload)
 {
+	struct stow_op	op;
+
 	if (ctx->cancel_cb != NULL && ctx->cancel_cb(ctx->cancel_payload))
 		return err_set(ctx, STOW_ECANCELLED, "cancelled before %s",
-		    op->path);
-	if (cb != NULL)
-		return cb(op, payload);
+		    t->path);
+	if (cb != NULL && task_to_op(t, &op))
+		return cb(&op, payload);
 	return 0;
 }
 
-/* Does op take path away (so that a creation at path may swap in)? */
+/* Does kind take a path away (so that a creation there may swap in)? */
 static int
-removes(const struct stow_op *op)
+removes(enum stow_op_kind kind)
 {
-	return op->kind == STOW_OP_UNLINK || op->kind == STOW_OP_BACKUP ||
-	    op->kind == STOW_OP_MOVE || op->kind == STOW_OP_RMDIR;
+	return kind == STOW_OP_UNLINK || kind == STOW_OP_BACKUP ||
+	    kind == STOW_OP_MOVE || kind == STOW_OP_RMDIR;
 }
 
 static int
-creates(const struct stow_op *op)
+creates(enum stow_op_kind kind)
 {
-	return op->kind == STOW_OP_LINK || op->kind == STOW_OP_MKDIR;
+	return kind == STOW_OP_LINK || kind == STOW_OP_MKDIR;
 }
 
-/* Runs op (maybe moved to path) and records its undo as undo[*n]. */
+/* Where a removal is followed by a creation at the same path. */
 static int
-run_recorded(struct stow_plan *plan, const struct stow_op *op,
+is_swap(struct task **tasks, size_t ntasks, size_t i)
+{
+	return i + 1 < ntasks && removes(task_kind(tasks[i])) &&
+	    creates(task_kind(tasks[i + 1])) &&
+	    strcmp(tasks[i]->path, tasks[i + 1]->path) == 0;
+}
+
+/* A link, unlink or mkdir that is not half of a swap: it needs nothing
+ * looked up before it is journalled, so a run of them shares one
+ * journal write. */
+static int
+is_plain(struct task **tasks, size_t ntasks, size_t i)
+{
+	enum stow_op_kind	kind = task_kind(tasks[i]);
+
+	return (creates(kind) || kind == STOW_OP_UNLINK) &&
+	    !is_swap(tasks, ntasks, i) &&
+	    (i == 0 || !is_swap(tasks, ntasks, i - 1));
+}
+
+/* The undo record of task t about to be made at path; the extra part
+ * when its kind needs one.  NULL when out of memory. */
+static struct undo *
+undo_start(struct stow_plan *plan, struct undo *u, const struct task *t,
+    const char *path)
+{
+	enum stow_op_kind	kind = task_kind(t);
+
+	u->task = t;
+	u->path = path;
+	u->more = NULL;
+	u->step = 0;
+	if (kind == STOW_OP_RMDIR || kind == STOW_OP_BACKUP) {
+		if ((u->more = arena_alloc(&plan->arena,
+		    sizeof(*u->more))) == NULL)
+			return NULL;
+		memset(u->more, 0, sizeof(*u->more));
+		u->more->manifest_size = -1;
+	}
+	return u;
+}
+
+/* Journals and makes task t at path (orig: where a backed-up entry
+ * was, if not there), recording its undo as undo[*n]. */
+static int
+run_recorded(struct stow_plan *plan, const struct task *t,
     const char *path, const char *orig, struct undo *undo, size_t *n)
 {
-	struct undo	*u = &undo[*n];
+	struct stow_ctx	*ctx = plan->ctx;
+	struct undo	*u;
 	struct stat	 st;
+	const char	*leaf;
+	int		 fd, rc;
+
+	if ((u = undo_start(plan, &undo[*n], t, path)) == NULL)
+		return err_nomem(ctx);
+	if (u->more != NULL)
+		u->more->orig = orig;
+	/* What undoing needs must be known before the journal says it. */
+	if (task_kind(t) == STOW_OP_RMDIR) {
+		if ((fd = walk_parent(ctx, path, &leaf)) == -1 ||
+		    fs_lstat(fd, leaf, &st) == -1)
+			return err_os(ctx, "lstat", path);
+		u->more->mode = st.st_mode & 07777;
+	}
+	if ((rc = journal_step(ctx, u)) != 0 ||
+	    (rc = journal_sync(ctx)) != 0)
+		return rc;
+	if ((rc = run_op(ctx, &plan->arena, u)) != 0)
+		return rc;
+	(*n)++;
+	return task_kind(t) == STOW_OP_BACKUP ? journal_placed(ctx, u) : 0;
+}
+
+/*
+ * Makes tasks[from..to), all plain, with one journal write for the lot:
+ * a kill can come anywhere in the run, and recovery tells the steps made
+ * from those not yet made by the disk.  With tmp set, each path under p
+ * is made under tmp instead (a swap's new entry).
+ */
+static int
+run_plain(struct stow_plan *plan, struct task **tasks, size_t from,
+    size_t to, const char *p, const char *tmp, struct undo *undo,
+    size_t *n)
+{
+	struct stow_ctx	*ctx = plan->ctx;
+	const char	*path;
+	size_t		 k, plen = p != NULL ? strlen(p) : 0;
 	int		 rc;
 
-	memset(u, 0, sizeof(*u));
-	u->op = *op;
-	u->op.path = path;
-	u->orig = orig;
-	/* What undoing needs must be known before the journal says it. */
-	if (op->kind == STOW_OP_RMDIR) {
-		if (fs_lstat(plan->ctx->target_fd, path, &st) == -1)
-			return err_os(plan->ctx, "lstat", path);
-		u->mode = st.st_mode & 07777;
+	for (k = from; k < to; k++) {
+		path = tasks[k]->path;
+		if (tmp != NULL && (path = arena_printf(&plan->arena, "%s%s",
+		    tmp, path + plen)) == NULL)
+			return err_nomem(ctx);
+		undo_start(plan, &undo[*n + k - from], tasks[k], path);
+		if ((rc = journal_step(ctx, &undo[*n + k - from])) != 0)
+			return rc;
 	}
-	if ((rc = journal_step(plan->ctx, u)) != 0)
+	if ((rc = journal_sync(ctx)) != 0)
 		return rc;
-	if ((rc = run_op(plan->ctx, &plan->arena, u)) == 0) {
+	for (k = from; k < to; k++) {
+		if ((rc = run_op(ctx, &plan->arena, &undo[*n])) != 0)
+			return rc;
 		(*n)++;
-		if (op->kind == STOW_OP_BACKUP)
-			rc = journal_placed(plan->ctx, u);
 	}
-	return rc;
+	return 0;
 }
 
 /*
@@ -329,99 +479,139 @@ run_recorded(struct stow_plan *plan, const struct stow_op *op,
  * is built beside p under a temporary name (an unfolded directory with
  * all its contents), exchanged with p (RENAME_EXCHANGE), and then the
  * removal is applied to the old entry under the temporary name.
- * *used is how many operations this consumed.  Where the file system
- * cannot exchange, the steps so far are undone and *used is 0.
+ * *used is how many tasks this consumed.  Where the file system cannot
+ * exchange, the steps so far are undone (and the journal told) and
+ * *used is 0.
  */
 static int
-swap_in(struct stow_plan *plan, const struct stow_op *ops, size_t nops,
+swap_in(struct stow_plan *plan, struct task **tasks, size_t ntasks,
     size_t i, struct undo *undo, size_t *n, size_t *used)
 {
 	struct stow_ctx	*ctx = plan->ctx;
-	const char	*p = ops[i].path;
-	size_t		 j = i + 2, start = *n, plen = strlen(p);
-	char		*tmp, *sub;
-	int		 rc, saved;
+	const char	*p = tasks[i]->path, *tmp, *leaf;
+	size_t		 j = i + 2, start = *n;
+	struct undo	*x;
+	int		 fd, saved, rc;
 
 	*used = 0;
 	if ((tmp = arena_printf(&plan->arena, "%s.cstow-new.%ld", p,
 	    (long)getpid())) == NULL)
 		return err_nomem(ctx);
-	if ((rc = run_recorded(plan, &ops[i + 1], tmp, NULL, undo, n)) != 0)
+	/* An unfolded directory is made whole before it swaps in. */
+	while (task_kind(tasks[i + 1]) == STOW_OP_MKDIR && j < ntasks &&
+	    creates(task_kind(tasks[j])) &&
+	    path_is_under(tasks[j]->path, p, NULL))
+		j++;
+	if ((rc = run_plain(plan, tasks, i + 1, j, p, tmp, undo, n)) != 0)
 		return rc;
-	for (; ops[i + 1].kind == STOW_OP_MKDIR && j < nops &&
-	    path_is_under(ops[j].path, p, NULL); j++) {
-		if ((sub = arena_printf(&plan->arena, "%s%s", tmp,
-		    ops[j].path + plen)) == NULL)
-			return err_nomem(ctx);
-		if ((rc = run_recorded(plan, &ops[j], sub, NULL, undo,
-		    n)) != 0)
-			return rc;
-	}
-	memset(&undo[*n], 0, sizeof(undo[*n]));
-	undo[*n].op.path = tmp;
-	undo[*n].op.link = ops[i + 1].link;
-	undo[*n].newdir = ops[i + 1].kind == STOW_OP_MKDIR;
-	undo[*n].swapped = p;
-	if ((rc = journal_step(ctx, &undo[*n])) != 0)
+	x = undo_start(plan, &undo[*n], tasks[i + 1], tmp);
+	if ((x->more = arena_alloc(&plan->arena, sizeof(*x->more))) == NULL)
+		return err_nomem(ctx);
+	memset(x->more, 0, sizeof(*x->more));
+	x->more->swapped = p;
+	if ((rc = journal_step(ctx, x)) != 0 ||
+	    (rc = journal_sync(ctx)) != 0)
 		return rc;
-	if (fs_exchange(ctx->target_fd, tmp, p) == -1) {
+	if ((fd = walk_parent(ctx, p, &leaf)) == -1)
+		return err_os(ctx, "rename", p);
+	if (fs_exchange(fd, path_basename(tmp), leaf) == -1) {
 		saved = errno;
+		walk_forget(ctx);
 		if (saved != EINVAL && saved != ENOSYS && saved != EOPNOTSUPP)
 			return err_os(ctx, "rename", p);
-		while (*n > start)
-			(void)undo_op(ctx, &undo[--*n]);
+		(void)journal_undone(ctx, x);
+		while (*n > start) {
+			if (undo_op(ctx, &undo[--*n]) == -1)
+				return err_os(ctx, "undo", undo[*n].path);
+			(void)journal_undone(ctx, &undo[*n]);
+		}
 		return 0;
 	}
+	walk_forget(ctx);
 	(*n)++;
-	if ((rc = run_recorded(plan, &ops[i], tmp, p, undo, n)) != 0)
+	if ((rc = run_recorded(plan, tasks[i], tmp, p, undo, n)) != 0)
 		return rc;
 	*used = j - i;
 	return 0;
 }
 
-/* Where a removal is followed by a creation at the same path. */
-static int
-is_swap(const struct stow_op *ops, size_t nops, size_t i)
-{
-	return i + 1 < nops && removes(&ops[i]) && creates(&ops[i + 1]) &&
-	    strcmp(ops[i].path, ops[i + 1].path) == 0;
-}
-
 static size_t
-count_swaps(const struct stow_op *ops, size_t nops)
+count_swaps(struct task **tasks, size_t ntasks)
 {
 	size_t	i, n = 0;
 
-	for (i = 0; i < nops; i++)
-		n += (size_t)is_swap(ops, nops, i);
+	for (i = 0; i < ntasks; i++)
+		n += (size_t)is_swap(tasks, ntasks, i);
 	return n;
 }
 
-/* The plan's operations, in order, as an array. */
-static struct stow_op *
-plan_ops(struct stow_plan *plan, size_t *nops)
+/* Drops the tasks that make nothing (SKIP) from the plan's list. */
+static void
+drop_skips(struct stow_plan *plan)
 {
-	struct stow_op	*ops;
-	size_t		 i;
+	size_t	i, n = 0;
 
-	*nops = 0;
-	if ((ops = arena_alloc(&plan->arena, (plan->tasks.len + 1) *
-	    sizeof(*ops))) == NULL)
-		return NULL;
 	for (i = 0; i < plan->tasks.len; i++)
-		if (task_to_op(plan->tasks.items[i], &ops[*nops]))
-			(*nops)++;
-	return ops;
+		if (task_kind(plan->tasks.items[i]) != 0)
+			plan->tasks.items[n++] = plan->tasks.items[i];
+	plan->tasks.len = n;
+}
+
+/* Most plain steps one journal write covers. */
+#define JOURNAL_BATCH	1024
+
+/*
+ * Makes tasks[i..]: a swap, a batch of plain tasks, or one other task.
+ * *next is the task after those made.
+ */
+static int
+run_next(struct stow_plan *plan, struct task **tasks, size_t ntasks,
+    size_t i, struct undo *undo, size_t *n, stow_op_cb cb, void *payload,
+    size_t *next)
+{
+	struct stow_ctx	*ctx = plan->ctx;
+	size_t		 k, used;
+	int		 rc, stop = 0;
+
+	*next = i + 1;
+	if ((rc = before_op(ctx, tasks[i], cb, payload)) != 0)
+		return rc;
+	if (is_swap(tasks, ntasks, i)) {
+		/* Report the whole swap before any of it is made. */
+		for (k = i + 1; rc == 0 && k < ntasks && (k == i + 1 ||
+		    (task_kind(tasks[i + 1]) == STOW_OP_MKDIR &&
+		    path_is_under(tasks[k]->path, tasks[i]->path, NULL)));
+		    k++)
+			rc = before_op(ctx, tasks[k], cb, payload);
+		if (rc != 0 || (rc = swap_in(plan, tasks, ntasks, i, undo, n,
+		    &used)) != 0)
+			return rc;
+		if (used > 0) {
+			*next = i + used;
+			return 0;
+		}
+	} else if (is_plain(tasks, ntasks, i)) {
+		/* Each is reported before the batch is made: a stop at k
+		 * makes those before it, as one at a time would. */
+		for (k = i + 1; k < ntasks && k - i < JOURNAL_BATCH &&
+		    is_plain(tasks, ntasks, k); k++)
+			if ((stop = before_op(ctx, tasks[k], cb, payload)) != 0)
+				break;
+		*next = k;
+		rc = run_plain(plan, tasks, i, k, NULL, NULL, undo, n);
+		return rc != 0 ? rc : stop;
+	}
+	return run_recorded(plan, tasks[i], tasks[i]->path, NULL, undo, n);
 }
 
 STOW_API int
 stow_plan_apply(struct stow_plan *plan, stow_op_cb cb, void *payload)
 {
-	struct stow_ctx	*ctx;
-	struct stow_op	*ops;
-	struct undo	*undo;
-	size_t		 i, k, nops, n = 0, used;
-	int		 rc = 0;
+	struct stow_ctx	 *ctx;
+	struct task	**tasks;
+	struct undo	 *undo;
+	size_t		  i, ntasks, n = 0;
+	int		  rc = 0;
 
 	if (plan == NULL || plan->magic != PLAN_MAGIC)
 		return STOW_EMISUSE;
@@ -436,36 +626,22 @@ stow_plan_apply(struct stow_plan *plan, stow_op_cb cb, void *payload)
 		return err_set(ctx, STOW_ECONFLICT, "%zu conflict%s: nothing "
 		    "was changed", plan->conflicts.len,
 		    plan->conflicts.len == 1 ? "" : "s");
-	/* A swap records two undo steps more than its operations. */
-	if ((ops = plan_ops(plan, &nops)) == NULL ||
-	    (undo = arena_alloc(&plan->arena, (nops + 2 * count_swaps(ops,
-	    nops) + 1) * sizeof(*undo))) == NULL)
+	drop_skips(plan);
+	tasks = (struct task **)plan->tasks.items;
+	ntasks = plan->tasks.len;
+	/* A swap records one undo step more than its tasks. */
+	if ((undo = arena_alloc(&plan->arena, (ntasks + count_swaps(tasks,
+	    ntasks) + 1) * sizeof(*undo))) == NULL)
 		return err_nomem(ctx);
 	plan->state = PLAN_APPLIED;
-	if (nops > 0 && (rc = journal_open(ctx)) != 0) {
+	if (ntasks > 0 && (rc = journal_open(ctx)) != 0) {
 		journal_close(ctx);
 		return roll_back(ctx, undo, 0, rc);
 	}
-	for (i = 0; i < nops && rc == 0; i++) {
-		if ((rc = before_op(ctx, &ops[i], cb, payload)) != 0)
-			break;
-		if (is_swap(ops, nops, i)) {
-			/* Report the whole swap before any of it is made. */
-			for (k = i + 1; rc == 0 && k < nops && (k == i + 1 ||
-			    (ops[i + 1].kind == STOW_OP_MKDIR &&
-			    path_is_under(ops[k].path, ops[i].path, NULL)));
-			    k++)
-				rc = before_op(ctx, &ops[k], cb, payload);
-			if (rc == 0 && (rc = swap_in(plan, ops, nops, i, undo,
-			    &n, &used)) == 0 && used > 0) {
-				i += used - 1;
-				continue;
-			}
-			if (rc != 0)
-				break;
-		}
-		rc = run_recorded(plan, &ops[i], ops[i].path, NULL, undo, &n);
-	}
+	for (i = 0; i < ntasks && rc == 0; )
+		rc = run_next(plan, tasks, ntasks, i, undo, &n, cb, payload,
+		    &i);
+	walk_forget(ctx);
 	if (rc != 0)
 		rc = roll_back(ctx, undo, n, rc);
 	/* Done or undone: nothing for a later run to recover. */

@@ -53,6 +53,7 @@ ctx_unconfigure(struct stow_ctx *ctx)
 	free(ctx->backup_dir);
 	free(ctx->journal);
 	vault_close(ctx);
+	walk_forget(ctx);
 	ctx->backup_dir = ctx->journal = NULL;
 	ctx->stow_dir = ctx->target_dir = ctx->home_dir = NULL;
 	ctx->stow_abs = ctx->target_abs = ctx->stow_path = NULL;

@@ -128,6 +128,7 @@ int	 fs_lstat(int, const char *, struct stat *);
 int	 fs_stat_follow(int, const char *, struct stat *);
 char	*fs_readlink(struct arena *, int, const char *);
 int	 fs_open_dir(int, const char *);
+int	 fs_open_path(int, const char *);
 int	 fs_dir_path(int, char *, size_t);
 int	 fs_mkdir(int, const char *);
 int	 fs_rmdir(int, const char *);
@@ -173,6 +174,14 @@ int	 ignore_default_rules(struct stow_ctx *,
 int	 ignore_global_rules(struct stow_ctx *,
 	    const struct ignore_rules **);
 
+/* A directory walk_parent() keeps open (dir == NULL: none). */
+#define WALK_SLOTS	2
+struct walk_slot {
+	char		*dir;		/* relative to the target */
+	int		 fd;
+	unsigned int	 used;		/* walk_clock when last used */
+};
+
 struct stow_ctx {
 	unsigned int		 magic;
 	int			 configured;
@@ -203,6 +212,10 @@ struct stow_ctx {
 	char			*backup_dir;	/* the vault run directory */
 	char			*journal;	/* NULL: none */
 	int			 journal_fd;	/* while applying */
+	struct strbuf		 journal_buf;	/* steps not yet written */
+	unsigned int		 journal_steps;	/* steps recorded */
+	struct walk_slot	 walk[WALK_SLOTS];	/* walk.c */
+	unsigned int		 walk_clock;
 	int			 vault_fd;	/* open on first use */
 	uid_t			 owner_uid;	/* of the target, for */
 	gid_t			 owner_gid;	/* STOW_F_CHOWN */
@@ -259,6 +272,8 @@ struct stow_plan {
 	struct strmap		 dircache;	/* dir -> struct dirlist */
 	const char		*last_dir;	/* the last dircache hit */
 	const struct dirlist	*last_list;
+	const char		*link_dir;	/* disk_readlink()'s open */
+	int			 link_dir_fd;	/* directory (if set) */
 	struct vec		 ignore_owned;	/* rules to free */
 	const char		*package;	/* being planned */
 	enum stow_action	 action;
@@ -287,26 +302,45 @@ const char *state_read_link(struct stow_plan *, const char *);
  * What undoes one operation that was made: the operation, and what it
  * changed that its record alone does not say.
  */
-struct undo {
-	int		 newdir;		/* swapped: the new entry is a
-					   directory (else a link: op.link) */
-	struct stow_op	 op;
-	const char	*swapped;	/* set: op.path and this were
-					   exchanged (RENAME_EXCHANGE) */
+/*
+ * One step an apply made, enough to undo it.  Most steps are a task
+ * made where the task says; a swap (apply.c) makes its creation under a
+ * temporary name, exchanges it with the path, and makes the removal
+ * there, and a backup or rmdir needs more: those carry a struct
+ * undo_more.  Kept small: an apply holds one per operation.
+ */
+struct undo_more {
+	const char	*swapped;	/* set: path and this were exchanged
+					   (RENAME_EXCHANGE); task: the
+					   creation swapped in */
 	const char	*orig;		/* BACKUP: the path it had (NULL:
-					   op.path) */
-	mode_t		 mode;		/* RMDIR: the directory's mode */
+					   path) */
 	const char	*placed;	/* BACKUP: where it went in the vault */
 	off_t		 manifest_size;	/* BACKUP: the MANIFEST's size before */
+	mode_t		 mode;		/* RMDIR: the directory's mode */
 };
 
+struct undo {
+	const struct task	*task;	/* what was made */
+	const char		*path;	/* where */
+	struct undo_more	*more;	/* NULL: nothing more */
+	unsigned int		 step;	/* its journal step */
+};
+
+enum stow_op_kind task_kind(const struct task *);
 int	 undo_op(struct stow_ctx *, const struct undo *);
 
 /* journal.c */
 int	 journal_open(struct stow_ctx *);
-int	 journal_step(struct stow_ctx *, const struct undo *);
+int	 journal_step(struct stow_ctx *, struct undo *);
+int	 journal_sync(struct stow_ctx *);
 int	 journal_placed(struct stow_ctx *, const struct undo *);
+int	 journal_undone(struct stow_ctx *, const struct undo *);
 void	 journal_close(struct stow_ctx *);
+
+/* walk.c */
+int	 walk_parent(struct stow_ctx *, const char *, const char **);
+void	 walk_forget(struct stow_ctx *);
 
 /* vault.c */
 int	 vault_backup(struct stow_ctx *, const char *, const char *,
@@ -325,6 +359,7 @@ int	 config_text(struct stow_ctx *, const char *, char **);
 const struct dirlist *disk_list(struct stow_plan *, const char *);
 int	 disk_type(struct stow_plan *, const char *, int);
 const char *disk_readlink(struct stow_plan *, const char *);
+void	 disk_done(struct stow_plan *);
 void	 disk_prime(struct stow_plan *, const char *);
 
 #endif /* STOW_EXTERN_H */

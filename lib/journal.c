@@ -1,13 +1,15 @@
 /*
- * journal.c: what an apply is about to do, written down before each
- * step, so that a run killed halfway can be undone by the next one.
+ * journal.c: what an apply is about to do, written down before it is
+ * done, so that a run killed halfway (or cut off by a power loss) can
+ * be undone by the next one.
  *
- * One line per step, made before the step ("S"), and after a backup
- * where it went in the vault ("P").  Every step but the last was made;
- * the last one may or may not have been, which the disk tells (each
- * step's precondition is false once it is made).  Lines are written,
- * not synced: they survive the process being killed, which is what the
- * journal is for; the header is synced.
+ * One line per step ("S"), written and synced before the step is made;
+ * plain steps (links, unlinks, mkdirs) go in batches, one write for
+ * many.  After a backup, where it went in the vault ("P"); after a step
+ * is undone, its number ("X").  Any step may or may not have been made
+ * when the run died -- the last batch in flight, or a step undone with
+ * its "X" line still unwritten -- which the disk tells: each step's
+ * precondition is false once it is made.
  */
 #include <sys/stat.h>
 
@@ -21,7 +23,7 @@
 
 #include "extern.h"
 
-#define JOURNAL_MAGIC	"cstow-journal 1"
+#define JOURNAL_MAGIC	"cstow-journal 2"
 
 static int
 put_field(struct strbuf *b, const char *s)
@@ -38,29 +40,60 @@ put_field(struct strbuf *b, const char *s)
 	return rc;
 }
 
+/* Writes the lines gathered so far. */
 static int
-journal_write(struct stow_ctx *ctx, struct strbuf *b)
+journal_write(struct stow_ctx *ctx)
 {
-	ssize_t	n;
-	int	rc = 0;
+	struct strbuf	*b = &ctx->journal_buf;
+	ssize_t		 n;
+	size_t		 off = 0;
 
-	if (strbuf_putc(b, '\n') == -1)
-		rc = err_nomem(ctx);
-	else if ((n = write(ctx->journal_fd, b->s, b->len)) == -1 ||
-	    (size_t)n != b->len)
-		rc = err_os(ctx, "write", ctx->journal);
-	strbuf_free(b);
+	while (off < b->len) {
+		if ((n = write(ctx->journal_fd, b->s + off,
+		    b->len - off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			b->len = 0;
+			return err_os(ctx, "write", ctx->journal);
+		}
+		off += (size_t)n;
+	}
+	b->len = 0;
+	return 0;
+}
+
+/* Ends the line being gathered. */
+static int
+end_line(struct stow_ctx *ctx)
+{
+	return strbuf_putc(&ctx->journal_buf, '\n') == -1 ?
+	    err_nomem(ctx) : 0;
+}
+
+/* Makes the journal's new name in its directory last a power loss. */
+static int
+sync_dir(struct stow_ctx *ctx, const char *dir)
+{
+	int	fd, rc = 0;
+
+	if ((fd = open(*dir != '\0' ? dir : ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		return err_os(ctx, "open", dir);
+	if (fsync(fd) == -1 && errno != EINVAL)
+		rc = err_os(ctx, "fsync", dir);
+	close(fd);
 	return rc;
 }
 
 int
 journal_open(struct stow_ctx *ctx)
 {
-	struct strbuf	 b = { NULL, 0, 0 };
+	struct strbuf	*b = &ctx->journal_buf;
 	struct arena	 a = { NULL };
 	char		*dir;
 	int		 rc = 0;
 
+	ctx->journal_steps = 0;
 	if (ctx->journal == NULL)
 		return 0;
 	/* Its directory is made on the first run that changes something. */
@@ -69,62 +102,97 @@ journal_open(struct stow_ctx *ctx)
 	else if (*dir != '\0' && fs_mkdir_p(AT_FDCWD, dir, 0700,
 	    ctx->chown ? ctx->owner_uid : (uid_t)-1, ctx->owner_gid) == -1)
 		rc = err_os(ctx, "mkdir", dir);
+	if (rc == 0 && (ctx->journal_fd = open(ctx->journal, O_WRONLY |
+	    O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) == -1)
+		rc = err_os(ctx, "open", ctx->journal);
+	b->len = 0;
+	if (rc == 0 && (strbuf_put(b, JOURNAL_MAGIC,
+	    strlen(JOURNAL_MAGIC)) == -1 || put_field(b, ctx->target_abs) ==
+	    -1 || put_field(b, ctx->backup_dir != NULL ? ctx->backup_dir :
+	    "") == -1))
+		rc = err_nomem(ctx);
+	if (rc == 0 && (rc = end_line(ctx)) == 0 &&
+	    (rc = journal_sync(ctx)) == 0)
+		rc = sync_dir(ctx, dir);
 	arena_free(&a);
-	if (rc != 0)
-		return rc;
-	if ((ctx->journal_fd = open(ctx->journal, O_WRONLY | O_CREAT |
-	    O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600)) == -1)
-		return err_os(ctx, "open", ctx->journal);
-	if (strbuf_put(&b, JOURNAL_MAGIC, strlen(JOURNAL_MAGIC)) == -1 ||
-	    put_field(&b, ctx->target_abs) == -1 ||
-	    put_field(&b, ctx->backup_dir != NULL ? ctx->backup_dir : "") == -1) {
-		strbuf_free(&b);
+	return rc;
+}
+
+/* Gathers the line of step u, which is about to be made, and numbers
+ * it; journal_sync() writes it. */
+int
+journal_step(struct stow_ctx *ctx, struct undo *u)
+{
+	struct strbuf		*b = &ctx->journal_buf;
+	const struct undo_more	*m = u->more;
+
+	u->step = ctx->journal_steps++;
+	if (ctx->journal_fd == -1)
+		return 0;
+	if (strbuf_printf(b, "S\t%d\t%o", (int)task_kind(u->task),
+	    m != NULL ? (unsigned int)m->mode : 0u) == -1 ||
+	    put_field(b, u->path) == -1 ||
+	    put_field(b, u->task->source) == -1 ||
+	    put_field(b, u->task->dest) == -1 ||
+	    put_field(b, m != NULL ? m->swapped : NULL) == -1)
 		return err_nomem(ctx);
-	}
-	if (journal_write(ctx, &b) != 0)
-		return STOW_EOS;
-	return fsync(ctx->journal_fd) == -1 ?
+	return end_line(ctx);
+}
+
+/* Writes the steps gathered, and makes them last a power loss, before
+ * any of them is made. */
+int
+journal_sync(struct stow_ctx *ctx)
+{
+	int	rc;
+
+	if (ctx->journal_fd == -1 || ctx->journal_buf.len == 0)
+		return 0;
+	if ((rc = journal_write(ctx)) != 0)
+		return rc;
+	return fdatasync(ctx->journal_fd) == -1 ?
 	    err_os(ctx, "fsync", ctx->journal) : 0;
 }
 
-/* Records the step u is about to make. */
-int
-journal_step(struct stow_ctx *ctx, const struct undo *u)
-{
-	struct strbuf	b = { NULL, 0, 0 };
-
-	if (ctx->journal_fd == -1)
-		return 0;
-	if (strbuf_printf(&b, "S\t%d\t%o\t%d", u->swapped != NULL ? 0 :
-	    (int)u->op.kind, (unsigned int)u->mode, u->newdir) == -1 ||
-	    put_field(&b, u->op.path) == -1 || put_field(&b, u->op.link) == -1 ||
-	    put_field(&b, u->op.dest) == -1 || put_field(&b, u->swapped) == -1) {
-		strbuf_free(&b);
-		return err_nomem(ctx);
-	}
-	return journal_write(ctx, &b);
-}
-
-/* Records where the backup u just made went in the vault. */
+/* Records where the backup u just made went in the vault.  Not synced:
+ * the vault's MANIFEST, which is, says the same. */
 int
 journal_placed(struct stow_ctx *ctx, const struct undo *u)
 {
-	struct strbuf	b = { NULL, 0, 0 };
+	int	rc;
 
 	if (ctx->journal_fd == -1)
 		return 0;
-	if (strbuf_printf(&b, "P\t%lld", (long long)u->manifest_size) == -1 ||
-	    put_field(&b, u->placed) == -1) {
-		strbuf_free(&b);
+	if (strbuf_printf(&ctx->journal_buf, "P\t%lld",
+	    (long long)u->more->manifest_size) == -1 ||
+	    put_field(&ctx->journal_buf, u->more->placed) == -1)
 		return err_nomem(ctx);
-	}
-	return journal_write(ctx, &b);
+	if ((rc = end_line(ctx)) != 0)
+		return rc;
+	return journal_write(ctx);
+}
+
+/* Records that step u was undone, so that recovery leaves it alone. */
+int
+journal_undone(struct stow_ctx *ctx, const struct undo *u)
+{
+	int	rc;
+
+	if (ctx->journal_fd == -1)
+		return 0;
+	if (strbuf_printf(&ctx->journal_buf, "X\t%u", u->step) == -1)
+		return err_nomem(ctx);
+	if ((rc = end_line(ctx)) != 0)
+		return rc;
+	return journal_write(ctx);
 }
 
 /* The run is done or undone: the journal has nothing left to say. */
 void
 journal_close(struct stow_ctx *ctx)
 {
+	strbuf_free(&ctx->journal_buf);
 	if (ctx->journal_fd == -1)
 		return;
 	close(ctx->journal_fd);
@@ -157,30 +225,25 @@ split(char *line, char **f, int max)
 	return n;
 }
 
-/* Was u, the last step the journal names, made?  Each step's
- * precondition stops holding once it is made. */
+/* Was step u made?  Each step's precondition stops holding once it is
+ * made; the steps after it are undone (or were never made) by the time
+ * this is asked. */
 static int
 step_made(struct stow_ctx *ctx, struct arena *a, const struct undo *u)
 {
 	struct stat	 st;
-	const char	*text;
+	const char	*text, *at = u->path;
 	int		 fd = ctx->target_fd, there;
 
-	there = fs_lstat(fd, u->op.path, &st) == 0;
-	if (u->swapped != NULL) {
-		if (fs_lstat(fd, u->swapped, &st) == -1)
-			return 0;
-		if (u->newdir)
-			return S_ISDIR(st.st_mode);
-		return S_ISLNK(st.st_mode) &&
-		    (text = fs_readlink(a, fd, u->swapped)) != NULL &&
-		    strcmp(text, u->op.link) == 0;
-	}
-	switch (u->op.kind) {
+	/* A swap's new entry is at the swapped path once made. */
+	if (u->more != NULL && u->more->swapped != NULL)
+		at = u->more->swapped;
+	there = fs_lstat(fd, at, &st) == 0;
+	switch (task_kind(u->task)) {
 	case STOW_OP_LINK:
 		return there && S_ISLNK(st.st_mode) &&
-		    (text = fs_readlink(a, fd, u->op.path)) != NULL &&
-		    strcmp(text, u->op.link) == 0;
+		    (text = fs_readlink(a, fd, at)) != NULL &&
+		    strcmp(text, u->task->source) == 0;
 	case STOW_OP_MKDIR:
 		return there && S_ISDIR(st.st_mode);
 	default:		/* removals: the path is gone */
@@ -207,8 +270,40 @@ guess_placed(struct stow_ctx *ctx, struct arena *a, const char *dest)
 	return found;
 }
 
-/* Reads the journal's steps into *steps; the header into target and
- * vault. */
+/* A journalled step: the task it made, rebuilt from the line's fields
+ * kind, mode, path, link, dest and swapped. */
+static int
+parse_step(struct arena *a, char **f, struct undo *u)
+{
+	struct task	*t;
+	int		 kind = atoi(f[1]);
+
+	memset(u, 0, sizeof(*u));
+	if ((t = arena_alloc(a, sizeof(*t))) == NULL)
+		return -1;
+	memset(t, 0, sizeof(*t));
+	t->action = kind == STOW_OP_MKDIR || kind == STOW_OP_LINK ?
+	    T_CREATE : kind == STOW_OP_RMDIR || kind == STOW_OP_UNLINK ?
+	    T_REMOVE : kind == STOW_OP_MOVE ? T_MOVE : T_BACKUP;
+	t->type = kind == STOW_OP_MKDIR || kind == STOW_OP_RMDIR ? T_DIR :
+	    kind == STOW_OP_LINK || kind == STOW_OP_UNLINK ? T_LINK : T_FILE;
+	t->path = u->path = f[3];
+	t->source = *f[4] != '\0' ? f[4] : NULL;
+	t->dest = *f[5] != '\0' ? f[5] : NULL;
+	u->task = t;
+	if ((u->more = arena_alloc(a, sizeof(*u->more))) == NULL)
+		return -1;
+	memset(u->more, 0, sizeof(*u->more));
+	u->more->mode = (mode_t)strtoul(f[2], NULL, 8);
+	u->more->swapped = *f[6] != '\0' ? f[6] : NULL;
+	u->more->manifest_size = -1;
+	return kind >= STOW_OP_MKDIR && kind <= STOW_OP_BACKUP &&
+	    (t->source != NULL || t->type != T_LINK) &&
+	    (t->dest != NULL || t->type != T_FILE) ? 0 : 1;
+}
+
+/* Reads the journal's steps into *steps (undone ones marked by a NULL
+ * task); the header into target and vault. */
 static int
 read_journal(struct stow_ctx *ctx, struct arena *a, const char *path,
     char *text, struct undo **steps, size_t *n, char **target, char **vault)
@@ -216,8 +311,9 @@ read_journal(struct stow_ctx *ctx, struct arena *a, const char *path,
 	struct undo	*u;
 	char		*line, *next, *f[8];
 	size_t		 cap = 16;
+	unsigned long	 x;
 	unsigned int	 lineno = 0;
-	int		 nf;
+	int		 nf, rc;
 
 	*n = 0;
 	if ((*steps = arena_alloc(a, cap * sizeof(**steps))) == NULL)
@@ -231,14 +327,18 @@ read_journal(struct stow_ctx *ctx, struct arena *a, const char *path,
 		if (lineno == 1) {
 			if (nf != 3 || strcmp(f[0], JOURNAL_MAGIC) != 0)
 				return err_set(ctx, STOW_EINVAL, "%s:1: not a "
-				    "cstow journal", path);
+				    "cstow journal (or one from another "
+				    "version)", path);
 			*target = f[1];
 			*vault = f[2];
-		} else if (nf == 3 && strcmp(f[0], "P") == 0 && *n > 0) {
-			u = &(*steps)[*n - 1];
-			u->manifest_size = strtoll(f[1], NULL, 10);
-			u->placed = f[2];
-		} else if (nf == 8 && strcmp(f[0], "S") == 0) {
+		} else if (nf == 3 && strcmp(f[0], "P") == 0 && *n > 0 &&
+		    (u = &(*steps)[*n - 1])->task != NULL) {
+			u->more->manifest_size = strtoll(f[1], NULL, 10);
+			u->more->placed = f[2];
+		} else if (nf == 2 && strcmp(f[0], "X") == 0 &&
+		    (x = strtoul(f[1], NULL, 10)) < *n) {
+			(*steps)[x].task = NULL;
+		} else if (nf == 7 && strcmp(f[0], "S") == 0) {
 			if (*n == cap) {
 				struct undo	*grown;
 
@@ -249,16 +349,12 @@ read_journal(struct stow_ctx *ctx, struct arena *a, const char *path,
 				*steps = grown;
 				cap *= 2;
 			}
-			u = &(*steps)[(*n)++];
-			memset(u, 0, sizeof(*u));
-			u->op.kind = (enum stow_op_kind)atoi(f[1]);
-			u->mode = (mode_t)strtoul(f[2], NULL, 8);
-			u->newdir = atoi(f[3]);
-			u->op.path = f[4];
-			u->op.link = *f[5] != '\0' ? f[5] : NULL;
-			u->op.dest = *f[6] != '\0' ? f[6] : NULL;
-			u->swapped = *f[7] != '\0' ? f[7] : NULL;
-			u->manifest_size = -1;
+			if ((rc = parse_step(a, f, &(*steps)[*n])) == -1)
+				return err_nomem(ctx);
+			if (rc != 0)
+				return err_set(ctx, STOW_EINVAL, "%s:%u: "
+				    "malformed step", path, lineno);
+			(*n)++;
 		} else
 			return err_set(ctx, STOW_EINVAL, "%s:%u: malformed "
 			    "line", path, lineno);
@@ -269,27 +365,42 @@ read_journal(struct stow_ctx *ctx, struct arena *a, const char *path,
 	return 0;
 }
 
-/* Undoes steps[0..n) (the last only if made) in the tree of w. */
+/* Undoes, newest first, those of steps[0..n) that were made and not
+ * undone already, in the tree of w. */
 static int
 undo_steps(struct stow_ctx *ctx, struct stow_ctx *w, struct arena *a,
     struct undo *steps, size_t n, stow_op_cb cb, void *payload)
 {
 	struct strbuf	left = { NULL, 0, 0 };
+	struct stow_op	op;
 	size_t		i;
 	int		rc = 0;
 
-	if (n > 0 && !step_made(w, a, &steps[n - 1]))
-		n--;
-	for (i = n; i-- > 0; ) {
-		if (steps[i].op.kind == STOW_OP_BACKUP && steps[i].swapped ==
-		    NULL && steps[i].placed == NULL && w->vault_fd != -1)
-			steps[i].placed = guess_placed(w, a, steps[i].op.dest);
-		if (cb != NULL && (rc = cb(&steps[i].op, payload)) != 0)
+	for (i = n; i-- > 0 && rc == 0; ) {
+		if (steps[i].task == NULL || !step_made(w, a, &steps[i]))
+			continue;
+		if (task_kind(steps[i].task) == STOW_OP_BACKUP &&
+		    steps[i].more->placed == NULL && w->vault_fd != -1)
+			steps[i].more->placed = guess_placed(w, a,
+			    steps[i].task->dest);
+		memset(&op, 0, sizeof(op));
+		op.kind = task_kind(steps[i].task);
+		op.path = steps[i].path;
+		op.link = steps[i].task->source;
+		op.dest = steps[i].task->dest;
+		if (cb != NULL && (rc = cb(&op, payload)) != 0)
 			break;
+		/* What the journal kept and the step needs: swapped or
+		 * not, placed, the mode of a removed directory. */
+		if (steps[i].more->swapped == NULL &&
+		    task_kind(steps[i].task) != STOW_OP_BACKUP &&
+		    task_kind(steps[i].task) != STOW_OP_RMDIR)
+			steps[i].more = NULL;
 		if (undo_op(w, &steps[i]) == -1)
 			(void)strbuf_printf(&left, "%s%.200s", left.len > 0 ?
-			    ", " : "", steps[i].op.path);
+			    ", " : "", steps[i].path);
 	}
+	walk_forget(w);
 	if (rc == 0 && left.len > 0)
 		rc = err_set(ctx, STOW_EPARTIAL, "could not undo: %s",
 		    strbuf_str(&left));

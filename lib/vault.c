@@ -150,8 +150,12 @@ static int
 vault_place(struct stow_ctx *ctx, const char *path, const char *dest,
     char *out, size_t outsize)
 {
-	int	i, n;
+	const char	*leaf;
+	int		 i, n, fd;
 
+	/* Reached without following a symlink (walk.c). */
+	if ((fd = walk_parent(ctx, path, &leaf)) == -1)
+		return err_os(ctx, "open", path);
 	for (i = 0; i < 1000; i++) {
 		n = i == 0 ? snprintf(out, outsize, "%s", dest) :
 		    snprintf(out, outsize, "%s.%d", dest, i);
@@ -159,8 +163,7 @@ vault_place(struct stow_ctx *ctx, const char *path, const char *dest,
 			errno = ENAMETOOLONG;
 			return err_os(ctx, "backup", path);
 		}
-		if (fs_rename_noreplace(ctx->target_fd, path, ctx->vault_fd,
-		    out) == 0)
+		if (fs_rename_noreplace(fd, leaf, ctx->vault_fd, out) == 0)
 			return 0;
 		if (errno == EEXIST)
 			continue;
@@ -169,7 +172,7 @@ vault_place(struct stow_ctx *ctx, const char *path, const char *dest,
 		/* Across file systems: copy (files and links only). */
 		if (fs_lstat(ctx->vault_fd, out, &(struct stat){ 0 }) == 0)
 			continue;
-		if (fs_move_at(ctx->target_fd, path, ctx->vault_fd, out) == -1)
+		if (fs_move_at(fd, leaf, ctx->vault_fd, out) == -1)
 			return err_os(ctx, "rename", path);
 		return 0;
 	}
@@ -224,11 +227,15 @@ int
 vault_unbackup(struct stow_ctx *ctx, const char *path, const char *placed,
     off_t manifest_size)
 {
+	const char	*leaf;
+	int		 fd;
+
 	if (placed == NULL) {
 		errno = ENOENT;
 		return err_os(ctx, "rename", path);
 	}
-	if (fs_move_at(ctx->vault_fd, placed, ctx->target_fd, path) == -1)
+	if ((fd = walk_parent(ctx, path, &leaf)) == -1 ||
+	    fs_move_at(ctx->vault_fd, placed, fd, leaf) == -1)
 		return err_os(ctx, "rename", path);
 	/* A size below 0: unknown (a backup a crash cut short). */
 	if (manifest_size >= 0 &&

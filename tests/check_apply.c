@@ -3,6 +3,7 @@
  * the result checked on disk by lstat(2) and readlink(2).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -467,6 +468,115 @@ START_TEST(apply_op_fails)
 }
 END_TEST
 
+/*
+ * The races of planning against applying: a directory the plan works in
+ * is swapped for a symlink to somewhere else once the plan is made (the
+ * test is the hook between the two).  The apply must stop with ENOTDIR
+ * and undo what it made, and nothing may be made, moved or removed
+ * where the link leads.
+ */
+static void
+swap_dir_for_link(const char *dir, const char *elsewhere)
+{
+	char	aside[4096];
+
+	snprintf(aside, sizeof(aside), "%s.aside", sb_path(dir));
+	ck_assert_int_eq(rename(sb_path(dir), aside), 0);
+	sb_symlink(dir, elsewhere);
+}
+
+/* Plans pkg (unstow when del is set) with ctx, then swaps t/d for a
+ * link to outside/, whose snapshot before goes to *outside. */
+static struct stow_plan *
+plan_then_race(struct stow_ctx *ctx, const char *pkg, int del,
+    char **outside)
+{
+	struct stow_plan	*plan = sb_plan(ctx);
+
+	ck_assert_int_eq(del ? stow_plan_unstow(plan, pkg) :
+	    stow_plan_stow(plan, pkg), 0);
+	ck_assert_uint_eq(stow_plan_conflict_count(plan), 0);
+	ck_assert_uint_ge(stow_plan_op_count(plan), 2);
+	*outside = sb_snapshot("outside");
+	swap_dir_for_link("t/d", "../outside");
+	return plan;
+}
+
+static void
+apply_fails_in_race(struct stow_ctx *ctx, struct stow_plan *plan,
+    const char *path)
+{
+	const char	*msg;
+
+	ck_assert_int_eq(stow_plan_apply(plan, NULL, NULL), STOW_EOS);
+	ck_assert_int_eq(stow_ctx_errno(ctx), ENOTDIR);
+	msg = stow_ctx_errmsg(ctx);
+	ck_assert_msg(strstr(msg, path) != NULL && strstr(msg,
+	    "all changes undone") != NULL, "message \"%s\" does not name %s "
+	    "or say all was undone", msg, path);
+}
+
+START_TEST(apply_race_stow)
+{
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+	char			*outside;
+
+	sb_build(S("f stow/a/top", "f stow/a/d/x", "f stow/a/d/y",
+	    "d t/d", "f outside/keep = keep"));
+	ctx = sb_ctx(0);
+	plan = plan_then_race(ctx, "a", 0, &outside);
+	apply_fails_in_race(ctx, plan, "d/x");
+	ck_assert_str_eq(sb_snapshot("outside"), outside);
+	sb_assert_link("t/d", "../outside");
+	sb_assert_absent("t/top");
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
+START_TEST(apply_race_unstow)
+{
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+	char			*outside;
+
+	/* Elsewhere holds links that look like the package's own. */
+	sb_build(S("f stow/a/d/x", "f stow/a/d/y", "d t/d",
+	    "l t/d/x -> ../../stow/a/d/x", "l t/d/y -> ../../stow/a/d/y",
+	    "l outside/x -> ../../stow/a/d/x",
+	    "l outside/y -> ../../stow/a/d/y"));
+	ctx = sb_ctx(STOW_F_NO_FOLDING);
+	plan = plan_then_race(ctx, "a", 1, &outside);
+	apply_fails_in_race(ctx, plan, "d/");
+	ck_assert_str_eq(sb_snapshot("outside"), outside);
+	sb_assert_link("t/d.aside/x", "../../stow/a/d/x");
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
+START_TEST(apply_race_adopt)
+{
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+	char			*outside, *pkg;
+
+	sb_build(S("f stow/a/top", "f stow/a/d/f = package", "d t/d",
+	    "f t/d/f = mine", "f outside/f = not yours"));
+	ctx = sb_ctx(STOW_F_ADOPT);
+	pkg = sb_snapshot("stow");
+	plan = plan_then_race(ctx, "a", 0, &outside);
+	ck_assert_int_ne(stow_plan_apply(plan, NULL, NULL), 0);
+	ck_assert_int_eq(stow_ctx_errno(ctx), ENOTDIR);
+	ck_assert_str_eq(sb_snapshot("outside"), outside);
+	ck_assert_str_eq(sb_snapshot("stow"), pkg);
+	sb_assert_absent("t/top");
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
 START_TEST(apply_adopt_moves_content)
 {
 	struct stow_ctx	*ctx;
@@ -527,6 +637,9 @@ apply_suite(void)
 	tcase_add_test(tc, apply_cancelled);
 	tcase_add_test(tc, apply_op_fails);
 	tcase_add_test(tc, apply_revert);
+	tcase_add_test(tc, apply_race_stow);
+	tcase_add_test(tc, apply_race_unstow);
+	tcase_add_test(tc, apply_race_adopt);
 	tcase_add_test(tc, apply_adopt_moves_content);
 	tcase_add_test(tc, apply_adopt_dotfiles);
 	suite_add_tcase(s, tc);

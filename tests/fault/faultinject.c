@@ -5,6 +5,8 @@
  * EIO), once.  CSTOW_FAULT_COUNT=FILE writes the count there at exit,
  * to learn how many injection points a run has.  CSTOW_FAULT_KILL_AT=k
  * kills the process (SIGKILL) at the k-th call instead.
+ * CSTOW_FAULT_NO_EXCHANGE=1 fails every RENAME_EXCHANGE with EINVAL,
+ * as a file system that cannot exchange does.
  */
 #define _GNU_SOURCE
 #include <sys/stat.h>
@@ -17,19 +19,43 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static long	calls;
 
-/* CSTOW_FAULT_TRACE=FILE: one line per mutating call, "NAME PATH...". */
+/* path as an absolute name when it is relative to a descriptor, so
+ * the trace reads the same however the caller reached its directory. */
+static const char *
+full(int fd, const char *path, char *buf, size_t size)
+{
+	char	proc[64];
+	ssize_t	n;
+
+	if (path == NULL || *path == '/' || fd == AT_FDCWD)
+		return path;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if ((n = readlink(proc, buf, size - 1)) == -1)
+		return path;
+	buf[n] = '\0';
+	if (strcmp(path, ".") != 0)
+		snprintf(buf + n, size - (size_t)n, "/%s", path);
+	return buf;
+}
+
+/* CSTOW_FAULT_TRACE=FILE: one line per mutating call, "NAME PATH...",
+ * each path absolute. */
 static void
-trace(const char *name, const char *a, const char *b)
+trace(const char *name, int fa, const char *a, int fb, const char *b)
 {
 	const char	*path = getenv("CSTOW_FAULT_TRACE");
+	char		 abuf[8192], bbuf[8192];
 	FILE		*f;
 
 	if (path == NULL || (f = fopen(path, "a")) == NULL)
 		return;
+	a = full(fa, a, abuf, sizeof(abuf));
+	b = full(fb, b, bbuf, sizeof(bbuf));
 	fprintf(f, "%s %s%s%s\n", name, a, b != NULL ? " " : "",
 	    b != NULL ? b : "");
 	fclose(f);
@@ -59,7 +85,7 @@ inject(void)
 int
 mkdirat(int fd, const char *path, mode_t mode)
 {
-	trace("mkdirat", path, NULL);
+	trace("mkdirat", fd, path, AT_FDCWD, NULL);
 	if (inject())
 		return -1;
 	return REAL("mkdirat", int (*)(int, const char *, mode_t))(fd, path,
@@ -69,7 +95,7 @@ mkdirat(int fd, const char *path, mode_t mode)
 int
 unlinkat(int fd, const char *path, int flags)
 {
-	trace("unlinkat", path, NULL);
+	trace("unlinkat", fd, path, AT_FDCWD, NULL);
 	if (inject())
 		return -1;
 	return REAL("unlinkat", int (*)(int, const char *, int))(fd, path,
@@ -79,7 +105,7 @@ unlinkat(int fd, const char *path, int flags)
 int
 symlinkat(const char *text, int fd, const char *path)
 {
-	trace("symlinkat", path, NULL);
+	trace("symlinkat", fd, path, AT_FDCWD, NULL);
 	if (inject())
 		return -1;
 	return REAL("symlinkat", int (*)(const char *, int, const char *))(
@@ -89,7 +115,7 @@ symlinkat(const char *text, int fd, const char *path)
 int
 renameat(int a, const char *from, int b, const char *to)
 {
-	trace("renameat", from, to);
+	trace("renameat", a, from, b, to);
 	if (inject())
 		return -1;
 	return REAL("renameat", int (*)(int, const char *, int,
@@ -99,9 +125,17 @@ renameat(int a, const char *from, int b, const char *to)
 int
 renameat2(int a, const char *from, int b, const char *to, unsigned int fl)
 {
-	trace(fl & RENAME_EXCHANGE ? "exchange" : "renameat2", from, to);
+	const char	*noex = getenv("CSTOW_FAULT_NO_EXCHANGE");
+
+	trace(fl & RENAME_EXCHANGE ? "exchange" : "renameat2", a, from, b,
+	    to);
 	if (inject())
 		return -1;
+	/* CSTOW_FAULT_NO_EXCHANGE=1: a file system without it. */
+	if ((fl & RENAME_EXCHANGE) && noex != NULL) {
+		errno = EINVAL;
+		return -1;
+	}
 	return REAL("renameat2", int (*)(int, const char *, int, const char *,
 	    unsigned int))(a, from, b, to, fl);
 }
@@ -123,6 +157,23 @@ write(int fd, const void *buf, size_t n)
 		return -1;
 	return REAL("write", ssize_t (*)(int, const void *, size_t))(fd, buf,
 	    n);
+}
+
+/* A journal that cannot be made durable must stop the run too. */
+int
+fdatasync(int fd)
+{
+	if (inject())
+		return -1;
+	return REAL("fdatasync", int (*)(int))(fd);
+}
+
+int
+fsync(int fd)
+{
+	if (inject())
+		return -1;
+	return REAL("fsync", int (*)(int))(fd);
 }
 
 __attribute__((destructor)) static void

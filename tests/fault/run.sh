@@ -73,6 +73,8 @@ echo "injection points: $n"
 # away outright; each is swapped with its successor built beside it.
 fresh "$tmp/w"
 run "$tmp/w" CSTOW_FAULT_TRACE="$tmp/trace" > "$tmp/out" 2>&1
+# The shim writes absolute names; the checks read them from the target.
+sed -i "s|$(cd "$tmp/w/t" && pwd -P)/||g" "$tmp/trace"
 for p in bin .config/nvim etc/crc; do
 	if grep -Eq "^(unlinkat|renameat2?) $p( |\$)" "$tmp/trace"; then
 		bad "$p was removed or renamed away outright:"
@@ -115,28 +117,77 @@ files_of() {	# files_of DIR: the content hashes of every file below DIR
 }
 fresh "$tmp/w"
 start_files=$(files_of "$tmp/w")
-for k in $(seq 1 "$n"); do
+# kill_case LABEL VAR=VALUE...: the run made with the shim set by the
+# VARs dies; the next one must converge with nothing lost.
+kill_case() {
+	local label=$1 killed status after lost
+	shift
 	fresh "$tmp/w"
-	run "$tmp/w" CSTOW_FAULT_KILL_AT="$k" > "$tmp/out" 2>&1
+	run "$tmp/w" "$@" > "$tmp/out" 2>&1
 	killed=$?
 	run "$tmp/w" > "$tmp/out2" 2>&1
 	status=$?
 	after=$(snapshot "$tmp/w")
 	lost=$(comm -23 <(echo "$start_files") <(files_of "$tmp/w"))
 	if [ $killed -ne 137 ]; then
-		bad "kill k=$k: the run was not killed (exit $killed)"
+		bad "$label: the run was not killed (exit $killed)"
 	elif [ $status -ne 0 ]; then
-		bad "kill k=$k: the next run exited $status: $(head -3 "$tmp/out2")"
+		bad "$label: the next run exited $status: $(head -3 "$tmp/out2")"
 	elif [ "$after" != "$clean" ]; then
-		bad "kill k=$k: the next run did not converge:"
+		bad "$label: the next run did not converge:"
 		diff <(echo "$clean") <(echo "$after") | head -10
 	elif [ -n "$lost" ]; then
-		bad "kill k=$k: file contents lost: $lost"
+		bad "$label: file contents lost: $lost"
 	else
 		ok
 	fi
+}
+for k in $(seq 1 "$n"); do
+	kill_case "kill k=$k" CSTOW_FAULT_KILL_AT="$k"
 done
 echo "kill points: $n"
+
+# 5. Every k: the k-th call fails and the run is killed while it undoes
+# what it made (at the 1st, 2nd and 3rd call of the rollback, where
+# there are that many): the journal has marked each step undone, and
+# the next run neither undoes a step twice nor misses one.
+rollback_kills=0
+for k in $(seq 1 "$n"); do
+	fresh "$tmp/w"
+	run "$tmp/w" CSTOW_FAULT_AT="$k" CSTOW_FAULT_COUNT="$tmp/count" \
+	    > /dev/null 2>&1
+	total=$(cat "$tmp/count" 2>/dev/null || echo "$k")
+	for j in 1 2 3; do
+		[ $((k + j)) -le "$total" ] || break
+		kill_case "fail k=$k, kill k+$j" CSTOW_FAULT_AT="$k" \
+		    CSTOW_FAULT_KILL_AT=$((k + j))
+		rollback_kills=$((rollback_kills + 1))
+	done
+done
+echo "kills during rollback: $rollback_kills"
+
+# 6. A file system that cannot exchange two names: each swap falls back
+# to removing and then creating (the journal told that the half-built
+# swap was undone).  The run succeeds with the clean result, and a kill
+# at any call converges as before.
+fresh "$tmp/w"
+run "$tmp/w" CSTOW_FAULT_NO_EXCHANGE=1 CSTOW_FAULT_COUNT="$tmp/count" \
+    > "$tmp/out" 2>&1
+status=$?
+noex=$(cat "$tmp/count" 2>/dev/null || echo 0)
+if [ $status -ne 0 ]; then
+	bad "no exchange: exit $status: $(head -3 "$tmp/out")"
+elif [ "$(snapshot "$tmp/w")" != "$clean" ]; then
+	bad "no exchange: not the clean result:"
+	diff <(echo "$clean") <(snapshot "$tmp/w") | head -10
+else
+	ok
+fi
+for k in $(seq 1 "$noex"); do
+	kill_case "no exchange, kill k=$k" CSTOW_FAULT_NO_EXCHANGE=1 \
+	    CSTOW_FAULT_KILL_AT="$k"
+done
+echo "kill points without exchange: $noex"
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
