@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "extern.h"
 
@@ -138,11 +139,48 @@ disk_type(struct stow_plan *plan, const char *path, int follow)
 	return S_ISLNK(st.st_mode) ? DISK_LINK : DISK_OTHER;
 }
 
-/* The text of the symlink path on disk; NULL with errno. */
+/*
+ * The text of the symlink path on disk; NULL with errno.  Read from its
+ * directory, kept open while the queries stay in it (they come in runs
+ * for one directory): the kernel then looks up one name per link, not
+ * the whole path.
+ */
 const char *
 disk_readlink(struct stow_plan *plan, const char *path)
 {
-	return fs_readlink(&plan->arena, plan->ctx->target_fd, path);
+	const char	*slash = strrchr(path, '/');
+	size_t		 n;
+	int		 fd;
+
+	if (slash == NULL)
+		return fs_readlink(&plan->arena, plan->ctx->target_fd, path);
+	n = (size_t)(slash - path);
+	if (plan->link_dir == NULL || strncmp(plan->link_dir, path, n) != 0 ||
+	    plan->link_dir[n] != '\0') {
+		disk_done(plan);
+		if ((plan->link_dir = arena_strndup(&plan->arena, path,
+		    n)) == NULL) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		if ((fd = fs_open_path(plan->ctx->target_fd,
+		    plan->link_dir)) == -1) {
+			plan->link_dir = NULL;
+			return fs_readlink(&plan->arena,
+			    plan->ctx->target_fd, path);
+		}
+		plan->link_dir_fd = fd;
+	}
+	return fs_readlink(&plan->arena, plan->link_dir_fd, slash + 1);
+}
+
+/* Closes what disk_readlink() kept open: planning is over, for now. */
+void
+disk_done(struct stow_plan *plan)
+{
+	if (plan->link_dir != NULL)
+		close(plan->link_dir_fd);
+	plan->link_dir = NULL;
 }
 
 /*

@@ -439,6 +439,8 @@ stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
 	size_t				 i, root_len;
 	int				 rc, skip;
 
+	/* Listed first: the marker checks read the listing too. */
+	disk_prime(plan, tgt);
 	if ((rc = should_skip(plan, tgt, &skip)) != 0 || skip)
 		return rc;
 	NOMEM_IF_NULL(plan, dir = path_join3(a, sp, pkg, pkg_sub));
@@ -451,7 +453,6 @@ stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
 	/* Links in tgt lead up out of it, then down to the package. */
 	NOMEM_IF_NULL(plan, src_dir = link_text(plan,
 	    path_child(a, tgt, "x"), dir));
-	disk_prime(plan, tgt);
 	/* pkg_path is sp/pkg/pkg_sub/name: its pkg_sub/name part is the
 	 * entry's path inside the package, with no copy of its own. */
 	root_len = strlen(dir) - strlen(pkg_sub) - (*pkg_sub != '\0');
@@ -796,8 +797,9 @@ stow_plan_stow(struct stow_plan *plan, const char *package)
 	plan->package = pkg;
 	plan->action = STOW_ACTION_STOW;
 	log_msg(plan->ctx, 2, "Planning stow of package %s...", pkg);
-	if ((rc = stow_contents(plan, plan->ctx->stow_path, pkg, "",
-	    ".")) != 0)
+	rc = stow_contents(plan, plan->ctx->stow_path, pkg, "", ".");
+	disk_done(plan);
+	if (rc != 0)
 		return plan_result(plan, rc);
 	log_msg(plan->ctx, 2, "Planning stow of package %s... done", pkg);
 	return 0;
@@ -818,7 +820,9 @@ stow_plan_unstow(struct stow_plan *plan, const char *package)
 	plan->package = pkg;
 	plan->action = STOW_ACTION_UNSTOW;
 	log_msg(plan->ctx, 2, "Planning unstow of package %s...", pkg);
-	if ((rc = unstow_contents(plan, "", ".")) != 0)
+	rc = unstow_contents(plan, "", ".");
+	disk_done(plan);
+	if (rc != 0)
 		return plan_result(plan, rc);
 	log_msg(plan->ctx, 2, "Planning unstow of package %s... done", pkg);
 	return 0;
@@ -860,6 +864,7 @@ stow_plan_free(struct stow_plan *plan)
 		free(plan->ignore_owned.items[i]);
 	}
 	vec_free(&plan->ignore_owned);
+	disk_done(plan);
 	vec_free(&plan->tasks);
 	vec_free(&plan->conflicts);
 	strmap_free(&plan->overlay);

@@ -349,7 +349,7 @@ echo "| workload | files | cstow ms | stow ms | cp -as ms | floor ms | cstow/flo
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${ROWS[@]}"
 echo
-echo "floor: \`link\` (one symlinkat per file) for stow into existing dirs; \`fold\` (symlinkat per top-level entry, descending only into existing dirs) for empty target and dotfiles; \`noop\` (readlinkat per file) for no-op and restow (the result needs no change); \`unlink\` (unlinkat per link) for unstow.  cp -as makes absolute links; into an empty target it creates every directory and file link (no folding); for dotfiles it keeps the dot-X names."
+echo "floor: \`link\` (one symlinkat per file) for stow into existing dirs; \`fold\` (symlinkat per top-level entry, descending only into existing dirs) for empty target and dotfiles; \`noop\` (readlinkat per file) for no-op and restow (the result needs no change); \`unlink\` (readlinkat and unlinkat per link: an unstow reads a link to know it owns it) for unstow.  cp -as makes absolute links; into an empty target it creates every directory and file link (no folding); for dotfiles it keeps the dot-X names."
 echo
 
 # --- system calls, memory, growth ------------------------------------------

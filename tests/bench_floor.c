@@ -7,7 +7,9 @@
  *   floor link SRC DST    walk SRC; symlinkat each file into the matching
  *                         directory of DST (the directories already exist;
  *                         nothing else is created)
- *   floor unlink DST      walk DST; unlinkat every symbolic link
+ *   floor unlink DST      walk DST; readlinkat every symbolic link (an
+ *                         unstow must read a link to know it owns it),
+ *                         then unlinkat it
  *   floor noop SRC DST    walk SRC; readlinkat each matching DST entry and
  *                         check its text (the least work to verify that
  *                         everything is already stowed); a DST entry that
@@ -175,6 +177,10 @@ do_unlink(DIR *dst)
 		if (is_dot(e->d_name))
 			continue;
 		if (entry_is_link(fd, e)) {
+			char text[PATH_MAX];
+
+			if (readlinkat(fd, e->d_name, text, sizeof(text)) < 0)
+				die("readlink", e->d_name);
 			if (unlinkat(fd, e->d_name, 0) < 0)
 				die("unlink", e->d_name);
 			count++;
