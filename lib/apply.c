@@ -9,31 +9,35 @@
 
 #include "extern.h"
 
+/* The kind of operation task t makes; 0 for a SKIP task. */
+enum stow_op_kind
+task_kind(const struct task *t)
+{
+	switch (t->action) {
+	case T_CREATE:
+		return t->type == T_DIR ? STOW_OP_MKDIR : STOW_OP_LINK;
+	case T_REMOVE:
+		return t->type == T_DIR ? STOW_OP_RMDIR : STOW_OP_UNLINK;
+	case T_MOVE:
+		return STOW_OP_MOVE;
+	case T_BACKUP:
+		return STOW_OP_BACKUP;
+	default:
+		return 0;
+	}
+}
+
 /* The public view of a task; SKIP tasks have none. */
 static int
 task_to_op(const struct task *t, struct stow_op *op)
 {
 	memset(op, 0, sizeof(*op));
+	if ((op->kind = task_kind(t)) == 0)
+		return 0;
 	op->path = t->path;
 	op->package = t->package;
-	switch (t->action) {
-	case T_CREATE:
-		op->kind = t->type == T_DIR ? STOW_OP_MKDIR : STOW_OP_LINK;
-		break;
-	case T_REMOVE:
-		op->kind = t->type == T_DIR ? STOW_OP_RMDIR : STOW_OP_UNLINK;
-		break;
-	case T_MOVE:
-		op->kind = STOW_OP_MOVE;
+	if (op->kind == STOW_OP_MOVE || op->kind == STOW_OP_BACKUP)
 		op->dest = t->dest;
-		break;
-	case T_BACKUP:
-		op->kind = STOW_OP_BACKUP;
-		op->dest = t->dest;
-		break;
-	default:
-		return 0;
-	}
 	if (t->type == T_LINK)
 		op->link = t->source;
 	return 1;
@@ -130,15 +134,6 @@ stow_plan_foreach_conflict(const struct stow_plan *plan,
 	}
 	free(sorted);
 	return rc;
-}
-
-/* The kind of operation task t makes; 0 for a SKIP task. */
-enum stow_op_kind
-task_kind(const struct task *t)
-{
-	struct stow_op	op;
-
-	return task_to_op(t, &op) ? op.kind : 0;
 }
 
 /* The system call behind a kind of operation, for messages. */

@@ -54,6 +54,7 @@ struct strmap {
 void	*strmap_get(const struct strmap *, const char *);
 const char *strmap_key(const struct strmap *, const char *);
 int	 strmap_put(struct strmap *, const char *, void *);
+void	**strmap_ref(struct strmap *, const char *);
 void	 strmap_free(struct strmap *);
 
 /*

@@ -25,17 +25,22 @@
 
 #define JOURNAL_MAGIC	"cstow-journal 2"
 
+/* Appends a tab and s, with tabs, newlines and backslashes escaped;
+ * the runs between them are copied whole. */
 static int
 put_field(struct strbuf *b, const char *s)
 {
+	size_t	n;
 	int	rc = strbuf_putc(b, '\t');
 
-	for (s = s != NULL ? s : ""; *s != '\0' && rc == 0; s++) {
-		if (*s == '\\' || *s == '\t' || *s == '\n')
-			rc = strbuf_printf(b, "\\%c", *s == '\t' ? 't' :
-			    *s == '\n' ? 'n' : '\\');
-		else
-			rc = strbuf_putc(b, *s);
+	for (s = s != NULL ? s : ""; *s != '\0' && rc == 0; s += n) {
+		if ((n = strcspn(s, "\\\t\n")) > 0) {
+			rc = strbuf_put(b, s, n);
+			continue;
+		}
+		rc = strbuf_printf(b, "\\%c", *s == '\t' ? 't' :
+		    *s == '\n' ? 'n' : '\\');
+		n = 1;
 	}
 	return rc;
 }

@@ -29,14 +29,16 @@ static struct overlay_slot *
 slot_make(struct stow_plan *plan, const char *path)
 {
 	struct overlay_slot	*s;
+	void			**ref;
 
-	if ((s = slot_get(plan, path)) != NULL)
+	if ((ref = strmap_ref(&plan->overlay, path)) == NULL)
+		return NULL;
+	if ((s = *ref) != NULL)
 		return s;
 	if ((s = arena_alloc(&plan->arena, sizeof(*s))) == NULL)
 		return NULL;
 	s->link = s->dir = s->gone = NULL;
-	if (strmap_put(&plan->overlay, path, s) == -1)
-		return NULL;
+	*ref = s;
 	return s;
 }
 
@@ -344,8 +346,9 @@ state_is_dir(struct stow_plan *plan, const char *path)
 int
 state_is_node(struct stow_plan *plan, const char *path)
 {
-	struct task	*l = task_link_for(plan, path);
-	struct task	*d = task_dir_for(plan, path);
+	struct overlay_slot	*s = slot_get(plan, path);
+	struct task		*l = s != NULL ? s->link : NULL;
+	struct task		*d = s != NULL ? s->dir : NULL;
 
 	/* A removed link with a created directory is an unfolding, a
 	 * created link with a removed directory a folding: both leave a

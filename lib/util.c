@@ -178,20 +178,36 @@ strmap_grow(struct strmap *m)
 	return 0;
 }
 
-/* Returns 0, or -1 when out of memory. */
-int
-strmap_put(struct strmap *m, const char *key, void *val)
+/*
+ * The value slot of key, made (holding NULL) when key is not in the map
+ * yet: one probe where a get and a put would take two.  NULL when out
+ * of memory.
+ */
+void **
+strmap_ref(struct strmap *m, const char *key)
 {
 	size_t	i;
 
 	if ((m->len + 1) * 2 > m->cap && strmap_grow(m) == -1)
-		return -1;
+		return NULL;
 	i = strmap_slot(m, key);
 	if (m->keys[i] == NULL) {
 		m->keys[i] = key;
+		m->vals[i] = NULL;
 		m->len++;
 	}
-	m->vals[i] = val;
+	return &m->vals[i];
+}
+
+/* Returns 0, or -1 when out of memory. */
+int
+strmap_put(struct strmap *m, const char *key, void *val)
+{
+	void	**ref;
+
+	if ((ref = strmap_ref(m, key)) == NULL)
+		return -1;
+	*ref = val;
 	return 0;
 }
 
