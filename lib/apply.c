@@ -467,6 +467,21 @@ run_plain(struct stow_plan *plan, struct task **tasks, size_t from,
 	return 0;
 }
 
+/* The end of the swap at tasks[i]: its removal, its creation and, when
+ * that is a directory (an unfolding), the creations below it, which are
+ * made before it swaps in. */
+static size_t
+swap_end(struct task **tasks, size_t ntasks, size_t i)
+{
+	size_t	j = i + 2;
+
+	while (task_kind(tasks[i + 1]) == STOW_OP_MKDIR && j < ntasks &&
+	    creates(task_kind(tasks[j])) &&
+	    path_is_under(tasks[j]->path, tasks[i]->path, NULL))
+		j++;
+	return j;
+}
+
 /*
  * A removal of path p followed by a creation at p (a link replaced, a
  * file backed up or adopted and linked, a directory folded or a link
@@ -484,7 +499,7 @@ swap_in(struct stow_plan *plan, struct task **tasks, size_t ntasks,
 {
 	struct stow_ctx	*ctx = plan->ctx;
 	const char	*p = tasks[i]->path, *tmp, *leaf;
-	size_t		 j = i + 2, start = *n;
+	size_t		 j, start = *n;
 	struct undo	*x;
 	int		 fd, saved, rc;
 
@@ -492,11 +507,7 @@ swap_in(struct stow_plan *plan, struct task **tasks, size_t ntasks,
 	if ((tmp = arena_printf(&plan->arena, "%s.cstow-new.%ld", p,
 	    (long)getpid())) == NULL)
 		return err_nomem(ctx);
-	/* An unfolded directory is made whole before it swaps in. */
-	while (task_kind(tasks[i + 1]) == STOW_OP_MKDIR && j < ntasks &&
-	    creates(task_kind(tasks[j])) &&
-	    path_is_under(tasks[j]->path, p, NULL))
-		j++;
+	j = swap_end(tasks, ntasks, i);
 	if ((rc = run_plain(plan, tasks, i + 1, j, p, tmp, undo, n)) != 0)
 		return rc;
 	x = undo_start(plan, &undo[*n], tasks[i + 1], tmp);
@@ -516,9 +527,9 @@ swap_in(struct stow_plan *plan, struct task **tasks, size_t ntasks,
 			return err_os(ctx, "rename", p);
 		(void)journal_undone(ctx, x);
 		while (*n > start) {
-			if (undo_op(ctx, &undo[--*n]) == -1)
-				return err_os(ctx, "undo", undo[*n].path);
-			(void)journal_undone(ctx, &undo[*n]);
+			if (undo_op(ctx, &undo[*n - 1]) == -1)
+				return err_os(ctx, "undo", undo[*n - 1].path);
+			(void)journal_undone(ctx, &undo[--*n]);
 		}
 		return 0;
 	}
@@ -565,7 +576,7 @@ run_next(struct stow_plan *plan, struct task **tasks, size_t ntasks,
     size_t *next)
 {
 	struct stow_ctx	*ctx = plan->ctx;
-	size_t		 k, used;
+	size_t		 k, end, used;
 	int		 rc, stop = 0;
 
 	*next = i + 1;
@@ -573,10 +584,8 @@ run_next(struct stow_plan *plan, struct task **tasks, size_t ntasks,
 		return rc;
 	if (is_swap(tasks, ntasks, i)) {
 		/* Report the whole swap before any of it is made. */
-		for (k = i + 1; rc == 0 && k < ntasks && (k == i + 1 ||
-		    (task_kind(tasks[i + 1]) == STOW_OP_MKDIR &&
-		    path_is_under(tasks[k]->path, tasks[i]->path, NULL)));
-		    k++)
+		end = swap_end(tasks, ntasks, i);
+		for (k = i + 1; rc == 0 && k < end; k++)
 			rc = before_op(ctx, tasks[k], cb, payload);
 		if (rc != 0 || (rc = swap_in(plan, tasks, ntasks, i, undo, n,
 		    &used)) != 0)

@@ -52,15 +52,36 @@ err_set(struct stow_ctx *ctx, int code, const char *fmt, ...)
 	return code;
 }
 
+/* The most of a path a message shows: what failed and why, and what
+ * a rollback adds, must fit in errmsg too. */
+#define PATH_SHOWN	600
+
+/* path, or, when longer than PATH_SHOWN, its start and its end around
+ * "...", in buf (PATH_SHOWN + 1 bytes). */
+static const char *
+shown_path(const char *path, char *buf)
+{
+	size_t	n = strlen(path), head = PATH_SHOWN / 3;
+	size_t	tail = PATH_SHOWN - head - 3;
+
+	if (n <= PATH_SHOWN)
+		return path;
+	memcpy(buf, path, head);
+	memcpy(buf + head, "...", 3);
+	memcpy(buf + head + 3, path + n - tail, tail + 1);
+	return buf;
+}
+
 /* Records "syscall: path: strerror(errno)", keeps errno, and returns
  * STOW_EOS (STOW_ENOMEM for ENOMEM). */
 int
 err_os(struct stow_ctx *ctx, const char *syscall, const char *path)
 {
+	char	buf[PATH_SHOWN + 1];
 	int	saved = errno;
 
 	snprintf(ctx->errmsg, sizeof(ctx->errmsg), "%s: %s: %s", syscall,
-	    path, strerror(saved));
+	    shown_path(path, buf), strerror(saved));
 	ctx->saved_errno = saved;
 	if (saved == ENOMEM)
 		return STOW_ENOMEM;
