@@ -61,7 +61,8 @@ TEST_DEPS	= stow mandoc valgrind strace time util-linux attr python3 zsh fish \
 		  clang libclang-rt-14-dev
 
 .PHONY: all check check-unit check-scenarios check-differential check-asan \
-	check-valgrind check-crossfs check-faults demo bench lint deps install \
+	check-valgrind check-crossfs check-faults check-badinput demo bench \
+	lint deps install \
 	uninstall \
 	clean check-completion static
 
@@ -154,6 +155,7 @@ check: deps
 	$(MAKE) all
 	$(MAKE) check-unit
 	$(MAKE) check-scenarios
+	$(MAKE) check-badinput
 	$(MAKE) check-differential
 	$(MAKE) check-crossfs
 	$(MAKE) check-faults
@@ -181,6 +183,12 @@ check-differential: $(CSTOW)
 # must be undone.
 check-faults: all
 	tests/fault/run.sh $(CSTOW)
+
+# Bad input: the exit status, a message naming it, and a disk unchanged
+# to the byte.  Cases that need root (tmpfs mounts, running as nobody)
+# are reported as skipped without it.
+check-badinput: all
+	tests/badinput.sh $(CSTOW)
 
 # Needs root (a private mount namespace with tmpfs mounts).
 check-crossfs: all

@@ -18,7 +18,7 @@
 
 #include "bootstrap.h"
 
-static int	mkdir_p(const char *);
+static int	mkdir_p(const char *, struct strlist *);
 
 /* How many journals a run keeps (one per target group). */
 #define JOURNALS	64
@@ -26,6 +26,7 @@ static int	mkdir_p(const char *);
 /* Packages that share a target and settings, planned together. */
 struct group {
 	char			*journal;	/* where its apply writes */
+	char			*standin;	/* planned into instead */
 	const char		*target;
 	unsigned int		 flags;
 	const struct strlist	*ignore;
@@ -423,16 +424,34 @@ give_to_parent_owner(char *dir)
 	return rc == -1 ? -1 : lchown(dir, st.st_uid, st.st_gid);
 }
 
+/* Removes made->v[from..] (those still empty), the last made first,
+ * and forgets them. */
+static void
+remove_made(struct strlist *made, size_t from)
+{
+	size_t	i;
+
+	for (i = made->n; i-- > from; ) {
+		(void)rmdir(made->v[i]);
+		free(made->v[i]);
+	}
+	made->n = from;
+}
+
 /*
- * mkdir -p, for a per-package target that does not exist yet.  Run as
- * root, each directory made is given to the owner of the one it is
- * made in, so a user's new ~/.local/bin is the user's.
+ * mkdir -p, for a per-package target that does not exist yet and for
+ * the journals' directory.  Each directory made is added to made, so
+ * that a run that fails can take it away again; when one cannot be
+ * made, those this call made before it go at once.  Run as root, each
+ * directory made is given to the owner of the one it is made in, so a
+ * user's new ~/.local/bin is the user's.
  */
 static int
-mkdir_p(const char *path)
+mkdir_p(const char *path, struct strlist *made)
 {
 	char	*buf, *p, saved;
-	int	 rc = 0;
+	size_t	 first = made->n;
+	int	 rc = 0, saved_errno;
 
 	buf = xstrdup(path);
 	for (p = buf + 1; rc == 0; p++) {
@@ -441,6 +460,7 @@ mkdir_p(const char *path)
 		saved = *p;
 		*p = '\0';
 		if (mkdir(buf, 0777) == 0) {
+			strlist_add(made, buf);
 			if (geteuid() == 0)
 				rc = give_to_parent_owner(buf);
 		} else if (errno != EEXIST)
@@ -450,32 +470,43 @@ mkdir_p(const char *path)
 		*p = saved;
 	}
 	free(buf);
+	if (rc == -1) {
+		saved_errno = errno;
+		remove_made(made, first);
+		errno = saved_errno;
+	}
 	return rc;
 }
 
-/*
- * A missing per-package target is created (a simulation only says it
- * would be, and plans nothing for it: everything there would be new).
- * Returns 1 when the group cannot be planned for that reason.
- */
+/* Is group g's target one that does not exist yet? */
 static int
-ensure_target(const struct run *r, const char *target)
+target_missing(const struct group *g)
 {
 	struct stat	st;
 
-	if (*target == '\0' || stat(target, &st) == 0 || errno != ENOENT)
-		return 0;
-	if (r->simulate) {
-		fprintf(stderr, "%s: would create target %s\n", r->prog,
-		    target);
-		return 1;
+	return *g->target != '\0' && stat(g->target, &st) == -1 &&
+	    errno == ENOENT;
+}
+
+/* An empty temporary directory to plan into, or NULL (said why). */
+static char *
+make_standin(const struct run *r)
+{
+	const char	*tmp = getenv("TMPDIR");
+	char		*dir;
+
+	if (asprintf(&dir, "%s/cstow-empty.XXXXXX", tmp != NULL &&
+	    *tmp == '/' ? tmp : "/tmp") == -1) {
+		fprintf(stderr, "%s: out of memory\n", r->prog);
+		return NULL;
 	}
-	if (mkdir_p(target) == -1) {
-		fprintf(stderr, "%s: mkdir: %s: %s\n", r->prog, target,
+	if (mkdtemp(dir) == NULL) {
+		fprintf(stderr, "%s: mkdtemp: %s: %s\n", r->prog, dir,
 		    strerror(errno));
-		return -1;
+		free(dir);
+		return NULL;
 	}
-	return 0;
+	return dir;
 }
 
 /*
@@ -522,17 +553,67 @@ run_open(struct run *r, const char *target, unsigned int flags,
 	return EXIT_OK;
 }
 
-/* Makes the group's context: its target (created when missing), the
- * run's vault, and the patterns. */
+/*
+ * Makes the group's context: its target, the run's vault, and the
+ * patterns.  A target that does not exist yet is made only once every
+ * plan of the run has been made without an error or a conflict (see
+ * make_targets()); until then the group is planned into an empty
+ * temporary directory, so that a missing package, a bad pattern or a
+ * conflict inside the package stops the run before anything is made.
+ * Shown in a simulation, such a group is only said to need its target,
+ * and nothing is planned for it: everything there would be new.
+ */
 static int
 group_open(struct run *r, struct group *g)
 {
-	int	rc;
+	const char	*target = g->target;
 
-	if ((rc = ensure_target(r, g->target)) != 0)
-		return rc == 1 ? EXIT_OK : EXIT_ERROR;
-	return run_open(r, g->target, g->flags, g->ignore, g->journal, &g->ctx,
+	if (target_missing(g)) {
+		if (r->simulate && !r->silent) {
+			fprintf(stderr, "%s: would create target %s\n",
+			    r->prog, g->target);
+			return EXIT_OK;
+		}
+		if ((g->standin = make_standin(r)) == NULL)
+			return EXIT_ERROR;
+		target = g->standin;
+	}
+	return run_open(r, target, g->flags, g->ignore, g->journal, &g->ctx,
 	    &g->plan);
+}
+
+/* Makes the targets that did not exist (group_open()); an exit code. */
+static int
+make_targets(struct run *r, const struct group *groups, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (groups[i].standin != NULL &&
+		    mkdir_p(groups[i].target, &r->made) == -1) {
+			fprintf(stderr, "%s: mkdir: %s: %s\n", r->prog,
+			    groups[i].target, strerror(errno));
+			return EXIT_ERROR;
+		}
+	}
+	return EXIT_OK;
+}
+
+/* A plan made into a stand-in is never applied: a target that was made
+ * and is gone again stops the run. */
+static int
+check_standins(const struct run *r, const struct group *groups, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (groups[i].standin != NULL) {
+			fprintf(stderr, "%s: target %s does not exist\n",
+			    r->prog, groups[i].target);
+			return EXIT_ERROR;
+		}
+	}
+	return EXIT_OK;
 }
 
 /*
@@ -963,7 +1044,8 @@ plan_groups(struct run *r, struct group *groups, size_t ngroups,
 	return rc;
 }
 
-/* Frees the groups' plans and contexts, keeping the groups. */
+/* Frees the groups' plans, contexts and stand-ins, keeping the
+ * groups. */
 static void
 groups_close(struct group *groups, size_t n)
 {
@@ -974,7 +1056,23 @@ groups_close(struct group *groups, size_t n)
 		stow_ctx_free(groups[i].ctx);
 		groups[i].plan = NULL;
 		groups[i].ctx = NULL;
+		if (groups[i].standin != NULL)
+			(void)rmdir(groups[i].standin);
+		free(groups[i].standin);
+		groups[i].standin = NULL;
 	}
+}
+
+/* Does some group's target not exist yet? */
+static int
+targets_missing(const struct group *groups, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (target_missing(&groups[i]))
+			return 1;
+	return 0;
 }
 
 /* Does this run journal into a directory that does not exist yet? */
@@ -992,9 +1090,10 @@ journal_dir_missing(const struct run *r)
 	return missing;
 }
 
-/* Makes the journals' directory if a plan changes the disk. */
+/* Makes the journals' directory if a plan changes the disk.  (When it
+ * cannot be made, applying says why.) */
 static void
-make_journal_dir(const struct group *groups, size_t n)
+make_journal_dir(struct run *r, const struct group *groups, size_t n)
 {
 	char	*dir;
 	size_t	 i, ops = 0;
@@ -1003,9 +1102,45 @@ make_journal_dir(const struct group *groups, size_t n)
 		if (groups[i].plan != NULL)
 			ops += stow_plan_op_count(groups[i].plan);
 	if (ops > 0 && (dir = state_dir_default()) != NULL) {
-		(void)mkdir_p(dir);
+		(void)mkdir_p(dir, &r->made);
 		free(dir);
 	}
+}
+
+/* Notes the vault root and those of its parents that do not exist yet,
+ * the deepest first: applying may make them. */
+static void
+note_absent(struct run *r)
+{
+	struct stat	 st;
+	char		*p, *slash;
+
+	if (r->simulate || r->vault_root == NULL)
+		return;
+	p = xstrdup(r->vault_root);
+	while (*p != '\0' && lstat(p, &st) == -1 && errno == ENOENT) {
+		strlist_add(&r->absent, p);
+		if ((slash = strrchr(p, '/')) == NULL || slash == p)
+			break;
+		*slash = '\0';
+	}
+	free(p);
+}
+
+/*
+ * After a run that failed and undid its changes, or stopped before
+ * making any, takes away the directories it made for itself: the
+ * targets that did not exist, the journals' directory, and the vault
+ * root and its parents (those left empty).
+ */
+static void
+unmake(struct run *r)
+{
+	size_t	i;
+
+	for (i = 0; i < r->absent.n; i++)
+		(void)rmdir(r->absent.v[i]);
+	remove_made(&r->made, 0);
 }
 
 /*
@@ -1036,16 +1171,21 @@ run_plan_and_apply(struct run *r)
 	for (i = 0; i < ngroups; i++)
 		groups[i].journal = journal_for(r, i);
 	/*
-	 * The journals' directory may lie in a target ($HOME), so it must
-	 * be on disk before the plans are made.  It is made only by a run
-	 * that changes something: a first, silent plan tells, then the
-	 * plans are made again with it in place.
+	 * A first, silent plan of every group comes before anything is
+	 * made: the journals' directory, which may lie in a target ($HOME)
+	 * and must be on disk before the plans are made, and the targets
+	 * that do not exist yet.  They are made only when that plan found
+	 * no error and no conflict (the journals' directory only when the
+	 * run changes something), then the plans are made again with them
+	 * in place.  A simulation makes nothing, but is checked the same.
 	 */
-	if ((r->silent = journal_dir_missing(r)) != 0) {
+	if (journal_dir_missing(r) || targets_missing(groups, ngroups)) {
+		r->silent = 1;
 		rc = plan_groups(r, groups, ngroups, &nconflicts);
 		if (rc == EXIT_OK && nconflicts == 0 &&
-		    check_replaces(r) == EXIT_OK)
-			make_journal_dir(groups, ngroups);
+		    check_replaces(r) == EXIT_OK && !r->simulate &&
+		    (rc = make_targets(r, groups, ngroups)) == EXIT_OK)
+			make_journal_dir(r, groups, ngroups);
 		r->silent = 0;
 		groups_close(groups, ngroups);
 	}
@@ -1057,8 +1197,12 @@ run_plan_and_apply(struct run *r)
 		print_conflicts(r, groups, ngroups);
 		rc = EXIT_CONFLICT;
 	}
-	if (rc == EXIT_OK)
+	if (rc == EXIT_OK && !r->simulate)
+		rc = check_standins(r, groups, ngroups);
+	if (rc == EXIT_OK) {
+		note_absent(r);
 		rc = apply_all(r, groups, ngroups);
+	}
 	if (rc == EXIT_OK && r->simulate)
 		fprintf(stderr, "%s in simulation mode so not modifying "
 		    "filesystem.\n", r->color ? SGR_BOLD_YELLOW "WARNING:"
@@ -1066,6 +1210,8 @@ run_plan_and_apply(struct run *r)
 	if ((rc == EXIT_OK || rc == EXIT_CONFLICT) && r->report != NULL)
 		report(r, groups, ngroups, rc);
 	groups_free(groups, ngroups);
+	if (rc != EXIT_OK && rc != EXIT_PARTIAL)
+		unmake(r);
 	if (lock != -1)
 		close(lock);
 	return rc;
@@ -1088,6 +1234,8 @@ run_free(struct run *r)
 	strlist_free(&r->replace);
 	free(r->replace_hits);
 	free(r->vault);
+	strlist_free(&r->made);
+	strlist_free(&r->absent);
 	r->jobs = NULL;
 	r->njobs = 0;
 }

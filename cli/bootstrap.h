@@ -80,6 +80,8 @@ struct run {
 	size_t		 linked;
 	size_t		 backed_up;
 	size_t		 unchanged;	/* packages needing nothing */
+	struct strlist	 made;		/* directories it made, in order */
+	struct strlist	 absent;	/* the vault's, missing before */
 };
 
 /* A conflict copied out of its plan, for one report over many plans. */

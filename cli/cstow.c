@@ -26,6 +26,8 @@ enum action { ACT_STOW, ACT_UNSTOW, ACT_RESTOW };
 struct options {
 	char		*dir;
 	char		*target;
+	int		 dir_idx;		/* the words of -d and -t, */
+	int		 target_idx;		/* for file:line */
 	int		 verbose;
 	int		 verbose_set;
 	int		 simulate;
@@ -312,6 +314,7 @@ parse_words(struct options *o, int argc, char **argv,
 		case 'd':
 			free(o->dir);
 			o->dir = xstrdup(optarg);
+			o->dir_idx = optind;
 			break;
 		case 'h':
 			help();
@@ -325,6 +328,7 @@ parse_words(struct options *o, int argc, char **argv,
 		case 't':
 			free(o->target);
 			o->target = xstrdup(optarg);
+			o->target_idx = optind;
 			break;
 		case 'v':
 			verbose_set = 1;
@@ -494,20 +498,19 @@ merge_options(struct options *into, struct options *from)
 	take_list(&into->stow, &from->stow);
 }
 
-/* Expands ~ and $VAR in a --dir or --target value read from a file. */
+/* Expands ~ and $VAR in a --dir or --target value, words[idx] of the
+ * resource file src. */
 static void
-expand_rc_path(struct stow_ctx *ctx, char **path, const char *file,
-    const char *opt)
+expand_rc_path(struct stow_ctx *ctx, char **path, const struct source *src,
+    int idx, const char *opt)
 {
 	char	*out;
 
 	if (*path == NULL)
 		return;
-	if (stow_expand_path(&out, ctx, *path, env_lookup, NULL) != 0) {
-		fprintf(stderr, "%s: %s: %s option: %s\n", getprogname(), file,
-		    opt, stow_ctx_errmsg(ctx));
-		exit(EXIT_USAGE);
-	}
+	if (stow_expand_path(&out, ctx, *path, env_lookup, NULL) != 0)
+		bad_option(src, idx, "%s option: %s", opt,
+		    stow_ctx_errmsg(ctx));
 	free(*path);
 	*path = out;
 }
@@ -542,8 +545,8 @@ read_rc(struct stow_ctx *ctx, struct options *o, const char *file)
 	argv[n + 1] = NULL;
 	memset(&rco, 0, sizeof(rco));
 	parse_words(&rco, (int)n + 1, argv, &src);
-	expand_rc_path(ctx, &rco.dir, file, "--dir");
-	expand_rc_path(ctx, &rco.target, file, "--target");
+	expand_rc_path(ctx, &rco.dir, &src, rco.dir_idx, "--dir");
+	expand_rc_path(ctx, &rco.target, &src, rco.target_idx, "--target");
 	merge_options(o, &rco);
 	free(argv);
 	stow_rc_free(rc);
@@ -555,6 +558,31 @@ is_dir(const char *path)
 	struct stat	st;
 
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* A --replace path names something inside the target, as cstow.conf's
+ * replace key does: relative, without "..". */
+static void
+check_replace_path(const char *path)
+{
+	const char	*p = path;
+	size_t		 n;
+	int		 named = 0;
+
+	if (*path == '/')
+		usage_error("--replace path '%s' is absolute", path);
+	for (;;) {
+		n = strcspn(p, "/");
+		if (n == 2 && strncmp(p, "..", 2) == 0)
+			usage_error("--replace path '%s' contains '..'", path);
+		if (n > 1 || (n == 1 && *p != '.'))
+			named = 1;
+		if (p[n] == '\0')
+			break;
+		p += n + 1;
+	}
+	if (!named)
+		usage_error("--replace path '%s' names no file", path);
 }
 
 /* GNU Stow's sanitize_path_options() and check_packages(). */
@@ -584,6 +612,11 @@ check_options(struct options *o)
 		    o->target);
 	if (o->json && o->mode == MODE_RESTORE)
 		usage_error("%s", "--format=json does not apply to --restore");
+	if (o->config != NULL && o->no_config)
+		usage_error("%s", "--config and --no-config cannot be used "
+		    "together");
+	for (i = 0; i < o->replace.n; i++)
+		check_replace_path(o->replace.v[i]);
 	if (o->mode >= MODE_BADLINKS && (o->stow.n > 0 || o->unstow.n > 0 ||
 	    o->all))
 		usage_error("%s takes no packages", mode_options[o->mode]);

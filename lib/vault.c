@@ -181,6 +181,32 @@ vault_place(struct stow_ctx *ctx, const char *path, const char *dest,
 }
 
 /*
+ * After a backup to vpath failed or was undone: the directories made
+ * for it in the run's vault directory go again while empty, and so do
+ * a MANIFEST left empty and the run directory itself, so that a run
+ * whose changes are all undone leaves the vault as it was.
+ */
+static void
+vault_prune(struct stow_ctx *ctx, const char *vpath)
+{
+	struct arena	 a = { NULL };
+	struct stat	 st;
+	char		*dir;
+
+	for (dir = path_parent(&a, vpath); dir != NULL && *dir != '\0';
+	    dir = path_parent(&a, dir))
+		if (fs_rmdir(ctx->vault_fd, dir) == -1)
+			break;
+	arena_free(&a);
+	if (fs_lstat(ctx->vault_fd, MANIFEST, &st) == 0 &&
+	    S_ISREG(st.st_mode) && st.st_size == 0)
+		(void)fs_unlink(ctx->vault_fd, MANIFEST);
+	if (ctx->backup_dir != NULL &&
+	    fs_rmdir(AT_FDCWD, ctx->backup_dir) == 0)
+		vault_close(ctx);
+}
+
+/*
  * Moves path (relative to the target) into the vault at dest and
  * records it in the MANIFEST as having been at was (path itself, unless
  * it was first swapped aside).
@@ -210,7 +236,9 @@ vault_backup(struct stow_ctx *ctx, const char *path, const char *was,
 		rc = vault_place(ctx, path, dest, placed, placedsize);
 	/* A backup is whole or not at all: without its MANIFEST line the
 	 * item goes back where it was. */
-	if (rc == 0 && (rc = manifest_append(ctx, placed, orig)) != 0)
+	if (rc != 0)
+		vault_prune(ctx, dest);
+	else if ((rc = manifest_append(ctx, placed, orig)) != 0)
 		(void)vault_unbackup(ctx, path, placed, *manifest_size);
 	if (rc == 0 && owner_uid(ctx) != (uid_t)-1)
 		(void)fs_lchown(ctx->vault_fd, MANIFEST, ctx->owner_uid,
@@ -220,8 +248,8 @@ vault_backup(struct stow_ctx *ctx, const char *path, const char *was,
 }
 
 /*
- * Undoes vault_backup(): moves placed back to path and cuts the
- * MANIFEST back to the size it had before.
+ * Undoes vault_backup(): moves placed back to path, cuts the MANIFEST
+ * back to the size it had before, and prunes what is left empty.
  */
 int
 vault_unbackup(struct stow_ctx *ctx, const char *path, const char *placed,
@@ -241,6 +269,7 @@ vault_unbackup(struct stow_ctx *ctx, const char *path, const char *placed,
 	if (manifest_size >= 0 &&
 	    fs_truncate(ctx->vault_fd, MANIFEST, manifest_size) == -1)
 		return err_os(ctx, "truncate", MANIFEST);
+	vault_prune(ctx, placed);
 	return 0;
 }
 

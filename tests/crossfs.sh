@@ -33,28 +33,8 @@ set -u
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 top=$(cd -- "$here/.." && pwd -P)
 
-binary=${1:-${CSTOW_BINARY:-$top/cli/cstow}}
-case $binary in
-/*) ;;
-*) binary=$PWD/$binary ;;
-esac
-entrypoint=${CSTOW_ENTRYPOINT_BINARY:-$(dirname -- "$binary")/cstow-entrypoint}
-case $entrypoint in
-/*) ;;
-*) entrypoint=$PWD/$entrypoint ;;
-esac
-
-cannot_run() {
-	echo "crossfs.sh: cannot run: $*" >&2
-	echo "0 passed, 1 failed"
-	exit 1
-}
-
-for b in "$binary" "$entrypoint"; do
-	if [ ! -x "$b" ] || [ -d "$b" ]; then
-		cannot_run "no executable at $b (run make first)"
-	fi
-done
+# shellcheck source=tests/progs.sh
+. "$here/progs.sh" crossfs.sh "${1:-}"
 
 if [ "${CSTOW_CROSSFS_INNER:-}" != 1 ]; then
 	if [ "$(id -u)" != 0 ]; then

@@ -1,0 +1,34 @@
+# progs.sh: the programs under test, for the shell suites that run both
+# cstow and cstow-entrypoint.
+#
+#   . "$here/progs.sh" NAME [CSTOW_BINARY]
+#
+# NAME is the suite's name, for messages.  Sets $binary (CSTOW_BINARY,
+# else $CSTOW_BINARY, else cli/cstow under the repository root) and
+# $entrypoint ($CSTOW_ENTRYPOINT_BINARY, else cstow-entrypoint beside
+# the binary), both absolute, and defines cannot_run, which ends the
+# suite as one failure: a suite that cannot run never passes.
+
+progs_suite=$1
+binary=${2:-${CSTOW_BINARY:-$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)/cli/cstow}}
+case $binary in
+/*) ;;
+*) binary=$PWD/$binary ;;
+esac
+entrypoint=${CSTOW_ENTRYPOINT_BINARY:-$(dirname -- "$binary")/cstow-entrypoint}
+case $entrypoint in
+/*) ;;
+*) entrypoint=$PWD/$entrypoint ;;
+esac
+
+cannot_run() {
+	echo "$progs_suite: cannot run: $*" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+}
+
+for b in "$binary" "$entrypoint"; do
+	if [ ! -x "$b" ] || [ -d "$b" ]; then
+		cannot_run "no executable at $b (run make first)"
+	fi
+done
