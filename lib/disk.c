@@ -4,6 +4,13 @@
  * read once and answered from memory afterwards: one getdents per
  * directory replaces an lstat per entry, and a link read to decide is
  * not read again to record its removal.
+ *
+ * A target directory's entries are first read one by one, as links,
+ * and the directory is listed only once LAZY_MISSES of them turn out to
+ * be absent.  One already holding the package's links (a re-run, an
+ * unstow) is then never listed, since every entry's link is read
+ * anyway; one the package's entries are new to (a first stow) costs one
+ * listing, not a failed call per entry.
  */
 #include <sys/stat.h>
 
@@ -15,6 +22,8 @@
 
 #include "extern.h"
 
+#define LAZY_MISSES	2
+
 static int
 dent_find(const void *key, const void *elem)
 {
@@ -23,13 +32,30 @@ dent_find(const void *key, const void *elem)
 
 /* Makes l, the listing of dir, the first one cached_type() tries. */
 static const struct dirlist *
-remember(struct stow_plan *plan, const char *dir, const struct dirlist *l)
+remember(struct stow_plan *plan, const char *dir, struct dirlist *l)
 {
 	if ((dir = strmap_key(&plan->dircache, dir)) != NULL) {
 		plan->last_dir = dir;
 		plan->last_list = l;
 	}
 	return l;
+}
+
+/* The cache's entry for dir, made (lazy, not listed) when missing. */
+static struct dirlist *
+cache_entry(struct stow_plan *plan, const char *dir)
+{
+	struct dirlist	*l;
+	char		*key;
+
+	if ((l = strmap_get(&plan->dircache, dir)) != NULL)
+		return l;
+	if ((l = arena_alloc(&plan->arena, sizeof(*l))) == NULL ||
+	    (key = arena_strdup(&plan->arena, dir)) == NULL)
+		return NULL;
+	memset(l, 0, sizeof(*l));
+	l->lazy = 1;
+	return strmap_put(&plan->dircache, key, l) == 0 ? l : NULL;
 }
 
 /*
@@ -41,22 +67,17 @@ const struct dirlist *
 disk_list(struct stow_plan *plan, const char *dir)
 {
 	struct dirlist	*l;
-	char		*key;
 
-	if ((l = strmap_get(&plan->dircache, dir)) != NULL)
-		return remember(plan, dir, l);
-	if ((l = arena_alloc(&plan->arena, sizeof(*l))) == NULL ||
-	    (key = arena_strdup(&plan->arena, dir)) == NULL) {
+	if ((l = cache_entry(plan, dir)) == NULL) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (fs_list(&plan->arena, plan->ctx->target_fd, dir, l) == -1)
-		return NULL;
-	if (strmap_put(&plan->dircache, key, l) == -1) {
-		errno = ENOMEM;
-		return NULL;
+	if (l->lazy) {
+		if (fs_list(&plan->arena, plan->ctx->target_fd, dir, l) == -1)
+			return NULL;
+		l->lazy = 0;
 	}
-	return remember(plan, key, l);
+	return remember(plan, dir, l);
 }
 
 /*
@@ -67,11 +88,11 @@ disk_list(struct stow_plan *plan, const char *dir)
 #define DISK_NOENT	0xffu
 
 /*
- * The cached listing of directory dir (n bytes of it), or NULL.
+ * The cache's entry for directory dir (n bytes of it), or NULL.
  * Queries come in runs for one directory, so the last hit is checked
  * before the hash.
  */
-static const struct dirlist *
+static struct dirlist *
 cached_list(struct stow_plan *plan, const char *dir, size_t n)
 {
 	char	small[1024];
@@ -94,59 +115,39 @@ is_dot(const char *name)
 	    strcmp(name, "..") == 0;
 }
 
-static unsigned int
-cached_type(struct stow_plan *plan, const char *path)
+/* The cache's entry for the directory holding path, or NULL. */
+static struct dirlist *
+parent_list(struct stow_plan *plan, const char *path)
 {
-	const struct dirlist	*l;
-	const struct dent	*d;
-	const char		*slash = strrchr(path, '/');
+	const char	*slash = strrchr(path, '/');
 
 	if (plan->dircache.len == 0 || is_dot(slash == NULL ? path :
 	    slash + 1))
-		return DT_UNKNOWN;
-	l = slash == NULL ? cached_list(plan, ".", 1) :
+		return NULL;
+	return slash == NULL ? cached_list(plan, ".", 1) :
 	    cached_list(plan, path, (size_t)(slash - path));
-	if (l == NULL)
+}
+
+static unsigned int
+cached_type(struct stow_plan *plan, const char *path)
+{
+	const struct dirlist	*l = parent_list(plan, path);
+	const struct dent	*d;
+	const char		*slash = strrchr(path, '/');
+
+	if (l == NULL || l->lazy)
 		return DT_UNKNOWN;
 	d = l->len == 0 ? NULL : bsearch(slash == NULL ? path : slash + 1,
 	    l->ents, l->len, sizeof(*l->ents), dent_find);
 	return d == NULL ? DISK_NOENT : d->type;
 }
 
-/*
- * The type of path on disk: DISK_ABSENT, DISK_DIR, DISK_LINK (only when
- * not following) or DISK_OTHER.  follow: as stat(2), else lstat(2).
- */
-int
-disk_type(struct stow_plan *plan, const char *path, int follow)
-{
-	struct stat	st;
-	unsigned int	t = cached_type(plan, path);
-
-	if (t == DISK_NOENT)
-		return DISK_ABSENT;
-	if (t == DT_DIR)
-		return DISK_DIR;
-	if (t == DT_LNK && !follow)
-		return DISK_LINK;
-	if (t != DT_UNKNOWN && t != DT_LNK)
-		return DISK_OTHER;
-	if ((follow ? fs_stat_follow : fs_lstat)(plan->ctx->target_fd, path,
-	    &st) == -1)
-		return DISK_ABSENT;
-	if (S_ISDIR(st.st_mode))
-		return DISK_DIR;
-	return S_ISLNK(st.st_mode) ? DISK_LINK : DISK_OTHER;
-}
-
-/*
- * The text of the symlink path on disk; NULL with errno.  Read from its
+/* The text of the symlink path; NULL with errno.  Read from its
  * directory, kept open while the queries stay in it (they come in runs
  * for one directory): the kernel then looks up one name per link, not
- * the whole path.
- */
-const char *
-disk_readlink(struct stow_plan *plan, const char *path)
+ * the whole path. */
+static const char *
+read_link(struct stow_plan *plan, const char *path)
 {
 	const char	*slash = strrchr(path, '/');
 	size_t		 n;
@@ -174,7 +175,106 @@ disk_readlink(struct stow_plan *plan, const char *path)
 	return fs_readlink(&plan->arena, plan->link_dir_fd, slash + 1);
 }
 
-/* Closes what disk_readlink() kept open: planning is over, for now. */
+/*
+ * Lists the lazy directory l, whose entry path is, now; a missing one
+ * (which the plan will create) has no entries there.
+ */
+static void
+list_now(struct stow_plan *plan, struct dirlist *l, const char *path)
+{
+	const char	*slash = strrchr(path, '/');
+	char		*dir;
+
+	dir = slash == NULL ? arena_strdup(&plan->arena, ".") :
+	    arena_strndup(&plan->arena, path, (size_t)(slash - path));
+	if (dir == NULL)
+		return;
+	if (fs_list(&plan->arena, plan->ctx->target_fd, dir, l) == 0 ||
+	    errno == ENOENT || errno == ENOTDIR)
+		l->lazy = 0;
+}
+
+/*
+ * The type of path, an entry of a directory not listed yet, found by
+ * reading it as a link: DISK_LINK (its text kept for disk_readlink()),
+ * DISK_ABSENT, or, for what is not a link, DISK_DIR or DISK_OTHER (by
+ * lstat(2), the same as stat(2) then); -1 when it cannot tell.  The
+ * answer is kept: the questions about one entry come together.
+ */
+static int
+peek(struct stow_plan *plan, const char *path)
+{
+	struct dirlist	*l;
+	struct stat	 st;
+	const char	*text;
+	size_t		 n = strlen(path);
+	int		 type;
+
+	/* (An empty peek_path: nothing read yet; no entry is "".) */
+	if (*path != '\0' && strcmp(plan->peek_path, path) == 0)
+		return plan->peek_type;
+	if ((l = parent_list(plan, path)) == NULL || !l->lazy ||
+	    n >= sizeof(plan->peek_path))
+		return -1;
+	if ((text = read_link(plan, path)) != NULL)
+		type = DISK_LINK;
+	else if (errno == ENOENT)
+		type = DISK_ABSENT;
+	else if (errno == EINVAL && fs_lstat(plan->ctx->target_fd, path,
+	    &st) == 0 && !S_ISLNK(st.st_mode))
+		type = S_ISDIR(st.st_mode) ? DISK_DIR : DISK_OTHER;
+	else
+		return -1;
+	memcpy(plan->peek_path, path, n + 1);
+	plan->peek_text = text;
+	plan->peek_type = type;
+	if (type == DISK_ABSENT && ++l->misses >= LAZY_MISSES)
+		list_now(plan, l, path);
+	return type;
+}
+
+/*
+ * The type of path on disk: DISK_ABSENT, DISK_DIR, DISK_LINK (only when
+ * not following) or DISK_OTHER.  follow: as stat(2), else lstat(2).
+ */
+int
+disk_type(struct stow_plan *plan, const char *path, int follow)
+{
+	struct stat	st;
+	unsigned int	t = cached_type(plan, path);
+	int		p;
+
+	if (t == DISK_NOENT)
+		return DISK_ABSENT;
+	if (t == DT_DIR)
+		return DISK_DIR;
+	if (t == DT_LNK && !follow)
+		return DISK_LINK;
+	if (t != DT_UNKNOWN && t != DT_LNK)
+		return DISK_OTHER;
+	/* A link followed is what it leads to: stat(2) tells. */
+	if (t == DT_UNKNOWN && (p = peek(plan, path)) != -1 &&
+	    (p != DISK_LINK || !follow))
+		return p;
+	if ((follow ? fs_stat_follow : fs_lstat)(plan->ctx->target_fd, path,
+	    &st) == -1)
+		return DISK_ABSENT;
+	if (S_ISDIR(st.st_mode))
+		return DISK_DIR;
+	return S_ISLNK(st.st_mode) ? DISK_LINK : DISK_OTHER;
+}
+
+/* The text of the symlink path on disk; NULL with errno. */
+const char *
+disk_readlink(struct stow_plan *plan, const char *path)
+{
+	if (plan->peek_type == DISK_LINK && strcmp(plan->peek_path,
+	    path) == 0)
+		return plan->peek_text;
+	return read_link(plan, path);
+}
+
+/* Closes what read_link() kept open: planning is over, for now. */
 void
 disk_done(struct stow_plan *plan)
 {
@@ -183,26 +283,10 @@ disk_done(struct stow_plan *plan)
 	plan->link_dir = NULL;
 }
 
-/*
- * Lists target directory dir ahead of the queries about its entries.
- * A directory missing on disk (one the plan will create) has no entries
- * there, which is cached too.
- */
+/* Target directory dir is about to be asked about its entries: they
+ * are read one by one until it is worth listing (LAZY_MISSES). */
 void
 disk_prime(struct stow_plan *plan, const char *dir)
 {
-	struct dirlist	*l;
-	char		*key;
-
-	if (strmap_get(&plan->dircache, dir) != NULL ||
-	    disk_list(plan, dir) != NULL ||
-	    (errno != ENOENT && errno != ENOTDIR))
-		return;
-	if ((l = arena_alloc(&plan->arena, sizeof(*l))) == NULL ||
-	    (key = arena_strdup(&plan->arena, dir)) == NULL)
-		return;
-	l->ents = NULL;
-	l->len = 0;
-	if (strmap_put(&plan->dircache, key, l) == 0)
-		remember(plan, key, l);
+	(void)cache_entry(plan, dir);
 }

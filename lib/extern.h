@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 
@@ -123,6 +124,8 @@ struct dent {
 struct dirlist {
 	struct dent	*ents;
 	size_t		 len;
+	int		 lazy;		/* disk.c: not listed yet */
+	unsigned int	 misses;	/* disk.c: absent entries read */
 };
 int	 fs_list(struct arena *, int, const char *, struct dirlist *);
 int	 fs_lstat(int, const char *, struct stat *);
@@ -272,9 +275,12 @@ struct stow_plan {
 	struct strmap		 ignores;	/* package dir -> rules */
 	struct strmap		 dircache;	/* dir -> struct dirlist */
 	const char		*last_dir;	/* the last dircache hit */
-	const struct dirlist	*last_list;
+	struct dirlist		*last_list;
 	const char		*link_dir;	/* disk_readlink()'s open */
 	int			 link_dir_fd;	/* directory (if set) */
+	char			 peek_path[PATH_MAX];	/* the last entry */
+	const char		*peek_text;	/* read there: its link text, */
+	int			 peek_type;	/* or DISK_ABSENT */
 	struct vec		 ignore_owned;	/* rules to free */
 	const char		*package;	/* being planned */
 	enum stow_action	 action;

@@ -439,10 +439,9 @@ stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
 	size_t				 i, root_len;
 	int				 rc, skip;
 
-	/* Listed first: the marker checks read the listing too. */
-	disk_prime(plan, tgt);
 	if ((rc = should_skip(plan, tgt, &skip)) != 0 || skip)
 		return rc;
+	disk_prime(plan, tgt);
 	NOMEM_IF_NULL(plan, dir = path_join3(a, sp, pkg, pkg_sub));
 	log_msg(plan->ctx, 3, "Stowing contents of %s (target %s)", dir, tgt);
 	if ((list = disk_list(plan, dir)) == NULL)
