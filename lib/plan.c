@@ -32,6 +32,7 @@ struct entry {
 	const char	*tgt;		/* in the target */
 	const char	*pkg_path;	/* the package entry, from the target */
 	const char	*source;	/* the text of a link at tgt to it */
+	unsigned char	 dtype;		/* its d_type from the listing */
 };
 
 /* Where a link into a stow directory points (find_stowed_path()). */
@@ -377,8 +378,10 @@ stow_node(struct stow_plan *plan, const char *sp, const char *pkg,
 
 	log_msg(plan->ctx, 3, "Stowing entry %s / %s / %s", sp, pkg, pkg_sub);
 
-	/* Absolute symlinks cannot be unstowed, so they are not stowed. */
-	if (entry_is_link(plan, pkg_path)) {
+	/* Absolute symlinks cannot be unstowed, so they are not stowed.
+	 * (The listing's d_type answers, unless it did not say.) */
+	if (e->dtype == DT_LNK || (e->dtype == DT_UNKNOWN &&
+	    entry_is_link(plan, pkg_path))) {
 		if ((dest = disk_readlink(plan, pkg_path)) == NULL)
 			return err_os(plan->ctx, "readlink", pkg_path);
 		if (dest[0] == '/')
@@ -388,7 +391,8 @@ stow_node(struct stow_plan *plan, const char *sp, const char *pkg,
 	}
 	if (state_is_link(plan, tgt))
 		return stow_over_link(plan, sp, pkg, pkg_sub, tgt, source);
-	is_dir = entry_is_dir(plan, pkg_path, 1);
+	is_dir = e->dtype == DT_DIR || ((e->dtype == DT_LNK ||
+	    e->dtype == DT_UNKNOWN) && entry_is_dir(plan, pkg_path, 1));
 	if (state_is_node(plan, tgt)) {
 		if (state_is_dir(plan, tgt)) {
 			if (!is_dir)
@@ -457,6 +461,7 @@ stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
 	root_len = strlen(dir) - strlen(pkg_sub) - (*pkg_sub != '\0');
 	for (i = 0; i < list->len; i++) {
 		name = list->ents[i].name;
+		e.dtype = list->ents[i].type;
 		NOMEM_IF_NULL(plan, e.pkg_path = path_child(a, dir, name));
 		e.pkg_sub = e.pkg_path + root_len + 1;
 		if (ignored(plan, rules, e.pkg_sub))
