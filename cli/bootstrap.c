@@ -20,8 +20,12 @@
 
 static int	mkdir_p(const char *, struct strlist *);
 
-/* How many journals a run keeps (one per target group). */
-#define JOURNALS	64
+
+/* The locks a run holds (run_lock()). */
+struct lockset {
+	int	*fd;
+	size_t	 n;
+};
 
 /* Packages that share a target and settings, planned together. */
 struct group {
@@ -880,19 +884,46 @@ apply_all(struct run *r, struct group *groups, size_t ngroups)
 	return rc;
 }
 
-/*
- * Takes the lock that serializes runs: flock(2) on the stow directory,
- * which every run over it reads and --adopt writes, so that two runs
- * never interleave.  A lock on the directory itself leaves nothing
- * behind (no lock file to create in a read-only home or to clean up).
- * Waits for another run to finish unless r->no_wait.
- */
-static int
-run_lock(const struct run *r, int *fd)
+/* The directory to lock for path: path, or while it does not exist
+ * (a target this run will make) the nearest directory above it that
+ * does; NULL when none can be told, or path is no directory (which
+ * planning reports). */
+static char *
+lock_dir_for(const char *path)
 {
-	if ((*fd = open(r->stow_dir, O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1) {
-		fprintf(stderr, "%s: open: %s: %s\n", r->prog, r->stow_dir,
+	struct stat	 st;
+	char		*p = realpath(path, NULL), *cut, *slash;
+
+	if (p != NULL && (stat(p, &st) == -1 || !S_ISDIR(st.st_mode))) {
+		free(p);
+		return NULL;
+	}
+	if (p != NULL || errno != ENOENT)
+		return p;
+	cut = xstrdup(path);
+	while ((slash = strrchr(cut, '/')) != NULL && slash != cut) {
+		*slash = '\0';
+		if ((p = realpath(cut, NULL)) != NULL || errno != ENOENT)
+			break;
+	}
+	if (p == NULL && slash == cut)
+		p = xstrdup("/");
+	free(cut);
+	return p;
+}
+
+static int
+strcmp_ptr(const void *a, const void *b)
+{
+	return strcmp(*(char * const *)a, *(char * const *)b);
+}
+
+/* Takes an flock(2) on dir; an exit code. */
+static int
+lock_one(const struct run *r, const char *dir, int *fd)
+{
+	if ((*fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		fprintf(stderr, "%s: open: %s: %s\n", r->prog, dir,
 		    strerror(errno));
 		return EXIT_ERROR;
 	}
@@ -900,15 +931,15 @@ run_lock(const struct run *r, int *fd)
 		return EXIT_OK;
 	if (errno != EWOULDBLOCK || r->no_wait) {
 		fprintf(stderr, "%s: another run holds the lock on %s%s\n",
-		    r->prog, r->stow_dir, r->no_wait ?
-		    "; not waiting (--no-wait)" : "");
+		    r->prog, dir, r->no_wait ? "; not waiting (--no-wait)" :
+		    "");
 		close(*fd);
 		*fd = -1;
 		return EXIT_ERROR;
 	}
 	if (!r->quiet)
 		fprintf(stderr, "%s: waiting for another run on %s\n",
-		    r->prog, r->stow_dir);
+		    r->prog, dir);
 	while (flock(*fd, LOCK_EX) == -1) {
 		if (errno != EINTR) {
 			close(*fd);
@@ -920,39 +951,101 @@ run_lock(const struct run *r, int *fd)
 }
 
 /*
+ * Takes the locks that serialize runs: flock(2) on the stow directory,
+ * which every run over it reads and --adopt writes, and on each target
+ * (for one not made yet, the directory it will be made in), so that two
+ * runs over the same stow directory or into the same target never
+ * interleave.  Locks on the directories themselves leave nothing behind
+ * (no lock file to make in a read-only home, or to clean up, or to
+ * leave on a run that then fails).  They are taken in the order of
+ * their names, so that two runs cannot each wait for the other.  Waits
+ * for another run to finish unless r->no_wait.  The descriptors go to
+ * *locks (closing them releases the locks).
+ */
+static int
+run_lock(const struct run *r, const struct group *groups, size_t ngroups,
+    struct lockset *locks)
+{
+	char	**dirs;
+	size_t	  i, n = 0;
+	int	  rc = EXIT_OK;
+
+	dirs = xrealloc(NULL, ngroups + 1, sizeof(*dirs));
+	if ((dirs[n] = lock_dir_for(r->stow_dir)) != NULL)
+		n++;
+	for (i = 0; i < ngroups; i++)
+		if (*groups[i].target != '\0' &&
+		    (dirs[n] = lock_dir_for(groups[i].target)) != NULL)
+			n++;
+	qsort(dirs, n, sizeof(*dirs), strcmp_ptr);
+	locks->fd = xrealloc(NULL, n + 1, sizeof(*locks->fd));
+	locks->n = 0;
+	for (i = 0; i < n && rc == EXIT_OK; i++)
+		if ((i == 0 || strcmp(dirs[i], dirs[i - 1]) != 0) &&
+		    (rc = lock_one(r, dirs[i], &locks->fd[locks->n])) ==
+		    EXIT_OK)
+			locks->n++;
+	for (i = 0; i < n; i++)
+		free(dirs[i]);
+	free(dirs);
+	return rc;
+}
+
+/* Releases the locks run_lock() took. */
+static void
+run_unlock(struct lockset *locks)
+{
+	size_t	i;
+
+	for (i = 0; i < locks->n; i++)
+		close(locks->fd[i]);
+	free(locks->fd);
+	locks->fd = NULL;
+	locks->n = 0;
+}
+
+/*
  * Before its own work, a run undoes whatever a killed run left half
- * done: every journal in the state directory is recovered (the lock is
- * held, so none belongs to a live run).
+ * done: every journal in the state directory ("journal.*") is
+ * recovered, but for those a live run holds (STOW_EBUSY), which are
+ * its own business.
  */
 static int
 recover_journals(const struct run *r)
 {
 	struct stow_ctx	*ctx;
+	struct dirent	*de;
+	DIR		*d;
 	char		*dir, *path;
-	int		 i, rc = EXIT_OK;
+	int		 rc = EXIT_OK, e;
 
 	if ((dir = state_dir_default()) == NULL)
 		return EXIT_OK;
+	if ((d = opendir(dir)) == NULL) {
+		free(dir);
+		return EXIT_OK;
+	}
 	if ((ctx = stow_ctx_new()) == NULL) {
+		closedir(d);
 		free(dir);
 		return EXIT_ERROR;
 	}
-	for (i = 0; i < JOURNALS && rc == EXIT_OK; i++) {
-		if (asprintf(&path, "%s/journal.%d", dir, i) == -1)
-			break;
-		if (access(path, F_OK) == 0) {
-			if (stow_journal_recover(ctx, path, NULL, NULL) == 0)
-				fprintf(stderr, "%s: undid the run a crash "
-				    "interrupted (%s)\n", r->prog, path);
-			else {
-				fprintf(stderr, "%s: %s: %s\n", r->prog, path,
-				    stow_ctx_errmsg(ctx));
-				rc = EXIT_PARTIAL;
-			}
+	while (rc == EXIT_OK && (de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, "journal.", 8) != 0 ||
+		    asprintf(&path, "%s/%s", dir, de->d_name) == -1)
+			continue;
+		if ((e = stow_journal_recover(ctx, path, NULL, NULL)) == 0)
+			fprintf(stderr, "%s: undid the run a crash "
+			    "interrupted (%s)\n", r->prog, path);
+		else if (e != STOW_EBUSY) {
+			fprintf(stderr, "%s: %s: %s\n", r->prog, path,
+			    stow_ctx_errmsg(ctx));
+			rc = EXIT_PARTIAL;
 		}
 		free(path);
 	}
 	stow_ctx_free(ctx);
+	closedir(d);
 	free(dir);
 	return rc;
 }
@@ -963,34 +1056,42 @@ journal_for(const struct run *r, size_t i)
 {
 	char	*dir, *path = NULL;
 
-	if (r->simulate || i >= JOURNALS || (dir = state_dir_default()) == NULL)
+	if (r->simulate || (dir = state_dir_default()) == NULL)
 		return NULL;
-	if (asprintf(&path, "%s/journal.%zu", dir, i) == -1)
+	if (asprintf(&path, "%s/journal.%s.%zu", dir, r->stamp, i) == -1)
 		path = NULL;
 	free(dir);
 	return path;
 }
 
 /*
- * This run's vault directory: ROOT/YYYYmmddTHHMMSS.uuuuuuZ-PID.  Names
- * sort by time (to the microsecond: in a container every start is
- * PID 1), and the PID keeps two runs in one microsecond apart.
+ * The name of this run: YYYYmmddTHHMMSS.uuuuuuZ-PID.  Names sort by
+ * time (to the microsecond: in a container every start is PID 1), and
+ * the PID keeps two runs in one microsecond apart.  It names the run's
+ * vault directory and its journals.
  */
-static char *
-vault_for_run(const char *root)
+static void
+stamp_run(struct run *r)
 {
 	struct timespec	 now;
 	struct tm	 tm;
-	char		 stamp[32];
-	char		*p;
+	char		 when[32];
 
-	if (root == NULL)
-		return NULL;
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
-	if (asprintf(&p, "%s/%s.%06ldZ-%ld", root, stamp,
-	    now.tv_nsec / 1000, (long)getpid()) == -1)
+	strftime(when, sizeof(when), "%Y%m%dT%H%M%S", &tm);
+	snprintf(r->stamp, sizeof(r->stamp), "%s.%06ldZ-%ld", when,
+	    now.tv_nsec / 1000, (long)getpid());
+}
+
+/* This run's vault directory: ROOT/STAMP. */
+static char *
+vault_for_run(const struct run *r)
+{
+	char	*p;
+
+	if (r->vault_root == NULL ||
+	    asprintf(&p, "%s/%s", r->vault_root, r->stamp) == -1)
 		return NULL;
 	return p;
 }
@@ -1151,23 +1252,25 @@ int
 run_plan_and_apply(struct run *r)
 {
 	struct group	*groups = NULL;
+	struct lockset	 locks = { NULL, 0 };
 	size_t		 ngroups = 0, i, nconflicts = 0;
-	int		 rc = EXIT_OK, lock = -1;
+	int		 rc = EXIT_OK;
 
+	stamp_run(r);
+	for (i = 0; i < r->njobs; i++)
+		r->jobs[i].group = group_for(&groups, &ngroups, &r->jobs[i]);
 	/* One run at a time: a simulation reads only, so it takes none. */
-	if (!r->simulate && (rc = run_lock(r, &lock)) != EXIT_OK)
-		return rc;
-	if (!r->simulate && (rc = recover_journals(r)) != EXIT_OK) {
-		close(lock);
+	if (!r->simulate && ((rc = run_lock(r, groups, ngroups,
+	    &locks)) != EXIT_OK || (rc = recover_journals(r)) != EXIT_OK)) {
+		run_unlock(&locks);
+		groups_free(groups, ngroups);
 		return rc;
 	}
-	r->vault = vault_for_run(r->vault_root);
+	r->vault = vault_for_run(r);
 	r->replace_hits = xrealloc(NULL, r->replace.n + 1,
 	    sizeof(*r->replace_hits));
 	memset(r->replace_hits, 0, (r->replace.n + 1) *
 	    sizeof(*r->replace_hits));
-	for (i = 0; i < r->njobs; i++)
-		r->jobs[i].group = group_for(&groups, &ngroups, &r->jobs[i]);
 	for (i = 0; i < ngroups; i++)
 		groups[i].journal = journal_for(r, i);
 	/*
@@ -1212,8 +1315,7 @@ run_plan_and_apply(struct run *r)
 	groups_free(groups, ngroups);
 	if (rc != EXIT_OK && rc != EXIT_PARTIAL)
 		unmake(r);
-	if (lock != -1)
-		close(lock);
+	run_unlock(&locks);
 	return rc;
 }
 

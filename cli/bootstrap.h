@@ -76,6 +76,7 @@ struct run {
 	struct job	*jobs;
 	size_t		 njobs;
 	/* Filled by run_plan_and_apply(). */
+	char		 stamp[80];	/* names this run: its time and PID */
 	char		*vault;		/* this run's vault directory */
 	size_t		 linked;
 	size_t		 backed_up;

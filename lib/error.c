@@ -34,6 +34,8 @@ stow_strerror(int code)
 		return "library misuse";
 	case STOW_EPARTIAL:
 		return "failed and could not undo everything";
+	case STOW_EBUSY:
+		return "in use by a run still going";
 	default:
 		return "unknown error";
 	}

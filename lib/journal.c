@@ -11,6 +11,7 @@
  * its "X" line still unwritten -- which the disk tells: each step's
  * precondition is false once it is made.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -108,9 +109,16 @@ journal_open(struct stow_ctx *ctx)
 	    ctx->chown ? ctx->owner_uid : (uid_t)-1, ctx->owner_gid) == -1)
 		rc = err_os(ctx, "mkdir", dir);
 	if (rc == 0 && (ctx->journal_fd = open(ctx->journal, O_WRONLY |
-	    O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
-	    0600)) == -1)
+	    O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600)) == -1)
 		rc = err_os(ctx, "open", ctx->journal);
+	/* Locked while the run lives: recovery leaves a locked journal
+	 * alone.  Emptied only once locked, since it may be another's. */
+	if (rc == 0 && flock(ctx->journal_fd, LOCK_EX | LOCK_NB) == -1)
+		rc = errno == EWOULDBLOCK ? err_set(ctx, STOW_EBUSY, "%s: in "
+		    "use by another run", ctx->journal) :
+		    err_os(ctx, "flock", ctx->journal);
+	if (rc == 0 && ftruncate(ctx->journal_fd, 0) == -1)
+		rc = err_os(ctx, "truncate", ctx->journal);
 	b->len = 0;
 	if (rc == 0 && (strbuf_put(b, JOURNAL_MAGIC,
 	    strlen(JOURNAL_MAGIC)) == -1 || put_field(b, ctx->target_abs) ==
@@ -200,9 +208,11 @@ journal_close(struct stow_ctx *ctx)
 	strbuf_free(&ctx->journal_buf);
 	if (ctx->journal_fd == -1)
 		return;
+	/* Removed while still locked: no other run can take it meanwhile
+	 * for a dead run's journal. */
+	(void)unlink(ctx->journal);
 	close(ctx->journal_fd);
 	ctx->journal_fd = -1;
-	(void)unlink(ctx->journal);
 }
 
 /* Splits a journal line in place into up to max tab-separated fields,
@@ -422,14 +432,28 @@ stow_journal_recover(struct stow_ctx *ctx, const char *path, stow_op_cb cb,
 	struct undo	*steps;
 	char		*text, *target = NULL, *vault = NULL;
 	size_t		 n;
-	int		 rc;
+	int		 rc, lock;
 
 	if (ctx == NULL || ctx->magic != CTX_MAGIC || path == NULL)
 		return STOW_EMISUSE;
-	if ((text = fs_read_file(AT_FDCWD, path, NULL)) == NULL)
+	/* A journal its run still holds is that run's business. */
+	if ((lock = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return errno == ENOENT ? 0 : err_os(ctx, "open", path);
+	if (flock(lock, LOCK_EX | LOCK_NB) == -1) {
+		rc = errno == EWOULDBLOCK ? err_set(ctx, STOW_EBUSY, "%s: in "
+		    "use by a run still going", path) :
+		    err_os(ctx, "flock", path);
+		close(lock);
+		return rc;
+	}
+	if ((text = fs_read_file(AT_FDCWD, path, NULL)) == NULL) {
+		rc = errno == ENOENT ? 0 : err_os(ctx, "open", path);
+		close(lock);
+		return rc;
+	}
 	if ((w = stow_ctx_new()) == NULL) {
 		free(text);
+		close(lock);
 		return err_nomem(ctx);
 	}
 	if ((rc = read_journal(ctx, &a, path, text, &steps, &n, &target,
@@ -448,5 +472,6 @@ stow_journal_recover(struct stow_ctx *ctx, const char *path, stow_op_cb cb,
 	stow_ctx_free(w);
 	arena_free(&a);
 	free(text);
+	close(lock);
 	return rc;
 }

@@ -58,6 +58,7 @@ STOW_API const char	*stow_version_string(void);
 #define STOW_ECANCELLED	 -7	/* the cancel callback asked to stop */
 #define STOW_EMISUSE	 -8	/* API misuse: wrong handle, state or order */
 #define STOW_EPARTIAL	 -9	/* applying failed and could not all be undone */
+#define STOW_EBUSY	-10	/* a journal belongs to a run still going */
 
 /* Static text for a return code; never NULL. */
 STOW_API const char	*stow_strerror(int code);
@@ -373,13 +374,15 @@ STOW_API const char	*stow_conf_package(const struct stow_conf *conf,
 
 /*
  * Undo the run a journal (struct stow_opts' journal) was left by, when
- * that run was killed while applying: every step it recorded as made
- * is undone, newest first (the last one only if it shows on disk), and
- * the journal is removed.  ctx only receives errors.  cb (may be NULL)
- * sees each undo step.  Returns 0 (also when there is no journal),
- * STOW_EPARTIAL (some steps could not be undone: the message lists
- * them), STOW_EINVAL (an unreadable journal, naming file:line), STOW_EOS
- * or STOW_ENOMEM.
+ * that run was killed while applying: every step it recorded that the
+ * disk shows made, and that it had not undone itself, is undone, newest
+ * first, and the journal is removed.  A run holds an flock(2) on its
+ * journal while it applies; a journal still locked belongs to a live
+ * run and is left alone (STOW_EBUSY).  ctx only receives errors.  cb
+ * (may be NULL) sees each undo step.  Returns 0 (also when there is no
+ * journal), STOW_EBUSY, STOW_EPARTIAL (some steps could not be undone:
+ * the message lists them), STOW_EINVAL (an unreadable journal, naming
+ * file:line), STOW_EOS or STOW_ENOMEM.
  */
 STOW_API int	stow_journal_recover(struct stow_ctx *ctx, const char *path,
 		    stow_op_cb cb, void *payload);

@@ -997,9 +997,12 @@ fresh_case opt-restore-nothing 2 "no backup run to restore in @SB@/home/.local/s
     cstow -d stow -t t --restore
 fresh_case opt-restore-unknown-run 2 "no-such-run" -- \
     cstow -d stow -t t --restore=no-such-run
-# Another run holds the lock (flock(1) on the stow directory).
-fresh_case opt-no-wait-locked 2 "another run holds the lock on stow; not waiting (--no-wait)" -- \
+# Another run holds the lock (flock(1) on the stow directory, or on
+# the target).
+fresh_case opt-no-wait-locked 2 "another run holds the lock on @SB@/stow; not waiting (--no-wait)" -- \
     flock stow cstow --no-wait -d stow -t t a
+fresh_case opt-no-wait-target-locked 2 "another run holds the lock on @SB@/t; not waiting (--no-wait)" -- \
+    flock t cstow --no-wait -d stow -t t a
 
 # ===========================================================================
 # cstow-entrypoint's own inputs.

@@ -2,10 +2,14 @@
  * check_apply.c: carrying plans out (lib/apply.c, lib/fsops.c), with
  * the result checked on disk by lstat(2) and readlink(2).
  */
+#include <sys/file.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "extern.h"
 #include "sandbox.h"
@@ -577,6 +581,29 @@ START_TEST(apply_race_adopt)
 }
 END_TEST
 
+/* A journal a live run holds (flock) is left alone by recovery. */
+START_TEST(apply_recover_skips_live_journal)
+{
+	struct stow_ctx	*ctx = sb_new_ctx();
+	int		 fd;
+
+	sb_write("journal", "cstow-journal 2\tnowhere\t");
+	ck_assert_int_ne(fd = open(sb_path("journal"), O_RDONLY), -1);
+	ck_assert_int_eq(flock(fd, LOCK_EX), 0);
+	ck_assert_int_eq(stow_journal_recover(ctx, sb_path("journal"), NULL,
+	    NULL), STOW_EBUSY);
+	ck_assert_ptr_nonnull(strstr(stow_ctx_errmsg(ctx), "journal"));
+	sb_assert_file("journal");
+	close(fd);
+	/* Its run gone, the journal is recovered: a header cut short
+	 * names no step, and the journal goes. */
+	ck_assert_int_eq(stow_journal_recover(ctx, sb_path("journal"), NULL,
+	    NULL), 0);
+	sb_assert_absent("journal");
+	sb_release(ctx);
+}
+END_TEST
+
 START_TEST(apply_adopt_moves_content)
 {
 	struct stow_ctx	*ctx;
@@ -640,6 +667,7 @@ apply_suite(void)
 	tcase_add_test(tc, apply_race_stow);
 	tcase_add_test(tc, apply_race_unstow);
 	tcase_add_test(tc, apply_race_adopt);
+	tcase_add_test(tc, apply_recover_skips_live_journal);
 	tcase_add_test(tc, apply_adopt_moves_content);
 	tcase_add_test(tc, apply_adopt_dotfiles);
 	suite_add_tcase(s, tc);
