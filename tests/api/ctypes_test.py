@@ -24,13 +24,15 @@ OP_KINDS = {1: "MKDIR", 2: "RMDIR", 3: "LINK", 4: "UNLINK", 5: "MOVE",
 
 class StowOpts(C.Structure):
     # Field order is the ABI: version, stow_dir, target_dir, home_dir,
-    # flags, backup_dir.
+    # flags, backup_dir, journal.  Every field must be here: the library
+    # reads the whole struct, and a missing one is whatever lies after.
     _fields_ = [("version", C.c_uint),
                 ("stow_dir", C.c_char_p),
                 ("target_dir", C.c_char_p),
                 ("home_dir", C.c_char_p),
                 ("flags", C.c_uint),
-                ("backup_dir", C.c_char_p)]
+                ("backup_dir", C.c_char_p),
+                ("journal", C.c_char_p)]
 
 
 class StowOp(C.Structure):
@@ -194,7 +196,8 @@ def main():
             op.contents.path.decode()) or 0)
         rc = lib.stow_plan_apply(plan, apply_cb, None)
         check(rc == 0 and sorted(applied) == sorted(o[1] for o in ops),
-              "stow_plan_apply() = %d, saw %r" % (rc, applied))
+              "stow_plan_apply() = %d (%s), saw %r"
+              % (rc, lib.stow_ctx_errmsg(ctx).decode(), applied))
         check(lib.stow_plan_apply(plan, OP_CB(), None) == STOW_EMISUSE,
               "second apply is STOW_EMISUSE")
         check(any(m.startswith("LINK: ") for _, m in logs),
