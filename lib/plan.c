@@ -322,10 +322,11 @@ stow_into_absent(struct stow_plan *plan, const char *sp, const char *pkg,
 	char	*pkg_path;
 	int	 rc;
 
+	if (!has_flag(plan, STOW_F_NO_FOLDING))
+		return task_link(plan, source, tgt);
 	NOMEM_IF_NULL(plan, pkg_path = path_join3(&plan->arena, sp, pkg,
 	    pkg_sub));
-	if (has_flag(plan, STOW_F_NO_FOLDING) &&
-	    entry_is_dir(plan, pkg_path, 0)) {
+	if (entry_is_dir(plan, pkg_path, 0)) {
 		if ((rc = task_mkdir(plan, tgt)) != 0)
 			return rc;
 		return stow_contents(plan, sp, pkg, pkg_sub, tgt);
