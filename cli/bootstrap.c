@@ -24,6 +24,7 @@ static int	mkdir_p(const char *, struct strlist *);
 /* The locks a run holds (run_lock()). */
 struct lockset {
 	int	*fd;
+	char	**dir;		/* what fd[i] locks */
 	size_t	 n;
 };
 
@@ -906,8 +907,9 @@ lock_dir_for(const char *path)
 		if ((p = realpath(cut, NULL)) != NULL || errno != ENOENT)
 			break;
 	}
-	if (p == NULL && slash == cut)
-		p = xstrdup("/");
+	/* Nothing of it exists: the root, or the working directory. */
+	if (p == NULL && (slash == cut || (slash == NULL && errno == ENOENT)))
+		p = *path == '/' ? xstrdup("/") : realpath(".", NULL);
 	free(cut);
 	return p;
 }
@@ -966,29 +968,90 @@ static int
 run_lock(const struct run *r, const struct group *groups, size_t ngroups,
     struct lockset *locks)
 {
-	char	**dirs;
+	char	**dirs, *parent;
 	size_t	  i, n = 0;
 	int	  rc = EXIT_OK;
 
 	dirs = xrealloc(NULL, ngroups + 1, sizeof(*dirs));
 	if ((dirs[n] = lock_dir_for(r->stow_dir)) != NULL)
 		n++;
+	/* No target given: the stow directory's parent, as for GNU Stow. */
+	if (asprintf(&parent, "%s/..", r->stow_dir) == -1)
+		parent = NULL;
 	for (i = 0; i < ngroups; i++)
-		if (*groups[i].target != '\0' &&
-		    (dirs[n] = lock_dir_for(groups[i].target)) != NULL)
+		if ((*groups[i].target != '\0' || parent != NULL) &&
+		    (dirs[n] = lock_dir_for(*groups[i].target != '\0' ?
+		    groups[i].target : parent)) != NULL)
 			n++;
+	free(parent);
 	qsort(dirs, n, sizeof(*dirs), strcmp_ptr);
 	locks->fd = xrealloc(NULL, n + 1, sizeof(*locks->fd));
+	locks->dir = xrealloc(NULL, n + 1, sizeof(*locks->dir));
 	locks->n = 0;
-	for (i = 0; i < n && rc == EXIT_OK; i++)
-		if ((i == 0 || strcmp(dirs[i], dirs[i - 1]) != 0) &&
-		    (rc = lock_one(r, dirs[i], &locks->fd[locks->n])) ==
-		    EXIT_OK)
-			locks->n++;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		if (rc == EXIT_OK && (i == 0 || strcmp(dirs[i],
+		    dirs[i - 1]) != 0) && (rc = lock_one(r, dirs[i],
+		    &locks->fd[locks->n])) == EXIT_OK) {
+			locks->dir[locks->n++] = dirs[i];
+			continue;
+		}
 		free(dirs[i]);
+	}
 	free(dirs);
 	return rc;
+}
+
+/* Is dir one of those locks holds? */
+static int
+holds_lock(const struct lockset *locks, const char *dir)
+{
+	size_t	i;
+
+	for (i = 0; i < locks->n; i++)
+		if (strcmp(locks->dir[i], dir) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Locks the targets this run has just made.  Until now their lock was
+ * on the directory above; a run that starts from here on finds them
+ * and locks them instead, so they are locked too.  At once, or not at
+ * all: waiting while holding the other locks could wait forever.
+ */
+static int
+lock_made(const struct run *r, const struct group *groups, size_t n,
+    struct lockset *locks)
+{
+	char	*dir;
+	size_t	 i;
+	int	 fd;
+
+	for (i = 0; i < n; i++) {
+		if (groups[i].standin == NULL ||
+		    (dir = lock_dir_for(groups[i].target)) == NULL)
+			continue;
+		if (holds_lock(locks, dir)) {
+			free(dir);
+			continue;
+		}
+		if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+		    -1 || flock(fd, LOCK_EX | LOCK_NB) == -1) {
+			fprintf(stderr, "%s: another run holds the lock on "
+			    "%s\n", r->prog, dir);
+			if (fd != -1)
+				close(fd);
+			free(dir);
+			return EXIT_ERROR;
+		}
+		locks->fd = xrealloc(locks->fd, locks->n + 1,
+		    sizeof(*locks->fd));
+		locks->dir = xrealloc(locks->dir, locks->n + 1,
+		    sizeof(*locks->dir));
+		locks->fd[locks->n] = fd;
+		locks->dir[locks->n++] = dir;
+	}
+	return EXIT_OK;
 }
 
 /* Releases the locks run_lock() took. */
@@ -997,21 +1060,59 @@ run_unlock(struct lockset *locks)
 {
 	size_t	i;
 
-	for (i = 0; i < locks->n; i++)
+	for (i = 0; i < locks->n; i++) {
 		close(locks->fd[i]);
+		free(locks->dir[i]);
+	}
 	free(locks->fd);
+	free(locks->dir);
 	locks->fd = NULL;
+	locks->dir = NULL;
 	locks->n = 0;
+}
+
+
+/*
+ * Recovers the journal at path if no live run can be working in its
+ * target: one this run holds the lock of, or one whose lock it can take
+ * at once (and gives back).  A target another run holds is left to the
+ * runs there.  Returns the library's code, STOW_EBUSY when left alone.
+ */
+static int
+recover_one(const struct lockset *locks, struct stow_ctx *ctx,
+    const char *path)
+{
+	char	*target = NULL, *dir = NULL;
+	int	 fd = -1, rc;
+
+	if ((rc = stow_journal_target(ctx, path, &target)) != 0)
+		return rc;
+	if (target != NULL && (dir = lock_dir_for(target)) != NULL &&
+	    !holds_lock(locks, dir)) {
+		if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) !=
+		    -1 && flock(fd, LOCK_EX | LOCK_NB) == -1) {
+			close(fd);
+			free(dir);
+			free(target);
+			return STOW_EBUSY;
+		}
+	}
+	rc = stow_journal_recover(ctx, path, NULL, NULL);
+	if (fd != -1)
+		close(fd);
+	free(dir);
+	free(target);
+	return rc;
 }
 
 /*
  * Before its own work, a run undoes whatever a killed run left half
  * done: every journal in the state directory ("journal.*") is
  * recovered, but for those a live run holds (STOW_EBUSY), which are
- * its own business.
+ * its own business, and those whose target another run holds.
  */
 static int
-recover_journals(const struct run *r)
+recover_journals(const struct run *r, const struct lockset *locks)
 {
 	struct stow_ctx	*ctx;
 	struct dirent	*de;
@@ -1034,7 +1135,7 @@ recover_journals(const struct run *r)
 		if (strncmp(de->d_name, "journal.", 8) != 0 ||
 		    asprintf(&path, "%s/%s", dir, de->d_name) == -1)
 			continue;
-		if ((e = stow_journal_recover(ctx, path, NULL, NULL)) == 0)
+		if ((e = recover_one(locks, ctx, path)) == 0)
 			fprintf(stderr, "%s: undid the run a crash "
 			    "interrupted (%s)\n", r->prog, path);
 		else if (e != STOW_EBUSY) {
@@ -1252,7 +1353,7 @@ int
 run_plan_and_apply(struct run *r)
 {
 	struct group	*groups = NULL;
-	struct lockset	 locks = { NULL, 0 };
+	struct lockset	 locks = { NULL, NULL, 0 };
 	size_t		 ngroups = 0, i, nconflicts = 0;
 	int		 rc = EXIT_OK;
 
@@ -1261,7 +1362,7 @@ run_plan_and_apply(struct run *r)
 		r->jobs[i].group = group_for(&groups, &ngroups, &r->jobs[i]);
 	/* One run at a time: a simulation reads only, so it takes none. */
 	if (!r->simulate && ((rc = run_lock(r, groups, ngroups,
-	    &locks)) != EXIT_OK || (rc = recover_journals(r)) != EXIT_OK)) {
+	    &locks)) != EXIT_OK || (rc = recover_journals(r, &locks)) != EXIT_OK)) {
 		run_unlock(&locks);
 		groups_free(groups, ngroups);
 		return rc;
@@ -1287,7 +1388,8 @@ run_plan_and_apply(struct run *r)
 		rc = plan_groups(r, groups, ngroups, &nconflicts);
 		if (rc == EXIT_OK && nconflicts == 0 &&
 		    check_replaces(r) == EXIT_OK && !r->simulate &&
-		    (rc = make_targets(r, groups, ngroups)) == EXIT_OK)
+		    (rc = make_targets(r, groups, ngroups)) == EXIT_OK &&
+		    (rc = lock_made(r, groups, ngroups, &locks)) == EXIT_OK)
 			make_journal_dir(r, groups, ngroups);
 		r->silent = 0;
 		groups_close(groups, ngroups);

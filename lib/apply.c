@@ -501,6 +501,7 @@ swap_in(struct stow_plan *plan, struct task **tasks, size_t ntasks,
 	const char	*p = tasks[i]->path, *tmp, *leaf;
 	size_t		 j, start = *n;
 	struct undo	*x;
+	struct stat	 st;
 	int		 fd, saved, rc;
 
 	*used = 0;
@@ -515,6 +516,12 @@ swap_in(struct stow_plan *plan, struct task **tasks, size_t ntasks,
 		return err_nomem(ctx);
 	memset(x->more, 0, sizeof(*x->more));
 	x->more->swapped = p;
+	/* Recovery knows the new entry by its identity once swapped in. */
+	if ((fd = walk_parent(ctx, tmp, &leaf)) == -1 ||
+	    fs_lstat(fd, leaf, &st) == -1)
+		return err_os(ctx, "lstat", tmp);
+	x->more->dev = st.st_dev;
+	x->more->ino = st.st_ino;
 	if ((rc = journal_step(ctx, x)) != 0 ||
 	    (rc = journal_sync(ctx)) != 0)
 		return rc;

@@ -325,6 +325,8 @@ struct undo_more {
 	const char	*placed;	/* BACKUP: where it went in the vault */
 	off_t		 manifest_size;	/* BACKUP: the MANIFEST's size before */
 	mode_t		 mode;		/* RMDIR: the directory's mode */
+	dev_t		 dev;		/* swapped: the new entry's identity, */
+	ino_t		 ino;		/* which tells it from the old one */
 };
 
 struct undo {

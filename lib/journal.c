@@ -24,7 +24,7 @@
 
 #include "extern.h"
 
-#define JOURNAL_MAGIC	"cstow-journal 2"
+#define JOURNAL_MAGIC	"cstow-journal 3"
 
 /* Appends a tab and s, with tabs, newlines and backslashes escaped;
  * the runs between them are copied whole. */
@@ -105,6 +105,38 @@ sync_dir(struct stow_ctx *ctx, const char *dir)
 	return rc;
 }
 
+/*
+ * Opens the journal and locks it (flock), for as long as the run lives:
+ * recovery leaves a locked journal alone.  A recovery may lock, read
+ * and remove a journal just made and not yet locked (it looks like one
+ * a run left on being killed at once), so once locked the name must
+ * still be this file's; else it is made again.  The lock waits: besides
+ * such a recovery, only a caller giving two live runs one journal holds
+ * it.
+ */
+static int
+open_locked(struct stow_ctx *ctx)
+{
+	struct stat	st, named;
+	int		tries;
+
+	for (tries = 0; tries < 8; tries++) {
+		if ((ctx->journal_fd = open(ctx->journal, O_WRONLY | O_CREAT |
+		    O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600)) == -1)
+			return err_os(ctx, "open", ctx->journal);
+		if (flock(ctx->journal_fd, LOCK_EX) == -1 ||
+		    fstat(ctx->journal_fd, &st) == -1)
+			return err_os(ctx, "flock", ctx->journal);
+		if (lstat(ctx->journal, &named) == 0 &&
+		    named.st_dev == st.st_dev && named.st_ino == st.st_ino)
+			return 0;
+		close(ctx->journal_fd);
+		ctx->journal_fd = -1;
+	}
+	return err_set(ctx, STOW_EBUSY, "%s: removed again each time it "
+	    "was made", ctx->journal);
+}
+
 int
 journal_open(struct stow_ctx *ctx)
 {
@@ -122,15 +154,9 @@ journal_open(struct stow_ctx *ctx)
 	else if (*dir != '\0' && fs_mkdir_p(AT_FDCWD, dir, 0700,
 	    ctx->chown ? ctx->owner_uid : (uid_t)-1, ctx->owner_gid) == -1)
 		rc = err_os(ctx, "mkdir", dir);
-	if (rc == 0 && (ctx->journal_fd = open(ctx->journal, O_WRONLY |
-	    O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600)) == -1)
-		rc = err_os(ctx, "open", ctx->journal);
-	/* Locked while the run lives: recovery leaves a locked journal
-	 * alone.  Emptied only once locked, since it may be another's. */
-	if (rc == 0 && flock(ctx->journal_fd, LOCK_EX | LOCK_NB) == -1)
-		rc = errno == EWOULDBLOCK ? err_set(ctx, STOW_EBUSY, "%s: in "
-		    "use by another run", ctx->journal) :
-		    err_os(ctx, "flock", ctx->journal);
+	if (rc == 0)
+		rc = open_locked(ctx);
+	/* Emptied only once locked, since it may have been another's. */
 	if (rc == 0 && ftruncate(ctx->journal_fd, 0) == -1)
 		rc = err_os(ctx, "truncate", ctx->journal);
 	b->len = 0;
@@ -142,6 +168,11 @@ journal_open(struct stow_ctx *ctx)
 	if (rc == 0 && (rc = end_line(ctx)) == 0 &&
 	    (rc = journal_sync(ctx)) == 0)
 		rc = sync_dir(ctx, dir);
+	/* Not ours to remove: journal_close() is for a journal begun. */
+	if (rc != 0 && ctx->journal_fd != -1) {
+		close(ctx->journal_fd);
+		ctx->journal_fd = -1;
+	}
 	arena_free(&a);
 	return rc;
 }
@@ -163,7 +194,9 @@ journal_step(struct stow_ctx *ctx, struct undo *u)
 	    put_field(b, u->path) == -1 ||
 	    put_field(b, u->task->source) == -1 ||
 	    put_field(b, u->task->dest) == -1 ||
-	    put_field(b, m != NULL ? m->swapped : NULL) == -1)
+	    put_field(b, m != NULL ? m->swapped : NULL) == -1 ||
+	    put_number(b, m != NULL ? (unsigned long)m->dev : 0, 10) == -1 ||
+	    put_number(b, m != NULL ? (unsigned long)m->ino : 0, 10) == -1)
 		return err_nomem(ctx);
 	return end_line(ctx);
 }
@@ -265,9 +298,17 @@ step_made(struct stow_ctx *ctx, struct arena *a, const struct undo *u)
 	const char	*text, *at = u->path;
 	int		 fd = ctx->target_fd, there;
 
-	/* A swap's new entry is at the swapped path once made. */
-	if (u->more != NULL && u->more->swapped != NULL)
+	/* A swap's new entry is at the swapped path once made; the old
+	 * one may be of the same type (a directory replaced by one), so
+	 * the new one is known by its identity. */
+	if (u->more != NULL && u->more->swapped != NULL) {
+		if (fs_lstat(fd, u->more->swapped, &st) == -1)
+			return 0;
+		if (u->more->ino != 0)
+			return st.st_dev == u->more->dev &&
+			    st.st_ino == u->more->ino;
 		at = u->more->swapped;
+	}
 	there = fs_lstat(fd, at, &st) == 0;
 	switch (task_kind(u->task)) {
 	case STOW_OP_LINK:
@@ -301,7 +342,8 @@ guess_placed(struct stow_ctx *ctx, struct arena *a, const char *dest)
 }
 
 /* A journalled step: the task it made, rebuilt from the line's fields
- * kind, mode, path, link, dest and swapped. */
+ * kind, mode, path, link, dest, swapped, and the swapped-in entry's
+ * device and inode. */
 static int
 parse_step(struct arena *a, char **f, struct undo *u)
 {
@@ -326,6 +368,8 @@ parse_step(struct arena *a, char **f, struct undo *u)
 	memset(u->more, 0, sizeof(*u->more));
 	u->more->mode = (mode_t)strtoul(f[2], NULL, 8);
 	u->more->swapped = *f[6] != '\0' ? f[6] : NULL;
+	u->more->dev = (dev_t)strtoull(f[7], NULL, 10);
+	u->more->ino = (ino_t)strtoull(f[8], NULL, 10);
 	u->more->manifest_size = -1;
 	return kind >= STOW_OP_MKDIR && kind <= STOW_OP_BACKUP &&
 	    (t->source != NULL || t->type != T_LINK) &&
@@ -339,7 +383,7 @@ read_journal(struct stow_ctx *ctx, struct arena *a, const char *path,
     char *text, struct undo **steps, size_t *n, char **target, char **vault)
 {
 	struct undo	*u;
-	char		*line, *next, *f[8];
+	char		*line, *next, *f[9];
 	size_t		 cap = 16;
 	unsigned long	 x;
 	unsigned int	 lineno = 0;
@@ -353,7 +397,7 @@ read_journal(struct stow_ctx *ctx, struct arena *a, const char *path,
 		if ((next = strchr(line, '\n')) == NULL)
 			break;		/* cut short by the kill: not made */
 		*next++ = '\0';
-		nf = split(line, f, 8);
+		nf = split(line, f, 9);
 		if (lineno == 1) {
 			if (nf != 3 || strcmp(f[0], JOURNAL_MAGIC) != 0)
 				return err_set(ctx, STOW_EINVAL, "%s:1: not a "
@@ -368,7 +412,7 @@ read_journal(struct stow_ctx *ctx, struct arena *a, const char *path,
 		} else if (nf == 2 && strcmp(f[0], "X") == 0 &&
 		    (x = strtoul(f[1], NULL, 10)) < *n) {
 			(*steps)[x].task = NULL;
-		} else if (nf == 7 && strcmp(f[0], "S") == 0) {
+		} else if (nf == 9 && strcmp(f[0], "S") == 0) {
 			if (*n == cap) {
 				struct undo	*grown;
 
@@ -488,5 +532,42 @@ stow_journal_recover(struct stow_ctx *ctx, const char *path, stow_op_cb cb,
 	arena_free(&a);
 	free(text);
 	close(lock);
+	return rc;
+}
+
+STOW_API int
+stow_journal_target(struct stow_ctx *ctx, const char *path, char **target)
+{
+	char	*text, *nl, *f[3];
+	int	 fd, rc = 0;
+
+	if (target != NULL)
+		*target = NULL;
+	if (ctx == NULL || ctx->magic != CTX_MAGIC || path == NULL ||
+	    target == NULL)
+		return STOW_EMISUSE;
+	/* A live run's journal is that run's business. */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? 0 : err_os(ctx, "open", path);
+	if (flock(fd, LOCK_SH | LOCK_NB) == -1) {
+		rc = errno == EWOULDBLOCK ? err_set(ctx, STOW_EBUSY, "%s: in "
+		    "use by a run still going", path) :
+		    err_os(ctx, "flock", path);
+		close(fd);
+		return rc;
+	}
+	text = fs_read_file(AT_FDCWD, path, NULL);
+	close(fd);
+	if (text == NULL)
+		return errno == ENOENT ? 0 : err_os(ctx, "open", path);
+	if ((nl = strchr(text, '\n')) != NULL) {
+		*nl = '\0';
+		if (split(text, f, 3) != 3 || strcmp(f[0], JOURNAL_MAGIC) != 0)
+			rc = err_set(ctx, STOW_EINVAL, "%s:1: not a cstow "
+			    "journal (or one from another version)", path);
+		else if ((*target = strdup(f[1])) == NULL)
+			rc = err_nomem(ctx);
+	}
+	free(text);
 	return rc;
 }

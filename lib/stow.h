@@ -388,6 +388,18 @@ STOW_API int	stow_journal_recover(struct stow_ctx *ctx, const char *path,
 		    stow_op_cb cb, void *payload);
 
 /*
+ * The target directory the journal at path is for (the absolute path
+ * its run worked in), in *target, malloc'd: the caller frees it.  A
+ * caller recovering journals of other runs takes that target's lock
+ * first, so that no run works there meanwhile.  *target is NULL when
+ * there is no journal or it has no whole header (its run was killed
+ * before its first step).  Returns 0, STOW_EBUSY (a live run holds
+ * the journal), STOW_EINVAL (not a journal), STOW_EOS or STOW_ENOMEM.
+ */
+STOW_API int	stow_journal_target(struct stow_ctx *ctx, const char *path,
+		    char **target);
+
+/*
  * Resource files.  stow_rc_read() splits a .stowrc file into words
  * with shell quoting rules ('...', "...", backslash), one line at a
  * time; a line whose first non-blank character is '#' is a comment.

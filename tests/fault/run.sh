@@ -189,5 +189,49 @@ for k in $(seq 1 "$noex"); do
 done
 echo "kill points without exchange: $noex"
 
+# 7. A directory replaced by a directory (--no-folding --replace): the
+# old and the new entry are both directories, so only the new one's
+# identity tells recovery whether the exchange was made.  Killed at
+# every call, the next run must converge with nothing lost.
+dd_fresh() {
+	rm -rf "$1" && mkdir -p "$1/stow/p/d" "$1/t/d/sub" &&
+	    echo new > "$1/stow/p/d/x" && echo keep > "$1/t/d/keep" &&
+	    echo deep > "$1/t/d/sub/deep"
+}
+dd_run() {
+	local dir=$1
+	shift
+	(cd "$dir" && env "$@" HOME="$dir/home" XDG_STATE_HOME="$dir/state" \
+	    LD_PRELOAD="$tmp/faultinject.so" "$cstow" -d stow -t t \
+	    --no-folding --replace=d p)
+}
+dd_fresh "$tmp/w"
+dd_run "$tmp/w" CSTOW_FAULT_COUNT="$tmp/count" > /dev/null 2>&1
+dd_n=$(cat "$tmp/count" 2>/dev/null || echo 0)
+dd_clean=$(snapshot "$tmp/w")
+dd_files=$(files_of "$tmp/w/t"; files_of "$tmp/w/stow")
+for k in $(seq 1 "$dd_n"); do
+	dd_fresh "$tmp/w"
+	dd_run "$tmp/w" CSTOW_FAULT_KILL_AT="$k" > /dev/null 2>&1
+	killed=$?
+	dd_run "$tmp/w" > "$tmp/out2" 2>&1
+	status=$?
+	lost=$(comm -23 <(echo "$dd_files" | sort -u) \
+	    <(files_of "$tmp/w" | sort -u))
+	if [ $killed -ne 137 ]; then
+		bad "dir over dir, kill k=$k: not killed (exit $killed)"
+	elif [ $status -ne 0 ]; then
+		bad "dir over dir, kill k=$k: next run exited $status: $(head -3 "$tmp/out2")"
+	elif [ "$(snapshot "$tmp/w")" != "$dd_clean" ]; then
+		bad "dir over dir, kill k=$k: did not converge:"
+		diff <(echo "$dd_clean") <(snapshot "$tmp/w") | head -10
+	elif [ -n "$lost" ]; then
+		bad "dir over dir, kill k=$k: file contents lost: $lost"
+	else
+		ok
+	fi
+done
+echo "kill points, directory replaced by a directory: $dd_n"
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
