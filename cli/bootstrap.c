@@ -988,10 +988,11 @@ run_lock(const struct run *r, const struct group *groups, size_t ngroups,
 	locks->fd = xrealloc(NULL, n + 1, sizeof(*locks->fd));
 	locks->dir = xrealloc(NULL, n + 1, sizeof(*locks->dir));
 	locks->n = 0;
+	/* Sorted: a name met twice follows the one already locked. */
 	for (i = 0; i < n; i++) {
-		if (rc == EXIT_OK && (i == 0 || strcmp(dirs[i],
-		    dirs[i - 1]) != 0) && (rc = lock_one(r, dirs[i],
-		    &locks->fd[locks->n])) == EXIT_OK) {
+		if (rc == EXIT_OK && (locks->n == 0 || strcmp(dirs[i],
+		    locks->dir[locks->n - 1]) != 0) && (rc = lock_one(r,
+		    dirs[i], &locks->fd[locks->n])) == EXIT_OK) {
 			locks->dir[locks->n++] = dirs[i];
 			continue;
 		}

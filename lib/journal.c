@@ -482,6 +482,27 @@ undo_steps(struct stow_ctx *ctx, struct stow_ctx *w, struct arena *a,
 	return rc;
 }
 
+/*
+ * Opens the journal at path, locked (how: LOCK_EX or LOCK_SH) if no live
+ * run holds it: a journal its run still holds is that run's business
+ * (STOW_EBUSY).  *fd is -1 when there is no journal.
+ */
+static int
+open_dead(struct stow_ctx *ctx, const char *path, int how, int *fd)
+{
+	int	rc;
+
+	if ((*fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? 0 : err_os(ctx, "open", path);
+	if (flock(*fd, how | LOCK_NB) == 0)
+		return 0;
+	rc = errno == EWOULDBLOCK ? err_set(ctx, STOW_EBUSY, "%s: in use "
+	    "by a run still going", path) : err_os(ctx, "flock", path);
+	close(*fd);
+	*fd = -1;
+	return rc;
+}
+
 STOW_API int
 stow_journal_recover(struct stow_ctx *ctx, const char *path, stow_op_cb cb,
     void *payload)
@@ -495,16 +516,8 @@ stow_journal_recover(struct stow_ctx *ctx, const char *path, stow_op_cb cb,
 
 	if (ctx == NULL || ctx->magic != CTX_MAGIC || path == NULL)
 		return STOW_EMISUSE;
-	/* A journal its run still holds is that run's business. */
-	if ((lock = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
-		return errno == ENOENT ? 0 : err_os(ctx, "open", path);
-	if (flock(lock, LOCK_EX | LOCK_NB) == -1) {
-		rc = errno == EWOULDBLOCK ? err_set(ctx, STOW_EBUSY, "%s: in "
-		    "use by a run still going", path) :
-		    err_os(ctx, "flock", path);
-		close(lock);
+	if ((rc = open_dead(ctx, path, LOCK_EX, &lock)) != 0 || lock == -1)
 		return rc;
-	}
 	if ((text = fs_read_file(AT_FDCWD, path, NULL)) == NULL) {
 		rc = errno == ENOENT ? 0 : err_os(ctx, "open", path);
 		close(lock);
@@ -546,16 +559,8 @@ stow_journal_target(struct stow_ctx *ctx, const char *path, char **target)
 	if (ctx == NULL || ctx->magic != CTX_MAGIC || path == NULL ||
 	    target == NULL)
 		return STOW_EMISUSE;
-	/* A live run's journal is that run's business. */
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
-		return errno == ENOENT ? 0 : err_os(ctx, "open", path);
-	if (flock(fd, LOCK_SH | LOCK_NB) == -1) {
-		rc = errno == EWOULDBLOCK ? err_set(ctx, STOW_EBUSY, "%s: in "
-		    "use by a run still going", path) :
-		    err_os(ctx, "flock", path);
-		close(fd);
+	if ((rc = open_dead(ctx, path, LOCK_SH, &fd)) != 0 || fd == -1)
 		return rc;
-	}
 	text = fs_read_file(AT_FDCWD, path, NULL);
 	close(fd);
 	if (text == NULL)
