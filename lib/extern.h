@@ -133,6 +133,7 @@ int	 fs_stat_follow(int, const char *, struct stat *);
 char	*fs_readlink(struct arena *, int, const char *);
 int	 fs_open_dir(int, const char *);
 int	 fs_open_path(int, const char *);
+int	 fs_open_nofollow(int, const char *, size_t);
 int	 fs_dir_path(int, char *, size_t);
 int	 fs_mkdir(int, const char *);
 int	 fs_rmdir(int, const char *);

@@ -1,8 +1,8 @@
 /*
- * fsops.c: the only file in libstow that makes file-system calls.  All
- * of them are relative to a directory descriptor; the empty path means
- * the directory itself.  Keeping them here lets them be audited (and,
- * later, journalled or fault-injected) in one place.
+ * fsops.c: the file-system calls of libstow (the journal, journal.c,
+ * writes and locks its own file).  All of them are relative to a
+ * directory descriptor; the empty path means the directory itself.
+ * Keeping them here lets them be audited in one place.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -151,6 +151,59 @@ int
 fs_open_path(int dfd, const char *path)
 {
 	return openat(dfd, at(path), O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+/*
+ * Opens directory dir (its first len bytes, relative to root) one
+ * component at a time, following no symlink (O_PATH: a descriptor for
+ * *at() calls, closed by the caller); -1 with errno set on failure:
+ * ENOTDIR where a component is a symlink.
+ */
+int
+fs_open_nofollow(int root, const char *dir, size_t len)
+{
+	char		 comp[NAME_MAX + 1];
+	const char	*p = dir, *end = dir + len, *slash;
+	size_t		 n;
+	int		 fd = root, next, saved;
+
+	if (p < end && *p == '/') {
+		root = -1;
+		if ((fd = openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY |
+		    O_CLOEXEC)) == -1)
+			return -1;
+	}
+	while (p < end) {
+		if ((slash = memchr(p, '/', (size_t)(end - p))) == NULL)
+			slash = end;
+		n = (size_t)(slash - p);
+		if (n > NAME_MAX) {
+			errno = ENAMETOOLONG;
+			goto fail;
+		}
+		if (n > 0 && !(n == 1 && *p == '.')) {
+			memcpy(comp, p, n);
+			comp[n] = '\0';
+			next = openat(fd, comp, O_PATH | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC);
+			if (fd != root)
+				close(fd);
+			if ((fd = next) == -1)
+				return -1;
+		}
+		p = slash + 1;
+	}
+	/* The root itself: a descriptor of our own, as callers close it. */
+	if (fd == root && (fd = openat(root, ".", O_PATH | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		return -1;
+	return fd;
+fail:
+	saved = errno;
+	if (fd != root)
+		close(fd);
+	errno = saved;
+	return -1;
 }
 
 int

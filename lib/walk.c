@@ -17,62 +17,11 @@
  * (walk_forget()).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "extern.h"
-
-/* Opens directory dir (relative to root) component by component,
- * following no symlink; -1 with errno set on failure. */
-static int
-open_nofollow(int root, const char *dir, size_t len)
-{
-	char		 comp[NAME_MAX + 1];
-	const char	*p = dir, *end = dir + len, *slash;
-	size_t		 n;
-	int		 fd = root, next, saved;
-
-	if (p < end && *p == '/') {
-		root = -1;
-		if ((fd = openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY |
-		    O_CLOEXEC)) == -1)
-			return -1;
-	}
-	while (p < end) {
-		if ((slash = memchr(p, '/', (size_t)(end - p))) == NULL)
-			slash = end;
-		n = (size_t)(slash - p);
-		if (n > NAME_MAX) {
-			errno = ENAMETOOLONG;
-			goto fail;
-		}
-		if (n > 0 && !(n == 1 && *p == '.')) {
-			memcpy(comp, p, n);
-			comp[n] = '\0';
-			next = openat(fd, comp, O_PATH | O_DIRECTORY |
-			    O_NOFOLLOW | O_CLOEXEC);
-			if (fd != root)
-				close(fd);
-			if ((fd = next) == -1)
-				return -1;
-		}
-		p = slash + 1;
-	}
-	/* The root itself: a descriptor of our own, as callers close it. */
-	if (fd == root && (fd = openat(root, ".", O_PATH | O_DIRECTORY |
-	    O_CLOEXEC)) == -1)
-		return -1;
-	return fd;
-fail:
-	saved = errno;
-	if (fd != root)
-		close(fd);
-	errno = saved;
-	return -1;
-}
 
 /*
  * The descriptor of the directory holding path (relative to the
@@ -104,7 +53,7 @@ walk_parent(struct stow_ctx *ctx, const char *path, const char **leaf)
 		if (s->dir == NULL || s->used < lru->used)
 			lru = s;
 	}
-	if ((fd = open_nofollow(ctx->target_fd, path, len)) == -1)
+	if ((fd = fs_open_nofollow(ctx->target_fd, path, len)) == -1)
 		return -1;
 	if (lru->dir != NULL) {
 		close(lru->fd);
