@@ -30,13 +30,17 @@ dent_find(const void *key, const void *elem)
 	return strcmp(key, ((const struct dent *)elem)->name);
 }
 
-/* Makes l, the listing of dir, the first one cached_type() tries. */
-static const struct dirlist *
-remember(struct stow_plan *plan, const char *dir, struct dirlist *l)
+/*
+ * Makes l the first listing cached_list() tries.  Queries come in runs
+ * for one directory, or alternate between a package directory and its
+ * target directory: two are kept.
+ */
+static struct dirlist *
+remember(struct stow_plan *plan, struct dirlist *l)
 {
-	if ((dir = strmap_key(&plan->dircache, dir)) != NULL) {
-		plan->last_dir = dir;
-		plan->last_list = l;
+	if (plan->recent[0] != l) {
+		plan->recent[1] = plan->recent[0];
+		plan->recent[0] = l;
 	}
 	return l;
 }
@@ -54,6 +58,7 @@ cache_entry(struct stow_plan *plan, const char *dir)
 	    (key = arena_strdup(&plan->arena, dir)) == NULL)
 		return NULL;
 	memset(l, 0, sizeof(*l));
+	l->dir = key;
 	l->lazy = 1;
 	return strmap_put(&plan->dircache, key, l) == 0 ? l : NULL;
 }
@@ -77,7 +82,7 @@ disk_list(struct stow_plan *plan, const char *dir)
 			return NULL;
 		l->lazy = 0;
 	}
-	return remember(plan, dir, l);
+	return remember(plan, l);
 }
 
 /*
@@ -87,24 +92,34 @@ disk_list(struct stow_plan *plan, const char *dir)
  */
 #define DISK_NOENT	0xffu
 
+/* Is l the listing of directory dir (n bytes of it)? */
+static int
+is_list_of(const struct dirlist *l, const char *dir, size_t n)
+{
+	return l != NULL && strncmp(l->dir, dir, n) == 0 && l->dir[n] == '\0';
+}
+
 /*
- * The cache's entry for directory dir (n bytes of it), or NULL.
- * Queries come in runs for one directory, so the last hit is checked
- * before the hash.
+ * The cache's entry for directory dir (n bytes of it), or NULL.  The
+ * recent hits are checked before the hash.
  */
 static struct dirlist *
 cached_list(struct stow_plan *plan, const char *dir, size_t n)
 {
-	char	small[1024];
+	struct dirlist	*l;
+	char		 small[1024];
 
-	if (plan->last_dir != NULL && strncmp(plan->last_dir, dir, n) == 0 &&
-	    plan->last_dir[n] == '\0')
-		return plan->last_list;
+	if (is_list_of(plan->recent[0], dir, n))
+		return plan->recent[0];
+	if (is_list_of(plan->recent[1], dir, n))
+		return plan->recent[1];
 	if (n >= sizeof(small))
 		return NULL;
 	memcpy(small, dir, n);
 	small[n] = '\0';
-	return strmap_get(&plan->dircache, small);
+	if ((l = strmap_get(&plan->dircache, small)) != NULL)
+		remember(plan, l);
+	return l;
 }
 
 /* "", "." and "..": a directory's listing says nothing about these. */
@@ -142,7 +157,8 @@ cached_type(struct stow_plan *plan, const char *path)
 	return d == NULL ? DISK_NOENT : d->type;
 }
 
-/* The text of the symlink path; NULL with errno.  Read from its
+/* The text of the symlink path, in plan->scratch; NULL with errno.
+ * Read from its
  * directory, kept open while the queries stay in it (they come in runs
  * for one directory): the kernel then looks up one name per link, not
  * the whole path. */
@@ -154,7 +170,7 @@ read_link(struct stow_plan *plan, const char *path)
 	int		 fd;
 
 	if (slash == NULL)
-		return fs_readlink(&plan->arena, plan->ctx->target_fd, path);
+		return fs_readlink(&plan->scratch, plan->ctx->target_fd, path);
 	n = (size_t)(slash - path);
 	if (plan->link_dir == NULL || strncmp(plan->link_dir, path, n) != 0 ||
 	    plan->link_dir[n] != '\0') {
@@ -167,12 +183,12 @@ read_link(struct stow_plan *plan, const char *path)
 		if ((fd = fs_open_path(plan->ctx->target_fd,
 		    plan->link_dir)) == -1) {
 			plan->link_dir = NULL;
-			return fs_readlink(&plan->arena,
+			return fs_readlink(&plan->scratch,
 			    plan->ctx->target_fd, path);
 		}
 		plan->link_dir_fd = fd;
 	}
-	return fs_readlink(&plan->arena, plan->link_dir_fd, slash + 1);
+	return fs_readlink(&plan->scratch, plan->link_dir_fd, slash + 1);
 }
 
 /*
@@ -264,7 +280,8 @@ disk_type(struct stow_plan *plan, const char *path, int follow)
 	return S_ISLNK(st.st_mode) ? DISK_LINK : DISK_OTHER;
 }
 
-/* The text of the symlink path on disk; NULL with errno. */
+/* The text of the symlink path on disk; NULL with errno.  It lives in
+ * plan->scratch: a caller that keeps it copies it. */
 const char *
 disk_readlink(struct stow_plan *plan, const char *path)
 {
@@ -281,6 +298,15 @@ disk_done(struct stow_plan *plan)
 	if (plan->link_dir != NULL)
 		close(plan->link_dir_fd);
 	plan->link_dir = NULL;
+}
+
+/* The strings made for one entry (in plan->scratch since mark m) are
+ * no longer needed, nor the link text the peek kept among them. */
+void
+disk_entry_done(struct stow_plan *plan, struct arena_mark m)
+{
+	plan->peek_path[0] = '\0';
+	arena_release(&plan->scratch, m);
 }
 
 /* Target directory dir is about to be asked about its entries: they

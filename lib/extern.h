@@ -27,12 +27,17 @@
 #define PLAN_BROKEN	3	/* planning failed halfway */
 
 /*
- * arena.c: bump allocation for a plan's strings and records, all freed
+ * util.c: bump allocation for a plan's strings and records, all freed
  * together.  Keeps the planner free of per-path free() bookkeeping.
+ * A mark and release make a stack of short-lived strings.
  */
 struct arena_chunk;
 struct arena {
 	struct arena_chunk	*head;
+};
+struct arena_mark {
+	struct arena_chunk	*chunk;
+	size_t			 used;
 };
 void	*arena_alloc(struct arena *, size_t);
 char	*arena_bytes(struct arena *, size_t);
@@ -40,6 +45,8 @@ char	*arena_strdup(struct arena *, const char *);
 char	*arena_strndup(struct arena *, const char *, size_t);
 char	*arena_printf(struct arena *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+struct arena_mark arena_mark(const struct arena *);
+void	 arena_release(struct arena *, struct arena_mark);
 void	 arena_free(struct arena *);
 
 /*
@@ -53,7 +60,6 @@ struct strmap {
 	size_t		  len;
 };
 void	*strmap_get(const struct strmap *, const char *);
-const char *strmap_key(const struct strmap *, const char *);
 int	 strmap_put(struct strmap *, const char *, void *);
 void	**strmap_ref(struct strmap *, const char *);
 void	 strmap_free(struct strmap *);
@@ -122,6 +128,7 @@ struct dent {
 	unsigned char	 type;	/* DT_* from getdents, DT_UNKNOWN possible */
 };
 struct dirlist {
+	const char	*dir;		/* disk.c: its key in the cache */
 	struct dent	*ents;
 	size_t		 len;
 	int		 lazy;		/* disk.c: not listed yet */
@@ -169,6 +176,8 @@ struct ignore_rules {
 	pcre2_code		*path_re;	/* against "/" + path */
 	pcre2_code		*segment_re;	/* against the basename */
 	pcre2_match_data	*md;		/* reused by every match */
+	int			 path_jit;	/* compiled to machine code */
+	int			 segment_jit;
 };
 int	 ignore_rules_from_text(struct stow_ctx *, struct ignore_rules *,
 	    const char *, const char *);
@@ -248,6 +257,7 @@ struct task {
 };
 
 struct overlay_slot {
+	const char	*path;		/* the map's key, in the arena */
 	struct task	*link;
 	struct task	*dir;
 	struct task	*gone;		/* moved to the vault, with its tree */
@@ -268,6 +278,9 @@ struct stow_plan {
 	int			 state;
 	struct stow_ctx		*ctx;
 	struct arena		 arena;
+	struct arena		 scratch;	/* the paths of the entry being
+						   planned, and link texts read:
+						   what is kept is copied */
 	struct vec		 tasks;		/* struct task *, in order */
 	struct strmap		 overlay;	/* path -> overlay_slot */
 	size_t			 nremoved;	/* link removals planned */
@@ -275,8 +288,7 @@ struct stow_plan {
 	struct vec		 conflicts;	/* struct conflict * */
 	struct strmap		 ignores;	/* package dir -> rules */
 	struct strmap		 dircache;	/* dir -> struct dirlist */
-	const char		*last_dir;	/* the last dircache hit */
-	struct dirlist		*last_list;
+	struct dirlist		*recent[2];	/* the last dircache hits */
 	const char		*link_dir;	/* disk_readlink()'s open */
 	int			 link_dir_fd;	/* directory (if set) */
 	char			 peek_path[PATH_MAX];	/* the last entry */
@@ -371,5 +383,6 @@ int	 disk_type(struct stow_plan *, const char *, int);
 const char *disk_readlink(struct stow_plan *, const char *);
 void	 disk_done(struct stow_plan *);
 void	 disk_prime(struct stow_plan *, const char *);
+void	 disk_entry_done(struct stow_plan *, struct arena_mark);
 
 #endif /* STOW_EXTERN_H */

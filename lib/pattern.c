@@ -66,7 +66,7 @@ pat_compile(struct stow_ctx *ctx, pcre2_code **out, const char *pattern,
  * Final patterns are matched once per package entry: worth compiling to
  * machine code where PCRE2 can (it falls back quietly otherwise).
  */
-static void
+static int
 pat_jit(pcre2_code *code)
 {
 #ifndef STOW_NO_JIT	/* valgrind cannot follow JIT code: see Makefile */
@@ -74,22 +74,35 @@ pat_jit(pcre2_code *code)
 	 * (helgrind sees it race): separate contexts compile one at a time.
 	 * Matching needs no lock. */
 	static pthread_mutex_t	lock = PTHREAD_MUTEX_INITIALIZER;
+	int			rc;
 
 	if (code == NULL)
-		return;
+		return 0;
 	pthread_mutex_lock(&lock);
-	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+	rc = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
 	pthread_mutex_unlock(&lock);
+	return rc == 0;
 #else
 	(void)code;
+	return 0;
 #endif
 }
 
-/* 1 if code matches subject, 0 if not (errors count as no match). */
+/*
+ * 1 if code matches subject, 0 if not (errors count as no match).  jit:
+ * code was compiled to machine code, which pcre2_jit_match() runs
+ * without pcre2_match()'s checks of its arguments (ours are always
+ * the same).  It needs the subject's length: it does not take
+ * PCRE2_ZERO_TERMINATED.
+ */
 static int
-pat_match(const pcre2_code *code, pcre2_match_data *md, const char *subject)
+pat_match(const pcre2_code *code, int jit, pcre2_match_data *md,
+    const char *subject)
 {
 	/* rc 0 means "matched, but the ovector was too small". */
+	if (jit)
+		return pcre2_jit_match(code, (PCRE2_SPTR)subject,
+		    strlen(subject), 0, 0, md, NULL) >= 0;
 	return pcre2_match(code, (PCRE2_SPTR)subject, PCRE2_ZERO_TERMINATED,
 	    0, 0, md, NULL) >= 0;
 }
@@ -100,7 +113,7 @@ patlist_match(const struct patlist *l, const char *subject)
 	size_t	i;
 
 	for (i = 0; i < l->len; i++)
-		if (pat_match(l->codes[i], l->md, subject))
+		if (pat_match(l->codes[i], 0, l->md, subject))
 			return 1;
 	return 0;
 }
@@ -167,7 +180,7 @@ stow_ctx_add_pattern(struct stow_ctx *ctx, enum stow_pattern kind,
 		pcre2_code_free(code);
 		return err_nomem(ctx);
 	}
-	pat_jit(code);
+	(void)pat_jit(code);
 	l->codes = grown;
 	l->codes[l->len++] = code;
 	return 0;
@@ -271,7 +284,7 @@ static int
 combine_probe(struct stow_ctx *ctx, const char *seg, const char *path,
     const char *file, unsigned int line)
 {
-	struct ignore_rules	probe = { NULL, NULL, NULL };
+	struct ignore_rules	probe = { NULL, NULL, NULL, 0, 0 };
 	char			msg[sizeof(ctx->errmsg)];
 	int			rc;
 
@@ -347,8 +360,8 @@ ignore_rules_from_text(struct stow_ctx *ctx, struct ignore_rules *r,
 	if (rc == 0 && (r->md = pcre2_match_data_create(1, NULL)) == NULL)
 		rc = err_nomem(ctx);
 	if (rc == 0) {
-		pat_jit(r->path_re);
-		pat_jit(r->segment_re);
+		r->path_jit = pat_jit(r->path_re);
+		r->segment_jit = pat_jit(r->segment_re);
 	}
 out:
 	if (rc != 0)
@@ -368,23 +381,19 @@ ignore_rules_free(struct ignore_rules *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Is the package-relative path (no leading "/") ignored by r? */
+/*
+ * Is the path inside the package ignored by r?  It comes rooted, with
+ * a leading "/", as the path regexes match it: the planner's package
+ * paths hold it that way already, so nothing is copied.
+ */
 int
-ignore_match(const struct ignore_rules *r, const char *path)
+ignore_match(const struct ignore_rules *r, const char *rooted)
 {
-	char	 buf[4096];
-	size_t	 n = strlen(path);
-
-	if (r->path_re != NULL && n + 2 <= sizeof(buf)) {
-		buf[0] = '/';
-		memcpy(buf + 1, path, n + 1);
-		if (pat_match(r->path_re, r->md, buf))
-			return 1;
-	}
-	if (r->segment_re != NULL && pat_match(r->segment_re, r->md,
-	    path_basename(path)))
+	if (r->path_re != NULL && pat_match(r->path_re, r->path_jit, r->md,
+	    rooted))
 		return 1;
-	return 0;
+	return r->segment_re != NULL && pat_match(r->segment_re,
+	    r->segment_jit, r->md, path_basename(rooted));
 }
 
 int

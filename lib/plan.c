@@ -35,6 +35,16 @@ struct entry {
 	unsigned char	 dtype;		/* its d_type from the listing */
 };
 
+/* What the entries of one package directory share. */
+struct pkg_dir {
+	const char			*dir;		/* sp/pkg/pkg_sub */
+	size_t				 root_len;	/* of sp/pkg in dir */
+	const char			*tgt;		/* the target directory */
+	const char			*src_dir;	/* a link's text there,
+							   up to the name */
+	const struct ignore_rules	*rules;
+};
+
 /* Where a link into a stow directory points (find_stowed_path()). */
 struct owner {
 	const char	*path;		/* the link's destination, from target */
@@ -108,14 +118,14 @@ package_rules(struct stow_plan *plan, const char *sp, const char *pkg,
 	return 0;
 }
 
-/* Is the package-relative path pkg_node ignored, by --ignore or by the
- * package's rules? */
+/* Is the path inside the package ignored, by --ignore or by the
+ * package's rules?  rooted is that path with a leading "/". */
 static int
 ignored(const struct stow_plan *plan, const struct ignore_rules *rules,
-    const char *pkg_node)
+    const char *rooted)
 {
-	return patlist_match(&plan->ctx->ignore, pkg_node) ||
-	    ignore_match(rules, pkg_node);
+	return patlist_match(&plan->ctx->ignore, rooted + 1) ||
+	    ignore_match(rules, rooted);
 }
 
 /*
@@ -427,52 +437,89 @@ stow_node(struct stow_plan *plan, const char *sp, const char *pkg,
 }
 
 /*
+ * Sets up the walk of package directory pkg_sub (of package pkg in
+ * sp) against target directory tgt: the prefixes its entries share,
+ * computed once rather than joined again for every entry.
+ */
+static int
+pkg_dir_open(struct stow_plan *plan, const char *sp, const char *pkg,
+    const char *pkg_sub, const char *tgt, struct pkg_dir *pd)
+{
+	struct arena	*a = &plan->arena;
+
+	NOMEM_IF_NULL(plan, pd->dir = path_join3(a, sp, pkg, pkg_sub));
+	/* An entry's pkg_path is sp/pkg/pkg_sub/name: its pkg_sub/name
+	 * part is its path inside the package, with no copy of its own. */
+	pd->root_len = strlen(pd->dir) - strlen(pkg_sub) -
+	    (*pkg_sub != '\0');
+	pd->tgt = tgt;
+	/* Links in tgt lead up out of it, then down to the package. */
+	NOMEM_IF_NULL(plan, pd->src_dir = link_text(plan,
+	    path_child(a, tgt, "x"), pd->dir));
+	return package_rules(plan, sp, pkg, &pd->rules);
+}
+
+/*
+ * Works out the paths of the entry named pname in the package and
+ * tname in the target, in plan->scratch: they last while the entry is
+ * planned, and what a task keeps, it copies.  *ignored: the entry is
+ * ignored, and e is not filled.
+ */
+static int
+entry_make(struct stow_plan *plan, const struct pkg_dir *pd,
+    const char *pname, const char *tname, struct entry *e, int *ignored_out)
+{
+	struct arena	*tmp = &plan->scratch;
+
+	NOMEM_IF_NULL(plan, e->pkg_path = path_child(tmp, pd->dir, pname));
+	/* pkg_path[root_len] is the "/" that roots pkg_sub. */
+	e->pkg_sub = e->pkg_path + pd->root_len + 1;
+	if ((*ignored_out = ignored(plan, pd->rules, e->pkg_sub - 1)))
+		return 0;
+	NOMEM_IF_NULL(plan, e->tgt = path_child(tmp, pd->tgt, tname));
+	NOMEM_IF_NULL(plan, e->source = path_child(tmp, pd->src_dir, pname));
+	return 0;
+}
+
+/*
  * Stows the contents of package directory pkg_sub into target dir tgt.
- * The paths of the entries share their directory's prefixes, which are
- * computed once here rather than joined again for every entry.
  */
 static int
 stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
     const char *pkg_sub, const char *tgt)
 {
-	struct arena			*a = &plan->arena;
-	const struct dirlist		*list;
-	const struct ignore_rules	*rules;
-	struct entry			 e;
-	const char			*name, *tname;
-	char				*dir, *src_dir;
-	size_t				 i, root_len;
-	int				 rc, skip;
+	const struct dirlist	*list;
+	struct pkg_dir		 pd;
+	struct arena_mark	 mark;
+	struct entry		 e;
+	const char		*name, *tname;
+	size_t			 i;
+	int			 rc, skip, ign = 0;
 
 	if ((rc = should_skip(plan, tgt, &skip)) != 0 || skip)
 		return rc;
+	memset(&e, 0, sizeof(e));
 	disk_prime(plan, tgt);
-	NOMEM_IF_NULL(plan, dir = path_join3(a, sp, pkg, pkg_sub));
-	log_msg(plan->ctx, 3, "Stowing contents of %s (target %s)", dir, tgt);
-	if ((list = disk_list(plan, dir)) == NULL)
-		return err_os(plan->ctx, "cannot read directory",
-		    path_join(a, plan->ctx->target_abs, dir));
-	if ((rc = package_rules(plan, sp, pkg, &rules)) != 0)
+	if ((rc = pkg_dir_open(plan, sp, pkg, pkg_sub, tgt, &pd)) != 0)
 		return rc;
-	/* Links in tgt lead up out of it, then down to the package. */
-	NOMEM_IF_NULL(plan, src_dir = link_text(plan,
-	    path_child(a, tgt, "x"), dir));
-	/* pkg_path is sp/pkg/pkg_sub/name: its pkg_sub/name part is the
-	 * entry's path inside the package, with no copy of its own. */
-	root_len = strlen(dir) - strlen(pkg_sub) - (*pkg_sub != '\0');
+	log_msg(plan->ctx, 3, "Stowing contents of %s (target %s)", pd.dir,
+	    tgt);
+	if ((list = disk_list(plan, pd.dir)) == NULL)
+		return err_os(plan->ctx, "cannot read directory",
+		    path_join(&plan->arena, plan->ctx->target_abs, pd.dir));
 	for (i = 0; i < list->len; i++) {
 		name = list->ents[i].name;
 		e.dtype = list->ents[i].type;
-		NOMEM_IF_NULL(plan, e.pkg_path = path_child(a, dir, name));
-		e.pkg_sub = e.pkg_path + root_len + 1;
-		if (ignored(plan, rules, e.pkg_sub))
-			continue;
-		tname = name;
-		if (has_flag(plan, STOW_F_DOTFILES))
-			NOMEM_IF_NULL(plan, tname = path_dotfile(a, name));
-		NOMEM_IF_NULL(plan, e.tgt = path_child(a, tgt, tname));
-		NOMEM_IF_NULL(plan, e.source = path_child(a, src_dir, name));
-		if ((rc = stow_node(plan, sp, pkg, &e)) != 0)
+		mark = arena_mark(&plan->scratch);
+		tname = has_flag(plan, STOW_F_DOTFILES) ?
+		    path_dotfile(&plan->scratch, name) : name;
+		if (tname == NULL)
+			rc = err_nomem(plan->ctx);
+		else if ((rc = entry_make(plan, &pd, name, tname, &e,
+		    &ign)) == 0 && !ign)
+			rc = stow_node(plan, sp, pkg, &e);
+		disk_entry_done(plan, mark);
+		if (rc != 0)
 			return rc;
 	}
 	return 0;
@@ -677,50 +724,45 @@ static int
 unstow_contents(struct stow_plan *plan, const char *pkg_sub,
     const char *tgt)
 {
-	struct stow_ctx			*ctx = plan->ctx;
-	struct arena			*a = &plan->arena;
-	const struct dirlist		*list;
-	const struct ignore_rules	*rules;
-	const char			*pname, *tname, *walked;
-	char				*dir, *pkg_node, *tgt_node, *pkg_path;
-	char				*src_dir, *source = NULL;
-	size_t				 i;
-	int				 rc, skip;
-	int				 compat = has_flag(plan, STOW_F_COMPAT);
-	int				 dotfiles = has_flag(plan, STOW_F_DOTFILES);
+	struct stow_ctx		*ctx = plan->ctx;
+	struct arena		*tmp = &plan->scratch;
+	const struct dirlist	*list;
+	struct pkg_dir		 pd;
+	struct arena_mark	 mark;
+	struct entry		 e;
+	const char		*pname, *tname, *walked;
+	size_t			 i;
+	int			 rc, skip, ign = 0;
+	int			 compat = has_flag(plan, STOW_F_COMPAT);
+	int			 dotfiles = has_flag(plan, STOW_F_DOTFILES);
 
 	if ((rc = should_skip(plan, tgt, &skip)) != 0 || skip)
 		return rc;
-	NOMEM_IF_NULL(plan, dir = path_join3(a, ctx->stow_path, plan->package,
-	    pkg_sub));
-	walked = compat ? tgt : dir;
+	if ((rc = pkg_dir_open(plan, ctx->stow_path, plan->package, pkg_sub,
+	    tgt, &pd)) != 0)
+		return rc;
+	walked = compat ? tgt : pd.dir;
 	log_msg(ctx, 3, "Unstowing from %s", tgt);
 	if ((list = disk_list(plan, walked)) == NULL)
 		return err_os(ctx, "cannot read directory",
-		    path_join(a, ctx->target_abs, walked));
-	if ((rc = package_rules(plan, ctx->stow_path, plan->package,
-	    &rules)) != 0)
-		return rc;
-	NOMEM_IF_NULL(plan, src_dir = link_text(plan, path_child(a, tgt, "x"),
-	    dir));
+		    path_join(&plan->arena, ctx->target_abs, walked));
 	if (!compat)
 		disk_prime(plan, tgt);
 	for (i = 0; i < list->len; i++) {
 		pname = tname = list->ents[i].name;
+		mark = arena_mark(tmp);
 		if (dotfiles && compat)
-			NOMEM_IF_NULL(plan, pname = path_undotfile(a, tname));
+			pname = path_undotfile(tmp, tname);
 		else if (dotfiles)
-			NOMEM_IF_NULL(plan, tname = path_dotfile(a, pname));
-		NOMEM_IF_NULL(plan, pkg_node = path_child(a, pkg_sub, pname));
-		if (ignored(plan, rules, pkg_node))
-			continue;
-		NOMEM_IF_NULL(plan, tgt_node = path_child(a, tgt, tname));
-		NOMEM_IF_NULL(plan, pkg_path = path_child(a, dir, pname));
-		if (!compat)
-			NOMEM_IF_NULL(plan, source = path_child(a, src_dir,
-			    pname));
-		if ((rc = unstow_node(plan, pkg_node, tgt_node, pkg_path,
-		    source)) != 0)
+			tname = path_dotfile(tmp, pname);
+		if (pname == NULL || tname == NULL)
+			rc = err_nomem(ctx);
+		else if ((rc = entry_make(plan, &pd, pname, tname, &e,
+		    &ign)) == 0 && !ign)
+			rc = unstow_node(plan, e.pkg_sub, e.tgt, e.pkg_path,
+			    compat ? NULL : e.source);
+		disk_entry_done(plan, mark);
+		if (rc != 0)
 			return rc;
 	}
 	if (!compat && state_is_dir(plan, tgt))
@@ -876,6 +918,7 @@ stow_plan_free(struct stow_plan *plan)
 	strmap_free(&plan->ignores);
 	strmap_free(&plan->dircache);
 	arena_free(&plan->arena);
+	arena_free(&plan->scratch);
 	ctx = plan->ctx;
 	plan->magic = 0;
 	free(plan);

@@ -25,18 +25,27 @@ slot_get(const struct stow_plan *plan, const char *path)
 	return strmap_get(&plan->overlay, path);
 }
 
+/* The overlay's slot for path, made when missing.  The planner's paths
+ * may be short-lived (plan->scratch): a new slot keeps its own copy,
+ * which the map and the slot's tasks share. */
 static struct overlay_slot *
 slot_make(struct stow_plan *plan, const char *path)
 {
+	struct arena_mark	 before = arena_mark(&plan->arena);
 	struct overlay_slot	*s;
+	char			*key;
 	void			**ref;
 
-	if ((ref = strmap_ref(&plan->overlay, path)) == NULL)
+	if ((key = arena_strdup(&plan->arena, path)) == NULL ||
+	    (ref = strmap_ref(&plan->overlay, key)) == NULL)
 		return NULL;
-	if ((s = *ref) != NULL)
+	if ((s = *ref) != NULL) {
+		arena_release(&plan->arena, before);	/* the copy */
 		return s;
+	}
 	if ((s = arena_alloc(&plan->arena, sizeof(*s))) == NULL)
 		return NULL;
+	s->path = key;
 	s->link = s->dir = s->gone = NULL;
 	*ref = s;
 	return s;
@@ -58,22 +67,40 @@ task_dir_for(const struct stow_plan *plan, const char *path)
 	return s == NULL ? NULL : s->dir;
 }
 
-/* Appends a new task.  Its strings are not copied: like every string
- * the planner makes, they live in the plan's arena. */
+/* A copy of s in the plan's arena (NULL stays NULL); *ok = 0 when out
+ * of memory. */
+static const char *
+keep(struct stow_plan *plan, const char *s, int *ok)
+{
+	const char	*copy;
+
+	if (s == NULL)
+		return NULL;
+	if ((copy = arena_strdup(&plan->arena, s)) == NULL)
+		*ok = 0;
+	return copy;
+}
+
+/*
+ * Appends a new task.  path is already the plan's (an overlay key);
+ * source and dest are copied, since the planner's own strings may not
+ * outlive the entry being planned.
+ */
 static struct task *
 task_add(struct stow_plan *plan, enum task_action action,
     enum task_type type, const char *path, const char *source,
     const char *dest)
 {
-	struct arena	*a = &plan->arena;
 	struct task	*t;
+	int		 ok = 1;
 
-	if ((t = arena_alloc(a, sizeof(*t))) == NULL ||
-	    vec_push(&plan->tasks, t) == -1)
+	if ((t = arena_alloc(&plan->arena, sizeof(*t))) == NULL)
+		return NULL;
+	t->source = keep(plan, source, &ok);
+	t->dest = keep(plan, dest, &ok);
+	if (!ok || vec_push(&plan->tasks, t) == -1)
 		return NULL;
 	t->path = path;
-	t->source = source;
-	t->dest = dest;
 	t->action = action;
 	t->type = type;
 	t->package = plan->package;
@@ -110,7 +137,8 @@ task_link(struct stow_plan *plan, const char *source, const char *path)
 		return 0;
 	}
 	log_msg(plan->ctx, 1, "LINK: %s => %s", path, source);
-	if ((t = task_add(plan, T_CREATE, T_LINK, path, source, NULL)) == NULL)
+	if ((t = task_add(plan, T_CREATE, T_LINK, s->path, source,
+	    NULL)) == NULL)
 		return err_nomem(plan->ctx);
 	s->link = t;
 	return 0;
@@ -143,7 +171,8 @@ task_unlink(struct stow_plan *plan, const char *path, const char *text)
 	    path)) == NULL)
 		return errno == ENOMEM ? err_nomem(plan->ctx) :
 		    err_os(plan->ctx, "readlink", path);
-	if ((t = task_add(plan, T_REMOVE, T_LINK, path, source, NULL)) == NULL)
+	if ((t = task_add(plan, T_REMOVE, T_LINK, s->path, source,
+	    NULL)) == NULL)
 		return err_nomem(plan->ctx);
 	s->link = t;
 	plan->nremoved++;
@@ -174,7 +203,7 @@ task_mkdir(struct stow_plan *plan, const char *path)
 		return 0;
 	}
 	log_msg(plan->ctx, 1, "MKDIR: %s", path);
-	if ((t = task_add(plan, T_CREATE, T_DIR, path, NULL, NULL)) == NULL)
+	if ((t = task_add(plan, T_CREATE, T_DIR, s->path, NULL, NULL)) == NULL)
 		return err_nomem(plan->ctx);
 	s->dir = t;
 	return 0;
@@ -204,7 +233,7 @@ task_rmdir(struct stow_plan *plan, const char *path)
 		return 0;
 	}
 	log_msg(plan->ctx, 1, "RMDIR %s", path);
-	if ((t = task_add(plan, T_REMOVE, T_DIR, path, NULL, NULL)) == NULL)
+	if ((t = task_add(plan, T_REMOVE, T_DIR, s->path, NULL, NULL)) == NULL)
 		return err_nomem(plan->ctx);
 	s->dir = t;
 	return 0;
@@ -215,12 +244,14 @@ int
 task_move(struct stow_plan *plan, const char *path, const char *dest)
 {
 	struct overlay_slot	*s = slot_get(plan, path);
+	const char		*own;
 
 	if (s != NULL && (s->link != NULL || s->dir != NULL))
 		return internal(plan, "move clashes with a planned operation",
 		    path);
 	log_msg(plan->ctx, 1, "MV: %s -> %s", path, dest);
-	if (task_add(plan, T_MOVE, T_FILE, path, NULL, dest) == NULL)
+	if ((own = arena_strdup(&plan->arena, path)) == NULL ||
+	    task_add(plan, T_MOVE, T_FILE, own, NULL, dest) == NULL)
 		return err_nomem(plan->ctx);
 	return 0;
 }
@@ -242,7 +273,7 @@ task_backup(struct stow_plan *plan, const char *path, const char *dest)
 		return internal(plan, "backup clashes with a planned "
 		    "operation", path);
 	log_msg(plan->ctx, 1, "BACKUP: %s -> %s", path, dest);
-	if ((t = task_add(plan, T_BACKUP, T_FILE, path, NULL, dest)) == NULL)
+	if ((t = task_add(plan, T_BACKUP, T_FILE, s->path, NULL, dest)) == NULL)
 		return err_nomem(plan->ctx);
 	s->gone = t;
 	plan->nremoved++;

@@ -92,6 +92,32 @@ arena_printf(struct arena *a, const char *fmt, ...)
 	return p;
 }
 
+/* Where a's allocations stand now, for arena_release(). */
+struct arena_mark
+arena_mark(const struct arena *a)
+{
+	struct arena_mark	m;
+
+	m.chunk = a->head;
+	m.used = a->head == NULL ? 0 : a->head->used;
+	return m;
+}
+
+/* Frees everything a handed out since mark m: a stack of short-lived
+ * strings reuses the same memory instead of growing. */
+void
+arena_release(struct arena *a, struct arena_mark m)
+{
+	struct arena_chunk	*c;
+
+	while (a->head != m.chunk && (c = a->head) != NULL) {
+		a->head = c->next;
+		free(c);
+	}
+	if (a->head != NULL)
+		a->head->used = m.used;
+}
+
 void
 arena_free(struct arena *a)
 {
@@ -125,18 +151,6 @@ strmap_slot(const struct strmap *m, const char *key)
 	while (m->keys[i] != NULL && strcmp(m->keys[i], key) != 0)
 		i = (i + 1) & (m->cap - 1);
 	return i;
-}
-
-/* The map's own copy of key (what was put), or NULL. */
-const char *
-strmap_key(const struct strmap *m, const char *key)
-{
-	size_t	i;
-
-	if (m->cap == 0)
-		return NULL;
-	i = strmap_slot(m, key);
-	return m->keys[i];
 }
 
 void *
