@@ -570,9 +570,6 @@ drop_skips(struct stow_plan *plan)
 	plan->tasks.len = n;
 }
 
-/* Most plain steps one journal write covers. */
-#define JOURNAL_BATCH	1024
-
 /*
  * Makes tasks[i..]: a swap, a batch of plain tasks, or one other task.
  * *next is the task after those made.

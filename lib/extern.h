@@ -83,6 +83,7 @@ struct strbuf {
 	size_t	 len;
 	size_t	 cap;
 };
+int	 strbuf_room(struct strbuf *, size_t);
 int	 strbuf_put(struct strbuf *, const char *, size_t);
 int	 strbuf_putc(struct strbuf *, char);
 int	 strbuf_printf(struct strbuf *, const char *, ...)
@@ -352,7 +353,9 @@ struct undo {
 enum stow_op_kind task_kind(const struct task *);
 int	 undo_op(struct stow_ctx *, const struct undo *);
 
-/* journal.c */
+/* journal.c; apply.c makes plain steps (links, unlinks, directories) in
+ * batches of at most JOURNAL_BATCH, each written and synced once. */
+#define JOURNAL_BATCH	1024
 int	 journal_open(struct stow_ctx *);
 int	 journal_step(struct stow_ctx *, struct undo *);
 int	 journal_sync(struct stow_ctx *);

@@ -26,38 +26,94 @@
 
 #define JOURNAL_MAGIC	"cstow-journal 3"
 
-/* Appends a tab and s, with tabs, newlines and backslashes escaped;
- * the runs between them are copied whole. */
-static int
-put_field(struct strbuf *b, const char *s)
-{
-	size_t	n;
-	int	rc = strbuf_putc(b, '\t');
+/*
+ * A journal line is built in place: room for its longest form is made
+ * once (line_room), then its fields are written with no check each.
+ * A step is one line per operation of an apply, so this is its cost.
+ */
 
-	for (s = s != NULL ? s : ""; *s != '\0' && rc == 0; s += n) {
-		if ((n = strcspn(s, "\\\t\n")) > 0) {
-			rc = strbuf_put(b, s, n);
-			continue;
-		}
-		rc = strbuf_printf(b, "\\%c", *s == '\t' ? 't' :
-		    *s == '\n' ? 'n' : '\\');
-		n = 1;
-	}
-	return rc;
+/* The most bytes put_field() writes for s. */
+static size_t
+field_room(const char *s)
+{
+	return 1 + 2 * (s != NULL ? strlen(s) : 0);
 }
 
-/* Appends a tab and n in base 8 or 10 (printf is the costliest part
- * of a journal line otherwise). */
-static int
-put_number(struct strbuf *b, unsigned long n, unsigned int base)
+/* The most bytes put_number() writes. */
+#define NUMBER_ROOM	(1 + 3 * sizeof(unsigned long long))
+
+/* Writes a tab and s at p, with tabs, newlines and backslashes
+ * escaped; returns the end. */
+static char *
+put_field(char *p, const char *s)
 {
-	char	digits[32], *p = digits + sizeof(digits);
+	size_t	n;
+
+	*p++ = '\t';
+	for (s = s != NULL ? s : ""; *s != '\0'; s++) {
+		/* The runs between escapes are copied whole. */
+		n = strcspn(s, "\\\t\n");
+		memcpy(p, s, n);
+		p += n;
+		if (*(s += n) == '\0')
+			break;
+		*p++ = '\\';
+		*p++ = *s == '\t' ? 't' : *s == '\n' ? 'n' : '\\';
+	}
+	return p;
+}
+
+/* Writes a tab and n in base 8 or 10 at p; returns the end. */
+static char *
+put_number(char *p, unsigned long long n, unsigned int base)
+{
+	char	digits[3 * sizeof(n)], *d = digits + sizeof(digits);
 
 	do
-		*--p = (char)('0' + n % base);
+		*--d = (char)('0' + n % base);
 	while ((n /= base) > 0);
-	*--p = '\t';
-	return strbuf_put(b, p, (size_t)(digits + sizeof(digits) - p));
+	*p++ = '\t';
+	memcpy(p, d, (size_t)(digits + sizeof(digits) - d));
+	return p + (digits + sizeof(digits) - d);
+}
+
+/* Writes a tab and n in base 10 at p; returns the end. */
+static char *
+put_signed(char *p, long long n)
+{
+	char	*end;
+
+	if (n >= 0)
+		return put_number(p, (unsigned long long)n, 10);
+	end = put_number(p + 1, -(unsigned long long)n, 10);
+	p[0] = '\t';
+	p[1] = '-';
+	return end;
+}
+
+/* Room for a line of at most n bytes (its newline included) at the
+ * end of the journal buffer: where to write it, or NULL. */
+static char *
+line_room(struct stow_ctx *ctx, size_t n)
+{
+	struct strbuf	*b = &ctx->journal_buf;
+
+	if (strbuf_room(b, n) == -1) {
+		err_nomem(ctx);
+		return NULL;
+	}
+	return b->s + b->len;
+}
+
+/* Ends the line written up to p, which line_room() made room for. */
+static void
+line_end(struct stow_ctx *ctx, char *p)
+{
+	struct strbuf	*b = &ctx->journal_buf;
+
+	*p++ = '\n';
+	*p = '\0';
+	b->len = (size_t)(p - b->s);
 }
 
 /* Writes the lines gathered so far. */
@@ -80,14 +136,6 @@ journal_write(struct stow_ctx *ctx)
 	}
 	b->len = 0;
 	return 0;
-}
-
-/* Ends the line being gathered. */
-static int
-end_line(struct stow_ctx *ctx)
-{
-	return strbuf_putc(&ctx->journal_buf, '\n') == -1 ?
-	    err_nomem(ctx) : 0;
 }
 
 /* Makes the journal's new name in its directory last a power loss. */
@@ -142,7 +190,7 @@ journal_open(struct stow_ctx *ctx)
 {
 	struct strbuf	*b = &ctx->journal_buf;
 	struct arena	 a = { NULL };
-	char		*dir;
+	char		*dir, *p;
 	int		 rc = 0;
 
 	ctx->journal_steps = 0;
@@ -160,14 +208,17 @@ journal_open(struct stow_ctx *ctx)
 	if (rc == 0 && ftruncate(ctx->journal_fd, 0) == -1)
 		rc = err_os(ctx, "truncate", ctx->journal);
 	b->len = 0;
-	if (rc == 0 && (strbuf_put(b, JOURNAL_MAGIC,
-	    strlen(JOURNAL_MAGIC)) == -1 || put_field(b, ctx->target_abs) ==
-	    -1 || put_field(b, ctx->backup_dir != NULL ? ctx->backup_dir :
-	    "") == -1))
-		rc = err_nomem(ctx);
-	if (rc == 0 && (rc = end_line(ctx)) == 0 &&
-	    (rc = journal_sync(ctx)) == 0)
-		rc = sync_dir(ctx, dir);
+	if (rc == 0 && (p = line_room(ctx, strlen(JOURNAL_MAGIC) +
+	    field_room(ctx->target_abs) + field_room(ctx->backup_dir) +
+	    1)) == NULL)
+		rc = STOW_ENOMEM;
+	if (rc == 0) {
+		p = stpcpy(p, JOURNAL_MAGIC);
+		p = put_field(p, ctx->target_abs);
+		line_end(ctx, put_field(p, ctx->backup_dir));
+		if ((rc = journal_sync(ctx)) == 0)
+			rc = sync_dir(ctx, dir);
+	}
 	/* Not ours to remove: journal_close() is for a journal begun. */
 	if (rc != 0 && ctx->journal_fd != -1) {
 		close(ctx->journal_fd);
@@ -182,25 +233,29 @@ journal_open(struct stow_ctx *ctx)
 int
 journal_step(struct stow_ctx *ctx, struct undo *u)
 {
-	struct strbuf		*b = &ctx->journal_buf;
 	const struct undo_more	*m = u->more;
+	const char		*swapped = m != NULL ? m->swapped : NULL;
+	char			*p;
 
 	u->step = ctx->journal_steps++;
 	if (ctx->journal_fd == -1)
 		return 0;
-	if (strbuf_putc(b, 'S') == -1 ||
-	    put_number(b, (unsigned long)task_kind(u->task), 10) == -1 ||
-	    put_number(b, m != NULL ? (unsigned long)m->mode : 0, 8) == -1 ||
-	    put_field(b, u->path) == -1 ||
-	    put_field(b, u->task->source) == -1 ||
-	    put_field(b, u->task->dest) == -1 ||
-	    put_field(b, m != NULL ? m->swapped : NULL) == -1 ||
-	    put_number(b, m != NULL ? (unsigned long)m->dev : 0, 10) == -1 ||
-	    put_number(b, m != NULL ? (unsigned long)m->ino : 0, 10) == -1)
-		return err_nomem(ctx);
-	return end_line(ctx);
+	if ((p = line_room(ctx, 1 + 4 * NUMBER_ROOM + field_room(u->path) +
+	    field_room(u->task->source) + field_room(u->task->dest) +
+	    field_room(swapped) + 1)) == NULL)
+		return STOW_ENOMEM;
+	*p++ = 'S';
+	p = put_number(p, (unsigned long long)task_kind(u->task), 10);
+	p = put_number(p, m != NULL ? (unsigned long long)m->mode : 0, 8);
+	p = put_field(p, u->path);
+	p = put_field(p, u->task->source);
+	p = put_field(p, u->task->dest);
+	p = put_field(p, swapped);
+	p = put_number(p, m != NULL ? (unsigned long long)m->dev : 0, 10);
+	line_end(ctx, put_number(p, m != NULL ?
+	    (unsigned long long)m->ino : 0, 10));
+	return 0;
 }
-
 /* Writes the steps gathered, and makes them last a power loss, before
  * any of them is made. */
 int
@@ -221,34 +276,32 @@ journal_sync(struct stow_ctx *ctx)
 int
 journal_placed(struct stow_ctx *ctx, const struct undo *u)
 {
-	int	rc;
+	char	*p;
 
 	if (ctx->journal_fd == -1)
 		return 0;
-	if (strbuf_printf(&ctx->journal_buf, "P\t%lld",
-	    (long long)u->more->manifest_size) == -1 ||
-	    put_field(&ctx->journal_buf, u->more->placed) == -1)
-		return err_nomem(ctx);
-	if ((rc = end_line(ctx)) != 0)
-		return rc;
+	if ((p = line_room(ctx, 1 + NUMBER_ROOM +
+	    field_room(u->more->placed) + 1)) == NULL)
+		return STOW_ENOMEM;
+	*p++ = 'P';
+	p = put_signed(p, (long long)u->more->manifest_size);
+	line_end(ctx, put_field(p, u->more->placed));
 	return journal_write(ctx);
 }
-
 /* Records that step u was undone, so that recovery leaves it alone. */
 int
 journal_undone(struct stow_ctx *ctx, const struct undo *u)
 {
-	int	rc;
+	char	*p;
 
 	if (ctx->journal_fd == -1)
 		return 0;
-	if (strbuf_printf(&ctx->journal_buf, "X\t%u", u->step) == -1)
-		return err_nomem(ctx);
-	if ((rc = end_line(ctx)) != 0)
-		return rc;
+	if ((p = line_room(ctx, 1 + NUMBER_ROOM + 1)) == NULL)
+		return STOW_ENOMEM;
+	*p++ = 'X';
+	line_end(ctx, put_number(p, u->step, 10));
 	return journal_write(ctx);
 }
-
 /* The run is done or undone: the journal has nothing left to say. */
 void
 journal_close(struct stow_ctx *ctx)

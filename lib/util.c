@@ -45,7 +45,7 @@ arena_take(struct arena *a, size_t n, size_t align)
 void *
 arena_alloc(struct arena *a, size_t n)
 {
-	return arena_take(a, n, sizeof(max_align_t));
+	return arena_take(a, n, _Alignof(max_align_t));
 }
 
 /* n bytes with no alignment, for strings: packing them keeps big plans
@@ -202,7 +202,7 @@ strmap_ref(struct strmap *m, const char *key)
 {
 	size_t	i;
 
-	if ((m->len + 1) * 2 > m->cap && strmap_grow(m) == -1)
+	if ((m->len + 1) * 4 > m->cap * 3 && strmap_grow(m) == -1)
 		return NULL;
 	i = strmap_slot(m, key);
 	if (m->keys[i] == NULL) {
@@ -259,21 +259,31 @@ vec_free(struct vec *v)
 }
 
 /* Appends n bytes of s; keeps the buffer NUL-terminated.  0 or -1. */
+/* Makes room for n more bytes and a NUL at the end of b: 0, or -1 when
+ * out of memory. */
 int
-strbuf_put(struct strbuf *b, const char *s, size_t n)
+strbuf_room(struct strbuf *b, size_t n)
 {
 	char	*grown;
 	size_t	 cap;
 
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap == 0 ? 64 : b->cap;
-		while (b->len + n + 1 > cap)
-			cap *= 2;
-		if ((grown = realloc(b->s, cap)) == NULL)
-			return -1;
-		b->s = grown;
-		b->cap = cap;
-	}
+	if (b->len + n + 1 <= b->cap)
+		return 0;
+	cap = b->cap == 0 ? 64 : b->cap;
+	while (b->len + n + 1 > cap)
+		cap *= 2;
+	if ((grown = realloc(b->s, cap)) == NULL)
+		return -1;
+	b->s = grown;
+	b->cap = cap;
+	return 0;
+}
+
+int
+strbuf_put(struct strbuf *b, const char *s, size_t n)
+{
+	if (strbuf_room(b, n) == -1)
+		return -1;
 	memcpy(b->s + b->len, s, n);
 	b->len += n;
 	b->s[b->len] = '\0';

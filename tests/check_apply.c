@@ -3,6 +3,7 @@
  * the result checked on disk by lstat(2) and readlink(2).
  */
 #include <sys/file.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -643,6 +644,70 @@ START_TEST(apply_adopt_dotfiles)
 }
 END_TEST
 
+/* Leaves the run when the operation after the first journal batch is
+ * reported, as a kill would: the batch is made, nothing is undone. */
+static int
+die_after_batch(const struct stow_op *op, void *payload)
+{
+	int	*calls = payload;
+
+	(void)op;
+	if (++*calls == JOURNAL_BATCH + 1)
+		_exit(0);
+	return 0;
+}
+
+/*
+ * A run killed halfway is undone from its journal, whose fields escape
+ * tabs, newlines and backslashes: names holding them come back whole.
+ */
+START_TEST(apply_journal_odd_names)
+{
+	struct stow_opts	 opts = STOW_OPTS_INIT;
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+	char			 name[64];
+	pid_t			 pid;
+	int			 status, calls = 0, i;
+
+	/* Sorted first, so the first batch makes them. */
+	sb_build(S("f stow/p/a\tb", "f stow/p/c\nd", "f stow/p/e\\f",
+	    "d t"));
+	for (i = 0; i < JOURNAL_BATCH; i++) {
+		snprintf(name, sizeof(name), "stow/p/z%04d", i);
+		sb_write(name, "");
+	}
+	opts.stow_dir = sb_path("stow");
+	opts.target_dir = sb_path("t");
+	opts.journal = sb_path("journal");
+	ctx = sb_new_ctx();
+	ck_assert_int_eq(stow_ctx_configure(ctx, &opts), 0);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "p"), 0);
+	ck_assert_uint_eq(stow_plan_op_count(plan), JOURNAL_BATCH + 3);
+	ck_assert_int_ne(pid = fork(), -1);
+	if (pid == 0)
+		_exit(stow_plan_apply(plan, die_after_batch, &calls) == 0 ?
+		    1 : 2);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "the child was to die after its first batch: status %d", status);
+	sb_assert_link("t/a\tb", "../stow/p/a\tb");
+	sb_assert_link("t/c\nd", "../stow/p/c\nd");
+	sb_assert_link("t/e\\f", "../stow/p/e\\f");
+	sb_assert_absent("t/z1023");
+	ck_assert_int_eq(stow_journal_recover(ctx, sb_path("journal"), NULL,
+	    NULL), 0);
+	sb_assert_absent("t/a\tb");
+	sb_assert_absent("t/c\nd");
+	sb_assert_absent("t/e\\f");
+	sb_assert_absent("t/z0000");
+	sb_assert_absent("journal");
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
 Suite *
 apply_suite(void)
 {
@@ -670,6 +735,7 @@ apply_suite(void)
 	tcase_add_test(tc, apply_recover_skips_live_journal);
 	tcase_add_test(tc, apply_adopt_moves_content);
 	tcase_add_test(tc, apply_adopt_dotfiles);
+	tcase_add_test(tc, apply_journal_odd_names);
 	suite_add_tcase(s, tc);
 	return s;
 }
