@@ -663,20 +663,53 @@ check_replaces(const struct run *r)
 	return EXIT_OK;
 }
 
+/*
+ * The job of group gi whose unstow and stow come next to each other in
+ * the order group_plan() plans them (the last unstow, the first stow,
+ * nothing to replace in between), which stow_plan_restow() can plan as
+ * one; NULL when there is none.
+ */
+static const struct job *
+adjacent_restow(const struct run *r, size_t gi)
+{
+	const struct job	*last_unstow = NULL, *first_stow = NULL;
+	size_t			 i;
+
+	for (i = 0; i < r->njobs; i++) {
+		if (r->jobs[i].group != gi)
+			continue;
+		if (r->jobs[i].unstow)
+			last_unstow = &r->jobs[i];
+		if (r->jobs[i].stow && first_stow == NULL)
+			first_stow = &r->jobs[i];
+	}
+	if (last_unstow == NULL || last_unstow != first_stow ||
+	    last_unstow->replace.n > 0 || r->replace.n > 0)
+		return NULL;
+	return last_unstow;
+}
+
 /* Plans every job of group g: unstows first, then replaces and stows. */
 static int
 group_plan(struct run *r, struct group *groups, size_t gi)
 {
-	struct group	*g = &groups[gi];
-	struct job	*j;
-	size_t		 i;
-	int		 rc, pass;
+	struct group		*g = &groups[gi];
+	const struct job	*restow = adjacent_restow(r, gi);
+	struct job		*j;
+	size_t			 i;
+	int			 rc, pass;
 
 	for (pass = 0; pass < 2; pass++) {
 		for (i = 0; i < r->njobs; i++) {
 			j = &r->jobs[i];
 			if (j->group != gi || !(pass ? j->stow : j->unstow))
 				continue;
+			if (j == restow) {
+				if (pass == 0 && (rc = stow_plan_restow(
+				    g->plan, j->name)) != 0)
+					return fail_ctx(r, g->ctx, rc);
+				continue;
+			}
 			if (pass == 0) {
 				if ((rc = stow_plan_unstow(g->plan,
 				    j->name)) != 0)

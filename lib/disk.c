@@ -68,7 +68,7 @@ cache_entry(struct stow_plan *plan, const char *dir)
  * the kernel does when resolving dir/name).  Returns NULL with errno set
  * on failure.
  */
-const struct dirlist *
+struct dirlist *
 disk_list(struct stow_plan *plan, const char *dir)
 {
 	struct dirlist	*l;
@@ -83,6 +83,14 @@ disk_list(struct stow_plan *plan, const char *dir)
 		l->lazy = 0;
 	}
 	return remember(plan, l);
+}
+
+/* The cache's entry for directory dir, listed or not; NULL when dir
+ * was never asked about. */
+struct dirlist *
+disk_cached(struct stow_plan *plan, const char *dir)
+{
+	return strmap_get(&plan->dircache, dir);
 }
 
 /*

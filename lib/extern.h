@@ -134,6 +134,10 @@ struct dirlist {
 	size_t		 len;
 	int		 lazy;		/* disk.c: not listed yet */
 	unsigned int	 misses;	/* disk.c: absent entries read */
+	int		 restow_seen;	/* plan.c, a restow: walked */
+	const struct dirlist *kept_for;	/* plan.c, a restow: every link
+					   here is the own link of an
+					   entry of this package dir */
 };
 int	 fs_list(struct arena *, int, const char *, struct dirlist *);
 int	 fs_lstat(int, const char *, struct stat *);
@@ -296,6 +300,9 @@ struct stow_plan {
 	const char		*peek_text;	/* read there: its link text, */
 	int			 peek_type;	/* or DISK_ABSENT */
 	struct vec		 ignore_owned;	/* rules to free */
+	int			 restowing;	/* stow_plan_restow() */
+	struct vec		 restow_dirs;	/* struct dirlist * it walked */
+	unsigned long		 folds;		/* fold_tree() calls */
 	const char		*package;	/* being planned */
 	enum stow_action	 action;
 	struct undo		*undo;		/* once applied: how to revert */
@@ -381,7 +388,8 @@ int	 config_text(struct stow_ctx *, const char *, char **);
 #define DISK_DIR	1
 #define DISK_LINK	2
 #define DISK_OTHER	3
-const struct dirlist *disk_list(struct stow_plan *, const char *);
+struct dirlist *disk_list(struct stow_plan *, const char *);
+struct dirlist *disk_cached(struct stow_plan *, const char *);
 int	 disk_type(struct stow_plan *, const char *, int);
 const char *disk_readlink(struct stow_plan *, const char *);
 void	 disk_done(struct stow_plan *);

@@ -55,10 +55,12 @@ struct owner {
 static int	stow_contents(struct stow_plan *, const char *, const char *,
 		    const char *, const char *);
 static int	unstow_contents(struct stow_plan *, const char *,
-		    const char *);
+		    const char *, int *);
 static int	stow_into_absent(struct stow_plan *, const char *,
 		    const char *, const char *, const char *, const char *);
 static int	backup_in_the_way(struct stow_plan *, const char *);
+static int	restow_kept(struct stow_plan *, const struct dirlist *,
+		    const struct dirlist *, const struct entry *);
 
 #define NOMEM_IF_NULL(plan, p) \
 	do { if ((p) == NULL) return err_nomem((plan)->ctx); } while (0)
@@ -488,7 +490,7 @@ static int
 stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
     const char *pkg_sub, const char *tgt)
 {
-	const struct dirlist	*list;
+	const struct dirlist	*list, *tlist;
 	struct pkg_dir		 pd;
 	struct arena_mark	 mark;
 	struct entry		 e;
@@ -499,6 +501,7 @@ stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
 	if ((rc = should_skip(plan, tgt, &skip)) != 0 || skip)
 		return rc;
 	memset(&e, 0, sizeof(e));
+	tlist = plan->restowing ? disk_cached(plan, tgt) : NULL;
 	disk_prime(plan, tgt);
 	if ((rc = pkg_dir_open(plan, sp, pkg, pkg_sub, tgt, &pd)) != 0)
 		return rc;
@@ -516,7 +519,7 @@ stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
 		if (tname == NULL)
 			rc = err_nomem(plan->ctx);
 		else if ((rc = entry_make(plan, &pd, name, tname, &e,
-		    &ign)) == 0 && !ign)
+		    &ign)) == 0 && !ign && !restow_kept(plan, list, tlist, &e))
 			rc = stow_node(plan, sp, pkg, &e);
 		disk_entry_done(plan, mark);
 		if (rc != 0)
@@ -585,6 +588,7 @@ fold_tree(struct stow_plan *plan, const char *tgt, const char *pkg_dir)
 	int		 rc;
 
 	log_msg(plan->ctx, 3, "--- Folding tree: %s => %s", tgt, pkg_dir);
+	plan->folds++;
 	if ((list = disk_list(plan, tgt)) == NULL)
 		return err_os(plan->ctx, "cannot read directory", tgt);
 	for (i = 0; i < list->len; i++) {
@@ -690,7 +694,7 @@ unstow_node(struct stow_plan *plan, const char *pkg_sub, const char *tgt,
 {
 	struct stow_ctx	*ctx = plan->ctx;
 	const char	*fold;
-	int		 rc;
+	int		 rc, kept;
 
 	log_msg(ctx, 3, "Unstowing %s", pkg_path);
 	if (state_is_link(plan, tgt))
@@ -701,9 +705,13 @@ unstow_node(struct stow_plan *plan, const char *pkg_sub, const char *tgt,
 			return task_conflict(plan, STOW_CONFLICT_TYPE, tgt,
 			    "existing target is a directory but the package "
 			    "entry is not: %s", tgt);
-		if ((rc = unstow_contents(plan, pkg_sub, tgt)) != 0)
+		if ((rc = unstow_contents(plan, pkg_sub, tgt, &kept)) != 0)
 			return rc;
-		/* Unstowing may have left the directory foldable. */
+		/* Unstowing may have left the directory foldable (never one
+		 * a restow keeps: the links it had are all gone, it holds
+		 * none but directories and files, or nothing). */
+		if (kept)
+			return 0;
 		if ((rc = foldable(plan, tgt, &fold)) != 0)
 			return rc;
 		return fold == NULL ? 0 : fold_tree(plan, tgt, fold);
@@ -716,18 +724,222 @@ unstow_node(struct stow_plan *plan, const char *pkg_sub, const char *tgt,
 }
 
 /*
+ * A restow (stow_plan_restow()) is GNU Stow's unstow then stow of one
+ * package, planned as that, with one saving: where its walk finds a
+ * target directory holding nothing but the package's own links to the
+ * entries walked (and directories, and files, none of them folded),
+ * the unstow would remove each link, find the directory not foldable,
+ * clean no link up, and the stow would make each link again, which
+ * cancels the removal.  Such a directory is "kept": its links are not
+ * planned away and back, and the stow walks past them as already
+ * stowed.  The links are only held back while the directory is
+ * walked: as soon as it turns out not to qualify, those held back are
+ * planned away as GNU Stow plans them, and the walk goes on as GNU
+ * Stow's does.  Only the package's own walks happen between its unstow
+ * and its stow, and none of them looks at the links of a directory it
+ * is not walking, so what is held back is never seen by anything else.
+ */
+struct restow_dir {
+	struct dirlist	*tlist;		/* the target directory's listing;
+					   NULL: not kept, plan as GNU Stow */
+	size_t		*held;		/* package entries whose link is
+					   held back */
+	size_t		 nheld;
+	unsigned long	 folds;		/* plan->folds as the walk began */
+};
+
+/* The names of package entry name: in the package, and in the target. */
+static const char *
+target_name(struct stow_plan *plan, const char *name)
+{
+	return has_flag(plan, STOW_F_DOTFILES) ?
+	    path_dotfile(&plan->scratch, name) : name;
+}
+
+/*
+ * Plans the removal of every link held back in rd, as GNU Stow had
+ * planned it already, and stops holding any back in this directory.
+ */
+static int
+restow_release(struct stow_plan *plan, struct restow_dir *rd,
+    const struct dirlist *list, const struct pkg_dir *pd)
+{
+	struct arena_mark	 mark;
+	struct entry		 e;
+	const char		*tname;
+	size_t			 k;
+	int			 rc = 0, ign;
+
+	for (k = 0; rc == 0 && k < rd->nheld; k++) {
+		mark = arena_mark(&plan->scratch);
+		if ((tname = target_name(plan,
+		    list->ents[rd->held[k]].name)) == NULL)
+			rc = err_nomem(plan->ctx);
+		else if ((rc = entry_make(plan, pd,
+		    list->ents[rd->held[k]].name, tname, &e, &ign)) == 0)
+			rc = task_unlink(plan, e.tgt, e.source);
+		disk_entry_done(plan, mark);
+	}
+	rd->tlist = NULL;
+	rd->nheld = 0;
+	return rc;
+}
+
+/*
+ * A kept directory walked again (with --dotfiles, "dot-x" and ".x" both
+ * lead to ".x"): its links, all held back, are planned away first.
+ */
+static int
+restow_unkeep(struct stow_plan *plan, const char *tgt, struct dirlist *tl)
+{
+	struct arena_mark	 mark;
+	const char		*path;
+	size_t			 i;
+	int			 rc = 0;
+
+	tl->kept_for = NULL;
+	for (i = 0; rc == 0 && i < tl->len; i++) {
+		if (tl->ents[i].type != DT_LNK)
+			continue;
+		mark = arena_mark(&plan->scratch);
+		if ((path = path_child(&plan->scratch, tgt,
+		    tl->ents[i].name)) == NULL)
+			rc = err_nomem(plan->ctx);
+		else
+			rc = task_unlink(plan, path, NULL);
+		disk_entry_done(plan, mark);
+	}
+	return rc;
+}
+
+/* Begins the walk of target directory tgt (package listing list). */
+static int
+restow_begin(struct stow_plan *plan, const char *tgt,
+    const struct dirlist *list, struct restow_dir *rd)
+{
+	struct dirlist	*tl;
+
+	memset(rd, 0, sizeof(*rd));
+	/* Logging at level 1 or more shows GNU Stow's steps: each link
+	 * planned away, and its removal reverted. */
+	if (!plan->restowing || has_flag(plan, STOW_F_COMPAT) ||
+	    (plan->ctx->log_cb != NULL && plan->ctx->log_level >= 1))
+		return 0;
+	/* (A directory that cannot be listed is walked as GNU Stow does,
+	 * which says why.) */
+	if ((tl = disk_list(plan, tgt)) == NULL)
+		return 0;
+	if (tl->restow_seen)
+		return tl->kept_for == NULL ? 0 : restow_unkeep(plan, tgt, tl);
+	tl->restow_seen = 1;
+	if (vec_push(&plan->restow_dirs, tl) == -1)
+		return err_nomem(plan->ctx);
+	if (list->len > 0 && (rd->held = arena_alloc(&plan->scratch,
+	    list->len * sizeof(*rd->held))) == NULL)
+		return err_nomem(plan->ctx);
+	rd->tlist = tl;
+	rd->folds = plan->folds;
+	return 0;
+}
+
+/*
+ * Package entry i (e) of the walk: holds its link back (1) when it is
+ * the entry's own, as a stow would make it again; 0 when the entry is
+ * to be unstowed as GNU Stow does, which, for any other link, stops
+ * the holding back in this directory.
+ */
+static int
+restow_hold(struct stow_plan *plan, struct restow_dir *rd,
+    const struct dirlist *list, const struct pkg_dir *pd, size_t i,
+    const struct entry *e)
+{
+	const char	*dest;
+	int		 dir;
+
+	if (rd->tlist == NULL || !state_is_link(plan, e->tgt))
+		return 0;
+	/* A stow --no-folding makes a directory where a link to one
+	 * was: that is no link made again.  Nor is a link to a package
+	 * entry that is a symlink, which the stow checks (absolute, it
+	 * is a conflict, and the link stays planned away). */
+	dir = e->dtype == DT_DIR;
+	if (e->dtype != DT_LNK && e->dtype != DT_UNKNOWN &&
+	    task_link_for(plan, e->tgt) == NULL &&
+	    !(dir && has_flag(plan, STOW_F_NO_FOLDING)) &&
+	    (dest = disk_readlink(plan, e->tgt)) != NULL &&
+	    strcmp(dest, e->source) == 0) {
+		rd->held[rd->nheld++] = i;
+		return 1;
+	}
+	return restow_release(plan, rd, list, pd);
+}
+
+/* The number of links in listing tl; SIZE_MAX when a type is unknown. */
+static size_t
+count_links(const struct dirlist *tl)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < tl->len; i++) {
+		if (tl->ents[i].type == DT_UNKNOWN)
+			return SIZE_MAX;
+		n += tl->ents[i].type == DT_LNK;
+	}
+	return n;
+}
+
+/*
+ * Ends the walk: the directory is kept when every link in it was held
+ * back and no directory below it was folded; else the links held back
+ * are planned away.  *kept: it was.
+ */
+static int
+restow_end_dir(struct stow_plan *plan, struct restow_dir *rd,
+    const struct dirlist *list, const struct pkg_dir *pd, int *kept)
+{
+	*kept = 0;
+	if (rd->tlist == NULL)
+		return 0;
+	if (plan->folds == rd->folds && count_links(rd->tlist) == rd->nheld) {
+		rd->tlist->kept_for = list;
+		*kept = 1;
+		return 0;
+	}
+	return restow_release(plan, rd, list, pd);
+}
+
+/*
+ * Is e, an entry of package listing list being stowed into target
+ * directory listing tl, one whose link a restow kept?  Then it is
+ * already stowed.
+ */
+static int
+restow_kept(struct stow_plan *plan, const struct dirlist *list,
+    const struct dirlist *tl, const struct entry *e)
+{
+	if (tl == NULL || tl->kept_for != list ||
+	    disk_type(plan, e->tgt, 0) != DISK_LINK)
+		return 0;
+	log_msg(plan->ctx, 2, "--- Skipping %s as it already points to %s",
+	    e->tgt, e->source);
+	plan->unchanged++;
+	return 1;
+}
+
+/*
  * Unstows the contents of package directory pkg_sub from target
  * directory tgt.  Normally the package tree is walked; --compat walks
  * the target tree instead, mapping names back to the package.
  */
 static int
 unstow_contents(struct stow_plan *plan, const char *pkg_sub,
-    const char *tgt)
+    const char *tgt, int *kept)
 {
 	struct stow_ctx		*ctx = plan->ctx;
 	struct arena		*tmp = &plan->scratch;
 	const struct dirlist	*list;
 	struct pkg_dir		 pd;
+	struct restow_dir	 rd;
 	struct arena_mark	 mark;
 	struct entry		 e;
 	const char		*pname, *tname, *walked;
@@ -736,6 +948,7 @@ unstow_contents(struct stow_plan *plan, const char *pkg_sub,
 	int			 compat = has_flag(plan, STOW_F_COMPAT);
 	int			 dotfiles = has_flag(plan, STOW_F_DOTFILES);
 
+	*kept = 0;
 	if ((rc = should_skip(plan, tgt, &skip)) != 0 || skip)
 		return rc;
 	if ((rc = pkg_dir_open(plan, ctx->stow_path, plan->package, pkg_sub,
@@ -746,6 +959,8 @@ unstow_contents(struct stow_plan *plan, const char *pkg_sub,
 	if ((list = disk_list(plan, walked)) == NULL)
 		return err_os(ctx, "cannot read directory",
 		    path_join(&plan->arena, ctx->target_abs, walked));
+	if ((rc = restow_begin(plan, tgt, list, &rd)) != 0)
+		return rc;
 	if (!compat)
 		disk_prime(plan, tgt);
 	for (i = 0; i < list->len; i++) {
@@ -758,14 +973,24 @@ unstow_contents(struct stow_plan *plan, const char *pkg_sub,
 		if (pname == NULL || tname == NULL)
 			rc = err_nomem(ctx);
 		else if ((rc = entry_make(plan, &pd, pname, tname, &e,
-		    &ign)) == 0 && !ign)
-			rc = unstow_node(plan, e.pkg_sub, e.tgt, e.pkg_path,
-			    compat ? NULL : e.source);
+		    &ign)) == 0 && !ign) {
+			e.dtype = list->ents[i].type;
+			rc = restow_hold(plan, &rd, list, &pd, i, &e);
+			if (rc == 0)
+				rc = unstow_node(plan, e.pkg_sub, e.tgt,
+				    e.pkg_path, compat ? NULL : e.source);
+			else if (rc == 1)
+				rc = 0;
+		}
 		disk_entry_done(plan, mark);
 		if (rc != 0)
 			return rc;
 	}
-	if (!compat && state_is_dir(plan, tgt))
+	if ((rc = restow_end_dir(plan, &rd, list, &pd, kept)) != 0)
+		return rc;
+	/* A kept directory has only links with tasks, which the cleanup
+	 * passes by. */
+	if (!compat && !*kept && state_is_dir(plan, tgt))
 		return cleanup_invalid_links(plan, tgt);
 	return 0;
 }
@@ -856,7 +1081,7 @@ STOW_API int
 stow_plan_unstow(struct stow_plan *plan, const char *package)
 {
 	const char	*pkg;
-	int		 rc;
+	int		 rc, kept;
 
 	if ((rc = plan_check(plan)) != 0)
 		return rc;
@@ -867,12 +1092,34 @@ stow_plan_unstow(struct stow_plan *plan, const char *package)
 	plan->package = pkg;
 	plan->action = STOW_ACTION_UNSTOW;
 	log_msg(plan->ctx, 2, "Planning unstow of package %s...", pkg);
-	rc = unstow_contents(plan, "", ".");
+	rc = unstow_contents(plan, "", ".", &kept);
 	disk_done(plan);
 	if (rc != 0)
 		return plan_result(plan, rc);
 	log_msg(plan->ctx, 2, "Planning unstow of package %s... done", pkg);
 	return 0;
+}
+
+STOW_API int
+stow_plan_restow(struct stow_plan *plan, const char *package)
+{
+	size_t	i;
+	int	rc;
+
+	if ((rc = plan_check(plan)) != 0)
+		return rc;
+	plan->restowing = 1;
+	if ((rc = stow_plan_unstow(plan, package)) == 0)
+		rc = stow_plan_stow(plan, package);
+	plan->restowing = 0;
+	for (i = 0; i < plan->restow_dirs.len; i++) {
+		struct dirlist	*tl = plan->restow_dirs.items[i];
+
+		tl->restow_seen = 0;
+		tl->kept_for = NULL;
+	}
+	plan->restow_dirs.len = 0;
+	return rc;
 }
 
 STOW_API int
@@ -911,6 +1158,7 @@ stow_plan_free(struct stow_plan *plan)
 		free(plan->ignore_owned.items[i]);
 	}
 	vec_free(&plan->ignore_owned);
+	vec_free(&plan->restow_dirs);
 	disk_done(plan);
 	vec_free(&plan->tasks);
 	vec_free(&plan->conflicts);

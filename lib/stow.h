@@ -237,6 +237,14 @@ STOW_API void	stow_plan_free(struct stow_plan *plan);
  */
 STOW_API int	stow_plan_stow(struct stow_plan *plan, const char *package);
 STOW_API int	stow_plan_unstow(struct stow_plan *plan, const char *package);
+/*
+ * stow_plan_unstow() then stow_plan_stow() of package, as one call: the
+ * same plan, made faster where the package's links stay as they are
+ * (they then count as unchanged).  Logging at level 1 or more, it plans
+ * as the two calls do, whose log shows each link planned away and
+ * back.  Returns as they do.
+ */
+STOW_API int	stow_plan_restow(struct stow_plan *plan, const char *package);
 
 /*
  * Nuke and pave: plan moving target path (relative to the target; a

@@ -899,6 +899,313 @@ START_TEST(ctx_version)
 }
 END_TEST
 
+/*
+ * stow_plan_restow() against its definition, stow_plan_unstow() then
+ * stow_plan_stow(), on random trees: packages sharing directories
+ * (folding and unfolding), --dotfiles names that meet ("dot-g" and
+ * ".g"), package symlinks, ignored entries the target still links,
+ * foreign files and links, dangling links into the stow directory,
+ * and target trees made by stowing some of the packages first.  The
+ * operations must be the same, in the same order for each path, and
+ * so must the conflicts.
+ */
+#define RT_TREES	250
+
+/* A path made for one test, freed with its sandbox. */
+#define RT_PATH(...)	((char *)sb_track(sb_append(NULL, __VA_ARGS__), SB_FREE))
+
+static unsigned int
+rt_rand(unsigned long *st, unsigned int n)
+{
+	*st ^= *st << 13;
+	*st ^= *st >> 7;
+	*st ^= *st << 17;
+	return (unsigned int)(*st % n);
+}
+
+/* Random entries of directory dir (relative to the sandbox). */
+static void
+rt_fill(unsigned long *st, const char *dir, int depth)
+{
+	static const char *const files[] = { "f1", "f2", "dot-g", ".g",
+	    "README", "f3~" };
+	static const char *const dirs[] = { "x", "y", "dot-z", ".z" };
+	size_t	i;
+
+	for (i = 0; i < NELEM(files); i++)
+		if (rt_rand(st, 3) == 0)
+			sb_write(RT_PATH("%s/%s", dir, files[i]), "");
+	if (rt_rand(st, 6) == 0 && sb_type(RT_PATH("%s/ln", dir)) == 0)
+		sb_symlink(RT_PATH("%s/ln", dir), "f1");
+	if (rt_rand(st, 12) == 0 && sb_type(RT_PATH("%s/abs", dir)) == 0)
+		sb_symlink(RT_PATH("%s/abs", dir), "/nonexistent");
+	for (i = 0; depth < 3 && i < NELEM(dirs); i++)
+		if (rt_rand(st, 3) == 0)
+			rt_fill(st, RT_PATH("%s/%s", dir, dirs[i]),
+			    depth + 1);
+}
+
+/* Things of the user's in the target. */
+static void
+rt_target(unsigned long *st, const char *t)
+{
+	static const char *const spots[] = { "x", "y", "x/x", ".z", "z" };
+	const char	*d;
+	size_t		 i;
+
+	for (i = 0; i < NELEM(spots); i++) {
+		d = RT_PATH("%s/%s", t, spots[i]);
+		switch (rt_rand(st, 8)) {
+		case 0:
+			sb_mkdir(d);
+			break;
+		case 1:
+			sb_write(RT_PATH("%s/f2", d), "mine");
+			break;
+		case 2:
+			sb_symlink(RT_PATH("%s/ext", d), "/nowhere");
+			break;
+		case 3:
+			sb_symlink(RT_PATH("%s/gone", d),
+			    "../../stow/b/x/gone");
+			break;
+		}
+	}
+}
+
+/* Plans (and applies when clean) stowing pkg: the target's history. */
+static void
+rt_stow(const char *root, unsigned int flags, const char *pkg)
+{
+	struct stow_opts	 opts = STOW_OPTS_INIT;
+	struct stow_ctx		*ctx = sb_new_ctx();
+	struct stow_plan	*plan;
+
+	opts.stow_dir = sb_path(RT_PATH("%s/stow", root));
+	opts.target_dir = sb_path(RT_PATH("%s/t", root));
+	opts.flags = flags;
+	ck_assert_int_eq(stow_ctx_configure(ctx, &opts), 0);
+	plan = sb_plan(ctx);
+	if (stow_plan_stow(plan, pkg) == 0 &&
+	    stow_plan_conflict_count(plan) == 0)
+		ck_assert_int_eq(stow_plan_apply(plan, NULL, NULL), 0);
+	sb_release(plan);
+	sb_release(ctx);
+}
+
+/* A plan's operations, each path's in their order, paths sorted. */
+static int
+by_path(const void *x, const void *y)
+{
+	const char	*const *a = x, *const *b = y;
+	const char	*pa = strchr(*a, ' '), *pb = strchr(*b, ' ');
+	size_t		 na = strcspn(pa + 1, " \n"), nb = strcspn(pb + 1, " \n");
+	int		 rc;
+
+	if ((rc = strncmp(pa + 1, pb + 1, na < nb ? na : nb)) != 0)
+		return rc;
+	if (na != nb)
+		return na < nb ? -1 : 1;
+	return a < b ? -1 : a > b;
+}
+
+static char *
+rt_ops_by_path(const char *ops)
+{
+	char	*copy = sb_append(NULL, "%s", ops), *line, *out;
+	char	**lines = NULL;
+	size_t	 n = 0, i;
+
+	for (line = strtok(copy, "\n"); line != NULL; line = strtok(NULL,
+	    "\n")) {
+		lines = realloc(lines, (n + 1) * sizeof(*lines));
+		ck_assert_ptr_nonnull(lines);
+		lines[n++] = line;
+	}
+	/* Sorting pointers into one string by path, then by address,
+	 * keeps each path's operations in their order. */
+	if (n > 1)
+		qsort(lines, n, sizeof(*lines), by_path);
+	out = sb_append(NULL, "%s", "");
+	for (i = 0; i < n; i++)
+		out = sb_append(out, "%s\n", lines[i]);
+	free(lines);
+	free(copy);
+	return sb_track(out, SB_FREE);
+}
+
+/* Plans "-D other" (when set) and a restow of pkg, one way or the other. */
+static struct outcome
+rt_plan(const char *root, unsigned int flags, const char *other,
+    const char *pkg, int one_call)
+{
+	struct stow_opts	 opts = STOW_OPTS_INIT;
+	struct outcome		 o = { 0, NULL, NULL, 0, 0 };
+	struct stow_ctx		*ctx = sb_new_ctx();
+	struct stow_plan	*plan;
+
+	opts.stow_dir = sb_path(RT_PATH("%s/stow", root));
+	opts.target_dir = sb_path(RT_PATH("%s/t", root));
+	opts.flags = flags;
+	ck_assert_int_eq(stow_ctx_configure(ctx, &opts), 0);
+	plan = sb_plan(ctx);
+	if (other != NULL)
+		o.rc = stow_plan_unstow(plan, other);
+	if (o.rc == 0 && one_call)
+		o.rc = stow_plan_restow(plan, pkg);
+	else if (o.rc == 0 && (o.rc = stow_plan_unstow(plan, pkg)) == 0)
+		o.rc = stow_plan_stow(plan, pkg);
+	if (o.rc == 0) {
+		o.ops = rt_ops_by_path(sb_ops(plan));
+		o.conflicts = sb_conflicts(plan);
+	}
+	sb_release(plan);
+	sb_release(ctx);
+	return o;
+}
+
+START_TEST(plan_restow_same_as_unstow_stow)
+{
+	static const char *const pkgs[] = { "a", "b", "c" };
+	static const unsigned int fl[] = { 0, STOW_F_DOTFILES,
+	    STOW_F_NO_FOLDING, STOW_F_DOTFILES | STOW_F_NO_FOLDING };
+	unsigned long	 st = 2463534242UL + (unsigned long)_i * 7919;
+	unsigned int	 flags = fl[rt_rand(&st, NELEM(fl))];
+	struct outcome	 slow, fast;
+	const char	*root = "r", *pkg, *other;
+	char		*before;
+	size_t		 i;
+
+	for (i = 0; i < NELEM(pkgs); i++)
+		rt_fill(&st, RT_PATH("%s/stow/%s", root, pkgs[i]), 0);
+	sb_mkdir("r/t");
+	rt_target(&st, "r/t");
+	/* Stowed before, maybe with other options, then changed. */
+	for (i = 0; i < NELEM(pkgs); i++)
+		if (rt_rand(&st, 3) != 0)
+			rt_stow(root, rt_rand(&st, 2) ? flags :
+			    fl[rt_rand(&st, NELEM(fl))], pkgs[i]);
+	for (i = 0; i < NELEM(pkgs); i++)
+		if (rt_rand(&st, 2) == 0)
+			rt_fill(&st, RT_PATH("%s/stow/%s", root, pkgs[i]), 1);
+	pkg = pkgs[rt_rand(&st, NELEM(pkgs))];
+	/* Ignored now, and maybe linked from before. */
+	if (rt_rand(&st, 4) == 0)
+		sb_write(RT_PATH("%s/stow/%s/.stow-local-ignore",
+		    root, pkg), "f2\n");
+	other = rt_rand(&st, 3) == 0 ? pkgs[rt_rand(&st, NELEM(pkgs))] : NULL;
+	if (other != NULL && strcmp(other, pkg) == 0)
+		other = NULL;
+	before = sb_snapshot(root);
+	slow = rt_plan(root, flags, other, pkg, 0);
+	fast = rt_plan(root, flags, other, pkg, 1);
+	ck_assert_str_eq(sb_snapshot(root), before);
+	ck_assert_int_eq(fast.rc, slow.rc);
+	if (slow.rc != 0)
+		return;
+	ck_assert_msg(strcmp(fast.ops, slow.ops) == 0,
+	    "tree %d (flags %u, -D %s -R %s): restow planned\n%s"
+	    "unstow then stow planned\n%s", _i, flags,
+	    other != NULL ? other : "-", pkg, fast.ops, slow.ops);
+	ck_assert_str_eq(fast.conflicts, slow.conflicts);
+}
+END_TEST
+
+/* Plans a restow of pkg in the tree built under r/ both ways; asserts
+ * they agree, and returns the operations (by path) and conflicts. */
+static struct outcome
+restow_both(const char *const *tree, unsigned int flags, const char *pkg)
+{
+	struct outcome	slow, fast;
+
+	sb_build(tree);
+	slow = rt_plan("r", flags, NULL, pkg, 0);
+	fast = rt_plan("r", flags, NULL, pkg, 1);
+	ck_assert_int_eq(fast.rc, 0);
+	ck_assert_int_eq(slow.rc, 0);
+	ck_assert_str_eq(fast.ops, slow.ops);
+	ck_assert_str_eq(fast.conflicts, slow.conflicts);
+	return fast;
+}
+
+/* A stowed package entry made an absolute symlink since: the restow
+ * reports it, though its link stands as it was. */
+START_TEST(plan_restow_absolute_source)
+{
+	struct outcome	o;
+
+	o = restow_both(S("l r/stow/p/d/abs -> /etc", "f r/stow/p/d/f1",
+	    "l r/t/d/abs -> ../../stow/p/d/abs",
+	    "l r/t/d/f1 -> ../../stow/p/d/f1"), 0, "p");
+	ck_assert_ptr_nonnull(strstr(o.conflicts, "absolute"));
+}
+END_TEST
+
+/* With --no-folding a folded directory is made a real one. */
+START_TEST(plan_restow_no_folding_unfolds)
+{
+	struct outcome	o;
+
+	o = restow_both(S("f r/stow/p/d/f1", "l r/t/d -> ../stow/p/d"),
+	    STOW_F_NO_FOLDING, "p");
+	ck_assert_str_eq(o.ops,
+	    "UNLINK d => ../stow/p/d (p)\n"
+	    "MKDIR d (p)\n"
+	    "LINK d/f1 => ../../stow/p/d/f1 (p)\n");
+}
+END_TEST
+
+/*
+ * Unstowing p folds d/sub into q's, which leaves d foldable too; the
+ * stow unfolds d again, and links q's entry "other" (added since q was
+ * stowed) on the way: GNU Stow's restow makes that change.
+ */
+START_TEST(plan_restow_fold_below)
+{
+	struct outcome	o;
+
+	o = restow_both(S("f r/stow/p/d/f1", "f r/stow/p/d/sub/g1",
+	    "f r/stow/q/d/sub/h1", "f r/stow/q/d/other",
+	    "l r/t/d/f1 -> ../../stow/p/d/f1",
+	    "l r/t/d/sub/g1 -> ../../../stow/p/d/sub/g1",
+	    "l r/t/d/sub/h1 -> ../../../stow/q/d/sub/h1"), 0, "p");
+	ck_assert_ptr_nonnull(strstr(o.ops,
+	    "LINK d/other => ../../stow/q/d/other (q)\n"));
+}
+END_TEST
+
+/* With --dotfiles, "dot-z" and ".z" both lead to .z: walked twice. */
+START_TEST(plan_restow_dotfiles_twice)
+{
+	(void)restow_both(S("f r/stow/p/dot-z/f1", "f r/stow/p/.z/f2",
+	    "f r/stow/p/.z/f3", "l r/t/.z/f2 -> ../../stow/p/.z/f2",
+	    "l r/t/.z/f3 -> ../../stow/p/.z/f3"), STOW_F_DOTFILES, "p");
+}
+END_TEST
+
+/* The common case: nothing to do, and every link counts as unchanged. */
+START_TEST(plan_restow_stowed_is_unchanged)
+{
+	struct stow_opts	 opts = STOW_OPTS_INIT;
+	struct stow_ctx		*ctx = sb_new_ctx();
+	struct stow_plan	*plan;
+
+	sb_build(S("f r/stow/p/d/f1", "f r/stow/p/d/f2", "f r/stow/p/top",
+	    "d r/t/d", "l r/t/d/f1 -> ../../stow/p/d/f1",
+	    "l r/t/d/f2 -> ../../stow/p/d/f2", "l r/t/top -> ../stow/p/top"));
+	opts.stow_dir = sb_path("r/stow");
+	opts.target_dir = sb_path("r/t");
+	ck_assert_int_eq(stow_ctx_configure(ctx, &opts), 0);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_restow(plan, "p"), 0);
+	ck_assert_uint_eq(stow_plan_op_count(plan), 0);
+	ck_assert_uint_eq(stow_plan_unchanged_count(plan), 3);
+	ck_assert_int_eq(stow_plan_restow(plan, "nope"), STOW_ENOTFOUND);
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
 Suite *
 plan_suite(void)
 {
@@ -951,6 +1258,13 @@ plan_suite(void)
 	tcase_add_test(tc, plan_foreach_stops);
 	tcase_add_test(tc, plan_log_reports_link);
 	tcase_add_test(tc, plan_log_warns_skipped_stow_dir);
+	tcase_add_loop_test(tc, plan_restow_same_as_unstow_stow, 0,
+	    RT_TREES);
+	tcase_add_test(tc, plan_restow_absolute_source);
+	tcase_add_test(tc, plan_restow_no_folding_unfolds);
+	tcase_add_test(tc, plan_restow_fold_below);
+	tcase_add_test(tc, plan_restow_dotfiles_twice);
+	tcase_add_test(tc, plan_restow_stowed_is_unchanged);
 	suite_add_tcase(s, tc);
 
 	tcase_add_checked_fixture(ctc, sandbox_setup, sandbox_teardown);
