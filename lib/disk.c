@@ -151,18 +151,26 @@ parent_list(struct stow_plan *plan, const char *path)
 	    cached_list(plan, path, (size_t)(slash - path));
 }
 
+/* The d_type listing l (listed) gives name, or DISK_NOENT. */
+unsigned int
+disk_entry_type(const struct dirlist *l, const char *name)
+{
+	const struct dent	*d;
+
+	d = l->len == 0 ? NULL : bsearch(name, l->ents, l->len,
+	    sizeof(*l->ents), dent_find);
+	return d == NULL ? DISK_NOENT : d->type;
+}
+
 static unsigned int
 cached_type(struct stow_plan *plan, const char *path)
 {
 	const struct dirlist	*l = parent_list(plan, path);
-	const struct dent	*d;
 	const char		*slash = strrchr(path, '/');
 
 	if (l == NULL || l->lazy)
 		return DT_UNKNOWN;
-	d = l->len == 0 ? NULL : bsearch(slash == NULL ? path : slash + 1,
-	    l->ents, l->len, sizeof(*l->ents), dent_find);
-	return d == NULL ? DISK_NOENT : d->type;
+	return disk_entry_type(l, slash == NULL ? path : slash + 1);
 }
 
 /* The text of the symlink path, in plan->scratch; NULL with errno.

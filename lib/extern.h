@@ -134,6 +134,9 @@ struct dirlist {
 	size_t		 len;
 	int		 lazy;		/* disk.c: not listed yet */
 	unsigned int	 misses;	/* disk.c: absent entries read */
+	unsigned char	*ignored;	/* plan.c: per entry, 0 not known
+					   yet, 1 stowed, 2 ignored */
+	const void	*ignored_by;	/* plan.c: by these rules */
 	int		 restow_seen;	/* plan.c, a restow: walked */
 	const struct dirlist *kept_for;	/* plan.c, a restow: every link
 					   here is the own link of an
@@ -390,6 +393,7 @@ int	 config_text(struct stow_ctx *, const char *, char **);
 #define DISK_OTHER	3
 struct dirlist *disk_list(struct stow_plan *, const char *);
 struct dirlist *disk_cached(struct stow_plan *, const char *);
+unsigned int disk_entry_type(const struct dirlist *, const char *);
 int	 disk_type(struct stow_plan *, const char *, int);
 const char *disk_readlink(struct stow_plan *, const char *);
 void	 disk_done(struct stow_plan *);

@@ -27,12 +27,57 @@ at(const char *path)
 	return *path == '\0' ? "." : path;
 }
 
-static int
-dent_cmp(const void *a, const void *b)
+/*
+ * Sorts a[0..n) bytewise by name, merging through tmp (n/2 entries or
+ * more): a merge sort with the comparison inline, insertion sort for
+ * short runs, and halves found in order already left as they are.
+ */
+static void
+dent_sort(struct dent *a, struct dent *tmp, size_t n)
 {
-	const struct dent	*x = a, *y = b;
+	struct dent	x;
+	size_t		i, j, k, h = n / 2;
 
-	return strcmp(x->name, y->name);
+	if (n <= 16) {
+		for (i = 1; i < n; i++) {
+			x = a[i];
+			for (j = i; j > 0 && strcmp(a[j - 1].name, x.name) > 0;
+			    j--)
+				a[j] = a[j - 1];
+			a[j] = x;
+		}
+		return;
+	}
+	dent_sort(a, tmp, h);
+	dent_sort(a + h, tmp, n - h);
+	if (strcmp(a[h - 1].name, a[h].name) < 0)
+		return;
+	memcpy(tmp, a, h * sizeof(*a));
+	for (i = 0, j = h, k = 0; i < h && j < n; k++)
+		a[k] = strcmp(tmp[i].name, a[j].name) < 0 ? tmp[i++] : a[j++];
+	while (i < h)
+		a[k++] = tmp[i++];
+}
+
+/* Sorts a listing; one that comes in reverse order (tmpfs lists the
+ * newest first) is reversed. */
+static void
+dents_sort(struct dent *a, struct dent *tmp, size_t n)
+{
+	struct dent	x;
+	size_t		i;
+
+	for (i = 1; i < n && strcmp(a[i - 1].name, a[i].name) > 0; i++)
+		;
+	if (i < n) {
+		dent_sort(a, tmp, n);
+		return;
+	}
+	for (i = 0; i < n / 2; i++) {
+		x = a[i];
+		a[i] = a[n - 1 - i];
+		a[n - 1 - i] = x;
+	}
 }
 
 /* Appends the entries of one getdents64() buffer to *ents. */
@@ -95,8 +140,6 @@ fs_list(struct arena *a, int dfd, const char *path, struct dirlist *out)
 	if (n == -1)
 		goto fail;
 	close(fd);
-	if (len > 1)
-		qsort(ents, len, sizeof(*ents), dent_cmp);
 	out->len = len;
 	out->ents = NULL;
 	if (len > 0) {
@@ -105,6 +148,8 @@ fs_list(struct arena *a, int dfd, const char *path, struct dirlist *out)
 			errno = ENOMEM;
 			return -1;
 		}
+		/* (The arena's copy is room to merge in, until it is one.) */
+		dents_sort(ents, out->ents, len);
 		memcpy(out->ents, ents, len * sizeof(*ents));
 	}
 	free(ents);

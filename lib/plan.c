@@ -37,6 +37,9 @@ struct entry {
 
 /* What the entries of one package directory share. */
 struct pkg_dir {
+	struct dirlist			*list;		/* its listing, walked
+							   (NULL: the target's
+							   is, --compat) */
 	const char			*dir;		/* sp/pkg/pkg_sub */
 	size_t				 root_len;	/* of sp/pkg in dir */
 	const char			*tgt;		/* the target directory */
@@ -60,7 +63,7 @@ static int	stow_into_absent(struct stow_plan *, const char *,
 		    const char *, const char *, const char *, const char *);
 static int	backup_in_the_way(struct stow_plan *, const char *);
 static int	restow_kept(struct stow_plan *, const struct dirlist *,
-		    const struct dirlist *, const struct entry *);
+		    const struct dirlist *, size_t, const char *);
 
 #define NOMEM_IF_NULL(plan, p) \
 	do { if ((p) == NULL) return err_nomem((plan)->ctx); } while (0)
@@ -449,6 +452,7 @@ pkg_dir_open(struct stow_plan *plan, const char *sp, const char *pkg,
 {
 	struct arena	*a = &plan->arena;
 
+	pd->list = NULL;
 	NOMEM_IF_NULL(plan, pd->dir = path_join3(a, sp, pkg, pkg_sub));
 	/* An entry's pkg_path is sp/pkg/pkg_sub/name: its pkg_sub/name
 	 * part is its path inside the package, with no copy of its own. */
@@ -462,13 +466,37 @@ pkg_dir_open(struct stow_plan *plan, const char *sp, const char *pkg,
 }
 
 /*
- * Works out the paths of the entry named pname in the package and
- * tname in the target, in plan->scratch: they last while the entry is
- * planned, and what a task keeps, it copies.  *ignored: the entry is
- * ignored, and e is not filled.
+ * Is entry i of pd's walk, whose path inside the package is rooted,
+ * ignored?  Answered once per listing and rules: a restow walks each
+ * package directory twice.
  */
 static int
-entry_make(struct stow_plan *plan, const struct pkg_dir *pd,
+entry_ignored(struct stow_plan *plan, const struct pkg_dir *pd, size_t i,
+    const char *rooted)
+{
+	struct dirlist	*l = pd->list;
+
+	if (l == NULL)
+		return ignored(plan, pd->rules, rooted);
+	if (l->ignored_by != pd->rules) {
+		if ((l->ignored = arena_alloc(&plan->arena, l->len)) == NULL)
+			return ignored(plan, pd->rules, rooted);
+		memset(l->ignored, 0, l->len);
+		l->ignored_by = pd->rules;
+	}
+	if (l->ignored[i] == 0)
+		l->ignored[i] = 1 + ignored(plan, pd->rules, rooted);
+	return l->ignored[i] == 2;
+}
+
+/*
+ * Works out the paths of entry i of pd's walk, named pname in the
+ * package and tname in the target, in plan->scratch: they last while
+ * the entry is planned, and what a task keeps, it copies.  *ignored:
+ * the entry is ignored, and e is not filled.
+ */
+static int
+entry_make(struct stow_plan *plan, const struct pkg_dir *pd, size_t i,
     const char *pname, const char *tname, struct entry *e, int *ignored_out)
 {
 	struct arena	*tmp = &plan->scratch;
@@ -476,7 +504,7 @@ entry_make(struct stow_plan *plan, const struct pkg_dir *pd,
 	NOMEM_IF_NULL(plan, e->pkg_path = path_child(tmp, pd->dir, pname));
 	/* pkg_path[root_len] is the "/" that roots pkg_sub. */
 	e->pkg_sub = e->pkg_path + pd->root_len + 1;
-	if ((*ignored_out = ignored(plan, pd->rules, e->pkg_sub - 1)))
+	if ((*ignored_out = entry_ignored(plan, pd, i, e->pkg_sub - 1)))
 		return 0;
 	NOMEM_IF_NULL(plan, e->tgt = path_child(tmp, pd->tgt, tname));
 	NOMEM_IF_NULL(plan, e->source = path_child(tmp, pd->src_dir, pname));
@@ -507,7 +535,7 @@ stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
 		return rc;
 	log_msg(plan->ctx, 3, "Stowing contents of %s (target %s)", pd.dir,
 	    tgt);
-	if ((list = disk_list(plan, pd.dir)) == NULL)
+	if ((list = pd.list = disk_list(plan, pd.dir)) == NULL)
 		return err_os(plan->ctx, "cannot read directory",
 		    path_join(&plan->arena, plan->ctx->target_abs, pd.dir));
 	for (i = 0; i < list->len; i++) {
@@ -518,8 +546,9 @@ stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
 		    path_dotfile(&plan->scratch, name) : name;
 		if (tname == NULL)
 			rc = err_nomem(plan->ctx);
-		else if ((rc = entry_make(plan, &pd, name, tname, &e,
-		    &ign)) == 0 && !ign && !restow_kept(plan, list, tlist, &e))
+		else if (!restow_kept(plan, list, tlist, i, tname) &&
+		    (rc = entry_make(plan, &pd, i, name, tname, &e,
+		    &ign)) == 0 && !ign)
 			rc = stow_node(plan, sp, pkg, &e);
 		disk_entry_done(plan, mark);
 		if (rc != 0)
@@ -775,7 +804,7 @@ restow_release(struct stow_plan *plan, struct restow_dir *rd,
 		if ((tname = target_name(plan,
 		    list->ents[rd->held[k]].name)) == NULL)
 			rc = err_nomem(plan->ctx);
-		else if ((rc = entry_make(plan, pd,
+		else if ((rc = entry_make(plan, pd, rd->held[k],
 		    list->ents[rd->held[k]].name, tname, &e, &ign)) == 0)
 			rc = task_unlink(plan, e.tgt, e.source);
 		disk_entry_done(plan, mark);
@@ -909,19 +938,18 @@ restow_end_dir(struct stow_plan *plan, struct restow_dir *rd,
 }
 
 /*
- * Is e, an entry of package listing list being stowed into target
- * directory listing tl, one whose link a restow kept?  Then it is
- * already stowed.
+ * Is entry i of package listing list, named tname in the target
+ * directory whose listing is tl, one whose link a restow kept?  Then
+ * it is already stowed.  (Its unstow found out whether it is ignored;
+ * no log shows the kept links: logging, a restow keeps none.)
  */
 static int
 restow_kept(struct stow_plan *plan, const struct dirlist *list,
-    const struct dirlist *tl, const struct entry *e)
+    const struct dirlist *tl, size_t i, const char *tname)
 {
-	if (tl == NULL || tl->kept_for != list ||
-	    disk_type(plan, e->tgt, 0) != DISK_LINK)
+	if (tl == NULL || tl->kept_for != list || list->ignored_by == NULL ||
+	    list->ignored[i] != 1 || disk_entry_type(tl, tname) != DT_LNK)
 		return 0;
-	log_msg(plan->ctx, 2, "--- Skipping %s as it already points to %s",
-	    e->tgt, e->source);
 	plan->unchanged++;
 	return 1;
 }
@@ -937,7 +965,7 @@ unstow_contents(struct stow_plan *plan, const char *pkg_sub,
 {
 	struct stow_ctx		*ctx = plan->ctx;
 	struct arena		*tmp = &plan->scratch;
-	const struct dirlist	*list;
+	struct dirlist		*list;
 	struct pkg_dir		 pd;
 	struct restow_dir	 rd;
 	struct arena_mark	 mark;
@@ -959,6 +987,7 @@ unstow_contents(struct stow_plan *plan, const char *pkg_sub,
 	if ((list = disk_list(plan, walked)) == NULL)
 		return err_os(ctx, "cannot read directory",
 		    path_join(&plan->arena, ctx->target_abs, walked));
+	pd.list = compat ? NULL : list;
 	if ((rc = restow_begin(plan, tgt, list, &rd)) != 0)
 		return rc;
 	if (!compat)
@@ -972,7 +1001,7 @@ unstow_contents(struct stow_plan *plan, const char *pkg_sub,
 			tname = path_dotfile(tmp, pname);
 		if (pname == NULL || tname == NULL)
 			rc = err_nomem(ctx);
-		else if ((rc = entry_make(plan, &pd, pname, tname, &e,
+		else if ((rc = entry_make(plan, &pd, i, pname, tname, &e,
 		    &ign)) == 0 && !ign) {
 			e.dtype = list->ents[i].type;
 			rc = restow_hold(plan, &rd, list, &pd, i, &e);

@@ -708,6 +708,46 @@ START_TEST(apply_journal_odd_names)
 }
 END_TEST
 
+/*
+ * fs_list() sorts bytewise, whatever order the directory gives: names
+ * made in a random order, in reverse order (tmpfs lists the newest
+ * first) and in order, sharing prefixes and with bytes above 0x7f.
+ */
+START_TEST(apply_list_sorted)
+{
+	static const char *const dirs[] = { "random", "reverse", "ordered" };
+	struct arena	 a = { NULL };
+	struct dirlist	 l;
+	char		 name[64];
+	unsigned long	 st = 88172645463325252UL;
+	size_t		 i, n = 300, k;
+	int		 fd;
+
+	for (k = 0; k < 3; k++) {
+		for (i = 0; i < n; i++) {
+			size_t	j = k == 0 ? (st ^= st << 13, st ^= st >> 7,
+			    st ^= st << 17, st % 100000) : k == 1 ? n - i : i;
+
+			snprintf(name, sizeof(name), "%s/%s%zu%s", dirs[k],
+			    j % 3 == 0 ? "\xc3\xa9" : j % 3 == 1 ? "a" : "ab",
+			    j, j % 5 == 0 ? "~" : "");
+			sb_write(name, "");
+		}
+		ck_assert_int_ne(fd = open(sb_path(dirs[k]), O_RDONLY |
+		    O_DIRECTORY), -1);
+		memset(&l, 0, sizeof(l));
+		ck_assert_int_eq(fs_list(&a, fd, ".", &l), 0);
+		close(fd);
+		ck_assert_uint_gt(l.len, n * 9 / 10);
+		for (i = 1; i < l.len; i++)
+			ck_assert_msg(strcmp(l.ents[i - 1].name,
+			    l.ents[i].name) < 0, "%s: \"%s\" before \"%s\"",
+			    dirs[k], l.ents[i - 1].name, l.ents[i].name);
+	}
+	arena_free(&a);
+}
+END_TEST
+
 Suite *
 apply_suite(void)
 {
@@ -736,6 +776,7 @@ apply_suite(void)
 	tcase_add_test(tc, apply_adopt_moves_content);
 	tcase_add_test(tc, apply_adopt_dotfiles);
 	tcase_add_test(tc, apply_journal_odd_names);
+	tcase_add_test(tc, apply_list_sorted);
 	suite_add_tcase(s, tc);
 	return s;
 }
