@@ -56,6 +56,7 @@ void	 arena_free(struct arena *);
 struct strmap {
 	const char	**keys;
 	void		**vals;
+	unsigned char	 *tags;		/* eight bits of each key's hash */
 	size_t		  cap;
 	size_t		  len;
 };

@@ -297,6 +297,33 @@ combine_probe(struct stow_ctx *ctx, const char *seg, const char *path,
 	    "the lines before it (%s)", file, line, msg);
 }
 
+/*
+ * Can the alternation alts match only at the start of a subject (each
+ * of its alternatives begins with "^", as GNU Stow's manual writes
+ * them, or is otherwise anchored by PCRE2's rules)?
+ */
+static int
+anchored(const char *alts)
+{
+	pcre2_code	*code;
+	PCRE2_SIZE	 off;
+	uint32_t	 opts = 0;
+	int		 errcode;
+	char		*re;
+	size_t		 n = strlen(alts) + 5;
+
+	if ((re = malloc(n)) == NULL)
+		return 0;
+	snprintf(re, n, "(?:%s)", alts);
+	code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED,
+	    PCRE2_DUPNAMES, &errcode, &off, NULL);
+	free(re);
+	if (code != NULL)
+		(void)pcre2_pattern_info(code, PCRE2_INFO_ALLOPTIONS, &opts);
+	pcre2_code_free(code);
+	return (opts & PCRE2_ANCHORED) != 0;
+}
+
 static int
 build_rules(struct stow_ctx *ctx, struct ignore_rules *r, const char *seg,
     const char *path, const char *file)
@@ -305,9 +332,15 @@ build_rules(struct stow_ctx *ctx, struct ignore_rules *r, const char *seg,
 
 	if (seg != NULL)
 		rc = combine(ctx, &r->segment_re, "^(", seg, ")$", file);
+	/*
+	 * A path pattern matches at the start or after a "/".  When every
+	 * one is anchored, a match after a "/" cannot be, and "(^)" says
+	 * so to PCRE2, which then tries the start only, not each position
+	 * (the groups keep their numbers).
+	 */
 	if (rc == 0 && path != NULL)
-		rc = combine(ctx, &r->path_re, "(^|/)(", path, ")(/|$)",
-		    file);
+		rc = combine(ctx, &r->path_re, anchored(path) ? "(^)(" :
+		    "(^|/)(", path, ")(/|$)", file);
 	return rc;
 }
 

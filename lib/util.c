@@ -130,25 +130,49 @@ arena_free(struct arena *a)
 	a->head = NULL;
 }
 
-/* FNV-1a: short keys, no adversary, cheap. */
+/*
+ * Mixes the key eight bytes at a time (paths are tens of bytes long),
+ * and its low bits, which pick the slot, from all of them at the end
+ * (MurmurHash3's finalizer).  No adversary: the keys are the user's.
+ */
 static size_t
 hash_str(const char *s)
 {
-	uint64_t	h = 1469598103934665603ULL;
+	size_t		n = strlen(s);
+	uint64_t	h = 0x9e3779b97f4a7c15ULL ^ n, w;
 
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
+	for (; n >= 8; s += 8, n -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
 	}
+	w = 0;
+	memcpy(&w, s, n);
+	h ^= w;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
 	return (size_t)h;
 }
 
-static size_t
-strmap_slot(const struct strmap *m, const char *key)
-{
-	size_t	i = hash_str(key) & (m->cap - 1);
+/* The eight bits of hash h that the slot mask does not use. */
+#define HASH_TAG(h)	((unsigned char)((uint64_t)(h) >> 56))
 
-	while (m->keys[i] != NULL && strcmp(m->keys[i], key) != 0)
+/*
+ * The slot of key (hash h): its own, or the empty one where it would
+ * go.  A slot's tag turns away almost every other key without a
+ * strcmp, which a miss would otherwise make at each slot it passes.
+ */
+static size_t
+strmap_slot(const struct strmap *m, const char *key, size_t h)
+{
+	size_t		i = h & (m->cap - 1);
+	unsigned char	tag = HASH_TAG(h);
+
+	while (m->keys[i] != NULL && (m->tags[i] != tag ||
+	    strcmp(m->keys[i], key) != 0))
 		i = (i + 1) & (m->cap - 1);
 	return i;
 }
@@ -160,7 +184,7 @@ strmap_get(const struct strmap *m, const char *key)
 
 	if (m->cap == 0)
 		return NULL;
-	i = strmap_slot(m, key);
+	i = strmap_slot(m, key, hash_str(key));
 	return m->keys[i] == NULL ? NULL : m->vals[i];
 }
 
@@ -168,26 +192,29 @@ static int
 strmap_grow(struct strmap *m)
 {
 	struct strmap	 n;
-	size_t		 i, j;
+	size_t		 i, j, h;
 
 	n.cap = m->cap == 0 ? 64 : m->cap * 2;
 	n.len = m->len;
 	n.keys = calloc(n.cap, sizeof(*n.keys));
 	n.vals = calloc(n.cap, sizeof(*n.vals));
-	if (n.keys == NULL || n.vals == NULL) {
+	n.tags = calloc(n.cap, sizeof(*n.tags));
+	if (n.keys == NULL || n.vals == NULL || n.tags == NULL) {
 		free(n.keys);
 		free(n.vals);
+		free(n.tags);
 		return -1;
 	}
 	for (i = 0; i < m->cap; i++) {
 		if (m->keys[i] == NULL)
 			continue;
-		j = strmap_slot(&n, m->keys[i]);
+		h = hash_str(m->keys[i]);
+		j = strmap_slot(&n, m->keys[i], h);
 		n.keys[j] = m->keys[i];
 		n.vals[j] = m->vals[i];
+		n.tags[j] = HASH_TAG(h);
 	}
-	free(m->keys);
-	free(m->vals);
+	strmap_free(m);
 	*m = n;
 	return 0;
 }
@@ -200,14 +227,16 @@ strmap_grow(struct strmap *m)
 void **
 strmap_ref(struct strmap *m, const char *key)
 {
-	size_t	i;
+	size_t	i, h;
 
 	if ((m->len + 1) * 4 > m->cap * 3 && strmap_grow(m) == -1)
 		return NULL;
-	i = strmap_slot(m, key);
+	h = hash_str(key);
+	i = strmap_slot(m, key, h);
 	if (m->keys[i] == NULL) {
 		m->keys[i] = key;
 		m->vals[i] = NULL;
+		m->tags[i] = HASH_TAG(h);
 		m->len++;
 	}
 	return &m->vals[i];
@@ -230,6 +259,7 @@ strmap_free(struct strmap *m)
 {
 	free(m->keys);
 	free(m->vals);
+	free(m->tags);
 	memset(m, 0, sizeof(*m));
 }
 

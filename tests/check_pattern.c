@@ -184,6 +184,20 @@ static const struct ignore_case ignore_cases[] = {
 	{ "^/top\n", "top", 1 },
 	{ "^/top\n", "top/x", 1 },
 	{ "^/top\n", "a/top", 0 },
+	/* All path patterns anchored: matched at the start only. */
+	{ "^/a/b\n^/c\n", "a/b", 1 },
+	{ "^/a/b\n^/c\n", "a/b/x", 1 },
+	{ "^/a/b\n^/c\n", "x/a/b", 0 },
+	{ "^/a/b\n^/c\n", "c/d", 1 },
+	{ "^/a/b\n^/c\n", "d/c/e", 0 },
+	/* One not anchored: any "/" may start a match again. */
+	{ "^/a/b\nc/d\n", "x/c/d", 1 },
+	{ "^/a/b\nc/d\n", "x/a/b", 0 },
+	/* Anchored by PCRE2's rules, with no "^": (?s).* starts at 0. */
+	{ "(?s).*/deep/x\n", "a/b/deep/x", 1 },
+	{ "(?s).*/deep/x\n", "a/b/deep/xy", 0 },
+	{ "\\A/top/x\n", "top/x", 1 },
+	{ "\\A/top/x\n", "a/top/x", 0 },
 	/* Both kinds in one list. */
 	{ "foo\n^/bar/baz\n", "x/foo", 1 },
 	{ "foo\n^/bar/baz\n", "bar/baz", 1 },
