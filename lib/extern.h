@@ -293,6 +293,8 @@ struct stow_plan {
 	struct vec		 tasks;		/* struct task *, in order */
 	struct strmap		 overlay;	/* path -> overlay_slot */
 	size_t			 nremoved;	/* link removals planned */
+	char			 clear_dir[PATH_MAX];	/* task.c: no removal */
+	size_t			 clear_len;	/* here or above (0: none) */
 	size_t			 unchanged;	/* entries already stowed */
 	struct vec		 conflicts;	/* struct conflict * */
 	struct strmap		 ignores;	/* package dir -> rules */

@@ -558,6 +558,35 @@ stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
 }
 
 /*
+ * One node of a directory foldable() looks at: 1 when it stops the
+ * fold (not a link, or a link elsewhere than the others), else 0 with
+ * *common, the directory the links lead to, set.
+ */
+static int
+foldable_node(struct stow_plan *plan, const char *node, const char **common)
+{
+	const char	*dest;
+	char		*parent;
+	int		 link = state_is_link(plan, node);
+
+	/* Skip entries planned away; unlike GNU Stow, a dangling link
+	 * still counts (folding over it would fail to rmdir). */
+	if (!link && !state_is_node(plan, node))
+		return 0;
+	if (!link)
+		return 1;
+	if ((dest = state_read_link(plan, node)) == NULL)
+		return STOW_EOS;
+	NOMEM_IF_NULL(plan, parent = path_parent(&plan->scratch, dest));
+	if (*common == NULL)
+		NOMEM_IF_NULL(plan, *common = arena_strdup(&plan->arena,
+		    parent));
+	else if (strcmp(*common, parent) != 0)
+		return 1;
+	return 0;
+}
+
+/*
  * Can directory tgt be folded back into one link?  Only when every
  * node left in it is a link into the same package directory.  *out is
  * that directory relative to tgt's parent, or NULL.
@@ -565,36 +594,29 @@ stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
 static int
 foldable(struct stow_plan *plan, const char *tgt, const char **out)
 {
-	struct arena	*a = &plan->arena;
 	const struct dirlist *list;
+	struct arena_mark mark;
 	struct owner	 o;
-	const char	*dest, *common = NULL;
-	char		*node, *parent;
+	const char	*common = NULL, *node;
 	size_t		 i;
-	int		 rc;
+	int		 rc = 0;
 
 	*out = NULL;
 	if (has_flag(plan, STOW_F_NO_FOLDING))
 		return 0;
 	if ((list = disk_list(plan, tgt)) == NULL)
 		return err_os(plan->ctx, "cannot read directory", tgt);
-	for (i = 0; i < list->len; i++) {
-		NOMEM_IF_NULL(plan, node = path_join(a, tgt,
-		    list->ents[i].name));
-		/* Skip entries planned away; unlike GNU Stow, a dangling
-		 * link still counts (folding over it would fail to rmdir). */
-		if (!state_is_link(plan, node) && !state_is_node(plan, node))
-			continue;
-		if (!state_is_link(plan, node))
-			return 0;
-		if ((dest = state_read_link(plan, node)) == NULL)
-			return STOW_EOS;
-		NOMEM_IF_NULL(plan, parent = path_parent(a, dest));
-		if (common == NULL)
-			common = parent;
-		else if (strcmp(common, parent) != 0)
-			return 0;
+	for (i = 0; rc == 0 && i < list->len; i++) {
+		mark = arena_mark(&plan->scratch);
+		if ((node = path_child(&plan->scratch, tgt,
+		    list->ents[i].name)) == NULL)
+			rc = err_nomem(plan->ctx);
+		else
+			rc = foldable_node(plan, node, &common);
+		disk_entry_done(plan, mark);
 	}
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
 	if (common == NULL || *common == '\0')
 		return 0;
 	if (strncmp(common, "../", 3) == 0)
@@ -610,26 +632,53 @@ foldable(struct stow_plan *plan, const char *tgt, const char **out)
 static int
 fold_tree(struct stow_plan *plan, const char *tgt, const char *pkg_dir)
 {
-	struct arena	*a = &plan->arena;
 	const struct dirlist *list;
-	char		*node;
+	struct arena_mark mark;
+	const char	*node;
 	size_t		 i;
-	int		 rc;
+	int		 rc = 0;
 
 	log_msg(plan->ctx, 3, "--- Folding tree: %s => %s", tgt, pkg_dir);
 	plan->folds++;
 	if ((list = disk_list(plan, tgt)) == NULL)
 		return err_os(plan->ctx, "cannot read directory", tgt);
-	for (i = 0; i < list->len; i++) {
-		NOMEM_IF_NULL(plan, node = path_join(a, tgt,
-		    list->ents[i].name));
-		if ((state_is_link(plan, node) || state_is_node(plan, node)) &&
-		    (rc = task_unlink(plan, node, NULL)) != 0)
-			return rc;
+	for (i = 0; rc == 0 && i < list->len; i++) {
+		mark = arena_mark(&plan->scratch);
+		if ((node = path_child(&plan->scratch, tgt,
+		    list->ents[i].name)) == NULL)
+			rc = err_nomem(plan->ctx);
+		else if (state_is_link(plan, node) || state_is_node(plan, node))
+			rc = task_unlink(plan, node, NULL);
+		disk_entry_done(plan, mark);
 	}
-	if ((rc = task_rmdir(plan, tgt)) != 0)
+	if (rc != 0 || (rc = task_rmdir(plan, tgt)) != 0)
 		return rc;
 	return task_link(plan, pkg_dir, tgt);
+}
+
+/* One node of cleanup_invalid_links(): removed when it is a dangling
+ * link owned by stow. */
+static int
+cleanup_node(struct stow_plan *plan, const char *dir, const char *node)
+{
+	struct owner	 o;
+	const char	*dest, *to;
+	int		 rc;
+
+	if (!entry_is_link(plan, node) || task_link_for(plan, node) != NULL)
+		return 0;
+	if ((dest = disk_readlink(plan, node)) == NULL)
+		return err_os(plan->ctx, "readlink", node);
+	NOMEM_IF_NULL(plan, to = path_join(&plan->scratch, dir, dest));
+	if (disk_type(plan, to, 1) != DISK_ABSENT)
+		return 0;
+	if ((rc = find_owner(plan, node, dest, &o)) != 0)
+		return rc;
+	if (*o.package == '\0')
+		return 0;
+	log_msg(plan->ctx, 2, "--- removing link owned by %s: %s => %s",
+	    o.package, node, to);
+	return task_unlink(plan, node, dest);
 }
 
 /*
@@ -639,36 +688,24 @@ fold_tree(struct stow_plan *plan, const char *tgt, const char *pkg_dir)
 static int
 cleanup_invalid_links(struct stow_plan *plan, const char *dir)
 {
-	struct arena	*a = &plan->arena;
 	const struct dirlist *list;
-	struct owner	 o;
-	const char	*dest;
-	char		*node;
+	struct arena_mark mark;
+	const char	*node;
 	size_t		 i;
-	int		 rc;
+	int		 rc = 0;
 
 	if ((list = disk_list(plan, dir)) == NULL)
 		return err_os(plan->ctx, "cannot read directory", dir);
-	for (i = 0; i < list->len; i++) {
-		NOMEM_IF_NULL(plan, node = path_join(a, dir,
-		    list->ents[i].name));
-		if (!entry_is_link(plan, node) ||
-		    task_link_for(plan, node) != NULL)
-			continue;
-		if ((dest = disk_readlink(plan, node)) == NULL)
-			return err_os(plan->ctx, "readlink", node);
-		if (disk_type(plan, path_join(a, dir, dest), 1) != DISK_ABSENT)
-			continue;
-		if ((rc = find_owner(plan, node, dest, &o)) != 0)
-			return rc;
-		if (*o.package == '\0')
-			continue;
-		log_msg(plan->ctx, 2, "--- removing link owned by %s: %s => %s",
-		    o.package, node, path_join(a, dir, dest));
-		if ((rc = task_unlink(plan, node, dest)) != 0)
-			return rc;
+	for (i = 0; rc == 0 && i < list->len; i++) {
+		mark = arena_mark(&plan->scratch);
+		if ((node = path_child(&plan->scratch, dir,
+		    list->ents[i].name)) == NULL)
+			rc = err_nomem(plan->ctx);
+		else
+			rc = cleanup_node(plan, dir, node);
+		disk_entry_done(plan, mark);
 	}
-	return 0;
+	return rc;
 }
 
 /*

@@ -19,6 +19,8 @@ internal(struct stow_plan *plan, const char *what, const char *path)
 	    "internal error: %s: %s (please report this)", what, path);
 }
 
+static void	removal_planned(struct stow_plan *, const char *);
+
 static struct overlay_slot *
 slot_get(const struct stow_plan *plan, const char *path)
 {
@@ -176,6 +178,7 @@ task_unlink(struct stow_plan *plan, const char *path, const char *text)
 		return err_nomem(plan->ctx);
 	s->link = t;
 	plan->nremoved++;
+	removal_planned(plan, s->path);
 	return 0;
 }
 
@@ -277,6 +280,7 @@ task_backup(struct stow_plan *plan, const char *path, const char *dest)
 		return err_nomem(plan->ctx);
 	s->gone = t;
 	plan->nremoved++;
+	removal_planned(plan, s->path);
 	return 0;
 }
 
@@ -315,21 +319,52 @@ task_conflict(struct stow_plan *plan, enum stow_conflict_kind kind,
 	return 0;
 }
 
+/* Is the node at path itself planned away (a link, or into the vault)? */
+static int
+removed_here(const struct stow_plan *plan, const char *path)
+{
+	struct overlay_slot	*s = slot_get(plan, path);
+
+	return s != NULL && (s->gone != NULL || (s->link != NULL &&
+	    s->link->action == T_REMOVE));
+}
+
+/*
+ * A removal planned at path: the directory parent_removed() last found
+ * clear is no longer known to be if path is it or above it.
+ */
+static void
+removal_planned(struct stow_plan *plan, const char *path)
+{
+	size_t	n = strlen(path);
+
+	if (plan->clear_len > 0 && n <= plan->clear_len &&
+	    strncmp(plan->clear_dir, path, n) == 0 &&
+	    (n == plan->clear_len || plan->clear_dir[n] == '/'))
+		plan->clear_len = 0;
+}
+
 /*
  * Is path, or one of its parents, a link planned for removal or a node
  * planned into the vault?  Needed while unfolding, when the real link
- * still stands on disk, and below a path being replaced.
+ * still stands on disk, and below a path being replaced.  Queries come
+ * in runs for one directory: the last one found clear, with all above
+ * it, is kept (plan->clear_dir), so only the path itself is looked up.
  */
 static int
-parent_removed(const struct stow_plan *plan, const char *path)
+parent_removed(struct stow_plan *plan, const char *path)
 {
-	struct overlay_slot	*s;
-	char			 small[1024], *buf, *p;
-	size_t			 n = strlen(path);
-	int			 found = 0;
+	const char	*slash = strrchr(path, '/');
+	char		 small[1024], *buf, *p;
+	size_t		 n = strlen(path);
+	size_t		 dn = slash == NULL ? 0 : (size_t)(slash - path);
+	int		 found = 0;
 
 	if (plan->nremoved == 0)
 		return 0;
+	if (dn > 0 && dn == plan->clear_len &&
+	    memcmp(path, plan->clear_dir, dn) == 0)
+		return removed_here(plan, path);
 	buf = n < sizeof(small) ? small : malloc(n + 1);
 	if (buf == NULL)
 		return 0;
@@ -338,15 +373,17 @@ parent_removed(const struct stow_plan *plan, const char *path)
 		if (*p != '/' && *p != '\0')
 			continue;
 		*p = '\0';
-		s = slot_get(plan, buf);
-		found = s != NULL && (s->gone != NULL || (s->link != NULL &&
-		    s->link->action == T_REMOVE));
+		found = removed_here(plan, buf);
 		if (p == buf + n)
 			break;
 		*p = '/';
 	}
 	if (buf != small)
 		free(buf);
+	if (!found && dn > 0 && dn < sizeof(plan->clear_dir)) {
+		memcpy(plan->clear_dir, path, dn);
+		plan->clear_len = dn;
+	}
 	return found;
 }
 
