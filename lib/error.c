@@ -105,15 +105,14 @@ err_clear(struct stow_ctx *ctx)
 	ctx->saved_errno = 0;
 }
 
-/* Hands a message to the log callback when its level is wanted. */
+/* Formats a message for the log callback (log_msg() checks first that
+ * its level is wanted). */
 void
-log_msg(const struct stow_ctx *ctx, int level, const char *fmt, ...)
+log_emit(const struct stow_ctx *ctx, int level, const char *fmt, ...)
 {
 	va_list	ap;
 	char	buf[4096];
 
-	if (ctx->log_cb == NULL || level > ctx->log_level)
-		return;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);

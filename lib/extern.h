@@ -117,8 +117,14 @@ int	 err_set(struct stow_ctx *, int, const char *, ...)
 int	 err_os(struct stow_ctx *, const char *, const char *);
 int	 err_nomem(struct stow_ctx *);
 void	 err_clear(struct stow_ctx *);
-void	 log_msg(const struct stow_ctx *, int, const char *, ...)
+void	 log_emit(const struct stow_ctx *, int, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
+/* Hands a message to the log callback when its level is wanted; tested
+ * here, so that a run that logs nothing makes no call per entry. */
+#define log_msg(ctx, level, ...) do {					\
+	if ((ctx)->log_cb != NULL && (level) <= (ctx)->log_level)	\
+		log_emit((ctx), (level), __VA_ARGS__);			\
+} while (0)
 
 /*
  * fsops.c: every system call that reads or changes the file system,
