@@ -557,18 +557,52 @@ stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
 	return 0;
 }
 
+/* What each_node() calls for a node of the directory it goes over. */
+typedef int (*node_fn)(struct stow_plan *, const char *dir,
+    const char *node, unsigned char type, void *arg);
+
+/*
+ * Calls fn for each entry of list, the listing of directory dir, with
+ * its path (in plan->scratch, for the call only) and d_type; stops at
+ * the first non-zero return, which it returns.
+ */
+static int
+each_node(struct stow_plan *plan, const char *dir,
+    const struct dirlist *list, node_fn fn, void *arg)
+{
+	struct arena_mark	 mark;
+	const char		*node;
+	size_t			 i;
+	int			 rc = 0;
+
+	for (i = 0; rc == 0 && i < list->len; i++) {
+		mark = arena_mark(&plan->scratch);
+		if ((node = path_child(&plan->scratch, dir,
+		    list->ents[i].name)) == NULL)
+			rc = err_nomem(plan->ctx);
+		else
+			rc = fn(plan, dir, node, list->ents[i].type, arg);
+		disk_entry_done(plan, mark);
+	}
+	return rc;
+}
+
 /*
  * One node of a directory foldable() looks at: 1 when it stops the
  * fold (not a link, or a link elsewhere than the others), else 0 with
  * *common, the directory the links lead to, set.
  */
 static int
-foldable_node(struct stow_plan *plan, const char *node, const char **common)
+foldable_node(struct stow_plan *plan, const char *dir, const char *node,
+    unsigned char type, void *arg)
 {
+	const char	**common = arg;
 	const char	*dest;
 	char		*parent;
 	int		 link = state_is_link(plan, node);
 
+	(void)dir;
+	(void)type;
 	/* Skip entries planned away; unlike GNU Stow, a dangling link
 	 * still counts (folding over it would fail to rmdir). */
 	if (!link && !state_is_node(plan, node))
@@ -595,27 +629,16 @@ static int
 foldable(struct stow_plan *plan, const char *tgt, const char **out)
 {
 	const struct dirlist *list;
-	struct arena_mark mark;
 	struct owner	 o;
-	const char	*common = NULL, *node;
-	size_t		 i;
-	int		 rc = 0;
+	const char	*common = NULL;
+	int		 rc;
 
 	*out = NULL;
 	if (has_flag(plan, STOW_F_NO_FOLDING))
 		return 0;
 	if ((list = disk_list(plan, tgt)) == NULL)
 		return err_os(plan->ctx, "cannot read directory", tgt);
-	for (i = 0; rc == 0 && i < list->len; i++) {
-		mark = arena_mark(&plan->scratch);
-		if ((node = path_child(&plan->scratch, tgt,
-		    list->ents[i].name)) == NULL)
-			rc = err_nomem(plan->ctx);
-		else
-			rc = foldable_node(plan, node, &common);
-		disk_entry_done(plan, mark);
-	}
-	if (rc != 0)
+	if ((rc = each_node(plan, tgt, list, foldable_node, &common)) != 0)
 		return rc < 0 ? rc : 0;
 	if (common == NULL || *common == '\0')
 		return 0;
@@ -628,30 +651,32 @@ foldable(struct stow_plan *plan, const char *tgt, const char **out)
 	return 0;
 }
 
+/* A node of a directory being folded: planned away. */
+static int
+fold_node(struct stow_plan *plan, const char *dir, const char *node,
+    unsigned char type, void *arg)
+{
+	(void)dir;
+	(void)type;
+	(void)arg;
+	if (state_is_link(plan, node) || state_is_node(plan, node))
+		return task_unlink(plan, node, NULL);
+	return 0;
+}
+
 /* Replaces directory tgt by a link to pkg_dir (GNU Stow's fold_tree). */
 static int
 fold_tree(struct stow_plan *plan, const char *tgt, const char *pkg_dir)
 {
 	const struct dirlist *list;
-	struct arena_mark mark;
-	const char	*node;
-	size_t		 i;
-	int		 rc = 0;
+	int		 rc;
 
 	log_msg(plan->ctx, 3, "--- Folding tree: %s => %s", tgt, pkg_dir);
 	plan->folds++;
 	if ((list = disk_list(plan, tgt)) == NULL)
 		return err_os(plan->ctx, "cannot read directory", tgt);
-	for (i = 0; rc == 0 && i < list->len; i++) {
-		mark = arena_mark(&plan->scratch);
-		if ((node = path_child(&plan->scratch, tgt,
-		    list->ents[i].name)) == NULL)
-			rc = err_nomem(plan->ctx);
-		else if (state_is_link(plan, node) || state_is_node(plan, node))
-			rc = task_unlink(plan, node, NULL);
-		disk_entry_done(plan, mark);
-	}
-	if (rc != 0 || (rc = task_rmdir(plan, tgt)) != 0)
+	if ((rc = each_node(plan, tgt, list, fold_node, NULL)) != 0 ||
+	    (rc = task_rmdir(plan, tgt)) != 0)
 		return rc;
 	return task_link(plan, pkg_dir, tgt);
 }
@@ -659,12 +684,15 @@ fold_tree(struct stow_plan *plan, const char *tgt, const char *pkg_dir)
 /* One node of cleanup_invalid_links(): removed when it is a dangling
  * link owned by stow. */
 static int
-cleanup_node(struct stow_plan *plan, const char *dir, const char *node)
+cleanup_node(struct stow_plan *plan, const char *dir, const char *node,
+    unsigned char type, void *arg)
 {
 	struct owner	 o;
 	const char	*dest, *to;
 	int		 rc;
 
+	(void)type;
+	(void)arg;
 	if (!entry_is_link(plan, node) || task_link_for(plan, node) != NULL)
 		return 0;
 	if ((dest = disk_readlink(plan, node)) == NULL)
@@ -689,23 +717,10 @@ static int
 cleanup_invalid_links(struct stow_plan *plan, const char *dir)
 {
 	const struct dirlist *list;
-	struct arena_mark mark;
-	const char	*node;
-	size_t		 i;
-	int		 rc = 0;
 
 	if ((list = disk_list(plan, dir)) == NULL)
 		return err_os(plan->ctx, "cannot read directory", dir);
-	for (i = 0; rc == 0 && i < list->len; i++) {
-		mark = arena_mark(&plan->scratch);
-		if ((node = path_child(&plan->scratch, dir,
-		    list->ents[i].name)) == NULL)
-			rc = err_nomem(plan->ctx);
-		else
-			rc = cleanup_node(plan, dir, node);
-		disk_entry_done(plan, mark);
-	}
-	return rc;
+	return each_node(plan, dir, list, cleanup_node, NULL);
 }
 
 /*
@@ -851,6 +866,16 @@ restow_release(struct stow_plan *plan, struct restow_dir *rd,
 	return rc;
 }
 
+/* A link of a kept directory walked again: planned away. */
+static int
+unkeep_node(struct stow_plan *plan, const char *dir, const char *node,
+    unsigned char type, void *arg)
+{
+	(void)dir;
+	(void)arg;
+	return type == DT_LNK ? task_unlink(plan, node, NULL) : 0;
+}
+
 /*
  * A kept directory walked again (with --dotfiles, "dot-x" and ".x" both
  * lead to ".x"): its links, all held back, are planned away first.
@@ -858,24 +883,8 @@ restow_release(struct stow_plan *plan, struct restow_dir *rd,
 static int
 restow_unkeep(struct stow_plan *plan, const char *tgt, struct dirlist *tl)
 {
-	struct arena_mark	 mark;
-	const char		*path;
-	size_t			 i;
-	int			 rc = 0;
-
 	tl->kept_for = NULL;
-	for (i = 0; rc == 0 && i < tl->len; i++) {
-		if (tl->ents[i].type != DT_LNK)
-			continue;
-		mark = arena_mark(&plan->scratch);
-		if ((path = path_child(&plan->scratch, tgt,
-		    tl->ents[i].name)) == NULL)
-			rc = err_nomem(plan->ctx);
-		else
-			rc = task_unlink(plan, path, NULL);
-		disk_entry_done(plan, mark);
-	}
-	return rc;
+	return each_node(plan, tgt, tl, unkeep_node, NULL);
 }
 
 /* Begins the walk of target directory tgt (package listing list). */

@@ -973,18 +973,27 @@ rt_target(unsigned long *st, const char *t)
 	}
 }
 
-/* Plans (and applies when clean) stowing pkg: the target's history. */
-static void
-rt_stow(const char *root, unsigned int flags, const char *pkg)
+/* A context for stow directory root/stow and target root/t. */
+static struct stow_ctx *
+rt_ctx(const char *root, unsigned int flags)
 {
 	struct stow_opts	 opts = STOW_OPTS_INIT;
 	struct stow_ctx		*ctx = sb_new_ctx();
-	struct stow_plan	*plan;
 
 	opts.stow_dir = sb_path(RT_PATH("%s/stow", root));
 	opts.target_dir = sb_path(RT_PATH("%s/t", root));
 	opts.flags = flags;
 	ck_assert_int_eq(stow_ctx_configure(ctx, &opts), 0);
+	return ctx;
+}
+
+/* Plans (and applies when clean) stowing pkg: the target's history. */
+static void
+rt_stow(const char *root, unsigned int flags, const char *pkg)
+{
+	struct stow_ctx		*ctx = rt_ctx(root, flags);
+	struct stow_plan	*plan;
+
 	plan = sb_plan(ctx);
 	if (stow_plan_stow(plan, pkg) == 0 &&
 	    stow_plan_conflict_count(plan) == 0)
@@ -1039,15 +1048,10 @@ static struct outcome
 rt_plan(const char *root, unsigned int flags, const char *other,
     const char *pkg, int one_call)
 {
-	struct stow_opts	 opts = STOW_OPTS_INIT;
 	struct outcome		 o = { 0, NULL, NULL, 0, 0 };
-	struct stow_ctx		*ctx = sb_new_ctx();
+	struct stow_ctx		*ctx = rt_ctx(root, flags);
 	struct stow_plan	*plan;
 
-	opts.stow_dir = sb_path(RT_PATH("%s/stow", root));
-	opts.target_dir = sb_path(RT_PATH("%s/t", root));
-	opts.flags = flags;
-	ck_assert_int_eq(stow_ctx_configure(ctx, &opts), 0);
 	plan = sb_plan(ctx);
 	if (other != NULL)
 		o.rc = stow_plan_unstow(plan, other);
@@ -1186,16 +1190,13 @@ END_TEST
 /* The common case: nothing to do, and every link counts as unchanged. */
 START_TEST(plan_restow_stowed_is_unchanged)
 {
-	struct stow_opts	 opts = STOW_OPTS_INIT;
-	struct stow_ctx		*ctx = sb_new_ctx();
+	struct stow_ctx		*ctx;
 	struct stow_plan	*plan;
 
 	sb_build(S("f r/stow/p/d/f1", "f r/stow/p/d/f2", "f r/stow/p/top",
 	    "d r/t/d", "l r/t/d/f1 -> ../../stow/p/d/f1",
 	    "l r/t/d/f2 -> ../../stow/p/d/f2", "l r/t/top -> ../stow/p/top"));
-	opts.stow_dir = sb_path("r/stow");
-	opts.target_dir = sb_path("r/t");
-	ck_assert_int_eq(stow_ctx_configure(ctx, &opts), 0);
+	ctx = rt_ctx("r", 0);
 	plan = sb_plan(ctx);
 	ck_assert_int_eq(stow_plan_restow(plan, "p"), 0);
 	ck_assert_uint_eq(stow_plan_op_count(plan), 0);
