@@ -6,7 +6,9 @@
 #   BENCH_BUDGET=SECONDS            time budget of each GNU Stow run (60)
 #
 # A benchmark, not a test: it never fails because something is slow.  It
-# exits non-zero only when it cannot run at all (no cstow, no C compiler).
+# exits non-zero only when it cannot run at all (no cstow, no C compiler),
+# or when cstow and GNU Stow leave different trees from the benchmark's
+# own (the differential check of its last section).
 # Progress goes to stderr; a Markdown report goes to stdout.
 #
 # Trees are built on tmpfs (/dev/shm) when it is writable, else in
@@ -431,6 +433,49 @@ else
 fi
 echo
 
+# --- the benchmark's trees, cstow against GNU Stow ---------------------------
+
+# tree_sum DIR: one line per node (type, path, link text), hashed.
+tree_sum() {
+	(cd "$1" && find . -printf '%y %p %l\n' | LC_ALL=C sort) | sha256sum
+}
+
+# same_tree LABEL ROOT RESET FLAG: cstow and GNU stow, each from RESET,
+# leave the same target tree.
+DIFFERENT=0
+same_tree() {
+	local label=$1 r=$2 reset=$3 flag=$4 a b
+	"$reset" "$r" && "$CSTOW" -d "$r/stow" -t "$r/t" "$flag" pkg \
+	    >/dev/null 2>&1 && a=$(tree_sum "$r/t")
+	"$reset" "$r" && "$TIMER" -b "$BUDGET" "$STOW" -d "$r/stow" -t "$r/t" \
+	    "$flag" pkg | grep -q ' ok$' && b=$(tree_sum "$r/t")
+	if [ -n "${a:-}" ] && [ "${a:-}" = "${b:-}" ]; then
+		echo "| $label | same |"
+	else
+		echo "| $label | **different** |"
+		DIFFERENT=1
+	fi
+}
+
+echo "## The same trees from GNU Stow (20k files)"
+echo
+if [ -z "$STOW" ]; then
+	echo "n/a: GNU Stow is not installed"
+else
+	say "comparing the trees cstow and GNU stow leave"
+	r=$W/n$N20
+	echo "| workload | target tree after cstow and after GNU Stow |"
+	echo "|---|---|"
+	same_tree "stow into existing dirs" "$r" reset_dirs -S
+	same_tree "stow into empty target" "$r" reset_empty -S
+	same_tree "no-op re-run (all stowed)" "$r" reset_stowed -S
+	same_tree "unstow (-D)" "$r" reset_stowed -D
+	same_tree "restow (-R) of stowed" "$r" reset_stowed -R
+	[ "$DIFFERENT" = 0 ] ||
+	    note "cstow and GNU Stow left different trees: a bug to report"
+fi
+echo
+
 if [ "${#NOTES[@]}" -gt 0 ]; then
 	echo "## Notes"
 	echo
@@ -438,3 +483,5 @@ if [ "${#NOTES[@]}" -gt 0 ]; then
 	echo
 fi
 echo "Total benchmark time: $(( $(date +%s) - T_START )) s; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
+# A benchmark never fails for being slow; trees that differ are a bug.
+exit "$DIFFERENT"
