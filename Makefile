@@ -194,11 +194,14 @@ check-badinput: all
 check-crossfs: all
 	tests/crossfs.sh $(CSTOW)
 
-# The unit and scenario suites again, built with ASan and UBSan.
+# The unit and scenario suites again, built with ASan and UBSan; then
+# the scenarios with an allocation of its own for every arena string,
+# where a string used after the planner released it is a use after free.
 check-asan:
 	$(MAKE) SANITIZE=1 all build/asan/tests/check_runner
 	CSTOW=build/asan/cli/cstow build/asan/tests/check_runner
 	tests/scenarios.sh build/asan/cli/cstow
+	tests/asan-arena.sh
 
 # The Check suite in one process under valgrind, leaks included.  Built
 # apart with STOW_NO_JIT: valgrind cannot follow the machine code PCRE2's

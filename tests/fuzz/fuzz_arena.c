@@ -25,6 +25,8 @@ char	*__wrap_arena_strdup(struct arena *, const char *);
 char	*__wrap_arena_strndup(struct arena *, const char *, size_t);
 char	*__wrap_arena_printf(struct arena *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+struct arena_mark __wrap_arena_mark(const struct arena *);
+void	 __wrap_arena_release(struct arena *, struct arena_mark);
 void	 __wrap_arena_free(struct arena *);
 
 struct fuzz_block {
@@ -86,6 +88,31 @@ __wrap_arena_printf(struct arena *a, const char *fmt, ...)
 	vsnprintf(p, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	return p;
+}
+
+/* As arena_mark(): the newest block is the mark. */
+struct arena_mark
+__wrap_arena_mark(const struct arena *a)
+{
+	struct arena_mark	m;
+
+	m.chunk = a->head;
+	m.used = 0;
+	return m;
+}
+
+/* As arena_release(): frees the blocks made since the mark, so that a
+ * string used after its release is a use after free. */
+void
+__wrap_arena_release(struct arena *a, struct arena_mark m)
+{
+	struct fuzz_block	*b;
+
+	while (a->head != m.chunk &&
+	    (b = (struct fuzz_block *)(void *)a->head) != NULL) {
+		a->head = (struct arena_chunk *)(void *)b->next;
+		free(b);
+	}
 }
 
 void

@@ -16,10 +16,12 @@
 
 #define FUZZ_IGNORE_FILE	"fuzz/.stow-local-ignore"
 
+/* Paths inside a package, rooted as ignore_match() takes them. */
 static const char *const paths[] = {
-	".stow-local-ignore", "README", "README.md", "bin/README",
-	".git", "a/.git/config", "foo~", "#foo#", "x,v", "CVS", "a/b/c",
-	"dot-bashrc", ".config/nvim/init.vim", "", "/", "a//b",
+	"/.stow-local-ignore", "/README", "/README.md", "/bin/README",
+	"/.git", "/a/.git/config", "/foo~", "/#foo#", "/x,v", "/CVS",
+	"/a/b/c", "/dot-bashrc", "/.config/nvim/init.vim", "/", "//",
+	"/a//b",
 };
 
 /* Is line (up to \n or NUL) a name of word characters only, with
@@ -92,12 +94,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const struct ignore_rules	*def;
 	struct ignore_rules		 rules;
 	const char			*msg, *p, *word;
-	char				*text, *end, buf[300];
+	char				*text, *rooted, *end, buf[300];
 	unsigned long			 line;
 	size_t				 i, len, f = strlen(FUZZ_IGNORE_FILE);
 	int				 r;
 
 	text = fuzz_strndup(data, size);
+	/* The input as a path too: "/" and the text. */
+	if ((rooted = malloc(size + 2)) == NULL)
+		abort();
+	rooted[0] = '/';
+	memcpy(rooted + 1, text, strlen(text) + 1);
 	r = ignore_rules_from_text(ctx, &rules, text, FUZZ_IGNORE_FILE);
 	CHECK(r == 0 || r == STOW_EINVAL || r == STOW_ENOMEM);
 	if (r != 0) {
@@ -119,19 +126,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			r = ignore_match(&rules, paths[i]);
 			CHECK(r == 0 || r == 1);
 		}
-		r = ignore_match(&rules, text);
+		r = ignore_match(&rules, rooted);
 		CHECK(r == 0 || r == 1);
 		/* Every list keeps the local ignore file out. */
 		if (strstr(text, "(*") == NULL)
-			CHECK(ignore_match(&rules, ".stow-local-ignore"));
+			CHECK(ignore_match(&rules, "/.stow-local-ignore"));
 		/* A line that is a plain name ignores that name anywhere. */
 		for (p = text; p != NULL; p = strchr(p, '\n'),
 		    p = p == NULL ? NULL : p + 1) {
 			if (!literal_line(p, &word, &len) || len > 200)
 				continue;
-			snprintf(buf, sizeof(buf), "%.*s", (int)len, word);
+			snprintf(buf, sizeof(buf), "/%.*s", (int)len, word);
 			CHECK(ignore_match(&rules, buf));
-			snprintf(buf, sizeof(buf), "d/%.*s", (int)len, word);
+			snprintf(buf, sizeof(buf), "/d/%.*s", (int)len, word);
 			CHECK(ignore_match(&rules, buf));
 		}
 		ignore_rules_free(&rules);
@@ -139,10 +146,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* The built-in list, compiled once into the context. */
 	CHECK(ignore_default_rules(fuzz_ctx(), &def) == 0);
-	r = ignore_match(def, text);
+	r = ignore_match(def, rooted);
 	CHECK(r == 0 || r == 1);
 
 	check_patterns(ctx, text);
+	free(rooted);
 	free(text);
 	return 0;
 }

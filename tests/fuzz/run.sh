@@ -45,17 +45,10 @@ pass=0 fail=0
 # its __wrap_ (a new one in the library), the wrapping is left out
 # rather than mixing two allocators.
 arena=("$here/fuzz_arena.c")
-wrap=-Wl
-for f in $(grep -o '\barena_[a-z_]*(' "$root/lib/extern.h" | tr -d '(' |
-    sort -u); do
-	if ! grep -q "^__wrap_$f(" "$here/fuzz_arena.c"; then
-		echo "note: tests/fuzz/fuzz_arena.c has no __wrap_$f;" \
-		    "building with the library's arena"
-		arena=() wrap=""
-		break
-	fi
-	wrap=$wrap,--wrap=$f
-done
+if ! wrap=$("$here/arena-wrap.sh" "$root" 2>&1); then
+	echo "note: $wrap; building with the library's arena"
+	arena=() wrap=""
+fi
 
 build() {	# build TARGET: build/fuzz/TARGET, when out of date
 	local t=$1 bin=$out/$1 newer
