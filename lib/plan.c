@@ -465,6 +465,15 @@ pkg_dir_open(struct stow_plan *plan, const char *sp, const char *pkg,
 	return package_rules(plan, sp, pkg, &pd->rules);
 }
 
+/* The name of package entry name in the target (--dotfiles: "dot-x"
+ * is ".x"), in plan->scratch when it differs. */
+static const char *
+target_name(struct stow_plan *plan, const char *name)
+{
+	return has_flag(plan, STOW_F_DOTFILES) ?
+	    path_dotfile(&plan->scratch, name) : name;
+}
+
 /*
  * Is entry i of pd's walk, whose path inside the package is rooted,
  * ignored?  Answered once per listing and rules: a restow walks each
@@ -542,9 +551,7 @@ stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
 		name = list->ents[i].name;
 		e.dtype = list->ents[i].type;
 		mark = arena_mark(&plan->scratch);
-		tname = has_flag(plan, STOW_F_DOTFILES) ?
-		    path_dotfile(&plan->scratch, name) : name;
-		if (tname == NULL)
+		if ((tname = target_name(plan, name)) == NULL)
 			rc = err_nomem(plan->ctx);
 		else if (!restow_kept(plan, list, tlist, i, tname) &&
 		    (rc = entry_make(plan, &pd, i, name, tname, &e,
@@ -829,14 +836,6 @@ struct restow_dir {
 	unsigned long	 folds;		/* plan->folds as the walk began */
 };
 
-/* The names of package entry name: in the package, and in the target. */
-static const char *
-target_name(struct stow_plan *plan, const char *name)
-{
-	return has_flag(plan, STOW_F_DOTFILES) ?
-	    path_dotfile(&plan->scratch, name) : name;
-}
-
 /*
  * Plans the removal of every link held back in rd, as GNU Stow had
  * planned it already, and stops holding any back in this directory.
@@ -1043,8 +1042,8 @@ unstow_contents(struct stow_plan *plan, const char *pkg_sub,
 		mark = arena_mark(tmp);
 		if (dotfiles && compat)
 			pname = path_undotfile(tmp, tname);
-		else if (dotfiles)
-			tname = path_dotfile(tmp, pname);
+		else
+			tname = target_name(plan, pname);
 		if (pname == NULL || tname == NULL)
 			rc = err_nomem(ctx);
 		else if ((rc = entry_make(plan, &pd, i, pname, tname, &e,
