@@ -1105,7 +1105,6 @@ run_unlock(struct lockset *locks)
 	locks->n = 0;
 }
 
-
 /*
  * Recovers the journal at path if no live run can be working in its
  * target: one this run holds the lock of, or one whose lock it can take

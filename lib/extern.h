@@ -131,6 +131,7 @@ void	 log_emit(const struct stow_ctx *, int, const char *, ...)
  * relative to a directory descriptor, never following a final symlink
  * unless the name says "follow".
  */
+struct ignore_rules;
 struct dent {
 	const char	*name;
 	unsigned char	 type;	/* DT_* from getdents, DT_UNKNOWN possible */
@@ -143,7 +144,7 @@ struct dirlist {
 	unsigned int	 misses;	/* disk.c: absent entries read */
 	unsigned char	*ignored;	/* plan.c: per entry, 0 not known
 					   yet, 1 stowed, 2 ignored */
-	const void	*ignored_by;	/* plan.c: by these rules */
+	const struct ignore_rules *ignored_by;	/* plan.c: by these rules */
 	int		 restow_seen;	/* plan.c, a restow: walked */
 	const struct dirlist *kept_for;	/* plan.c, a restow: every link
 					   here is the own link of an
