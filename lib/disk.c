@@ -6,11 +6,12 @@
  * not read again to record its removal.
  *
  * A target directory's entries are first read one by one, as links,
- * and the directory is listed only once LAZY_MISSES of them turn out to
- * be absent.  One already holding the package's links (a re-run, an
+ * and the directory is listed only once LAZY_MISSES of them turn out
+ * not to be links: absent, or a directory or file, which takes an
+ * lstat more.  One already holding the package's links (a re-run, an
  * unstow) is then never listed, since every entry's link is read
- * anyway; one the package's entries are new to (a first stow) costs one
- * listing, not a failed call per entry.
+ * anyway; one the package's entries are new to (a first stow), or one
+ * of real directories, costs one listing, not a call or two per entry.
  */
 #include <sys/stat.h>
 
@@ -23,6 +24,8 @@
 #include "extern.h"
 
 #define LAZY_MISSES	2
+
+static int	list_dir(struct stow_plan *, const char *, struct dirlist *);
 
 static int
 dent_find(const void *key, const void *elem)
@@ -78,7 +81,7 @@ disk_list(struct stow_plan *plan, const char *dir)
 		return NULL;
 	}
 	if (l->lazy) {
-		if (fs_list(&plan->arena, plan->ctx->target_fd, dir, l) == -1)
+		if (list_dir(plan, dir, l) == -1)
 			return NULL;
 		l->lazy = 0;
 	}
@@ -151,60 +154,128 @@ parent_list(struct stow_plan *plan, const char *path)
 	    cached_list(plan, path, (size_t)(slash - path));
 }
 
-/* The d_type listing l (listed) gives name, or DISK_NOENT. */
-unsigned int
-disk_entry_type(const struct dirlist *l, const char *name)
+/* Is entry i of listing l named name? */
+static int
+is_entry(const struct dirlist *l, size_t i, const char *name)
 {
-	const struct dent	*d;
+	return i < l->len && strcmp(l->ents[i].name, name) == 0;
+}
 
-	d = l->len == 0 ? NULL : bsearch(name, l->ents, l->len,
-	    sizeof(*l->ents), dent_find);
-	return d == NULL ? DISK_NOENT : d->type;
+/*
+ * The d_type listing l (listed) gives name, or DISK_NOENT.  Lookups go
+ * through a directory in the order of its listing, a few for each
+ * entry: the entry last found and the one after it are tried before
+ * the binary search.
+ */
+static unsigned int
+disk_entry_type(struct dirlist *l, const char *name)
+{
+	const struct dent	*d = NULL;
+
+	if (l->next > 0 && is_entry(l, l->next - 1, name))
+		d = &l->ents[l->next - 1];
+	else if (is_entry(l, l->next, name))
+		d = &l->ents[l->next];
+	else if (l->len > 0)
+		d = bsearch(name, l->ents, l->len, sizeof(*l->ents),
+		    dent_find);
+	if (d == NULL)
+		return DISK_NOENT;
+	l->next = (size_t)(d - l->ents) + 1;
+	return d->type;
 }
 
 static unsigned int
 cached_type(struct stow_plan *plan, const char *path)
 {
-	const struct dirlist	*l = parent_list(plan, path);
-	const char		*slash = strrchr(path, '/');
+	struct dirlist	*l = parent_list(plan, path);
+	const char	*slash = strrchr(path, '/');
 
 	if (l == NULL || l->lazy)
 		return DT_UNKNOWN;
 	return disk_entry_type(l, slash == NULL ? path : slash + 1);
 }
 
-/* The text of the symlink path, in plan->scratch; NULL with errno.
- * Read from its
- * directory, kept open while the queries stay in it (they come in runs
- * for one directory): the kernel then looks up one name per link, not
- * the whole path. */
+/* Closes od, if open. */
+static void
+close_dir(struct open_dir *od)
+{
+	if (od->dir != NULL)
+		close(od->fd);
+	od->dir = NULL;
+}
+
+/*
+ * The open directory dir (n bytes of it), opened when it is not one of
+ * the two kept open: questions come in runs for one directory, or
+ * alternate between a package directory and its target directory.
+ * Open, it lets the kernel look up one name per link read, not the
+ * whole path, and a listing read from it instead of opening the
+ * directory again.  It is opened for reading when it can be, else
+ * (search permission only) as a path.  NULL with errno set.
+ */
+static struct open_dir *
+dir_fd(struct stow_plan *plan, const char *dir, size_t n)
+{
+	struct open_dir	*od = plan->open_dirs, hit;
+	int		 i;
+
+	for (i = 0; i < 2; i++)
+		if (od[i].dir != NULL && strncmp(od[i].dir, dir, n) == 0 &&
+		    od[i].dir[n] == '\0')
+			break;
+	if (i == 2) {
+		close_dir(&od[1]);
+		i = 1;
+		if ((od[1].dir = arena_strndup(&plan->arena, dir, n)) == NULL) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		od[1].fresh = 1;
+		if ((od[1].fd = fs_open_dir(plan->ctx->target_fd,
+		    od[1].dir)) == -1 && errno == EACCES) {
+			od[1].fresh = 0;
+			od[1].fd = fs_open_path(plan->ctx->target_fd,
+			    od[1].dir);
+		}
+		if (od[1].fd == -1) {
+			od[1].dir = NULL;
+			return NULL;
+		}
+	}
+	if (i == 1) {
+		hit = od[1];
+		od[1] = od[0];
+		od[0] = hit;
+	}
+	return &od[0];
+}
+
+/* Lists directory dir into l: 0, or -1 with errno set. */
+static int
+list_dir(struct stow_plan *plan, const char *dir, struct dirlist *l)
+{
+	struct open_dir	*od;
+
+	if ((od = dir_fd(plan, dir, strlen(dir))) == NULL)
+		return -1;
+	if (!od->fresh)
+		return fs_list(&plan->arena, plan->ctx->target_fd, dir, l);
+	od->fresh = 0;
+	return fs_list_fd(&plan->arena, od->fd, l);
+}
+
+/* The text of the symlink path, in plan->scratch; NULL with errno. */
 static const char *
 read_link(struct stow_plan *plan, const char *path)
 {
 	const char	*slash = strrchr(path, '/');
-	size_t		 n;
-	int		 fd;
+	struct open_dir	*od;
 
-	if (slash == NULL)
+	if (slash == NULL || (od = dir_fd(plan, path,
+	    (size_t)(slash - path))) == NULL)
 		return fs_readlink(&plan->scratch, plan->ctx->target_fd, path);
-	n = (size_t)(slash - path);
-	if (plan->link_dir == NULL || strncmp(plan->link_dir, path, n) != 0 ||
-	    plan->link_dir[n] != '\0') {
-		disk_done(plan);
-		if ((plan->link_dir = arena_strndup(&plan->arena, path,
-		    n)) == NULL) {
-			errno = ENOMEM;
-			return NULL;
-		}
-		if ((fd = fs_open_path(plan->ctx->target_fd,
-		    plan->link_dir)) == -1) {
-			plan->link_dir = NULL;
-			return fs_readlink(&plan->scratch,
-			    plan->ctx->target_fd, path);
-		}
-		plan->link_dir_fd = fd;
-	}
-	return fs_readlink(&plan->scratch, plan->link_dir_fd, slash + 1);
+	return fs_readlink(&plan->scratch, od->fd, slash + 1);
 }
 
 /*
@@ -221,8 +292,8 @@ list_now(struct stow_plan *plan, struct dirlist *l, const char *path)
 	    arena_strndup(&plan->arena, path, (size_t)(slash - path));
 	if (dir == NULL)
 		return;
-	if (fs_list(&plan->arena, plan->ctx->target_fd, dir, l) == 0 ||
-	    errno == ENOENT || errno == ENOTDIR)
+	if (list_dir(plan, dir, l) == 0 || errno == ENOENT ||
+	    errno == ENOTDIR)
 		l->lazy = 0;
 }
 
@@ -260,7 +331,7 @@ peek(struct stow_plan *plan, const char *path)
 	memcpy(plan->peek_path, path, n + 1);
 	plan->peek_text = text;
 	plan->peek_type = type;
-	if (type == DISK_ABSENT && ++l->misses >= LAZY_MISSES)
+	if (type != DISK_LINK && ++l->misses >= LAZY_MISSES)
 		list_now(plan, l, path);
 	return type;
 }
@@ -307,13 +378,12 @@ disk_readlink(struct stow_plan *plan, const char *path)
 	return read_link(plan, path);
 }
 
-/* Closes what read_link() kept open: planning is over, for now. */
+/* Closes the directories kept open: planning is over, for now. */
 void
 disk_done(struct stow_plan *plan)
 {
-	if (plan->link_dir != NULL)
-		close(plan->link_dir_fd);
-	plan->link_dir = NULL;
+	close_dir(&plan->open_dirs[0]);
+	close_dir(&plan->open_dirs[1]);
 }
 
 /* The strings made for one entry (in plan->scratch since mark m) are

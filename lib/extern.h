@@ -140,8 +140,10 @@ struct dirlist {
 	const char	*dir;		/* disk.c: its key in the cache */
 	struct dent	*ents;
 	size_t		 len;
+	size_t		 next;		/* disk.c: the entry after the one
+					   last looked up */
 	int		 lazy;		/* disk.c: not listed yet */
-	unsigned int	 misses;	/* disk.c: absent entries read */
+	unsigned int	 misses;	/* disk.c: entries read, not links */
 	unsigned char	*ignored;	/* plan.c: per entry, 0 not known
 					   yet, 1 stowed, 2 ignored */
 	const struct ignore_rules *ignored_by;	/* plan.c: by these rules */
@@ -149,8 +151,12 @@ struct dirlist {
 	const struct dirlist *kept_for;	/* plan.c, a restow: every link
 					   here is the own link of an
 					   entry of this package dir */
+	unsigned char	*kept;		/* plan.c, a restow of this package
+					   dir: per entry, 1 when its link
+					   was kept */
 };
 int	 fs_list(struct arena *, int, const char *, struct dirlist *);
+int	 fs_list_fd(struct arena *, int, struct dirlist *);
 int	 fs_lstat(int, const char *, struct stat *);
 int	 fs_stat_follow(int, const char *, struct stat *);
 char	*fs_readlink(struct arena *, int, const char *);
@@ -289,6 +295,14 @@ struct conflict {
 
 struct undo;
 
+/* A directory disk.c keeps open (see dir_fd()). */
+struct open_dir {
+	const char	*dir;		/* NULL: none */
+	int		 fd;
+	int		 fresh;		/* nothing read from fd yet, and it
+					   can be listed */
+};
+
 struct stow_plan {
 	unsigned int		 magic;
 	int			 state;
@@ -307,8 +321,7 @@ struct stow_plan {
 	struct strmap		 ignores;	/* package dir -> rules */
 	struct strmap		 dircache;	/* dir -> struct dirlist */
 	struct dirlist		*recent[2];	/* the last dircache hits */
-	const char		*link_dir;	/* disk_readlink()'s open */
-	int			 link_dir_fd;	/* directory (if set) */
+	struct open_dir		 open_dirs[2];	/* disk.c: the last two */
 	char			 peek_path[PATH_MAX];	/* the last entry */
 	const char		*peek_text;	/* read there: its link text, */
 	int			 peek_type;	/* or DISK_ABSENT */
@@ -403,7 +416,6 @@ int	 config_text(struct stow_ctx *, const char *, char **);
 #define DISK_OTHER	3
 struct dirlist *disk_list(struct stow_plan *, const char *);
 struct dirlist *disk_cached(struct stow_plan *, const char *);
-unsigned int disk_entry_type(const struct dirlist *, const char *);
 int	 disk_type(struct stow_plan *, const char *, int);
 const char *disk_readlink(struct stow_plan *, const char *);
 void	 disk_done(struct stow_plan *);

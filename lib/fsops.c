@@ -112,14 +112,14 @@ take_dents(struct arena *a, const char *buf, size_t n, struct dent **ents,
 }
 
 /*
- * Lists directory path (following a final symlink, as opendir(3)
- * does) into *out, sorted bytewise as GNU Stow's "sort readdir" is,
- * without "." and "..".  getdents64() straight into a buffer: no DIR,
- * and none of the checks fdopendir() makes with two more system calls.
- * Returns 0, or -1 with errno set.
+ * Lists the directory open as fd, from where its offset is (a fresh
+ * descriptor: the start), into *out, sorted bytewise as GNU Stow's
+ * "sort readdir" is, without "." and "..".  getdents64() straight into
+ * a buffer: no DIR, and none of the checks fdopendir() makes with two
+ * more system calls.  fd stays open.  Returns 0, or -1 with errno set.
  */
 int
-fs_list(struct arena *a, int dfd, const char *path, struct dirlist *out)
+fs_list_fd(struct arena *a, int fd, struct dirlist *out)
 {
 	union {
 		struct dirent64	de;
@@ -128,18 +128,15 @@ fs_list(struct arena *a, int dfd, const char *path, struct dirlist *out)
 	struct dent	*ents = NULL;
 	size_t		 len = 0, cap = 0;
 	ssize_t		 n;
-	int		 fd, saved;
 
-	if ((fd = openat(dfd, at(path), O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1)
-		return -1;
 	while ((n = getdents64(fd, buf.bytes, sizeof(buf.bytes))) > 0)
 		if (take_dents(a, buf.bytes, (size_t)n, &ents, &len,
 		    &cap) == -1)
-			goto fail;
-	if (n == -1)
-		goto fail;
-	close(fd);
+			break;
+	if (n != 0) {
+		free(ents);
+		return -1;
+	}
 	out->len = len;
 	out->ents = NULL;
 	if (len > 0) {
@@ -154,12 +151,22 @@ fs_list(struct arena *a, int dfd, const char *path, struct dirlist *out)
 	}
 	free(ents);
 	return 0;
-fail:
+}
+
+/* fs_list_fd() of directory path (following a final symlink, as
+ * opendir(3) does), opened for the listing. */
+int
+fs_list(struct arena *a, int dfd, const char *path, struct dirlist *out)
+{
+	int	fd, rc, saved;
+
+	if ((fd = fs_open_dir(dfd, path)) == -1)
+		return -1;
+	rc = fs_list_fd(a, fd, out);
 	saved = errno;
 	close(fd);
-	free(ents);
 	errno = saved;
-	return -1;
+	return rc;
 }
 
 int

@@ -63,7 +63,7 @@ static int	stow_into_absent(struct stow_plan *, const char *,
 		    const char *, const char *, const char *, const char *);
 static int	backup_in_the_way(struct stow_plan *, const char *);
 static int	restow_kept(struct stow_plan *, const struct dirlist *,
-		    const struct dirlist *, size_t, const char *);
+		    const struct dirlist *, size_t);
 
 #define NOMEM_IF_NULL(plan, p) \
 	do { if ((p) == NULL) return err_nomem((plan)->ctx); } while (0)
@@ -550,11 +550,12 @@ stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
 	for (i = 0; i < list->len; i++) {
 		name = list->ents[i].name;
 		e.dtype = list->ents[i].type;
+		if (restow_kept(plan, list, tlist, i))
+			continue;
 		mark = arena_mark(&plan->scratch);
 		if ((tname = target_name(plan, name)) == NULL)
 			rc = err_nomem(plan->ctx);
-		else if (!restow_kept(plan, list, tlist, i, tname) &&
-		    (rc = entry_make(plan, &pd, i, name, tname, &e,
+		else if ((rc = entry_make(plan, &pd, i, name, tname, &e,
 		    &ign)) == 0 && !ign)
 			rc = stow_node(plan, sp, pkg, &e);
 		disk_entry_done(plan, mark);
@@ -886,6 +887,18 @@ restow_unkeep(struct stow_plan *plan, const char *tgt, struct dirlist *tl)
 	return each_node(plan, tgt, tl, unkeep_node, NULL);
 }
 
+/*
+ * Does this walk hold links back (a restow)?  Not when logging at level
+ * 1 or more, which shows GNU Stow's steps: each link planned away, and
+ * its removal reverted.
+ */
+static int
+restow_holds(const struct stow_plan *plan)
+{
+	return plan->restowing && !has_flag(plan, STOW_F_COMPAT) &&
+	    (plan->ctx->log_cb == NULL || plan->ctx->log_level < 1);
+}
+
 /* Begins the walk of target directory tgt (package listing list). */
 static int
 restow_begin(struct stow_plan *plan, const char *tgt,
@@ -894,10 +907,7 @@ restow_begin(struct stow_plan *plan, const char *tgt,
 	struct dirlist	*tl;
 
 	memset(rd, 0, sizeof(*rd));
-	/* Logging at level 1 or more shows GNU Stow's steps: each link
-	 * planned away, and its removal reverted. */
-	if (!plan->restowing || has_flag(plan, STOW_F_COMPAT) ||
-	    (plan->ctx->log_cb != NULL && plan->ctx->log_level >= 1))
+	if (!restow_holds(plan))
 		return 0;
 	/* (A directory that cannot be listed is walked as GNU Stow does,
 	 * which says why.) */
@@ -962,6 +972,24 @@ count_links(const struct dirlist *tl)
 	return n;
 }
 
+/* Keeps the links held back in rd, those of package listing list. */
+static int
+restow_keep(struct stow_plan *plan, struct restow_dir *rd,
+    struct dirlist *list, int *kept)
+{
+	size_t	k;
+
+	if (list->kept == NULL && (list->kept = arena_alloc(&plan->arena,
+	    list->len)) == NULL)
+		return err_nomem(plan->ctx);
+	memset(list->kept, 0, list->len);
+	for (k = 0; k < rd->nheld; k++)
+		list->kept[rd->held[k]] = 1;
+	rd->tlist->kept_for = list;
+	*kept = 1;
+	return 0;
+}
+
 /*
  * Ends the walk: the directory is kept when every link in it was held
  * back and no directory below it was folded; else the links held back
@@ -969,31 +997,27 @@ count_links(const struct dirlist *tl)
  */
 static int
 restow_end_dir(struct stow_plan *plan, struct restow_dir *rd,
-    const struct dirlist *list, const struct pkg_dir *pd, int *kept)
+    struct dirlist *list, const struct pkg_dir *pd, int *kept)
 {
 	*kept = 0;
 	if (rd->tlist == NULL)
 		return 0;
-	if (plan->folds == rd->folds && count_links(rd->tlist) == rd->nheld) {
-		rd->tlist->kept_for = list;
-		*kept = 1;
-		return 0;
-	}
+	if (plan->folds == rd->folds && count_links(rd->tlist) == rd->nheld)
+		return restow_keep(plan, rd, list, kept);
 	return restow_release(plan, rd, list, pd);
 }
 
 /*
- * Is entry i of package listing list, named tname in the target
- * directory whose listing is tl, one whose link a restow kept?  Then
- * it is already stowed.  (Its unstow found out whether it is ignored;
- * no log shows the kept links: logging, a restow keeps none.)
+ * Is entry i of package listing list, walked into the target directory
+ * whose listing is tl, one whose link a restow kept?  Then it is
+ * already stowed.  (No log shows the kept links: logging, a restow
+ * keeps none.)
  */
 static int
 restow_kept(struct stow_plan *plan, const struct dirlist *list,
-    const struct dirlist *tl, size_t i, const char *tname)
+    const struct dirlist *tl, size_t i)
 {
-	if (tl == NULL || tl->kept_for != list || list->ignored_by == NULL ||
-	    list->ignored[i] != 1 || disk_entry_type(tl, tname) != DT_LNK)
+	if (tl == NULL || tl->kept_for != list || !list->kept[i])
 		return 0;
 	plan->unchanged++;
 	return 1;
@@ -1022,6 +1046,10 @@ unstow_contents(struct stow_plan *plan, const char *pkg_sub,
 	int			 dotfiles = has_flag(plan, STOW_F_DOTFILES);
 
 	*kept = 0;
+	/* A restow lists the target directory (restow_begin()): listed
+	 * first, it also answers should_skip() here and in the stow. */
+	if (restow_holds(plan))
+		(void)disk_list(plan, tgt);
 	if ((rc = should_skip(plan, tgt, &skip)) != 0 || skip)
 		return rc;
 	if ((rc = pkg_dir_open(plan, ctx->stow_path, plan->package, pkg_sub,

@@ -486,7 +486,8 @@ nobody_sandbox() {
 }
 if [ -n "$nobody_why" ]; then
 	for c in unreadable-subdir unreadable-subdir-no-folding \
-	    unreadable-subdir-unstow unreadable-local-ignore; do
+	    unreadable-subdir-unstow unreadable-local-ignore \
+	    search-only-target-dir; do
 		skip "$c" "$nobody_why"
 	done
 else
@@ -519,6 +520,29 @@ else
 	case_run unreadable-local-ignore 2 \
 	    "$sb/stow/a/.stow-local-ignore: Permission denied" -- \
 	    "${as_nobody[@]}" cstow -d stow -t t a
+
+	# A target directory that can be searched and written, not read:
+	# the planner cannot list it, so it reads each entry, and a re-run
+	# reads each link, through a descriptor opened as a path.
+	nobody_sandbox
+	mkdir -p "$sb/stow/a/sub/more" && echo y >"$sb/stow/a/sub/y" &&
+	    echo w >"$sb/stow/a/sub/more/w"
+	chown -R 65534:65534 "$sb/stow"
+	mkdir -p "$sb/t/sub/more" && chown -R 65534:65534 "$sb/t/sub" &&
+	    chmod 0311 "$sb/t/sub" "$sb/t/sub/more"
+	run "${as_nobody[@]}" cstow -d stow -t t a
+	s1=$status e1=$err
+	run "${as_nobody[@]}" cstow -d stow -t t a
+	if [ "$s1" != 0 ] || [ "$status" != 0 ]; then
+		not_ok search-only-target-dir "exit $s1, then $status (0 and 0 expected)" \
+		    "$e1" "$err"
+	elif ! link_is t/sub/inner ../../stow/a/sub/inner ||
+	    ! link_is t/sub/y ../../stow/a/sub/y ||
+	    ! link_is t/sub/more/w ../../../stow/a/sub/more/w; then
+		not_ok search-only-target-dir "links missing or wrong"
+	else
+		ok search-only-target-dir
+	fi
 fi
 
 # ===========================================================================
