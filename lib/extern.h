@@ -200,11 +200,15 @@ struct ignore_rules {
 	pcre2_match_data	*md;		/* reused by every match */
 	int			 path_jit;	/* compiled to machine code */
 	int			 segment_jit;
+	unsigned char		(*name_ends)[32];	/* the pre-checks */
+	unsigned char		 path_second[32];	/* (pattern.c), */
+	int			 path_checked;	/* when known */
 };
 int	 ignore_rules_from_text(struct stow_ctx *, struct ignore_rules *,
 	    const char *, const char *);
 void	 ignore_rules_free(struct ignore_rules *);
 int	 ignore_match(const struct ignore_rules *, const char *);
+int	 ignore_match_unchecked(const struct ignore_rules *, const char *);
 int	 ignore_default_rules(struct stow_ctx *,
 	    const struct ignore_rules **);
 int	 ignore_global_rules(struct stow_ctx *,

@@ -254,6 +254,166 @@ static int	build_rules(struct stow_ctx *, struct ignore_rules *,
 		    const char *, const char *, const char *);
 
 /*
+ * The pre-checks.  Most entries are not ignored, and PCRE2 takes a few
+ * hundred instructions to say so; a test of two bytes says it first
+ * when every line of the list is "plain": literal bytes, "\" before
+ * punctuation, ".", "^", "$", "?", "*" and "+", nothing else (no group,
+ * class, brace, alternation or letter escape, nothing that could change
+ * the options or how far a token reaches).  A token of a plain line is
+ * one byte of the subject, a literal or any, unless a quantifier
+ * follows it.  So:
+ *   - a line without "/", matched against a whole base name, must
+ *     match its first byte with its first token and its last byte with
+ *     its last (unless the name ends in a newline, which "$" may skip):
+ *     name_ends[a] holds bit z when some line can match a name from a
+ *     to z;
+ *   - a line with "/" that begins "^/c" (c literal, as GNU Stow's
+ *     manual writes them) matches the rooted path at its start only,
+ *     with c its second byte: path_second holds each such c, when every
+ *     path line begins so.
+ * A list with a line that is not plain matches through PCRE2 alone.
+ */
+#define TOK_ANY		256	/* ".", "$", or a quantified token */
+#define TOK_START	257	/* "^" */
+#define TOK_NONE	258	/* no such token */
+
+struct plain_line {
+	int	tok[3];		/* the first three tokens */
+	int	last;		/* and the last */
+};
+
+/* The token at p into *tok; its length, 0 when it is not plain. */
+static size_t
+plain_token(const char *p, int *tok)
+{
+	unsigned char	c = (unsigned char)p[0], n = (unsigned char)p[1];
+
+	if (c == '\\') {
+		/* (A backslash before a letter or digit may mean
+		 * anything.) */
+		if (n == '\0' || n >= 0x80 || (n >= '0' && n <= '9') ||
+		    ((n | 0x20) >= 'a' && (n | 0x20) <= 'z'))
+			return 0;
+		*tok = n;
+		return 2;
+	}
+	if (strchr("([{|)]}", c) != NULL)
+		return 0;
+	*tok = c == '^' ? TOK_START : c == '.' || c == '$' ? TOK_ANY : c;
+	return 1;
+}
+
+/* Reads line into *pl: 0, or -1 when it is not plain. */
+static int
+plain_scan(const char *line, struct plain_line *pl)
+{
+	const char	*p = line;
+	size_t		 n, i = 0;
+	int		 tok;
+
+	pl->tok[0] = pl->tok[1] = pl->tok[2] = pl->last = TOK_NONE;
+	while (*p != '\0') {
+		if (*p == '?' || *p == '*' || *p == '+') {
+			if (i == 0)
+				return -1;
+			if (i <= 3)
+				pl->tok[i - 1] = TOK_ANY;
+			pl->last = TOK_ANY;
+			p++;
+			continue;
+		}
+		if ((n = plain_token(p, &tok)) == 0)
+			return -1;
+		if (i < 3)
+			pl->tok[i] = tok;
+		pl->last = tok;
+		i++;
+		p += n;
+	}
+	return i == 0 ? -1 : 0;
+}
+
+static void
+bit_set(unsigned char *set, int b)
+{
+	set[b >> 3] |= (unsigned char)(1u << (b & 7));
+}
+
+static int
+bit_isset(const unsigned char *set, unsigned char b)
+{
+	return set[b >> 3] >> (b & 7) & 1;
+}
+
+/* Adds a line without "/" to r->name_ends; -1 when it cannot. */
+static int
+name_check_add(struct ignore_rules *r, const char *line)
+{
+	struct plain_line	pl;
+	int			a;
+
+	if (r->name_ends == NULL || plain_scan(line, &pl) == -1)
+		return -1;
+	if (pl.tok[0] > 255 && pl.last > 255)
+		return -1;	/* any name: no check to make */
+	if (pl.last > 255)
+		memset(r->name_ends[pl.tok[0]], 0xff,
+		    sizeof(r->name_ends[0]));
+	else if (pl.tok[0] > 255)
+		for (a = 0; a < 256; a++)
+			bit_set(r->name_ends[a], pl.last);
+	else
+		bit_set(r->name_ends[pl.tok[0]], pl.last);
+	return 0;
+}
+
+/* Adds a line with "/" to r->path_second; -1 when it cannot. */
+static int
+path_check_add(struct ignore_rules *r, const char *line)
+{
+	struct plain_line	pl;
+
+	if (plain_scan(line, &pl) == -1 || pl.tok[0] != TOK_START ||
+	    pl.tok[1] != '/' || pl.tok[2] > 255)
+		return -1;
+	bit_set(r->path_second, pl.tok[2]);
+	return 0;
+}
+
+/* Adds line, with a "/" or not, to the pre-checks of r; one that
+ * cannot take it is off. */
+static void
+check_add(struct ignore_rules *r, const char *line, int slash)
+{
+	if (slash) {
+		if (path_check_add(r, line) == -1)
+			r->path_checked = 0;
+	} else if (name_check_add(r, line) == -1) {
+		free(r->name_ends);
+		r->name_ends = NULL;
+	}
+}
+
+/* Can a line without "/" match name?  (The pre-check.) */
+static int
+name_may_match(const struct ignore_rules *r, const char *name)
+{
+	size_t	n = strlen(name);
+
+	return r->name_ends == NULL || n == 0 || name[n - 1] == '\n' ||
+	    bit_isset(r->name_ends[(unsigned char)name[0]],
+	    (unsigned char)name[n - 1]);
+}
+
+/* Can a line with "/" match the rooted path?  (The pre-check.) */
+static int
+path_may_match(const struct ignore_rules *r, const char *rooted)
+{
+	return !r->path_checked || rooted[0] != '/' ||
+	    bit_isset(r->path_second, (unsigned char)rooted[1]);
+}
+
+/*
  * Compiles the combined regexes.  Each line compiled alone already, so
  * a failure here comes from lines that do not combine (a group name
  * used twice, say): the message names the file.
@@ -284,10 +444,11 @@ static int
 combine_probe(struct stow_ctx *ctx, const char *seg, const char *path,
     const char *file, unsigned int line)
 {
-	struct ignore_rules	probe = { NULL, NULL, NULL, 0, 0 };
+	struct ignore_rules	probe;
 	char			msg[sizeof(ctx->errmsg)];
 	int			rc;
 
+	memset(&probe, 0, sizeof(probe));
 	rc = build_rules(ctx, &probe, seg, path, file);
 	ignore_rules_free(&probe);
 	if (rc != STOW_EINVAL)
@@ -358,11 +519,15 @@ ignore_rules_from_text(struct stow_ctx *ctx, struct ignore_rules *r,
 	char		*copy, *line, *next, *seg = NULL, *path = NULL;
 	size_t		 seglen = 0, pathlen = 0, n;
 	unsigned int	 lineno = 0;
-	int		 rc = 0;
+	int		 rc = 0, slash;
 
 	memset(r, 0, sizeof(*r));
-	if ((copy = strdup(text)) == NULL)
+	if ((copy = strdup(text)) == NULL ||
+	    (r->name_ends = calloc(256, sizeof(*r->name_ends))) == NULL) {
+		free(copy);
 		return err_nomem(ctx);
+	}
+	r->path_checked = 1;
 	for (line = copy; line != NULL; line = next) {
 		lineno++;
 		if ((next = strchr(line, '\n')) != NULL)
@@ -372,12 +537,13 @@ ignore_rules_from_text(struct stow_ctx *ctx, struct ignore_rules *r,
 		if ((rc = pat_compile(ctx, &probe, line, file, lineno)) != 0)
 			goto out;
 		pcre2_code_free(probe);
-		if (memchr(line, '/', n) == NULL
-		    ? alt_append(&seg, &seglen, line, n)
-		    : alt_append(&path, &pathlen, line, n)) {
+		slash = memchr(line, '/', n) != NULL;
+		if (slash ? alt_append(&path, &pathlen, line, n) :
+		    alt_append(&seg, &seglen, line, n)) {
 			rc = err_nomem(ctx);
 			goto out;
 		}
+		check_add(r, line, slash);
 		/* Lines that compile alone may still not combine (a verb
 		 * that must start a pattern, say): name the line that
 		 * breaks the combination. */
@@ -389,6 +555,7 @@ ignore_rules_from_text(struct stow_ctx *ctx, struct ignore_rules *r,
 		rc = err_nomem(ctx);
 		goto out;
 	}
+	check_add(r, LOCAL_IGNORE_RE, 1);
 	rc = build_rules(ctx, r, seg, path, file);
 	if (rc == 0 && (r->md = pcre2_match_data_create(1, NULL)) == NULL)
 		rc = err_nomem(ctx);
@@ -411,22 +578,43 @@ ignore_rules_free(struct ignore_rules *r)
 	pcre2_code_free(r->path_re);
 	pcre2_code_free(r->segment_re);
 	pcre2_match_data_free(r->md);
+	free(r->name_ends);
 	memset(r, 0, sizeof(*r));
 }
 
 /*
  * Is the path inside the package ignored by r?  It comes rooted, with
  * a leading "/", as the path regexes match it: the planner's package
- * paths hold it that way already, so nothing is copied.
+ * paths hold it that way already, so nothing is copied.  checked: make
+ * the pre-checks first.
  */
+static int
+rules_match(const struct ignore_rules *r, const char *rooted, int checked)
+{
+	const char	*name;
+
+	if (r->path_re != NULL && (!checked || path_may_match(r, rooted)) &&
+	    pat_match(r->path_re, r->path_jit, r->md, rooted))
+		return 1;
+	if (r->segment_re == NULL)
+		return 0;
+	name = path_basename(rooted);
+	return (!checked || name_may_match(r, name)) &&
+	    pat_match(r->segment_re, r->segment_jit, r->md, name);
+}
+
 int
 ignore_match(const struct ignore_rules *r, const char *rooted)
 {
-	if (r->path_re != NULL && pat_match(r->path_re, r->path_jit, r->md,
-	    rooted))
-		return 1;
-	return r->segment_re != NULL && pat_match(r->segment_re,
-	    r->segment_jit, r->md, path_basename(rooted));
+	return rules_match(r, rooted, 1);
+}
+
+/* ignore_match() by the regexes alone, which the tests hold the
+ * pre-checks to. */
+int
+ignore_match_unchecked(const struct ignore_rules *r, const char *rooted)
+{
+	return rules_match(r, rooted, 0);
 }
 
 int

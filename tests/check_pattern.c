@@ -3,6 +3,8 @@
  * and the ignore lists (GNU Stow 2.4.1's get_ignore_regexps_from_fh()
  * and compile_ignore_regexps()).
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "extern.h"
@@ -207,6 +209,41 @@ static const struct ignore_case ignore_cases[] = {
 	{ "foo\n", "a/.stow-local-ignore", 0 },
 	{ "", ".stow-local-ignore", 1 },
 	{ "", "foo", 0 },
+	/*
+	 * The pre-checks (a plain line's first and last token; a path
+	 * line's "^/c") must never turn a match away.  "$" also matches
+	 * before a final newline; a quantified token may be any byte, or
+	 * none; a class, group or letter escape turns the check off.
+	 */
+	{ "foo\n", "foo\n", 1 },
+	{ "foo\n", "a/foo\n", 1 },
+	{ "a?b\n", "b", 1 },
+	{ "ab?\n", "a", 1 },
+	{ "ab*\n", "abbb", 1 },
+	{ "a+\n", "aaa", 1 },
+	{ "x.+\n", "xyz", 1 },
+	{ ".+z\n", "abz", 1 },
+	{ ".+z\n", "abzy", 0 },
+	{ "\\.z\n", ".z", 1 },
+	{ "\\.z\n", "xz", 0 },
+	{ "^a$\n", "a", 1 },
+	{ "[ab]c\n", "bc", 1 },
+	{ "foo\n[ab]c\n", "foo", 1 },
+	{ "\\x41b\n", "Ab", 1 },
+	{ "a\\d\n", "a5", 1 },
+	{ "x\\101\n", "xA", 1 },
+	{ "\\cAb\n", "\001b", 1 },
+	{ "foo\nbar\n", "bar", 1 },
+	{ "foo\nbar\n", "baz", 0 },
+	{ "foo\n(?i)bar\n", "BAR", 1 },
+	{ "x#\n", "x#", 1 },
+	{ "^/?abc/d\n", "abc/d", 1 },
+	{ "^/x+y/z\n", "xxy/z", 1 },
+	{ "^/xy/z\n", "xy/z", 1 },
+	{ "^/xy/z\n", "yx/z", 0 },
+	{ "^/xy/z\n^/\\.q/r\n", ".q/r", 1 },
+	{ "^/xy/z\n^/.q/r\n", "-q/r", 1 },
+	{ "^/xy/z\na/b\n", "q/a/b", 1 },
 };
 
 /* The path inside the package as ignore_match() takes it: "/" + path. */
@@ -223,16 +260,18 @@ START_TEST(pattern_ignore_text)
 	struct ignore_rules		 r;
 	struct stow_ctx			*ctx;
 	char				 buf[4096];
-	int				 rc, got;
+	int				 rc, got, unchecked;
 
 	ctx = sb_new_ctx();
 	rc = ignore_rules_from_text(ctx, &r, c->text, "F");
 	ck_assert_msg(rc == 0, "rc %d: %s", rc, stow_ctx_errmsg(ctx));
 	got = ignore_match(&r, rooted(c->path, buf, sizeof(buf)));
+	unchecked = ignore_match_unchecked(&r, buf);
 	ignore_rules_free(&r);
 	sb_release(ctx);
 	ck_assert_msg(got == c->want, "list \"%s\" on \"%s\": %d, want %d",
 	    c->text, c->path, got, c->want);
+	ck_assert_int_eq(unchecked, got);
 }
 END_TEST
 
@@ -298,6 +337,12 @@ static const struct default_case default_cases[] = {
 	{ "bin/x", 0 },
 	{ ".bashrc", 0 },
 	{ "dot-git", 0 },
+	{ "RCS\n", 1 },
+	{ "a/.git\n", 1 },
+	{ "x,v\n", 1 },
+	{ "README\n", 1 },
+	{ "f000", 0 },
+	{ "d0000/f000", 0 },
 };
 
 START_TEST(pattern_default_list)
@@ -312,6 +357,10 @@ START_TEST(pattern_default_list)
 	ck_assert_int_eq(ignore_default_rules(ctx, &r), 0);
 	ck_assert_ptr_nonnull(r);
 	got = ignore_match(r, rooted(c->path, buf, sizeof(buf)));
+	ck_assert_int_eq(ignore_match_unchecked(r, buf), got);
+	/* The built-in list is plain: both pre-checks are on. */
+	ck_assert_ptr_nonnull(r->name_ends);
+	ck_assert_int_eq(r->path_checked, 1);
 	sb_release(ctx);
 	ck_assert_msg(got == c->want, "built-in list on \"%s\": %d, want %d",
 	    c->path, got, c->want);
@@ -329,6 +378,63 @@ START_TEST(pattern_default_list_cached)
 	ck_assert_int_eq(ignore_default_rules(ctx, &r2), 0);
 	ck_assert_ptr_eq(r1, r2);
 	sb_release(ctx);
+}
+END_TEST
+
+/* Pieces of random ignore lists: plain tokens, and some that are not. */
+static const char *const list_pieces[] = {
+	"a", "b", ".", "\\.", "^", "$", "?", "*", "+", "/", "#", "~",
+	"\\#", "\\-", "[ab]", "(a)", "\\d", "a|b", "(?i)", "^/",
+};
+
+/* Bytes of random names. */
+static const char name_bytes[] = "ab.#~/\nxA5";
+
+/*
+ * Random lists against random paths: the pre-checks agree with the
+ * regexes alone, every time, and are on for most plain lists.
+ */
+START_TEST(pattern_prechecks_random)
+{
+	struct ignore_rules	 r;
+	struct stow_ctx		*ctx;
+	char			 text[256], path[16];
+	size_t			 len, k, n;
+	unsigned int		 seed = 20261129;
+	int			 lists = 0, named = 0, pathed = 0, iter, p;
+
+	ctx = sb_new_ctx();
+	for (iter = 0; iter < 4000; iter++) {
+		len = 0;
+		for (n = 1 + rand_r(&seed) % 4; n > 0; n--) {
+			for (k = 1 + rand_r(&seed) % 5; k > 0; k--)
+				len += (size_t)snprintf(text + len,
+				    sizeof(text) - len, "%s", list_pieces[
+				    rand_r(&seed) % NELEM(list_pieces)]);
+			text[len++] = '\n';
+		}
+		text[len] = '\0';
+		if (ignore_rules_from_text(ctx, &r, text, "F") != 0)
+			continue;
+		lists++;
+		named += r.name_ends != NULL;
+		pathed += r.path_checked;
+		for (p = 0; p < 40; p++) {
+			path[0] = '/';
+			for (k = 1, n = 1 + rand_r(&seed) % 6; k <= n; k++)
+				path[k] = name_bytes[rand_r(&seed) %
+				    (sizeof(name_bytes) - 1)];
+			path[k] = '\0';
+			ck_assert_msg(ignore_match(&r, path) ==
+			    ignore_match_unchecked(&r, path),
+			    "list \"%s\" on \"%s\"", text, path);
+		}
+		ignore_rules_free(&r);
+	}
+	sb_release(ctx);
+	ck_assert_int_gt(lists, 1000);
+	ck_assert_int_gt(named, lists / 10);
+	ck_assert_int_gt(pathed, lists / 20);
 }
 END_TEST
 
@@ -350,6 +456,7 @@ pattern_suite(void)
 	tcase_add_loop_test(tc, pattern_default_list, 0,
 	    (int)NELEM(default_cases));
 	tcase_add_test(tc, pattern_default_list_cached);
+	tcase_add_test(tc, pattern_prechecks_random);
 	suite_add_tcase(s, tc);
 	return s;
 }

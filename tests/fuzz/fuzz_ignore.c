@@ -7,8 +7,8 @@
  * Its first line is also added as --ignore, --defer and --override
  * patterns, removed again afterwards so that the context stays as it
  * was.  Checks: documented return codes, "file:line" in a bad regex's
- * message, .stow-local-ignore always ignored, and literal names
- * ignoring themselves.
+ * message, .stow-local-ignore always ignored, literal names ignoring
+ * themselves, and the same answers with and without the pre-checks.
  */
 #include <ctype.h>
 
@@ -122,12 +122,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	} else {
 		CHECK(rules.path_re != NULL && rules.md != NULL);
+		/* The pre-checks never turn a match away. */
 		for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 			r = ignore_match(&rules, paths[i]);
 			CHECK(r == 0 || r == 1);
+			CHECK(r == ignore_match_unchecked(&rules, paths[i]));
 		}
 		r = ignore_match(&rules, rooted);
 		CHECK(r == 0 || r == 1);
+		CHECK(r == ignore_match_unchecked(&rules, rooted));
 		/* Every list keeps the local ignore file out. */
 		if (strstr(text, "(*") == NULL)
 			CHECK(ignore_match(&rules, "/.stow-local-ignore"));
@@ -148,6 +151,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(ignore_default_rules(fuzz_ctx(), &def) == 0);
 	r = ignore_match(def, rooted);
 	CHECK(r == 0 || r == 1);
+	CHECK(r == ignore_match_unchecked(def, rooted));
 
 	check_patterns(ctx, text);
 	free(rooted);
