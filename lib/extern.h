@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -53,12 +54,15 @@ void	 arena_free(struct arena *);
  * strmap.c: open-addressing hash from strings to pointers.  Keys are
  * not copied: they must outlive the map (they live in the arena).
  */
+struct strmap_slot {
+	const char	*key;		/* NULL: empty */
+	void		*val;
+};
 struct strmap {
-	const char	**keys;
-	void		**vals;
-	unsigned char	 *tags;		/* eight bits of each key's hash */
-	size_t		  cap;
-	size_t		  len;
+	struct strmap_slot	*slots;
+	uint32_t		*hashes;	/* each key's, 0: none */
+	size_t			 cap;
+	size_t			 len;
 };
 void	*strmap_get(const struct strmap *, const char *);
 int	 strmap_put(struct strmap *, const char *, void *);

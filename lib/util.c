@@ -157,22 +157,23 @@ hash_str(const char *s)
 	return (size_t)h;
 }
 
-/* The eight bits of hash h that the slot mask does not use. */
-#define HASH_TAG(h)	((unsigned char)((uint64_t)(h) >> 56))
+/* The 32 bits of hash h a map keeps, never 0 (an empty slot's). */
+#define HASH32(h)	((uint32_t)(h) | 0x80000000u)
 
 /*
- * The slot of key (hash h): its own, or the empty one where it would
- * go.  A slot's tag turns away almost every other key without a
- * strcmp, which a miss would otherwise make at each slot it passes.
+ * The slot of key (its hash h32, HASH32()): its own, or the empty one
+ * where it would go.  The map keeps each key's hash apart from the
+ * keys, sixteen to a cache line: it turns away almost every other key
+ * without a strcmp (a miss would otherwise make one at each slot it
+ * passes), and spares hashing the keys again when the map grows.
  */
 static size_t
-strmap_slot(const struct strmap *m, const char *key, size_t h)
+slot_of(const struct strmap *m, const char *key, uint32_t h32)
 {
-	size_t		i = h & (m->cap - 1);
-	unsigned char	tag = HASH_TAG(h);
+	size_t	i = h32 & (m->cap - 1);
 
-	while (m->keys[i] != NULL && (m->tags[i] != tag ||
-	    strcmp(m->keys[i], key) != 0))
+	while (m->hashes[i] != 0 && (m->hashes[i] != h32 ||
+	    strcmp(m->slots[i].key, key) != 0))
 		i = (i + 1) & (m->cap - 1);
 	return i;
 }
@@ -184,35 +185,37 @@ strmap_get(const struct strmap *m, const char *key)
 
 	if (m->cap == 0)
 		return NULL;
-	i = strmap_slot(m, key, hash_str(key));
-	return m->keys[i] == NULL ? NULL : m->vals[i];
+	i = slot_of(m, key, HASH32(hash_str(key)));
+	return m->hashes[i] == 0 ? NULL : m->slots[i].val;
 }
 
 static int
 strmap_grow(struct strmap *m)
 {
 	struct strmap	 n;
-	size_t		 i, j, h;
+	size_t		 i, j;
 
+	/* (The slot is picked by the kept 32 bits: 2^31 slots at most.) */
+	if (m->cap >= 0x80000000u)
+		return -1;
 	n.cap = m->cap == 0 ? 64 : m->cap * 2;
 	n.len = m->len;
-	n.keys = calloc(n.cap, sizeof(*n.keys));
-	n.vals = calloc(n.cap, sizeof(*n.vals));
-	n.tags = calloc(n.cap, sizeof(*n.tags));
-	if (n.keys == NULL || n.vals == NULL || n.tags == NULL) {
-		free(n.keys);
-		free(n.vals);
-		free(n.tags);
+	n.slots = calloc(n.cap, sizeof(*n.slots));
+	n.hashes = calloc(n.cap, sizeof(*n.hashes));
+	if (n.slots == NULL || n.hashes == NULL) {
+		free(n.slots);
+		free(n.hashes);
 		return -1;
 	}
 	for (i = 0; i < m->cap; i++) {
-		if (m->keys[i] == NULL)
+		if (m->hashes[i] == 0)
 			continue;
-		h = hash_str(m->keys[i]);
-		j = strmap_slot(&n, m->keys[i], h);
-		n.keys[j] = m->keys[i];
-		n.vals[j] = m->vals[i];
-		n.tags[j] = HASH_TAG(h);
+		/* No key is there twice: the first empty slot is its. */
+		j = m->hashes[i] & (n.cap - 1);
+		while (n.hashes[j] != 0)
+			j = (j + 1) & (n.cap - 1);
+		n.slots[j] = m->slots[i];
+		n.hashes[j] = m->hashes[i];
 	}
 	strmap_free(m);
 	*m = n;
@@ -227,19 +230,20 @@ strmap_grow(struct strmap *m)
 void **
 strmap_ref(struct strmap *m, const char *key)
 {
-	size_t	i, h;
+	size_t		i;
+	uint32_t	h32;
 
 	if ((m->len + 1) * 4 > m->cap * 3 && strmap_grow(m) == -1)
 		return NULL;
-	h = hash_str(key);
-	i = strmap_slot(m, key, h);
-	if (m->keys[i] == NULL) {
-		m->keys[i] = key;
-		m->vals[i] = NULL;
-		m->tags[i] = HASH_TAG(h);
+	h32 = HASH32(hash_str(key));
+	i = slot_of(m, key, h32);
+	if (m->hashes[i] == 0) {
+		m->slots[i].key = key;
+		m->slots[i].val = NULL;
+		m->hashes[i] = h32;
 		m->len++;
 	}
-	return &m->vals[i];
+	return &m->slots[i].val;
 }
 
 /* Returns 0, or -1 when out of memory. */
@@ -257,9 +261,8 @@ strmap_put(struct strmap *m, const char *key, void *val)
 void
 strmap_free(struct strmap *m)
 {
-	free(m->keys);
-	free(m->vals);
-	free(m->tags);
+	free(m->slots);
+	free(m->hashes);
 	memset(m, 0, sizeof(*m));
 }
 

@@ -1,9 +1,11 @@
 /*
  * check_path.c: the lexical path algebra of lib/path.c, table-driven.
  * Expected values follow GNU Stow 2.4.1's join_paths(), parent(),
- * File::Spec->abs2rel() and adjust_dotfile()/unadjust_dotfile().
+ * File::Spec->abs2rel() and adjust_dotfile()/unadjust_dotfile().  Also
+ * lib/util.c's map of paths.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "extern.h"
@@ -322,6 +324,46 @@ START_TEST(path_join_long)
 }
 END_TEST
 
+/*
+ * The map of paths through its growth: 100,000 keys, as the planner
+ * makes them, each found with its value after every insertion round,
+ * a key put twice kept once, and keys never put not found.
+ */
+START_TEST(path_strmap_grows)
+{
+	struct strmap	 m;
+	struct arena	 a = { NULL };
+	char		 key[64];
+	char		**keys;
+	size_t		 i, n = 100000, checked;
+
+	memset(&m, 0, sizeof(m));
+	ck_assert_ptr_nonnull(keys = calloc(n, sizeof(*keys)));
+	for (i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "d%04zu/f%03zu", i / 100, i % 100);
+		ck_assert_ptr_nonnull(keys[i] = arena_strdup(&a, key));
+		ck_assert_int_eq(strmap_put(&m, keys[i], &keys[i]), 0);
+		/* Checked at each doubling, and at the end. */
+		if ((i & (i + 1)) != 0 && i != n - 1)
+			continue;
+		for (checked = 0; checked <= i; checked++)
+			ck_assert_ptr_eq(strmap_get(&m, keys[checked]),
+			    &keys[checked]);
+	}
+	ck_assert_uint_eq(m.len, n);
+	ck_assert_int_eq(strmap_put(&m, "d0000/f000", NULL), 0);
+	ck_assert_uint_eq(m.len, n);
+	ck_assert_ptr_null(strmap_get(&m, "d0000/f000"));
+	ck_assert_ptr_null(strmap_get(&m, "d1000/f000"));
+	ck_assert_ptr_null(strmap_get(&m, "d0000/f00"));
+	ck_assert_ptr_null(strmap_get(&m, ""));
+	strmap_free(&m);
+	ck_assert_ptr_null(strmap_get(&m, "d0001/f001"));
+	free(keys);
+	arena_free(&a);
+}
+END_TEST
+
 Suite *
 path_suite(void)
 {
@@ -343,6 +385,7 @@ path_suite(void)
 	tcase_add_loop_test(tc, path_is_under_rules, 0,
 	    (int)NELEM(under_cases));
 	tcase_add_loop_test(tc, path_depth_rules, 0, (int)NELEM(depth_cases));
+	tcase_add_test(tc, path_strmap_grows);
 	tcase_add_test(tc, path_basename_rules);
 	tcase_add_test(tc, path_join_long);
 	suite_add_tcase(s, tc);
