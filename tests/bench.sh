@@ -266,7 +266,12 @@ op_row() {
 	    "$STOW" -d "$r/stow" -t "$r/t" "$@" pkg
 	# shellcheck disable=SC2086
 	tool floor "" "expect_links $r/t $e" "$FLOOR" $fargs
+	# WITH_NOOP=1: cstow's no-op too, in the same round-robin, so that it
+	# meets the same trees as the row's cstow run.
+	[ -z "${WITH_NOOP:-}" ] || tool noop "" "expect_links $r/t $e" \
+	    "$CSTOW" -d "$r/stow" -t "$r/t" pkg
 	measure "$label $(human "$n")" "$runs" "$reset $r"
+	MED[noop,$key]=$(cell noop)
 	row "$key" "$label" "$(human "$n")" "$(cell cstow)" "$(cell stow)" "—" \
 	    "$(cell floor)"
 }
@@ -307,8 +312,10 @@ op_row unstow "unstow (-D)" "$r" $N20 reset_stowed 0 "unlink $r/t" -D
 # A restow of a stowed package leaves it as it was: like the no-op, each
 # run starts from the tree the last left (a tree remade before each run
 # has the last one's 20k inodes freed in the background meanwhile).
+# GNU Stow's restow makes every link again, though, which the no-op row
+# never meets: cstow's no-op runs in this row too, on the same trees.
 reset_stowed "$r"
-op_row restow "restow (-R) of stowed" "$r" $N20 keep $N20 \
+WITH_NOOP=1 op_row restow "restow (-R) of stowed" "$r" $N20 keep $N20 \
     "noop $r/stow/pkg $r/t" -R
 
 # dotfiles: 5 packages, --dotfiles, a home with .config and .local
@@ -361,6 +368,10 @@ echo "| workload | files | cstow ms | stow ms | cp -as ms | floor ms | cstow/flo
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${ROWS[@]}"
 echo
+if is_num "${MED[cstow,restow]:-}" && is_num "${MED[noop,restow]:-}"; then
+	echo "Restow against the no-op on the same trees (both in the restow row's round-robin, after GNU Stow's restow made every link again): cstow -R $(fmt_ms "${MED[cstow,restow]}") ms, cstow no-op $(fmt_ms "${MED[noop,restow]}") ms ($(awk -v a="${MED[cstow,restow]}" -v b="${MED[noop,restow]}" 'BEGIN { printf "%.2f", a / b }')×)."
+	echo
+fi
 echo "floor: \`link\` (one symlinkat per file) for stow into existing dirs; \`fold\` (symlinkat per top-level entry, descending only into existing dirs) for empty target and dotfiles; \`noop\` (readlinkat per file) for no-op and restow (the result needs no change); \`unlink\` (readlinkat and unlinkat per link: an unstow reads a link to know it owns it) for unstow.  cp -as makes absolute links; into an empty target it creates every directory and file link (no folding); for dotfiles it keeps the dot-X names."
 echo
 
