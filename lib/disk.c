@@ -141,14 +141,15 @@ is_dot(const char *name)
 	    strcmp(name, "..") == 0;
 }
 
-/* The cache's entry for the directory holding path, or NULL. */
+/* The cache's entry for the directory holding path, or NULL; *name:
+ * path's last component. */
 static struct dirlist *
-parent_list(struct stow_plan *plan, const char *path)
+parent_list(struct stow_plan *plan, const char *path, const char **name)
 {
 	const char	*slash = strrchr(path, '/');
 
-	if (plan->dircache.len == 0 || is_dot(slash == NULL ? path :
-	    slash + 1))
+	*name = slash == NULL ? path : slash + 1;
+	if (plan->dircache.len == 0 || is_dot(*name))
 		return NULL;
 	return slash == NULL ? cached_list(plan, ".", 1) :
 	    cached_list(plan, path, (size_t)(slash - path));
@@ -185,15 +186,13 @@ disk_entry_type(struct dirlist *l, const char *name)
 	return d->type;
 }
 
+/* What listing l, of the directory holding an entry name, says of it. */
 static unsigned int
-cached_type(struct stow_plan *plan, const char *path)
+cached_type(struct dirlist *l, const char *name)
 {
-	struct dirlist	*l = parent_list(plan, path);
-	const char	*slash = strrchr(path, '/');
-
 	if (l == NULL || l->lazy)
 		return DT_UNKNOWN;
-	return disk_entry_type(l, slash == NULL ? path : slash + 1);
+	return disk_entry_type(l, name);
 }
 
 /* Closes od, if open. */
@@ -265,17 +264,17 @@ list_dir(struct stow_plan *plan, const char *dir, struct dirlist *l)
 	return fs_list_fd(&plan->arena, od->fd, l);
 }
 
-/* The text of the symlink path, in plan->scratch; NULL with errno. */
+/* The text of the symlink path, whose last component is name, in
+ * plan->scratch; NULL with errno. */
 static const char *
-read_link(struct stow_plan *plan, const char *path)
+read_link(struct stow_plan *plan, const char *path, const char *name)
 {
-	const char	*slash = strrchr(path, '/');
 	struct open_dir	*od;
 
-	if (slash == NULL || (od = dir_fd(plan, path,
-	    (size_t)(slash - path))) == NULL)
+	if (name == path || (od = dir_fd(plan, path,
+	    (size_t)(name - 1 - path))) == NULL)
 		return fs_readlink(&plan->scratch, plan->ctx->target_fd, path);
-	return fs_readlink(&plan->scratch, od->fd, slash + 1);
+	return fs_readlink(&plan->scratch, od->fd, name);
 }
 
 /*
@@ -298,16 +297,17 @@ list_now(struct stow_plan *plan, struct dirlist *l, const char *path)
 }
 
 /*
- * The type of path, an entry of a directory not listed yet, found by
+ * The type of path (last component name), an entry of the directory
+ * whose cache entry l is, not listed yet, found by
  * reading it as a link: DISK_LINK (its text kept for disk_readlink()),
  * DISK_ABSENT, or, for what is not a link, DISK_DIR or DISK_OTHER (by
  * lstat(2), the same as stat(2) then); -1 when it cannot tell.  The
  * answer is kept: the questions about one entry come together.
  */
 static int
-peek(struct stow_plan *plan, const char *path)
+peek(struct stow_plan *plan, struct dirlist *l, const char *path,
+    const char *name)
 {
-	struct dirlist	*l;
 	struct stat	 st;
 	const char	*text;
 	size_t		 n = strlen(path);
@@ -316,10 +316,9 @@ peek(struct stow_plan *plan, const char *path)
 	/* (An empty peek_path: nothing read yet; no entry is "".) */
 	if (*path != '\0' && strcmp(plan->peek_path, path) == 0)
 		return plan->peek_type;
-	if ((l = parent_list(plan, path)) == NULL || !l->lazy ||
-	    n >= sizeof(plan->peek_path))
+	if (l == NULL || !l->lazy || n >= sizeof(plan->peek_path))
 		return -1;
-	if ((text = read_link(plan, path)) != NULL)
+	if ((text = read_link(plan, path, name)) != NULL)
 		type = DISK_LINK;
 	else if (errno == ENOENT)
 		type = DISK_ABSENT;
@@ -343,10 +342,14 @@ peek(struct stow_plan *plan, const char *path)
 int
 disk_type(struct stow_plan *plan, const char *path, int follow)
 {
-	struct stat	st;
-	unsigned int	t = cached_type(plan, path);
-	int		p;
+	struct stat	 st;
+	struct dirlist	*l;
+	const char	*name;
+	unsigned int	 t;
+	int		 p;
 
+	l = parent_list(plan, path, &name);
+	t = cached_type(l, name);
 	if (t == DISK_NOENT)
 		return DISK_ABSENT;
 	if (t == DT_DIR)
@@ -356,7 +359,7 @@ disk_type(struct stow_plan *plan, const char *path, int follow)
 	if (t != DT_UNKNOWN && t != DT_LNK)
 		return DISK_OTHER;
 	/* A link followed is what it leads to: stat(2) tells. */
-	if (t == DT_UNKNOWN && (p = peek(plan, path)) != -1 &&
+	if (t == DT_UNKNOWN && (p = peek(plan, l, path, name)) != -1 &&
 	    (p != DISK_LINK || !follow))
 		return p;
 	if ((follow ? fs_stat_follow : fs_lstat)(plan->ctx->target_fd, path,
@@ -375,7 +378,7 @@ disk_readlink(struct stow_plan *plan, const char *path)
 	if (plan->peek_type == DISK_LINK && strcmp(plan->peek_path,
 	    path) == 0)
 		return plan->peek_text;
-	return read_link(plan, path);
+	return read_link(plan, path, path_basename(path));
 }
 
 /* Closes the directories kept open: planning is over, for now. */
