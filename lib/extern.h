@@ -204,9 +204,10 @@ struct ignore_rules {
 	pcre2_match_data	*md;		/* reused by every match */
 	int			 path_jit;	/* compiled to machine code */
 	int			 segment_jit;
-	unsigned char		(*name_ends)[32];	/* the pre-checks */
-	unsigned char		 path_second[32];	/* (pattern.c), */
-	int			 path_checked;	/* when known */
+	/* pattern.c's pre-checks; NULL, and 0, when off. */
+	unsigned char		(*name_ends)[32];
+	unsigned char		 path_second[32];
+	int			 path_checked;
 };
 int	 ignore_rules_from_text(struct stow_ctx *, struct ignore_rules *,
 	    const char *, const char *);
@@ -307,8 +308,8 @@ struct undo;
 struct open_dir {
 	const char	*dir;		/* NULL: none */
 	int		 fd;
-	int		 fresh;		/* nothing read from fd yet, and it
-					   can be listed */
+	int		 fresh;		/* opened for reading, and not
+					   listed from yet */
 };
 
 struct stow_plan {
