@@ -105,6 +105,8 @@ char	*path_join3(struct arena *, const char *, const char *,
 	    const char *);
 char	*path_parent(struct arena *, const char *);
 char	*path_child(struct arena *, const char *, const char *);
+char	*path_child_len(struct arena *, const char *, size_t, const char *,
+	    size_t);
 const char *path_basename(const char *);
 char	*path_relative(struct arena *, const char *, const char *);
 char	*path_textual_parent(struct arena *, const char *);

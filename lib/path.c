@@ -94,7 +94,15 @@ path_join(struct arena *a, const char *x, const char *y)
 char *
 path_child(struct arena *a, const char *dir, const char *name)
 {
-	size_t	 dl = strlen(dir), nl = strlen(name);
+	return path_child_len(a, dir, strlen(dir), name, strlen(name));
+}
+
+/* path_child() of a dir and name whose lengths (dl, nl) are known: the
+ * planner builds three such paths for each entry of a package. */
+char *
+path_child_len(struct arena *a, const char *dir, size_t dl, const char *name,
+    size_t nl)
+{
 	char	*p;
 
 	if (dl == 0 || (dl == 1 && dir[0] == '.'))
@@ -105,7 +113,8 @@ path_child(struct arena *a, const char *dir, const char *name)
 		return NULL;
 	memcpy(p, dir, dl);
 	p[dl] = '/';
-	memcpy(p + dl + 1, name, nl + 1);
+	memcpy(p + dl + 1, name, nl);
+	p[dl + 1 + nl] = '\0';
 	return p;
 }
 

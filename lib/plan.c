@@ -45,6 +45,9 @@ struct pkg_dir {
 	const char			*tgt;		/* the target directory */
 	const char			*src_dir;	/* a link's text there,
 							   up to the name */
+	size_t				 dir_len;	/* strlen(dir), */
+	size_t				 tgt_len;	/* strlen(tgt) */
+	size_t				 src_len;	/* and strlen(src_dir) */
 	const struct ignore_rules	*rules;
 };
 
@@ -456,12 +459,15 @@ pkg_dir_open(struct stow_plan *plan, const char *sp, const char *pkg,
 	NOMEM_IF_NULL(plan, pd->dir = path_join3(a, sp, pkg, pkg_sub));
 	/* An entry's pkg_path is sp/pkg/pkg_sub/name: its pkg_sub/name
 	 * part is its path inside the package, with no copy of its own. */
-	pd->root_len = strlen(pd->dir) - strlen(pkg_sub) -
+	pd->dir_len = strlen(pd->dir);
+	pd->root_len = pd->dir_len - strlen(pkg_sub) -
 	    (*pkg_sub != '\0');
 	pd->tgt = tgt;
 	/* Links in tgt lead up out of it, then down to the package. */
 	NOMEM_IF_NULL(plan, pd->src_dir = link_text(plan,
 	    path_child(a, tgt, "x"), pd->dir));
+	pd->tgt_len = strlen(tgt);
+	pd->src_len = strlen(pd->src_dir);
 	return package_rules(plan, sp, pkg, &pd->rules);
 }
 
@@ -509,14 +515,19 @@ entry_make(struct stow_plan *plan, const struct pkg_dir *pd, size_t i,
     const char *pname, const char *tname, struct entry *e, int *ignored_out)
 {
 	struct arena	*tmp = &plan->scratch;
+	size_t		 pl = strlen(pname);
+	size_t		 tl = tname == pname ? pl : strlen(tname);
 
-	NOMEM_IF_NULL(plan, e->pkg_path = path_child(tmp, pd->dir, pname));
+	NOMEM_IF_NULL(plan, e->pkg_path = path_child_len(tmp, pd->dir,
+	    pd->dir_len, pname, pl));
 	/* pkg_path[root_len] is the "/" that roots pkg_sub. */
 	e->pkg_sub = e->pkg_path + pd->root_len + 1;
 	if ((*ignored_out = entry_ignored(plan, pd, i, e->pkg_sub - 1)))
 		return 0;
-	NOMEM_IF_NULL(plan, e->tgt = path_child(tmp, pd->tgt, tname));
-	NOMEM_IF_NULL(plan, e->source = path_child(tmp, pd->src_dir, pname));
+	NOMEM_IF_NULL(plan, e->tgt = path_child_len(tmp, pd->tgt, pd->tgt_len,
+	    tname, tl));
+	NOMEM_IF_NULL(plan, e->source = path_child_len(tmp, pd->src_dir,
+	    pd->src_len, pname, pl));
 	return 0;
 }
 
@@ -579,14 +590,15 @@ each_node(struct stow_plan *plan, const char *dir,
     const struct dirlist *list, node_fn fn, void *arg)
 {
 	struct arena_mark	 mark;
-	const char		*node;
-	size_t			 i;
+	const char		*node, *name;
+	size_t			 i, dl = strlen(dir);
 	int			 rc = 0;
 
 	for (i = 0; rc == 0 && i < list->len; i++) {
 		mark = arena_mark(&plan->scratch);
-		if ((node = path_child(&plan->scratch, dir,
-		    list->ents[i].name)) == NULL)
+		name = list->ents[i].name;
+		if ((node = path_child_len(&plan->scratch, dir, dl, name,
+		    strlen(name))) == NULL)
 			rc = err_nomem(plan->ctx);
 		else
 			rc = fn(plan, dir, node, list->ents[i].type, arg);
