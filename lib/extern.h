@@ -67,6 +67,9 @@ struct strmap {
 void	*strmap_get(const struct strmap *, const char *);
 int	 strmap_put(struct strmap *, const char *, void *);
 void	**strmap_ref(struct strmap *, const char *);
+size_t	 strmap_hash(const char *);
+void	*strmap_get_hashed(const struct strmap *, const char *, size_t);
+void	**strmap_ref_hashed(struct strmap *, const char *, size_t);
 void	 strmap_free(struct strmap *);
 
 /*
@@ -324,6 +327,12 @@ struct stow_plan {
 						   what is kept is copied */
 	struct vec		 tasks;		/* struct task *, in order */
 	struct strmap		 overlay;	/* path -> overlay_slot */
+	char			 memo_path[PATH_MAX];	/* task.c: the path
+						   the overlay was last asked
+						   about, if memo_set, */
+	int			 memo_set;
+	size_t			 memo_hash;	/* its hash */
+	struct overlay_slot	*memo_slot;	/* and its slot (NULL: none) */
 	size_t			 nremoved;	/* link removals planned */
 	char			 clear_dir[PATH_MAX];	/* task.c: no removal */
 	size_t			 clear_len;	/* here or above (0: none) */
@@ -352,12 +361,12 @@ int	 task_mkdir(struct stow_plan *, const char *);
 int	 task_rmdir(struct stow_plan *, const char *);
 int	 task_move(struct stow_plan *, const char *, const char *);
 int	 task_backup(struct stow_plan *, const char *, const char *);
-int	 task_gone(const struct stow_plan *, const char *);
+int	 task_gone(struct stow_plan *, const char *);
 int	 task_conflict(struct stow_plan *, enum stow_conflict_kind,
 	    const char *, const char *, ...)
 	    __attribute__((format(printf, 4, 5)));
-struct task *task_link_for(const struct stow_plan *, const char *);
-struct task *task_dir_for(const struct stow_plan *, const char *);
+struct task *task_link_for(struct stow_plan *, const char *);
+struct task *task_dir_for(struct stow_plan *, const char *);
 int	 state_is_link(struct stow_plan *, const char *);
 int	 state_is_dir(struct stow_plan *, const char *);
 int	 state_is_node(struct stow_plan *, const char *);

@@ -21,10 +21,41 @@ internal(struct stow_plan *plan, const char *what, const char *path)
 
 static void	removal_planned(struct stow_plan *, const char *);
 
+/* Keeps s (NULL: none) as the overlay's answer for path, whose hash is
+ * h.  (A path too long to keep keeps only its hash, for slot_make().) */
 static struct overlay_slot *
-slot_get(const struct stow_plan *plan, const char *path)
+memo_keep(struct stow_plan *plan, const char *path, size_t h,
+    struct overlay_slot *s)
 {
-	return strmap_get(&plan->overlay, path);
+	size_t	n = strlen(path);
+
+	if ((plan->memo_set = n < sizeof(plan->memo_path)))
+		memcpy(plan->memo_path, path, n + 1);
+	plan->memo_hash = h;
+	plan->memo_slot = s;
+	return s;
+}
+
+/*
+ * The overlay's slot for path (NULL: none).  The planner asks about one
+ * path several times in a row (is it a link, what is its text, unlink
+ * it), so the last answer is kept with its path and hash: a repeat costs
+ * a strcmp, and a slot made next (slot_make()) needs no hash of its own.
+ */
+static struct overlay_slot *
+slot_get(struct stow_plan *plan, const char *path)
+{
+	size_t	h;
+
+	if (plan->overlay.len == 0) {
+		plan->memo_set = 0;	/* nothing planned: nothing to ask */
+		return NULL;
+	}
+	if (plan->memo_set && strcmp(plan->memo_path, path) == 0)
+		return plan->memo_slot;
+	h = strmap_hash(path);
+	return memo_keep(plan, path, h, strmap_get_hashed(&plan->overlay,
+	    path, h));
 }
 
 /* The overlay's slot for path, made when missing.  The planner's paths
@@ -33,28 +64,29 @@ slot_get(const struct stow_plan *plan, const char *path)
 static struct overlay_slot *
 slot_make(struct stow_plan *plan, const char *path)
 {
-	struct arena_mark	 before = arena_mark(&plan->arena);
 	struct overlay_slot	*s;
 	char			*key;
 	void			**ref;
+	size_t			 h;
 
-	if ((key = arena_strdup(&plan->arena, path)) == NULL ||
-	    (ref = strmap_ref(&plan->overlay, key)) == NULL)
-		return NULL;
-	if ((s = *ref) != NULL) {
-		arena_release(&plan->arena, before);	/* the copy */
+	if ((s = slot_get(plan, path)) != NULL)
 		return s;
-	}
-	if ((s = arena_alloc(&plan->arena, sizeof(*s))) == NULL)
+	/* slot_get() left path's hash in memo_hash, unless the overlay
+	 * was empty or path too long to keep. */
+	h = plan->memo_set ? plan->memo_hash : strmap_hash(path);
+	if ((key = arena_strdup(&plan->arena, path)) == NULL ||
+	    (ref = strmap_ref_hashed(&plan->overlay, key, h)) == NULL ||
+	    (s = arena_alloc(&plan->arena, sizeof(*s))) == NULL)
 		return NULL;
 	s->path = key;
 	s->link = s->dir = s->gone = NULL;
 	*ref = s;
+	plan->memo_slot = s;	/* memo_path, if set, is path */
 	return s;
 }
 
 struct task *
-task_link_for(const struct stow_plan *plan, const char *path)
+task_link_for(struct stow_plan *plan, const char *path)
 {
 	struct overlay_slot	*s = slot_get(plan, path);
 
@@ -62,7 +94,7 @@ task_link_for(const struct stow_plan *plan, const char *path)
 }
 
 struct task *
-task_dir_for(const struct stow_plan *plan, const char *path)
+task_dir_for(struct stow_plan *plan, const char *path)
 {
 	struct overlay_slot	*s = slot_get(plan, path);
 
@@ -286,7 +318,7 @@ task_backup(struct stow_plan *plan, const char *path, const char *dest)
 
 /* Is path itself planned into the vault? */
 int
-task_gone(const struct stow_plan *plan, const char *path)
+task_gone(struct stow_plan *plan, const char *path)
 {
 	struct overlay_slot	*s = slot_get(plan, path);
 
@@ -321,7 +353,7 @@ task_conflict(struct stow_plan *plan, enum stow_conflict_kind kind,
 
 /* Is the node at path itself planned away (a link, or into the vault)? */
 static int
-removed_here(const struct stow_plan *plan, const char *path)
+removed_here(struct stow_plan *plan, const char *path)
 {
 	struct overlay_slot	*s = slot_get(plan, path);
 

@@ -135,8 +135,8 @@ arena_free(struct arena *a)
  * and its low bits, which pick the slot, from all of them at the end
  * (MurmurHash3's finalizer).  No adversary: the keys are the user's.
  */
-static size_t
-hash_str(const char *s)
+size_t
+strmap_hash(const char *s)
 {
 	size_t		n = strlen(s);
 	uint64_t	h = 0x9e3779b97f4a7c15ULL ^ n, w;
@@ -181,11 +181,19 @@ slot_of(const struct strmap *m, const char *key, uint32_t h32)
 void *
 strmap_get(const struct strmap *m, const char *key)
 {
+	return strmap_get_hashed(m, key, strmap_hash(key));
+}
+
+/* strmap_get() of a key whose strmap_hash() is h: a caller asking about
+ * one key several times hashes it once. */
+void *
+strmap_get_hashed(const struct strmap *m, const char *key, size_t h)
+{
 	size_t	i;
 
 	if (m->cap == 0)
 		return NULL;
-	i = slot_of(m, key, HASH32(hash_str(key)));
+	i = slot_of(m, key, HASH32(h));
 	return m->hashes[i] == 0 ? NULL : m->slots[i].val;
 }
 
@@ -230,12 +238,19 @@ strmap_grow(struct strmap *m)
 void **
 strmap_ref(struct strmap *m, const char *key)
 {
+	return strmap_ref_hashed(m, key, strmap_hash(key));
+}
+
+/* strmap_ref() of a key whose strmap_hash() is h. */
+void **
+strmap_ref_hashed(struct strmap *m, const char *key, size_t h)
+{
 	size_t		i;
 	uint32_t	h32;
 
 	if ((m->len + 1) * 4 > m->cap * 3 && strmap_grow(m) == -1)
 		return NULL;
-	h32 = HASH32(hash_str(key));
+	h32 = HASH32(h);
 	i = slot_of(m, key, h32);
 	if (m->hashes[i] == 0) {
 		m->slots[i].key = key;
@@ -291,7 +306,6 @@ vec_free(struct vec *v)
 	memset(v, 0, sizeof(*v));
 }
 
-/* Appends n bytes of s; keeps the buffer NUL-terminated.  0 or -1. */
 /* Makes room for n more bytes and a NUL at the end of b: 0, or -1 when
  * out of memory. */
 int
@@ -312,6 +326,7 @@ strbuf_room(struct strbuf *b, size_t n)
 	return 0;
 }
 
+/* Appends n bytes of s; keeps the buffer NUL-terminated.  0 or -1. */
 int
 strbuf_put(struct strbuf *b, const char *s, size_t n)
 {

@@ -1188,6 +1188,56 @@ START_TEST(plan_restow_dotfiles_twice)
 END_TEST
 
 /* The common case: nothing to do, and every link counts as unchanged. */
+/*
+ * The overlay keeps its last answer with the path asked about: a slot
+ * made after a miss must be seen, and a path too long to keep must not
+ * pass for another.
+ */
+START_TEST(plan_overlay_remembers_last_path)
+{
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+	struct task		*t;
+	char			*lng;
+
+	sb_build(S("d stow/a", "d t"));
+	ctx = sb_ctx(0);
+	plan = sb_plan(ctx);
+	lng = malloc(PATH_MAX + 16);
+	ck_assert_ptr_nonnull(lng);
+	memset(lng, 'z', PATH_MAX + 15);
+	lng[0] = 'y';
+	lng[1] = '/';
+	lng[PATH_MAX + 15] = '\0';
+
+	ck_assert_ptr_null(task_link_for(plan, "x/a"));	/* empty */
+	ck_assert_int_eq(task_link(plan, "../src/a", "x/a"), 0);
+	ck_assert_ptr_nonnull(t = task_link_for(plan, "x/a"));
+	ck_assert_str_eq(t->source, "../src/a");
+	ck_assert_ptr_null(task_link_for(plan, "x/b"));	/* a miss */
+	ck_assert_int_eq(task_link(plan, "../src/b", "x/b"), 0);
+	ck_assert_ptr_nonnull(t = task_link_for(plan, "x/b"));
+	ck_assert_str_eq(t->source, "../src/b");
+
+	ck_assert_ptr_null(task_link_for(plan, lng));
+	ck_assert_ptr_null(task_link_for(plan, ""));
+	ck_assert_int_eq(task_link(plan, "../src/long", lng), 0);
+	ck_assert_ptr_null(task_link_for(plan, ""));
+	ck_assert_ptr_nonnull(t = task_link_for(plan, lng));
+	ck_assert_str_eq(t->source, "../src/long");
+	ck_assert_str_eq(task_link_for(plan, "x/a")->source, "../src/a");
+	ck_assert_str_eq(task_link_for(plan, lng)->source, "../src/long");
+
+	/* Unlinking a planned link reverts it: gone from the overlay. */
+	ck_assert_int_eq(task_unlink(plan, "x/a", "../src/a"), 0);
+	ck_assert_ptr_null(task_link_for(plan, "x/a"));
+	ck_assert_str_eq(task_link_for(plan, "x/b")->source, "../src/b");
+	free(lng);
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
 START_TEST(plan_restow_stowed_is_unchanged)
 {
 	struct stow_ctx		*ctx;
@@ -1266,6 +1316,7 @@ plan_suite(void)
 	tcase_add_test(tc, plan_restow_fold_below);
 	tcase_add_test(tc, plan_restow_dotfiles_twice);
 	tcase_add_test(tc, plan_restow_stowed_is_unchanged);
+	tcase_add_test(tc, plan_overlay_remembers_last_path);
 	suite_add_tcase(s, tc);
 
 	tcase_add_checked_fixture(ctc, sandbox_setup, sandbox_teardown);
