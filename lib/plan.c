@@ -61,7 +61,7 @@ struct owner {
 static int	stow_contents(struct stow_plan *, const char *, const char *,
 		    const char *, const char *);
 static int	unstow_contents(struct stow_plan *, const char *,
-		    const char *, int *);
+		    const char *, int *, const char **);
 static int	stow_into_absent(struct stow_plan *, const char *,
 		    const char *, const char *, const char *, const char *);
 static int	backup_in_the_way(struct stow_plan *, const char *);
@@ -641,6 +641,29 @@ foldable_node(struct stow_plan *plan, const char *dir, const char *node,
 }
 
 /*
+ * The end of foldable(), once every node left in tgt was found to be a
+ * link into directory common (NULL: there are none): *out is common,
+ * relative to tgt's parent, when it is a package's directory.
+ */
+static int
+fold_dest(struct stow_plan *plan, const char *tgt, const char *common,
+    const char **out)
+{
+	struct owner	 o;
+	int		 rc;
+
+	if (common == NULL || *common == '\0')
+		return 0;
+	if (strncmp(common, "../", 3) == 0)
+		common += 3;
+	if ((rc = find_owner(plan, tgt, common, &o)) != 0)
+		return rc;
+	if (*o.package != '\0')
+		*out = common;
+	return 0;
+}
+
+/*
  * Can directory tgt be folded back into one link?  Only when every
  * node left in it is a link into the same package directory.  *out is
  * that directory relative to tgt's parent, or NULL.
@@ -649,7 +672,6 @@ static int
 foldable(struct stow_plan *plan, const char *tgt, const char **out)
 {
 	const struct dirlist *list;
-	struct owner	 o;
 	const char	*common = NULL;
 	int		 rc;
 
@@ -660,15 +682,7 @@ foldable(struct stow_plan *plan, const char *tgt, const char **out)
 		return err_os(plan->ctx, "cannot read directory", tgt);
 	if ((rc = each_node(plan, tgt, list, foldable_node, &common)) != 0)
 		return rc < 0 ? rc : 0;
-	if (common == NULL || *common == '\0')
-		return 0;
-	if (strncmp(common, "../", 3) == 0)
-		common += 3;
-	if ((rc = find_owner(plan, tgt, common, &o)) != 0)
-		return rc;
-	if (*o.package != '\0')
-		*out = common;
-	return 0;
+	return fold_dest(plan, tgt, common, out);
 }
 
 /* A node of a directory being folded: planned away. */
@@ -729,18 +743,55 @@ cleanup_node(struct stow_plan *plan, const char *dir, const char *node,
 	return task_unlink(plan, node, dest);
 }
 
+/* What cleanup_invalid_links() walks a directory with. */
+struct cleanup_walk {
+	int		 fold;		/* foldable() asked too: */
+	const char	*common;	/* its foldable_node() state, */
+	int		 blocked;	/* and 1 once a node stops the fold */
+};
+
+/* One node of cleanup_invalid_links(), then of foldable(): a node's
+ * cleanup changes nothing foldable() sees of the nodes before it. */
+static int
+cleanup_walk_node(struct stow_plan *plan, const char *dir,
+    const char *node, unsigned char type, void *arg)
+{
+	struct cleanup_walk	*w = arg;
+	int			 rc;
+
+	if ((rc = cleanup_node(plan, dir, node, type, NULL)) != 0 ||
+	    !w->fold || w->blocked)
+		return rc;
+	if ((rc = foldable_node(plan, dir, node, type, &w->common)) < 0)
+		return rc;
+	w->blocked = rc;
+	return 0;
+}
+
 /*
  * Removes dangling links owned by stow from directory dir: they block
- * folding and appear when a package file is renamed or deleted.
+ * folding and appear when a package file is renamed or deleted.  With
+ * fold set, also answers foldable(plan, dir, fold) after the cleanup,
+ * from the same walk of dir.
  */
 static int
-cleanup_invalid_links(struct stow_plan *plan, const char *dir)
+cleanup_invalid_links(struct stow_plan *plan, const char *dir,
+    const char **fold)
 {
-	const struct dirlist *list;
+	const struct dirlist	*list;
+	struct cleanup_walk	 w = { 0, NULL, 0 };
+	int			 rc;
 
+	if (fold != NULL) {
+		*fold = NULL;
+		w.fold = !has_flag(plan, STOW_F_NO_FOLDING);
+	}
 	if ((list = disk_list(plan, dir)) == NULL)
 		return err_os(plan->ctx, "cannot read directory", dir);
-	return each_node(plan, dir, list, cleanup_node, NULL);
+	if ((rc = each_node(plan, dir, list, cleanup_walk_node, &w)) != 0 ||
+	    !w.fold || w.blocked)
+		return rc;
+	return fold_dest(plan, dir, w.common, fold);
 }
 
 /*
@@ -806,14 +857,11 @@ unstow_node(struct stow_plan *plan, const char *pkg_sub, const char *tgt,
 			return task_conflict(plan, STOW_CONFLICT_TYPE, tgt,
 			    "existing target is a directory but the package "
 			    "entry is not: %s", tgt);
-		if ((rc = unstow_contents(plan, pkg_sub, tgt, &kept)) != 0)
-			return rc;
 		/* Unstowing may have left the directory foldable (never one
 		 * a restow keeps: the links it had are all gone, it holds
 		 * none but directories and files, or nothing). */
-		if (kept)
-			return 0;
-		if ((rc = foldable(plan, tgt, &fold)) != 0)
+		if ((rc = unstow_contents(plan, pkg_sub, tgt, &kept,
+		    &fold)) != 0 || kept)
 			return rc;
 		return fold == NULL ? 0 : fold_tree(plan, tgt, fold);
 	}
@@ -1038,11 +1086,13 @@ restow_kept(struct stow_plan *plan, const struct dirlist *list,
 /*
  * Unstows the contents of package directory pkg_sub from target
  * directory tgt.  Normally the package tree is walked; --compat walks
- * the target tree instead, mapping names back to the package.
+ * the target tree instead, mapping names back to the package.  *kept:
+ * a restow keeps tgt as it is.  Otherwise, with fold set, *fold is what
+ * foldable() then says of tgt (the cleanup's walk of tgt answers it).
  */
 static int
 unstow_contents(struct stow_plan *plan, const char *pkg_sub,
-    const char *tgt, int *kept)
+    const char *tgt, int *kept, const char **fold)
 {
 	struct stow_ctx		*ctx = plan->ctx;
 	struct arena		*tmp = &plan->scratch;
@@ -1058,12 +1108,16 @@ unstow_contents(struct stow_plan *plan, const char *pkg_sub,
 	int			 dotfiles = has_flag(plan, STOW_F_DOTFILES);
 
 	*kept = 0;
+	if (fold != NULL)
+		*fold = NULL;
 	/* A restow lists the target directory (restow_begin()): listed
 	 * first, it also answers should_skip() here and in the stow. */
 	if (restow_holds(plan))
 		(void)disk_list(plan, tgt);
-	if ((rc = should_skip(plan, tgt, &skip)) != 0 || skip)
+	if ((rc = should_skip(plan, tgt, &skip)) != 0)
 		return rc;
+	if (skip)
+		return fold != NULL ? foldable(plan, tgt, fold) : 0;
 	if ((rc = pkg_dir_open(plan, ctx->stow_path, plan->package, pkg_sub,
 	    tgt, &pd)) != 0)
 		return rc;
@@ -1104,9 +1158,11 @@ unstow_contents(struct stow_plan *plan, const char *pkg_sub,
 		return rc;
 	/* A kept directory has only links with tasks, which the cleanup
 	 * passes by. */
-	if (!compat && !*kept && state_is_dir(plan, tgt))
-		return cleanup_invalid_links(plan, tgt);
-	return 0;
+	if (*kept)
+		return 0;
+	if (!compat && state_is_dir(plan, tgt))
+		return cleanup_invalid_links(plan, tgt, fold);
+	return fold != NULL ? foldable(plan, tgt, fold) : 0;
 }
 
 /*
@@ -1206,7 +1262,7 @@ stow_plan_unstow(struct stow_plan *plan, const char *package)
 	plan->package = pkg;
 	plan->action = STOW_ACTION_UNSTOW;
 	log_msg(plan->ctx, 2, "Planning unstow of package %s...", pkg);
-	rc = unstow_contents(plan, "", ".", &kept);
+	rc = unstow_contents(plan, "", ".", &kept, NULL);
 	disk_done(plan);
 	if (rc != 0)
 		return plan_result(plan, rc);
