@@ -727,7 +727,9 @@ cleanup_node(struct stow_plan *plan, const char *dir, const char *node,
 
 	(void)type;
 	(void)arg;
-	if (!entry_is_link(plan, node) || task_link_for(plan, node) != NULL)
+	/* The overlay first: after an unstow, each link it removes is
+	 * there, and one look at it is enough. */
+	if (task_link_for(plan, node) != NULL || !entry_is_link(plan, node))
 		return 0;
 	if ((dest = disk_readlink(plan, node)) == NULL)
 		return err_os(plan->ctx, "readlink", node);
