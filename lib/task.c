@@ -22,7 +22,7 @@ internal(struct stow_plan *plan, const char *what, const char *path)
 static void	removal_planned(struct stow_plan *, const char *);
 
 /* Keeps s (NULL: none) as the overlay's answer for path, whose hash is
- * h.  (A path too long to keep keeps only its hash, for slot_make().) */
+ * h; a path too long to keep leaves no answer (memo_set 0). */
 static struct overlay_slot *
 memo_keep(struct stow_plan *plan, const char *path, size_t h,
     struct overlay_slot *s)
