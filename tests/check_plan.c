@@ -174,6 +174,27 @@ START_TEST(plan_unstow_refolds)
 }
 END_TEST
 
+/*
+ * A directory unstowing skips (here a .nonstow marker, which is one of
+ * the package's own links) is still asked whether it folds, as GNU
+ * Stow 2.4.1's unstow_node() asks after unstow_contents() returns.
+ */
+START_TEST(plan_unstow_skipped_dir_still_folds)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/d/.nonstow", "f stow/a/d/x", "d t/d",
+	    "l t/d/.nonstow -> ../../stow/a/d/.nonstow",
+	    "l t/d/x -> ../../stow/a/d/x"), 0, S("a"), NULL);
+	ck_assert_str_eq(o.ops,
+	    "UNLINK d/.nonstow => ../../stow/a/d/.nonstow (a)\n"
+	    "UNLINK d/x => ../../stow/a/d/x (a)\n"
+	    "RMDIR d (a)\n"
+	    "LINK d => ../stow/a/d (a)\n");
+	ck_assert_str_eq(o.conflicts, "");
+}
+END_TEST
+
 /* A file of the user's keeps the directory from folding. */
 START_TEST(plan_unstow_no_refold_with_foreign_file)
 {
@@ -1273,6 +1294,7 @@ plan_suite(void)
 	tcase_add_test(tc, plan_unstow_removes_folded_link);
 	tcase_add_test(tc, plan_unstow_refolds);
 	tcase_add_test(tc, plan_unstow_no_refold_with_foreign_file);
+	tcase_add_test(tc, plan_unstow_skipped_dir_still_folds);
 	tcase_add_test(tc, plan_restow_unchanged_is_empty);
 	tcase_add_test(tc, plan_stow_twice_is_empty);
 	tcase_add_test(tc, plan_replaces_dangling_owned_link);
