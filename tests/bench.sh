@@ -269,12 +269,18 @@ op_row() {
 	    "$STOW" -d "$r/stow" -t "$r/t" "$@" pkg
 	# shellcheck disable=SC2086
 	tool floor "" "expect_links $r/t $e" "$FLOOR" $fargs
-	# WITH_NOOP=1: cstow's no-op too, in the same round-robin, so that it
-	# meets the same trees as the row's cstow run.
-	[ -z "${WITH_NOOP:-}" ] || tool noop "" "expect_links $r/t $e" \
-	    "$CSTOW" -d "$r/stow" -t "$r/t" pkg
+	# WITH_NOOP=1: cstow's no-op and the no-op floor too, in the same
+	# round-robin, so that they meet the same trees as the row's runs.
+	if [ -n "${WITH_NOOP:-}" ]; then
+		tool noop "" "expect_links $r/t $e" \
+		    "$CSTOW" -d "$r/stow" -t "$r/t" pkg
+		tool noopfloor "" "expect_links $r/t $e" \
+		    "$FLOOR" noop "$r/stow/pkg" "$r/t"
+	fi
 	measure "$label $(human "$n")" "$runs" "$reset $r"
 	MED[noop,$key]=$(cell noop)
+	MED[noopfloor,$key]=$(cell noopfloor)
+	MED[floor,$key]=$(cell floor)
 	row "$key" "$label" "$(human "$n")" "$(cell cstow)" "$(cell stow)" "—" \
 	    "$(cell floor)"
 }
@@ -317,9 +323,11 @@ op_row unstow "unstow (-D)" "$r" $N20 reset_stowed 0 "unlink $r/t" -D
 # has the last one's 20k inodes freed in the background meanwhile).
 # GNU Stow's restow makes every link again, though, which the no-op row
 # never meets: cstow's no-op runs in this row too, on the same trees.
+# The row's floor also lists each target directory it walks: the unstow
+# half of a restow must, to clean up the dangling links it owns there.
 reset_stowed "$r"
 WITH_NOOP=1 op_row restow "restow (-R) of stowed" "$r" $N20 keep $N20 \
-    "noop $r/stow/pkg $r/t" -R
+    "restow $r/stow/pkg $r/t" -R
 
 # dotfiles: 5 packages, --dotfiles, a home with .config and .local
 r=$W/dot
@@ -371,11 +379,16 @@ echo "| workload | files | cstow ms | stow ms | cp -as ms | floor ms | cstow/flo
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${ROWS[@]}"
 echo
-if is_num "${MED[cstow,restow]:-}" && is_num "${MED[noop,restow]:-}"; then
-	echo "Restow against the no-op on the same trees (both in the restow row's round-robin, after GNU Stow's restow made every link again): cstow -R $(fmt_ms "${MED[cstow,restow]}") ms, cstow no-op $(fmt_ms "${MED[noop,restow]}") ms ($(awk -v a="${MED[cstow,restow]}" -v b="${MED[noop,restow]}" 'BEGIN { printf "%.2f", a / b }')×)."
+# restow_line: the restow against the no-op, cstow's and the floors'.
+restow_line() {
+	local c=${MED[cstow,restow]:-} n=${MED[noop,restow]:-}
+	local f=${MED[floor,restow]:-} nf=${MED[noopfloor,restow]:-}
+	is_num "$c" && is_num "$n" && is_num "$f" && is_num "$nf" || return 0
+	echo "Restow against the no-op on the same trees (all four in the restow row's round-robin, after GNU Stow's restow made every link again): cstow -R $(fmt_ms "$c") ms, cstow no-op $(fmt_ms "$n") ms ($(ratio "$c" "$n" 2)×, $(awk -v a="$c" -v b="$n" 'BEGIN { printf "%+.1f", a - b }') ms); restow floor $(fmt_ms "$f") ms, no-op floor $(fmt_ms "$nf") ms ($(ratio "$f" "$nf" 2)×, $(awk -v a="$f" -v b="$nf" 'BEGIN { printf "%+.1f", a - b }') ms).  Beyond the no-op, a restow that changes nothing must still list each target directory it walks: GNU Stow's unstow half cleans up the dangling links it owns there."
 	echo
-fi
-echo "floor: \`link\` (one symlinkat per file) for stow into existing dirs; \`fold\` (symlinkat per top-level entry, descending only into existing dirs) for empty target and dotfiles; \`noop\` (readlinkat per file) for no-op and restow (the result needs no change); \`unlink\` (readlinkat and unlinkat per link: an unstow reads a link to know it owns it) for unstow.  cp -as makes absolute links; into an empty target it creates every directory and file link (no folding); for dotfiles it keeps the dot-X names."
+}
+restow_line
+echo "floor: \`link\` (one symlinkat per file) for stow into existing dirs; \`fold\` (symlinkat per top-level entry, descending only into existing dirs) for empty target and dotfiles; \`noop\` (readlinkat per file) for the no-op (the result needs no change); \`restow\` (the no-op's calls, and one listing of each target directory walked) for restow; \`unlink\` (readlinkat and unlinkat per link: an unstow reads a link to know it owns it) for unstow.  cp -as makes absolute links; into an empty target it creates every directory and file link (no folding); for dotfiles it keeps the dot-X names."
 echo
 
 # --- system calls, memory, growth ------------------------------------------

@@ -14,6 +14,11 @@
  *                         check its text (the least work to verify that
  *                         everything is already stowed); a DST entry that
  *                         is a real directory is descended into
+ *   floor restow SRC DST  noop, and list each DST directory walked first:
+ *                         a restow (GNU Stow's unstow, then stow) must,
+ *                         as its unstow cleans up the dangling links it
+ *                         owns there, and those it can only find by
+ *                         listing
  *   floor fold [-d] DST SRC...
  *                         stow with folding: try symlinkat for each entry
  *                         of each SRC; where a directory entry collides
@@ -192,6 +197,24 @@ do_unlink(DIR *dst)
 	}
 }
 
+/* restow: list DST directory dst, as a restow does to clean it up. */
+static void
+list_dst(int dst, const char *name)
+{
+	union {
+		struct dirent64 de;
+		char bytes[16384];
+	} buf;
+	ssize_t n;
+
+	while ((n = getdents64(dst, buf.bytes, sizeof(buf.bytes))) > 0)
+		;
+	if (n < 0)
+		die("list target dir", name);
+}
+
+static int restowing;
+
 static void
 do_noop(DIR *src, int dst, struct text *t)
 {
@@ -213,10 +236,12 @@ do_noop(DIR *src, int dst, struct text *t)
 			}
 			count++;
 		} else if (errno == EINVAL && entry_is_dir(sfd, e)) {
-			int sub = openat(dst, e->d_name, O_PATH | O_DIRECTORY |
-			    O_NOFOLLOW | O_CLOEXEC);
+			int sub = openat(dst, e->d_name, (restowing ? O_RDONLY :
+			    O_PATH) | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub < 0)
 				die("open target dir", e->d_name);
+			if (restowing)
+				list_dst(sub, e->d_name);
 			DIR *s = open_dir(sfd, e->d_name);
 			text_down(t);
 			do_noop(s, sub, t);
@@ -312,7 +337,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: %s link SRC DST | unlink DST | noop SRC DST | "
-	    "fold [-d] DST SRC...\n", prog);
+	    "restow SRC DST | fold [-d] DST SRC...\n", prog);
 	exit(1);
 }
 
@@ -328,10 +353,15 @@ main(int argc, char **argv)
 		do_unlink(d);
 		closedir(d);
 	} else if ((strcmp(argv[1], "link") == 0 ||
-	    strcmp(argv[1], "noop") == 0) && argc == 4) {
-		int dst = open(argv[3], O_PATH | O_DIRECTORY | O_CLOEXEC);
+	    strcmp(argv[1], "noop") == 0 ||
+	    strcmp(argv[1], "restow") == 0) && argc == 4) {
+		restowing = argv[1][0] == 'r';
+		int dst = open(argv[3], (restowing ? O_RDONLY : O_PATH) |
+		    O_DIRECTORY | O_CLOEXEC);
 		if (dst < 0)
 			die("open", argv[3]);
+		if (restowing)
+			list_dst(dst, argv[3]);
 		DIR *s = open_dir(AT_FDCWD, argv[2]);
 		relpath(argv[2], argv[3], &t);
 		if (argv[1][0] == 'l')
