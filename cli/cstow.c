@@ -560,29 +560,15 @@ is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* A --replace path names something inside the target, as cstow.conf's
- * replace key does: relative, without "..". */
+/* A --replace path names something inside the target, by the rule
+ * cstow.conf's replace key has (stow_replace_path_check()). */
 static void
 check_replace_path(const char *path)
 {
-	const char	*p = path;
-	size_t		 n;
-	int		 named = 0;
+	const char	*why;
 
-	if (*path == '/')
-		usage_error("--replace path '%s' is absolute", path);
-	for (;;) {
-		n = strcspn(p, "/");
-		if (n == 2 && strncmp(p, "..", 2) == 0)
-			usage_error("--replace path '%s' contains '..'", path);
-		if (n > 1 || (n == 1 && *p != '.'))
-			named = 1;
-		if (p[n] == '\0')
-			break;
-		p += n + 1;
-	}
-	if (!named)
-		usage_error("--replace path '%s' names no file", path);
+	if ((why = stow_replace_path_check(path)) != NULL)
+		usage_error("--replace path '%s' %s", path, why);
 }
 
 /* GNU Stow's sanitize_path_options() and check_packages(). */

@@ -290,33 +290,16 @@ check_regex(struct parser *ps, const char *raw, unsigned int line,
 	return *out == NULL ? err_nomem(ps->ctx) : 0;
 }
 
-static int
-has_dotdot(const char *s)
-{
-	size_t	n;
-
-	for (;;) {
-		n = strcspn(s, "/");
-		if (n == 2 && s[0] == '.' && s[1] == '.')
-			return 1;
-		if (s[n] == '\0')
-			return 0;
-		s += n + 1;
-	}
-}
-
-/* A replace path names something inside the target: it must not
- * climb out of it. */
+/* A replace path names something inside the target
+ * (stow_replace_path_check()). */
 static int
 check_relpath(struct parser *ps, const char *raw, unsigned int line,
     const char **out)
 {
-	if (raw[0] == '/')
-		return conf_error(ps, line, "replace path '%s' is absolute",
-		    raw);
-	if (has_dotdot(raw))
-		return conf_error(ps, line, "replace path '%s' contains '..'",
-		    raw);
+	const char	*why;
+
+	if ((why = stow_replace_path_check(raw)) != NULL)
+		return conf_error(ps, line, "replace path '%s' %s", raw, why);
 	*out = arena_strdup(&ps->conf->arena, raw);
 	return *out == NULL ? err_nomem(ps->ctx) : 0;
 }

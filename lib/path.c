@@ -250,3 +250,34 @@ path_depth(const char *p)
 			n++;
 	return n;
 }
+
+/*
+ * What a path to replace must be, for stow_plan_replace(), cstow.conf's
+ * replace key and cstow --replace alike: a name inside the target.  So
+ * not absolute, no ".." anywhere (even one that folds away: a replace
+ * is a promise about where things move, and "a/../b" only looks like
+ * one inside "a"), and some component besides ".".
+ */
+STOW_API const char *
+stow_replace_path_check(const char *path)
+{
+	const char	*p = path;
+	size_t		 n;
+	int		 named = 0;
+
+	if (path == NULL)
+		return "is missing";
+	if (*path == '/')
+		return "is absolute";
+	for (;;) {
+		n = strcspn(p, "/");
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return "contains '..'";
+		if (n > 1 || (n == 1 && *p != '.'))
+			named = 1;
+		if (p[n] == '\0')
+			break;
+		p += n + 1;
+	}
+	return named ? NULL : "names no file";
+}

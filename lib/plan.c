@@ -1499,7 +1499,7 @@ stow_plan_replace(struct stow_plan *plan, const char *package,
     const char *path)
 {
 	struct stow_ctx	*ctx;
-	const char	*pkg, *sub;
+	const char	*pkg, *sub, *why;
 	char		*tgt, *source;
 	int		 rc, ok, needed;
 
@@ -1511,13 +1511,12 @@ stow_plan_replace(struct stow_plan *plan, const char *package,
 	if (ctx->backup_dir == NULL)
 		return err_set(ctx, STOW_EINVAL, "replacing %s needs a backup "
 		    "directory", path);
+	if ((why = stow_replace_path_check(path)) != NULL)
+		return err_set(ctx, STOW_EINVAL, "replace path '%s' %s", path,
+		    why);
 	if ((rc = check_package(plan, package, &pkg)) != 0)
 		return rc;
 	NOMEM_IF_NULL(plan, tgt = path_join(&plan->arena, "", path));
-	if (path[0] == '/' || *tgt == '\0' || strcmp(tgt, "..") == 0 ||
-	    strncmp(tgt, "../", 3) == 0)
-		return err_set(ctx, STOW_EINVAL, "invalid path to replace: "
-		    "'%s'", path);
 	if ((sub = package_side(plan, pkg, tgt)) == NULL)
 		return ctx->saved_errno == ENOMEM ? STOW_ENOMEM :
 		    STOW_ENOTFOUND;

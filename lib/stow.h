@@ -254,12 +254,21 @@ STOW_API int	stow_plan_restow(struct stow_plan *plan, const char *package);
  * it before stow_plan_stow() for that package.  The package must
  * contain path.  A symlink among path's parents is never followed: it
  * is a conflict.  Replacing a path twice is replacing it once.  Returns
- * 0, STOW_EINVAL (no vault configured, path absolute or with ".."),
- * STOW_ENOTFOUND (no such package, or the package does not contain
- * path; the plan stays usable), STOW_EOS, STOW_ENOMEM or STOW_EMISUSE.
+ * 0, STOW_EINVAL (no vault configured, or a path that
+ * stow_replace_path_check() refuses), STOW_ENOTFOUND (no such package,
+ * or the package does not contain path; the plan stays usable),
+ * STOW_EOS, STOW_ENOMEM or STOW_EMISUSE.
  */
 STOW_API int	stow_plan_replace(struct stow_plan *plan, const char *package,
 		    const char *path);
+/*
+ * Why path cannot be replaced, as a phrase to follow it ("is absolute",
+ * "contains '..'", "names no file"); NULL when it can.  A path to
+ * replace names something inside the target: relative, with no ".."
+ * component, and not just "." or "".  Lets a caller check input before
+ * planning, by the rule stow_plan_replace() and cstow.conf apply.
+ */
+STOW_API const char *stow_replace_path_check(const char *path);
 
 /* Visit the planned operations in execution order, or the conflicts
  * in GNU Stow's report order (unstow before stow, by package, then by

@@ -941,6 +941,8 @@ conf_case conf-undefined-variable $'[cstow]\n\ttarget = $CSTOW_NO_SUCH_VAR\n' \
     "stow/cstow.conf:2: undefined environment variable \$CSTOW_NO_SUCH_VAR"
 conf_case conf-replace-dotdot $'[package "a"]\n\treplace = ../x\n' \
     "stow/cstow.conf:2: replace path '../x' contains '..'"
+conf_case conf-replace-dot $'[package "a"]\n\treplace = .\n' \
+    "stow/cstow.conf:2: replace path '.' names no file"
 conf_case conf-bad-escape $'[cstow]\n\ttarget = a\\q\n' \
     "stow/cstow.conf:2: invalid escape '\\q'"
 conf_case conf-unknown-section $'[bogus]\n' \

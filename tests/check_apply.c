@@ -677,11 +677,8 @@ START_TEST(apply_journal_odd_names)
 		snprintf(name, sizeof(name), "stow/p/z%04d", i);
 		sb_write(name, "");
 	}
-	opts.stow_dir = sb_path("stow");
-	opts.target_dir = sb_path("t");
 	opts.journal = sb_path("journal");
-	ctx = sb_new_ctx();
-	ck_assert_int_eq(stow_ctx_configure(ctx, &opts), 0);
+	ctx = sb_ctx_opts(&opts);
 	plan = sb_plan(ctx);
 	ck_assert_int_eq(stow_plan_stow(plan, "p"), 0);
 	ck_assert_uint_eq(stow_plan_op_count(plan), JOURNAL_BATCH + 3);

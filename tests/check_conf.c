@@ -423,6 +423,8 @@ static const struct error_case error_cases[] = {
 	  "2: replace path 'a/../b' contains '..'" },
 	{ "[package \"p\"]\nreplace = ..\n",
 	  "2: replace path '..' contains '..'" },
+	{ "[package \"p\"]\nreplace = ./\n",
+	  "2: replace path './' names no file" },
 	{ "[package \"p\"]\nreplace =\n", "2: empty value for 'replace'" },
 	{ "[cstow]\ntarget = \"\"\n", "2: empty value for 'target'" },
 	{ "[cstow]\ntarget\n", "2: missing value for 'target'" },

@@ -304,6 +304,45 @@ START_TEST(path_basename_rules)
 }
 END_TEST
 
+struct replace_case {
+	const char	*in;
+	const char	*why;		/* NULL: a path that can be replaced */
+};
+
+static const struct replace_case replace_cases[] = {
+	{ ".config/nvim", NULL },
+	{ "./.config//nvim/", NULL },
+	{ "x/.", NULL },
+	{ "..x/y..", NULL },
+	{ "...", NULL },
+	{ "/etc", "is absolute" },
+	{ "//x", "is absolute" },
+	{ "..", "contains '..'" },
+	{ "../x", "contains '..'" },
+	{ "a/../b", "contains '..'" },
+	{ "a/..", "contains '..'" },
+	{ "a/../", "contains '..'" },
+	{ "", "names no file" },
+	{ ".", "names no file" },
+	{ "./", "names no file" },
+	{ ".//./", "names no file" },
+	{ NULL, "is missing" },
+};
+
+START_TEST(path_replace_check_rules)
+{
+	const struct replace_case	*c = &replace_cases[_i];
+	const char			*got = stow_replace_path_check(c->in);
+
+	if (c->why == NULL)
+		ck_assert_msg(got == NULL, "\"%s\" refused: %s", c->in, got);
+	else
+		ck_assert_msg(got != NULL && strcmp(got, c->why) == 0,
+		    "\"%s\": got %s, want %s", c->in ? c->in : "(null)",
+		    got ? got : "(accepted)", c->why);
+}
+END_TEST
+
 /* Long inputs go through the arena's large-chunk path intact. */
 START_TEST(path_join_long)
 {
@@ -385,6 +424,8 @@ path_suite(void)
 	tcase_add_loop_test(tc, path_is_under_rules, 0,
 	    (int)NELEM(under_cases));
 	tcase_add_loop_test(tc, path_depth_rules, 0, (int)NELEM(depth_cases));
+	tcase_add_loop_test(tc, path_replace_check_rules, 0,
+	    (int)NELEM(replace_cases));
 	tcase_add_test(tc, path_strmap_grows);
 	tcase_add_test(tc, path_basename_rules);
 	tcase_add_test(tc, path_join_long);

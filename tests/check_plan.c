@@ -246,6 +246,44 @@ START_TEST(plan_replaces_dangling_owned_link)
 END_TEST
 
 /*
+ * stow_plan_replace() refuses a path outside the target, "a/../b" too,
+ * by the rule of stow_replace_path_check(), before it looks at the
+ * package; the plan stays usable.
+ */
+START_TEST(plan_replace_refuses_paths_outside_target)
+{
+	static const char *const bad[] = { "/etc", "a/../x", "..", "./" };
+	struct stow_opts	 opts = STOW_OPTS_INIT;
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+	char			*before, want[64];
+	size_t			 i;
+
+	sb_build(S("f stow/a/x", "f stow/a/sub/y", "f t/x = mine"));
+	before = sb_snapshot("");
+	opts.backup_dir = sb_path("vault");
+	ctx = sb_ctx_opts(&opts);
+	plan = sb_plan(ctx);
+	for (i = 0; i < NELEM(bad); i++) {
+		ck_assert_int_eq(stow_plan_replace(plan, "nosuch", bad[i]),
+		    STOW_EINVAL);
+		snprintf(want, sizeof(want), "replace path '%s' %s", bad[i],
+		    stow_replace_path_check(bad[i]));
+		ck_assert_str_eq(stow_ctx_errmsg(ctx), want);
+	}
+	ck_assert_uint_eq(stow_plan_op_count(plan), 0);
+	/* Still usable: the same file, named inside the target. */
+	ck_assert_int_eq(stow_plan_replace(plan, "a", "./sub/../x"),
+	    STOW_EINVAL);
+	ck_assert_int_eq(stow_plan_replace(plan, "a", "./x"), 0);
+	ck_assert_str_eq(sb_ops(plan), "BACKUP x -> x (a)\n");
+	sb_release(plan);
+	sb_release(ctx);
+	ck_assert_str_eq(sb_snapshot(""), before);
+}
+END_TEST
+
+/*
  * GNU Stow 2.4.1 words a plain file in the way as "cannot stow SRC over
  * existing target TGT since neither a link nor a directory and --adopt
  * not specified", SRC being the package entry from the target (2.3.1
@@ -1298,6 +1336,7 @@ plan_suite(void)
 	tcase_add_test(tc, plan_restow_unchanged_is_empty);
 	tcase_add_test(tc, plan_stow_twice_is_empty);
 	tcase_add_test(tc, plan_replaces_dangling_owned_link);
+	tcase_add_test(tc, plan_replace_refuses_paths_outside_target);
 	tcase_add_test(tc, plan_conflict_plain_file);
 	tcase_add_test(tc, plan_conflict_file_where_dir);
 	tcase_add_test(tc, plan_conflict_dir_where_file);

@@ -73,6 +73,8 @@ headertest(const char *dir, const char *package)
 		(void)stow_strerror(rc);
 	/* Compiled, never run: a real caller would free(expanded). */
 	(void)stow_expand_path(&expanded, ctx, "~/x", lcb, 0);
+	if (stow_replace_path_check(".config/nvim") != 0)
+		rc = STOW_EINVAL;
 	stow_plan_free(plan);
 	stow_ctx_free(ctx);
 	return rc != 0 ? rc : stow_version_number() > 0 &&

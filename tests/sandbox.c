@@ -574,17 +574,24 @@ struct stow_ctx *
 sb_ctx(unsigned int flags)
 {
 	struct stow_opts	 opts = STOW_OPTS_INIT;
+
+	opts.flags = flags;
+	return sb_ctx_opts(&opts);
+}
+
+struct stow_ctx *
+sb_ctx_opts(struct stow_opts *opts)
+{
 	struct stow_ctx		*ctx;
 	char			 msg[1024];
 	int			 rc;
 
 	sb_mkdir("stow");
 	sb_mkdir("t");
-	opts.stow_dir = sb_path("stow");
-	opts.target_dir = sb_path("t");
-	opts.flags = flags;
+	opts->stow_dir = sb_path("stow");
+	opts->target_dir = sb_path("t");
 	ctx = sb_new_ctx();
-	if ((rc = stow_ctx_configure(ctx, &opts)) != 0) {
+	if ((rc = stow_ctx_configure(ctx, opts)) != 0) {
 		snprintf(msg, sizeof(msg), "%s", stow_ctx_errmsg(ctx));
 		ck_abort_msg("stow_ctx_configure: %d: %s", rc, msg);
 	}

@@ -107,6 +107,9 @@ char	*sb_snapshot(const char *rel);
  * target_dir "<sandbox>/t" and flags; fails the test when configuring
  * fails. */
 struct stow_ctx	*sb_ctx(unsigned int flags);
+/* sb_ctx() with the rest of opts (backup_dir, journal, ...) too; its
+ * stow_dir and target_dir are overwritten. */
+struct stow_ctx	*sb_ctx_opts(struct stow_opts *opts);
 /* A plan's operations, one line each: "LINK path => text (pkg)",
  * "UNLINK path => text (pkg)", "MKDIR path (pkg)", "RMDIR path (pkg)",
  * "MOVE path -> dest (pkg)", "BACKUP path -> dest (pkg)".  Tracked. */
