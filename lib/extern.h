@@ -165,6 +165,7 @@ struct dirlist {
 					   was kept */
 };
 int	 fs_list(struct arena *, int, const char *, struct dirlist *);
+void	 dents_sort(struct dent *, struct dent *, size_t);
 int	 fs_list_fd(struct arena *, int, struct dirlist *);
 int	 fs_lstat(int, const char *, struct stat *);
 int	 fs_stat_follow(int, const char *, struct stat *);

@@ -59,9 +59,9 @@ dent_sort(struct dent *a, struct dent *tmp, size_t n)
 		a[k++] = tmp[i++];
 }
 
-/* Sorts a listing; one that comes in reverse order (tmpfs lists the
- * newest first) is reversed. */
-static void
+/* Sorts a listing (tmp: room for n / 2 entries or more); one that
+ * comes in reverse order (tmpfs lists the newest first) is reversed. */
+void
 dents_sort(struct dent *a, struct dent *tmp, size_t n)
 {
 	struct dent	x;

@@ -745,6 +745,58 @@ START_TEST(apply_list_sorted)
 }
 END_TEST
 
+/*
+ * dents_sort() of listings in the orders that take its shortcuts (in
+ * reverse order; halves already in order), of those that only almost
+ * do, and of every shorter prefix: each must come out sorted, with the
+ * same entries.  apply_list_sorted cannot choose the order a file
+ * system lists in.
+ */
+START_TEST(apply_dents_sort_orders)
+{
+	static const char *const names[] = { "a", "b", "c", "d", "e", "f",
+	    "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r", "s",
+	    "t" };
+	/* Each case: the index into names of each entry, in listing order. */
+	static const int orders[][20] = {
+		{ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+		  17, 18, 19 },
+		{ 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3,
+		  2, 1, 0 },
+		{ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+		  17, 19, 18 },
+		{ 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3,
+		  2, 0, 1 },
+		{ 1, 0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+		  17, 18, 19 },
+		{ 0, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4,
+		  3, 2, 1 },
+		{ 7, 3, 19, 0, 12, 5, 16, 9, 1, 14, 10, 18, 2, 6, 11, 17, 4,
+		  13, 8, 15 },
+	};
+	struct dent	a[20], tmp[10];
+	size_t		c, i, n;
+
+	for (c = 0; c < sizeof(orders) / sizeof(orders[0]); c++) {
+		for (n = 0; n <= 20; n++) {
+			for (i = 0; i < n; i++)
+				a[i].name = names[orders[c][i]];
+			dents_sort(a, tmp, n);
+			/* Sorted, and distinct: a lost or doubled entry
+			 * shows as an equal pair or a gap. */
+			for (i = 1; i < n; i++)
+				ck_assert_msg(strcmp(a[i - 1].name,
+				    a[i].name) < 0, "case %zu, n %zu: \"%s\" "
+				    "before \"%s\"", c, n, a[i - 1].name,
+				    a[i].name);
+			if (n == 20)
+				for (i = 0; i < n; i++)
+					ck_assert_str_eq(a[i].name, names[i]);
+		}
+	}
+}
+END_TEST
+
 Suite *
 apply_suite(void)
 {
@@ -774,6 +826,7 @@ apply_suite(void)
 	tcase_add_test(tc, apply_adopt_dotfiles);
 	tcase_add_test(tc, apply_journal_odd_names);
 	tcase_add_test(tc, apply_list_sorted);
+	tcase_add_test(tc, apply_dents_sort_orders);
 	suite_add_tcase(s, tc);
 	return s;
 }
