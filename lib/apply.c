@@ -663,6 +663,30 @@ stow_plan_apply(struct stow_plan *plan, stow_op_cb cb, void *payload)
 	return 0;
 }
 
+/*
+ * Begins the journal of a revert: the n steps of an apply, all made, as
+ * the apply wrote them (where each backup went too).  roll_back() then
+ * marks each one undone, so that a run killed while it reverts is
+ * undone by the next, as one killed while it applies is.
+ */
+static int
+journal_made(struct stow_ctx *ctx, struct undo *undo, size_t n)
+{
+	size_t	i;
+	int	rc;
+
+	if ((rc = journal_open(ctx)) != 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		if ((rc = journal_step(ctx, &undo[i])) != 0)
+			return rc;
+		if (task_kind(undo[i].task) == STOW_OP_BACKUP &&
+		    (rc = journal_placed(ctx, &undo[i])) != 0)
+			return rc;
+	}
+	return journal_sync(ctx);
+}
+
 STOW_API int
 stow_plan_revert(struct stow_plan *plan)
 {
@@ -675,8 +699,14 @@ stow_plan_revert(struct stow_plan *plan)
 	if (plan->state != PLAN_APPLIED || plan->undo == NULL)
 		return err_set(ctx, STOW_EMISUSE,
 		    "only a plan applied in full can be reverted");
+	/* Without a journal the revert goes on all the same: undone is
+	 * better than left half applied. */
+	if (plan->nundo > 0 && journal_made(ctx, plan->undo,
+	    plan->nundo) != 0)
+		journal_close(ctx);
 	err_set(ctx, STOW_OK, "reverting an applied plan");
 	rc = roll_back(ctx, plan->undo, plan->nundo, STOW_OK);
+	journal_close(ctx);
 	plan->undo = NULL;
 	plan->state = PLAN_BROKEN;
 	return rc;

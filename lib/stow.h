@@ -304,7 +304,10 @@ STOW_API int	stow_plan_apply(struct stow_plan *plan, stow_op_cb cb,
 /*
  * Undo a plan stow_plan_apply() carried out in full, newest operation
  * first: for a caller applying several plans (several targets) as one
- * run, when a later plan fails.  The plan cannot be used afterwards.
+ * run, when a later plan fails.  With a journal in the context's
+ * options the revert is journaled as the apply was: a process killed
+ * while it reverts leaves a journal that stow_journal_recover() undoes
+ * the rest from.  The plan cannot be used afterwards.
  * Returns 0 (everything undone), STOW_EPARTIAL (the message lists what
  * remains) or STOW_EMISUSE (not applied in full).
  */

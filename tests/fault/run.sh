@@ -26,8 +26,11 @@ ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL $*"; }
 
 # Everything that matters about a tree, one line per entry.
-snapshot() {	# snapshot DIR: its target and stow directory
-	(cd "$1" && find stow t | LC_ALL=C sort | while IFS= read -r p; do
+snapshot() {	# snapshot DIR [SUB...]: its SUBs (default: stow and t)
+	local dir=$1
+	shift
+	[ $# -gt 0 ] || set -- stow t
+	(cd "$dir" && find "$@" | LC_ALL=C sort | while IFS= read -r p; do
 		if [ -L "$p" ]; then
 			printf 'l %s -> %s\n' "$p" "$(readlink "$p")"
 		elif [ -d "$p" ]; then
@@ -118,24 +121,30 @@ files_of() {	# files_of DIR: the content hashes of every file below DIR
 fresh "$tmp/w"
 start_files=$(files_of "$tmp/w")
 # kill_case LABEL VAR=VALUE...: the run made with the shim set by the
-# VARs dies; the next one must converge with nothing lost.
+# VARs dies; the next one must converge with nothing lost.  Which run,
+# on which tree, is the section's: KC_FRESH and KC_RUN name its
+# functions, KC_SUBS the directories its snapshots take, KC_CLEAN the
+# clean run's snapshot and KC_FILES the start's file contents.
+KC_FRESH=fresh KC_RUN=run KC_SUBS="stow t"
+KC_CLEAN=$clean KC_FILES=$start_files
 kill_case() {
 	local label=$1 killed status after lost
 	shift
-	fresh "$tmp/w"
-	run "$tmp/w" "$@" > "$tmp/out" 2>&1
+	$KC_FRESH "$tmp/w"
+	$KC_RUN "$tmp/w" "$@" > "$tmp/out" 2>&1
 	killed=$?
-	run "$tmp/w" > "$tmp/out2" 2>&1
+	$KC_RUN "$tmp/w" > "$tmp/out2" 2>&1
 	status=$?
-	after=$(snapshot "$tmp/w")
-	lost=$(comm -23 <(echo "$start_files") <(files_of "$tmp/w"))
+	# shellcheck disable=SC2086
+	after=$(snapshot "$tmp/w" $KC_SUBS)
+	lost=$(comm -23 <(echo "$KC_FILES") <(files_of "$tmp/w"))
 	if [ $killed -ne 137 ]; then
 		bad "$label: the run was not killed (exit $killed)"
 	elif [ $status -ne 0 ]; then
 		bad "$label: the next run exited $status: $(head -3 "$tmp/out2")"
-	elif [ "$after" != "$clean" ]; then
+	elif [ "$after" != "$KC_CLEAN" ]; then
 		bad "$label: the next run did not converge:"
-		diff <(echo "$clean") <(echo "$after") | head -10
+		diff <(echo "$KC_CLEAN") <(echo "$after") | head -10
 	elif [ -n "$lost" ]; then
 		bad "$label: file contents lost: $lost"
 	else
@@ -206,32 +215,63 @@ dd_run() {
 	    --no-folding --replace=d p)
 }
 dd_fresh "$tmp/w"
+KC_FILES=$(files_of "$tmp/w")
 dd_run "$tmp/w" CSTOW_FAULT_COUNT="$tmp/count" > /dev/null 2>&1
 dd_n=$(cat "$tmp/count" 2>/dev/null || echo 0)
-dd_clean=$(snapshot "$tmp/w")
-dd_files=$(files_of "$tmp/w/t"; files_of "$tmp/w/stow")
+KC_FRESH=dd_fresh KC_RUN=dd_run KC_CLEAN=$(snapshot "$tmp/w")
 for k in $(seq 1 "$dd_n"); do
-	dd_fresh "$tmp/w"
-	dd_run "$tmp/w" CSTOW_FAULT_KILL_AT="$k" > /dev/null 2>&1
-	killed=$?
-	dd_run "$tmp/w" > "$tmp/out2" 2>&1
-	status=$?
-	lost=$(comm -23 <(echo "$dd_files" | sort -u) \
-	    <(files_of "$tmp/w" | sort -u))
-	if [ $killed -ne 137 ]; then
-		bad "dir over dir, kill k=$k: not killed (exit $killed)"
-	elif [ $status -ne 0 ]; then
-		bad "dir over dir, kill k=$k: next run exited $status: $(head -3 "$tmp/out2")"
-	elif [ "$(snapshot "$tmp/w")" != "$dd_clean" ]; then
-		bad "dir over dir, kill k=$k: did not converge:"
-		diff <(echo "$dd_clean") <(snapshot "$tmp/w") | head -10
-	elif [ -n "$lost" ]; then
-		bad "dir over dir, kill k=$k: file contents lost: $lost"
-	else
-		ok
-	fi
+	kill_case "dir over dir, kill k=$k" CSTOW_FAULT_KILL_AT="$k"
 done
 echo "kill points, directory replaced by a directory: $dd_n"
+
+# 8. Two targets, so two plans: when the second one's apply fails, the
+# first, applied in full, is reverted (stow_plan_revert()).  Killed at
+# each call of that revert, the next run must converge with nothing
+# lost, as after a kill anywhere else.
+two_fresh() {
+	fresh "$1" && mkdir -p "$1/stow/late" "$1/t2" &&
+	    echo late > "$1/stow/late/l1"
+}
+two_run() {
+	local dir=$1
+	shift
+	(cd "$dir" && env "$@" HOME="$dir/home" XDG_STATE_HOME="$dir/state" \
+	    LD_PRELOAD="$tmp/faultinject.so" "$cstow" -d stow -t t --adopt \
+	    --package-target=late=t2 --replace=.config/nvim -S b c nvim late)
+}
+two_fresh "$tmp/w"
+two_before=$(snapshot "$tmp/w" stow t t2)
+KC_FILES=$(files_of "$tmp/w")
+two_run "$tmp/w" CSTOW_FAULT_COUNT="$tmp/count" > "$tmp/out" 2>&1
+status=$?
+two_n=$(cat "$tmp/count" 2>/dev/null || echo 0)
+KC_FRESH=two_fresh KC_RUN=two_run KC_SUBS="stow t t2"
+KC_CLEAN=$(snapshot "$tmp/w" stow t t2)
+if [ $status -ne 0 ] || [ ! -L "$tmp/w/t2/l1" ]; then
+	bad "two targets, clean run (status $status): $(cat "$tmp/out")"
+else
+	ok
+fi
+# The last call is the second plan's only one: failing it reverts the
+# whole first plan, and every call after it is one of that revert.
+two_fresh "$tmp/w"
+two_run "$tmp/w" CSTOW_FAULT_AT="$two_n" CSTOW_FAULT_COUNT="$tmp/count" \
+    > "$tmp/out" 2>&1
+status=$?
+two_total=$(cat "$tmp/count" 2>/dev/null || echo "$two_n")
+if [ $status -ne 3 ] ||
+    [ "$(snapshot "$tmp/w" stow t t2)" != "$two_before" ]; then
+	bad "two targets, the second fails: exit $status (want 3), or the tree changed: $(head -3 "$tmp/out")"
+elif [ $((two_total - two_n)) -lt 5 ]; then
+	bad "two targets: the revert made only $((two_total - two_n)) calls"
+else
+	ok
+fi
+for k in $(seq $((two_n + 1)) "$two_total"); do
+	kill_case "two targets, kill k=$k in the revert" \
+	    CSTOW_FAULT_AT="$two_n" CSTOW_FAULT_KILL_AT="$k"
+done
+echo "kill points in the revert of a first target: $((two_total - two_n))"
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
