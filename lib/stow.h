@@ -263,7 +263,8 @@ STOW_API int	stow_plan_replace(struct stow_plan *plan, const char *package,
 		    const char *path);
 /*
  * Why path cannot be replaced, as a phrase to follow it ("is absolute",
- * "contains '..'", "names no file"); NULL when it can.  A path to
+ * "contains '..'", "names no file"; "is missing" for NULL); NULL when
+ * it can.  A path to
  * replace names something inside the target: relative, with no ".."
  * component, and not just "." or "".  Lets a caller check input before
  * planning, by the rule stow_plan_replace() and cstow.conf apply.
