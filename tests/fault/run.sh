@@ -272,6 +272,13 @@ for k in $(seq $((two_n + 1)) "$two_total"); do
 	    CSTOW_FAULT_AT="$two_n" CSTOW_FAULT_KILL_AT="$k"
 done
 echo "kill points in the revert of a first target: $((two_total - two_n))"
+# Killed anywhere in the clean run of two targets, between them too (the
+# first applied, its journal gone, the second not begun), the next run
+# converges: each target is undone or finished on its own.
+for k in $(seq 1 "$two_n"); do
+	kill_case "two targets, kill k=$k" CSTOW_FAULT_KILL_AT="$k"
+done
+echo "kill points with two targets: $two_n"
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
