@@ -658,8 +658,12 @@ swap_fallback(struct apply *ap, size_t i, size_t end, size_t start)
 		ap->made--;
 	}
 	walk_forget(ctx);
+	/* Recovery must not take the swap's steps for made (the new entry
+	 * may look as if it was swapped in): the marks are written and
+	 * synced before the plain steps are made. */
 	for (k = start; k <= start + end - i; k++)
-		(void)journal_undone(ctx, &ap->undo[k]);
+		if ((rc = journal_undone(ctx, &ap->undo[k])) != 0)
+			return rc;
 	ap->undo[start + end - i].task = NULL;
 	if ((rc = prepare_step(ap, &ap->undo[s++], ap->tasks[i],
 	    ap->tasks[i]->path, NULL, placed)) != 0)
@@ -802,8 +806,10 @@ stow_plan_apply(struct stow_plan *plan, stow_op_cb cb, void *payload)
 	/* What the vault was told lasts before the journal goes. */
 	if (rc == 0)
 		rc = vault_sync(ctx);
-	if (rc != 0)
+	if (rc != 0) {
 		rc = roll_back(ctx, ap.undo, ap.made, rc);
+		vault_prune_run(ctx);
+	}
 	/* Done or undone: nothing for a later run to recover. */
 	journal_close(ctx);
 	strmap_free(&ap.placed);

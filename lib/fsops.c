@@ -827,7 +827,9 @@ fs_rename_noreplace(int fromfd, const char *from, int tofd, const char *to)
 
 /*
  * mkdir -p: creates path and its missing parents below dfd.  Those it
- * creates are given to uid:gid unless uid is (uid_t)-1.
+ * creates are given to uid:gid unless uid is (uid_t)-1.  Most often
+ * path or its parent exists: the whole path is tried first, and the
+ * parents are walked only when one is missing.
  */
 int
 fs_mkdir_p(int dfd, const char *path, mode_t mode, uid_t uid, gid_t gid)
@@ -841,6 +843,13 @@ fs_mkdir_p(int dfd, const char *path, mode_t mode, uid_t uid, gid_t gid)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
+	if (mkdirat(dfd, path, mode) == 0)
+		return uid != (uid_t)-1 && fchownat(dfd, path, uid, gid,
+		    AT_SYMLINK_NOFOLLOW) == -1 ? -1 : 0;
+	if (errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
 	memcpy(buf, path, n + 1);
 	for (p = buf + 1; ; p++) {
 		if (*p != '/' && *p != '\0')

@@ -273,9 +273,10 @@ vault_prune(struct stow_ctx *ctx, const char *vpath)
 	struct arena	 a = { NULL };
 	char		*dir;
 
+	/* (Those never made, a mkdir -p cut short, are passed by.) */
 	for (dir = path_parent(&a, vpath); dir != NULL && *dir != '\0';
 	    dir = path_parent(&a, dir))
-		if (fs_rmdir(ctx->vault_fd, dir) == -1)
+		if (fs_rmdir(ctx->vault_fd, dir) == -1 && errno != ENOENT)
 			break;
 	arena_free(&a);
 	vault_prune_run(ctx);
@@ -295,6 +296,30 @@ vault_prune_run(struct stow_ctx *ctx)
 	if (ctx->backup_dir != NULL &&
 	    fs_rmdir(AT_FDCWD, ctx->backup_dir) == 0)
 		vault_close(ctx);
+}
+
+/*
+ * A backup whose MANIFEST line could not be written (the failure rc,
+ * its message on ctx) goes back where it was; the message stays the
+ * failure's.  If it cannot go back, it stays in the vault, and the
+ * message says where.
+ */
+static int
+unbackup_after(struct stow_ctx *ctx, int rc, const char *path,
+    const char *placed, off_t manifest_size)
+{
+	char	msg[sizeof(ctx->errmsg)];
+	int	e = ctx->saved_errno;
+
+	strlcpy(msg, ctx->errmsg, sizeof(msg));
+	if (vault_unbackup(ctx, path, placed, manifest_size) == 0) {
+		strlcpy(ctx->errmsg, msg, sizeof(ctx->errmsg));
+		ctx->saved_errno = e;
+		return rc;
+	}
+	return err_set(ctx, STOW_EPARTIAL, "%s; it could not be moved back "
+	    "either: it is in the vault at %s/%s", msg, ctx->backup_dir,
+	    placed);
 }
 
 /*
@@ -352,7 +377,7 @@ vault_backup(struct stow_ctx *ctx, const char *path, const char *was,
 	else if (rc != 0)
 		vault_prune(ctx, placed);
 	else if ((rc = manifest_append(ctx, placed, was, orig)) != 0)
-		(void)vault_unbackup(ctx, path, placed, *manifest_size);
+		rc = unbackup_after(ctx, rc, path, placed, *manifest_size);
 	if (rc == 0 && owner_uid(ctx) != (uid_t)-1)
 		(void)fs_lchown(ctx->vault_fd, MANIFEST, ctx->owner_uid,
 		    ctx->owner_gid);
@@ -458,9 +483,10 @@ vault_unbackup(struct stow_ctx *ctx, const char *path, const char *placed,
 	walk_forget(ctx);
 	if (rc == -1)
 		return err_os(ctx, "rename", path);
-	if (manifest_size >= 0 ?
+	/* (No MANIFEST: the backup failed before writing it.) */
+	if ((manifest_size >= 0 ?
 	    fs_truncate(ctx->vault_fd, MANIFEST, manifest_size) == -1 :
-	    manifest_drop(ctx, placed) == -1)
+	    manifest_drop(ctx, placed) == -1) && errno != ENOENT)
 		return err_os(ctx, "truncate", MANIFEST);
 	vault_prune(ctx, placed);
 	return 0;

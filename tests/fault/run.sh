@@ -89,22 +89,36 @@ for p in bin .config/nvim etc/crc; do
 	fi
 done
 
-# 3. Every k: the run fails, exits 3, and nothing changed.
-for k in $(seq 1 "$n"); do
+# 3. Every k: the run fails, exits 3, and nothing changed: not in the
+# target, not in the stow directory, and no journal, vault directory or
+# lock file is left behind (the state directory stays as it was, absent).
+# fail_case LABEL VAR=VALUE...: the run made with the shim set by the
+# VARs fails; FC_RUN names the run, FC_BEFORE is the snapshot of
+# "stow t state" before.
+FC_RUN=run
+fail_case() {
+	local label=$1 status after
+	shift
 	fresh "$tmp/w"
-	run "$tmp/w" CSTOW_FAULT_AT="$k" > "$tmp/out" 2>&1
+	$FC_RUN "$tmp/w" "$@" > "$tmp/out" 2>&1
 	status=$?
-	after=$(snapshot "$tmp/w")
-	if [ $status -ne 3 ]; then
-		bad "k=$k: exit $status, want 3: $(head -3 "$tmp/out")"
-	elif [ "$after" != "$before" ]; then
-		bad "k=$k: the tree changed:"
-		diff <(echo "$before") <(echo "$after") | head -10
-	elif ! grep -q "all changes undone" "$tmp/out"; then
-		bad "k=$k: no 'all changes undone' in: $(cat "$tmp/out")"
+	after=$(snapshot "$tmp/w" stow t state 2>/dev/null)
+	if [ $status -ne 3 ] && ! { [ $status -eq 2 ] &&
+	    grep -q "nothing was changed" "$tmp/out"; }; then
+		bad "$label: exit $status, want 3: $(head -3 "$tmp/out")"
+	elif [ "$after" != "$FC_BEFORE" ]; then
+		bad "$label: the tree changed:"
+		diff <(echo "$FC_BEFORE") <(echo "$after") | head -10
+	elif [ $status -eq 3 ] && ! grep -q "all changes undone" "$tmp/out"; then
+		bad "$label: no 'all changes undone' in: $(cat "$tmp/out")"
 	else
 		ok
 	fi
+}
+fresh "$tmp/w"
+FC_BEFORE=$(snapshot "$tmp/w" stow t state 2>/dev/null)
+for k in $(seq 1 "$n"); do
+	fail_case "k=$k" CSTOW_FAULT_AT="$k"
 done
 
 # 4. Every k: the run is killed (SIGKILL) at its k-th mutating call; the
@@ -279,6 +293,40 @@ for k in $(seq 1 "$two_n"); do
 	kill_case "two targets, kill k=$k" CSTOW_FAULT_KILL_AT="$k"
 done
 echo "kill points with two targets: $two_n"
+
+# 9. A file system that cannot rename a directory (overlayfs, for a
+# directory of a lower layer: EXDEV): the tree replaced is moved into the
+# vault by copying, and the unfolded directory swaps in the plain way.
+# The run succeeds with the clean result; every call of the copy and of
+# the removal that follows it (files made, written, synced) is made to
+# fail in turn, and the run undoes everything; killed at each call, the
+# next run converges, with nothing lost.
+fresh "$tmp/w"
+run "$tmp/w" CSTOW_FAULT_EXDEV=1 CSTOW_FAULT_COUNT="$tmp/count" \
+    > "$tmp/out" 2>&1
+status=$?
+xn=$(cat "$tmp/count" 2>/dev/null || echo 0)
+if [ $status -ne 0 ]; then
+	bad "exdev: exit $status: $(head -3 "$tmp/out")"
+elif [ "$(snapshot "$tmp/w")" != "$clean" ]; then
+	bad "exdev: not the clean result:"
+	diff <(echo "$clean") <(snapshot "$tmp/w") | head -10
+elif [ "$(cat "$tmp/w/state/cstow/backup"/*/.config/nvim/init.vim \
+    2>/dev/null)" != "image starter" ]; then
+	bad "exdev: the replaced tree is not in the vault"
+else
+	ok
+fi
+if [ "$xn" -gt "$n" ]; then ok; else bad "exdev: only $xn calls (without: $n)"; fi
+for k in $(seq 1 "$xn"); do
+	fail_case "exdev, k=$k" CSTOW_FAULT_EXDEV=1 CSTOW_FAULT_AT="$k"
+done
+KC_FRESH=fresh KC_RUN=run KC_SUBS="stow t" KC_CLEAN=$clean
+KC_FILES=$start_files
+for k in $(seq 1 "$xn"); do
+	kill_case "exdev, kill k=$k" CSTOW_FAULT_EXDEV=1 CSTOW_FAULT_KILL_AT="$k"
+done
+echo "calls with directories moved by copying: $xn"
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
