@@ -615,8 +615,12 @@ move_tree(int fromfd, const char *from, int tofd, const char *to,
 		return -1;
 	if (faccessat(fromfd, ".", W_OK | X_OK, AT_EACCESS) == -1 ||
 	    tree_removable(fromfd, from, sx.stx_mnt_id, rel, 0) == -1) {
-		if (mr != NULL)
-			strlcpy(mr->where, rel, sizeof(mr->where));
+		/* Below the tree, whatever name it has now. */
+		saved = errno;
+		if (mr != NULL && strlen(rel) > strlen(from))
+			strlcpy(mr->where, rel + strlen(from) + 1,
+			    sizeof(mr->where));
+		errno = saved;
 		return -1;
 	}
 	if (copy_tree(fromfd, from, tofd, to) == -1 || sync_fs_of(tofd,

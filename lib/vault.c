@@ -323,6 +323,31 @@ unbackup_after(struct stow_ctx *ctx, int rc, const char *path,
 }
 
 /*
+ * The message of a backup of orig to placed that failed (errno); mr
+ * tells more when it was a move across file systems.
+ */
+static int
+backup_failed(struct stow_ctx *ctx, const char *orig, const char *placed,
+    const struct move_report *mr)
+{
+	const char	*why = strerror(errno);
+
+	if (mr->split)
+		return err_set(ctx, STOW_EPARTIAL, "backup: %s%s%s: %s; part of "
+		    "it was removed and could not be put back: the rest of it "
+		    "is in the vault at %s/%s", orig, *mr->where != '\0' ? "/" :
+		    "", mr->where, why, ctx->backup_dir, placed);
+	if (*mr->where == '\0')
+		return err_os(ctx, "backup", orig);
+	err_set(ctx, STOW_EOS, "backup: %s/%s: %s%s", orig, mr->where, why,
+	    errno == EBUSY ? " (a mount point inside the tree: not moved "
+	    "across it)" : " (the tree could not be removed whole once "
+	    "copied to another file system: not moved)");
+	ctx->saved_errno = errno;
+	return STOW_EOS;
+}
+
+/*
  * Moves path (relative to the target) to placed in the vault, chosen
  * by vault_choose(), and records it in the MANIFEST as having been at
  * was (path itself, unless it was first swapped aside).  A move across
@@ -360,15 +385,7 @@ vault_backup(struct stow_ctx *ctx, const char *path, const char *was,
 	else if ((fd = walk_parent(ctx, path, &leaf)) == -1)
 		rc = err_os(ctx, "backup", was != NULL ? was : path);
 	else if (fs_move_at(fd, leaf, ctx->vault_fd, placed, 0, &mr) == -1)
-		rc = mr.split ? err_set(ctx, STOW_EPARTIAL, "backup: %s: "
-		    "%s%s%s; part of it was removed and could not be put "
-		    "back: the rest of it is in the vault at %s/%s", orig,
-		    *mr.where != '\0' ? mr.where : "", *mr.where != '\0' ?
-		    ": " : "", strerror(errno), ctx->backup_dir, placed) :
-		    *mr.where != '\0' ? err_set(ctx, STOW_EOS, "backup: %s: "
-		    "%s: %s%s", orig, mr.where, strerror(errno), errno ==
-		    EBUSY ? " (a mount point inside it: not moved)" : "") :
-		    err_os(ctx, "backup", orig);
+		rc = backup_failed(ctx, orig, placed, &mr);
 	walk_forget(ctx);
 	/* A backup is whole or not at all: without its MANIFEST line the
 	 * item goes back where it was. */
@@ -995,10 +1012,16 @@ open_targets(struct restore *r)
 		return err_nomem(r->ctx);
 	for (i = 0; i < n; i++)
 		r->tfd[i] = -1;
+	/* A target that is a symlink now is not the one the items came
+	 * from. */
 	for (i = 0; i < n; i++)
-		if ((r->tfd[i] = fs_open_dir(AT_FDCWD,
-		    r->m->targets.items[i])) == -1)
-			return err_os(r->ctx, "open", r->m->targets.items[i]);
+		if ((r->tfd[i] = open(r->m->targets.items[i], O_RDONLY |
+		    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+			return errno == ELOOP || errno == ENOTDIR ?
+			    err_set(r->ctx, STOW_ECONFLICT, "cannot restore "
+			    "into %s: it is a symbolic link now",
+			    (const char *)r->m->targets.items[i]) :
+			    err_os(r->ctx, "open", r->m->targets.items[i]);
 	return 0;
 }
 

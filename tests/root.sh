@@ -23,14 +23,20 @@
 #      or a vault that is not the user's; --set-aside-journal moves it;
 #   2  a MANIFEST the user wrote is not restored with root's rights, nor
 #      outside its run directory; a repository's own vault (backup-dir
-#      inside the stow directory) is never restored from;
-#   3  --restore does not follow a parent the user made a symlink;
+#      inside the stow directory, or a run shipped in a package that
+#      folds ~/.local into the repository) is never restored from;
+#   3  --restore does not follow a parent the user made a symlink, nor,
+#      as root, a target of root's own run that the user has since made
+#      a symlink;
 #   4  cstow.conf targets, and a ~/.local planted as a symlink, do not let
 #      the repository choose where root writes; two users are refused;
 #   5  a symlinked ~/.local/state/cstow is not followed;
 #   6  a root run with the user's HOME leaves nothing root-owned in the
 #      home, and the user's own backups and --restore keep working;
-#   7  a user cannot keep root's run waiting by flock(2) on directories;
+#   7  a user cannot keep root's run waiting by flock(2) on directories,
+#      nor by making the lock file first where anyone can write (a
+#      sticky directory above a target root is to make), nor swap that
+#      target for a symlink while root's run waits;
 #   8  the vault is never put inside the repository (backup-dir there,
 #      or a ~/.local folded into it);
 #   9  cstow-entrypoint as root links a user's home as that user, runs
@@ -38,7 +44,14 @@
 #  10  a system user without a writable home (or without HOME), and root
 #      with HOME=/nonexistent, stow and unstow into a writable target and
 #      make nothing in or for the home;
-#  11  SIGTERM ends a run waiting for a lock at once, changing nothing.
+#  11  SIGTERM and SIGINT end a run waiting for a lock at once, changing
+#      nothing; cstow-entrypoint as process 1 of a PID namespace (as in
+#      a container) too, and does not start its command after it.
+#
+# Checks numbered 1 to 11 above; "(setup)" checks only say that a case
+# could be built.  Each case passes with the design described in
+# cstow(1) and fails with the design before it (journals in the state
+# directory, locks on directories, root writing with its own rights).
 #
 # Prints "ok N - what" or "not ok N - what" (with "  # " detail lines)
 # per check, then "N passed, N failed"; exits non-zero when a check
@@ -262,7 +275,18 @@ hold() {
 	done
 	rm -f -- "$ready"
 }
-release() { kill -KILL "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+forget() {	# forget PID: a process of ours that has been waited for
+	local p keep=()
+	for p in "${holders[@]}"; do
+		[ "$p" = "$1" ] || keep+=("$p")
+	done
+	holders=(${keep[@]+"${keep[@]}"})
+}
+release() {	# release PID: stops a holder (or run) this script started
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	forget "$1"
+}
 
 # A run in the background, as root (bg_start [NAME=VALUE...] COMMAND...,
 # from $base, with a clean environment); bg_end TICKS waits up to TICKS
@@ -285,6 +309,7 @@ bg_end() {
 	kill -0 "$bg_pid" 2>/dev/null && return 1
 	wait "$bg_pid"
 	status=$?
+	forget "$bg_pid"
 	out=$(cat -- "$base/.bgout")
 	err=$(cat -- "$base/.bgerr")
 	return 0
@@ -293,6 +318,7 @@ bg_stop() {
 	kill -KILL "$bg_pid" 2>/dev/null
 	wait "$bg_pid" 2>/dev/null
 	status=$?
+	forget "$bg_pid"
 	out=$(cat -- "$base/.bgout")
 	err=$(cat -- "$base/.bgerr")
 }
@@ -339,6 +365,7 @@ plant_old_journals() {	# journal.* files in ~/.local/state/cstow
 		step 4 "$E/evil" "$H/payload" ""
 		step 5 "$E/planted" "" "$H/userfile"
 		step 5 "$H/stolen" "" "$E/secret"
+		step 4 "$H/made-by-journal" "$H/payload" ""
 	} >"$H/.local/state/cstow/journal.20260101T000000.000000Z-1.0"
 }
 
@@ -354,6 +381,8 @@ check_same "1 planted journal.* (cstow as root, HOME=~): root-owned dir unchange
     "$E" "$before"
 check "1 planted journal.*: no root file moved into the home" [ ! -e "$H/stolen" ]
 check "1 planted journal.*: the user's file stays" content_is "$H/userfile" 'user data'
+check "1 planted journal.*: not carried out at all, not even as the user (no ~/made-by-journal)" \
+    [ ! -L "$H/made-by-journal" ]
 checkx "1 planted journal.*: the run stows (exit 0), its link the user's" \
     '[ "$status" = 0 ] && is_link_to "$H/.foo" "$R/pkg/.foo" && [ "$(owner_of "$H/.foo")" = "$U" ]'
 
@@ -395,11 +424,11 @@ checkx "1 --set-aside-journal: exit 0, the package linked, the journal kept asid
      a=$(ls -d "$H"/.cstow-journal.aside-* 2>/dev/null) && [ "$(owner_of "$a")" = "$U" ]'
 check_same "1 --set-aside-journal: root-owned dir still unchanged" "$E" "$before"
 
-# journal_case NAME DESC MESSAGE: with $H/t/.cstow-journal (made by the
+# journal_case DESC MESSAGE: with $H/t/.cstow-journal (made by the
 # caller, then given to the user) the user's target $H/t refuses to run;
 # $H/outside and $H/t/x and $H/other/x are never made.
 journal_case() {
-	local name=$1 desc=$2 msg=$3
+	local desc=$1 msg=$2
 	run root HOME="$H" -- cstow -d "$R" -t "$H/t" pkg
 	checkx "1 $desc: refused (exit 2), nothing done" \
 	    '[ "$status" = 2 ] && [ ! -L "$H/t/.foo" ] && [ ! -e "$H/outside" ] && [ ! -L "$H/outside" ] &&
@@ -419,7 +448,7 @@ journal_setup dotdot
 } >"$H/t/.cstow-journal"
 chmod 600 "$H/t/.cstow-journal"
 chown_home
-journal_case dotdot "a journal step with '..'" \
+journal_case "a journal step with '..'" \
     "$H/t/.cstow-journal:2: a step this journal may not hold: refused"
 
 journal_setup other-target
@@ -429,7 +458,7 @@ journal_setup other-target
 } >"$H/t/.cstow-journal"
 chmod 600 "$H/t/.cstow-journal"
 chown_home
-journal_case other-target "a journal naming another target" \
+journal_case "a journal naming another target" \
     "a journal for $H/other, not for $H/t: refused"
 
 journal_setup vault
@@ -441,7 +470,7 @@ chmod 600 "$H/t/.cstow-journal"
 chown_home
 chown "$U:$U" "$c/vault" "$c/vault/item"
 chmod 777 "$c/vault"
-journal_case vault "a journal naming a vault others can write" \
+journal_case "a journal naming a vault others can write" \
     "its vault $c/vault is not this user's own: refused"
 
 journal_setup foreign
@@ -451,7 +480,7 @@ journal_setup foreign
 } >"$H/t/.cstow-journal"
 chown_home
 chown "$V:$V" "$H/t/.cstow-journal"
-journal_case foreign "a journal owned by another user" \
+journal_case "a journal owned by another user" \
     "$H/t/.cstow-journal: not a journal of this user's (owned by uid $uid2"
 
 journal_setup writable
@@ -461,7 +490,7 @@ journal_setup writable
 } >"$H/t/.cstow-journal"
 chmod 666 "$H/t/.cstow-journal"
 chown_home
-journal_case writable "a journal others can write" \
+journal_case "a journal others can write" \
     "not a journal of this user's (owned by uid $uid, mode 0666)"
 
 journal_setup hardlink
@@ -472,7 +501,7 @@ journal_setup hardlink
 chmod 600 "$H/t/.cstow-journal"
 ln "$H/t/.cstow-journal" "$H/second-name"
 chown_home
-journal_case hardlink "a journal with a second name" \
+journal_case "a journal with a second name" \
     "not a journal of this user's"
 
 # ===========================================================================
@@ -833,6 +862,19 @@ checkx "8 ... refused (exit 2), ~/.gitconfig kept, the message says why" \
 run u HOME="$H" -- cstow -d "$R" -t "$H" --all
 checkx "8 ... a later --all stows no 'backup' package" \
     '[ -z "$(find "$H" -lname "*dotfiles/backup*")" ]'
+
+# The same with a path that leaves a directory not made yet by '..'.
+new_case vault-backup-dir-dotdot
+mkdir -p "$R/git"
+echo 'repo gitconfig' >"$R/git/.gitconfig"
+echo 'token=ghp_SECRET123' >"$H/.gitconfig"
+printf '[cstow]\n\tbackup-dir = ~/nothere/../dotfiles/backup\n\tconflict = backup\n' >"$R/cstow.conf"
+chown_home
+run root HOME="$H" CSTOW_STRICT=1 -- cstow-entrypoint
+checkx "8 backup-dir = ~/nothere/../dotfiles/backup (entrypoint as root): no vault in the repository, the token in no file of it" \
+    '[ ! -e "$R/backup" ] && ! grep -rqs ghp_SECRET123 "$R"'
+checkx "8 ... refused, ~/.gitconfig kept, nothing made in the home" \
+    'refused && content_is "$H/.gitconfig" "token=ghp_SECRET123" && [ ! -e "$H/nothere" ]'
 
 new_case vault-folded-local
 mkdir -p "$R/local/.local/share/app" "$R/git"

@@ -46,12 +46,19 @@ fresh() {	# fresh DIR: the scenario's starting tree
 	rm -rf "$1" && mkdir -p "$1" && tree_make "$here/scenario.tree" "$1"
 }
 
-run() {	# run DIR [VAR=VALUE...]: the run under test
+run() {	# run DIR [VAR=VALUE...] [-- OPTION...]: the run under test
 	local dir=$1
+	local -a vars=()
 	shift
-	(cd "$dir" && env "$@" HOME="$dir/home" XDG_STATE_HOME="$dir/state" \
-	    LD_PRELOAD="$tmp/faultinject.so" "$cstow" -d stow -t t --adopt \
-	    --replace=.config/nvim -D old -R keep -S b c nvim)
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		vars+=("$1")
+		shift
+	done
+	[ $# -gt 0 ] && shift
+	(cd "$dir" && env ${vars[@]+"${vars[@]}"} HOME="$dir/home" \
+	    XDG_STATE_HOME="$dir/state" LD_PRELOAD="$tmp/faultinject.so" \
+	    "$cstow" -d stow -t t --adopt --replace=.config/nvim "$@" \
+	    -D old -R keep -S b c nvim)
 }
 
 # 1. Without faults: count the injection points; the run must succeed.
@@ -111,6 +118,8 @@ fail_case() {
 		diff <(echo "$FC_BEFORE") <(echo "$after") | head -10
 	elif [ $status -eq 3 ] && ! grep -q "all changes undone" "$tmp/out"; then
 		bad "$label: no 'all changes undone' in: $(cat "$tmp/out")"
+	elif grep -q '\.cstow-\(new\|rm\)' "$tmp/out"; then
+		bad "$label: the message names a temporary name: $(cat "$tmp/out")"
 	else
 		ok
 	fi
@@ -161,9 +170,24 @@ kill_case() {
 		diff <(echo "$KC_CLEAN") <(echo "$after") | head -10
 	elif [ -n "$lost" ]; then
 		bad "$label: file contents lost: $lost"
+	elif ! manifests_hold "$tmp/w"; then
+		bad "$label: a MANIFEST names an item its vault does not hold"
 	else
 		ok
 	fi
+}
+# manifests_hold DIR: every item a MANIFEST below DIR/state names (not
+# restored) is in its run directory: none names an item that recovery
+# moved back.
+manifests_hold() {
+	local m run v
+	while IFS= read -r m; do
+		run=$(dirname "$m")
+		while IFS= read -r v; do
+			[ -e "$run/$v" ] || [ -L "$run/$v" ] || return 1
+		done < <(awk -F '\t' '$1 != "p" { print $5 }' "$m")
+	done < <(find "$1/state" -name MANIFEST 2>/dev/null)
+	return 0
 }
 for k in $(seq 1 "$n"); do
 	kill_case "kill k=$k" CSTOW_FAULT_KILL_AT="$k"
@@ -327,6 +351,61 @@ for k in $(seq 1 "$xn"); do
 	kill_case "exdev, kill k=$k" CSTOW_FAULT_EXDEV=1 CSTOW_FAULT_KILL_AT="$k"
 done
 echo "calls with directories moved by copying: $xn"
+
+# 10. Each operation is counted once, however it is made: where names
+# cannot be exchanged, each swap is made the plain way, and the run's
+# summary (JSON "linked") says what the run with exchanges says.
+fresh "$tmp/w"
+run "$tmp/w" -- --format=json > "$tmp/json1" 2>/dev/null
+fresh "$tmp/w"
+run "$tmp/w" CSTOW_FAULT_NO_EXCHANGE=1 -- --format=json > "$tmp/json2" \
+    2>/dev/null
+l1=$(grep -o '"linked": *[0-9]*' "$tmp/json1")
+l2=$(grep -o '"linked": *[0-9]*' "$tmp/json2")
+if [ -n "$l1" ] && [ "$l1" = "$l2" ]; then
+	ok
+else
+	bad "counts: with exchange $l1, without $l2"
+fi
+
+# 11. A restore that fails at any of its calls (the items before it
+# back, the rest still in the vault) is resumed by the next --restore,
+# which counts what is back already as done and ends with the tree as
+# it was before the run.
+restore_run() {	# restore_run DIR [VAR=VALUE...]
+	local dir=$1
+	shift
+	(cd "$dir" && env "$@" HOME="$dir/home" XDG_STATE_HOME="$dir/state" \
+	    LD_PRELOAD="$tmp/faultinject.so" "$cstow" -d stow -t t --restore)
+}
+fresh "$tmp/w"
+orig_t=$(snapshot "$tmp/w" t)
+run "$tmp/w" > /dev/null 2>&1
+restore_run "$tmp/w" CSTOW_FAULT_COUNT="$tmp/count" > "$tmp/out" 2>&1
+status=$?
+rn=$(cat "$tmp/count" 2>/dev/null || echo 0)
+restored_t=$(snapshot "$tmp/w" t)
+if [ $status -ne 0 ] || [ "$rn" -lt 3 ]; then
+	bad "restore: exit $status, $rn calls: $(head -3 "$tmp/out")"
+else
+	ok
+fi
+for k in $(seq 1 "$rn"); do
+	fresh "$tmp/w"
+	run "$tmp/w" > /dev/null 2>&1
+	restore_run "$tmp/w" CSTOW_FAULT_AT="$k" > "$tmp/out" 2>&1
+	restore_run "$tmp/w" > "$tmp/out2" 2>&1
+	status=$?
+	if [ $status -ne 0 ]; then
+		bad "restore failed at k=$k, then: exit $status: $(head -3 "$tmp/out2")"
+	elif [ "$(snapshot "$tmp/w" t)" != "$restored_t" ]; then
+		bad "restore failed at k=$k, then: not the restored tree:"
+		diff <(echo "$restored_t") <(snapshot "$tmp/w" t) | head -10
+	else
+		ok
+	fi
+done
+echo "restore calls: $rn"
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
