@@ -740,5 +740,41 @@ else
 	not_ok "full target file system: mount" "mount -t tmpfs failed"
 fi
 
+# ---------------------------------------------------------------------------
+# 12. A killed run's journal that cannot be undone (the link it made is on
+#    a file system since made read-only) stops runs into its own target
+#    only, with a message naming the journal and the way out; runs into
+#    other targets go on; --set-aside-journal keeps it aside and goes on.
+home=$base/home12
+t=$home/t
+mkdir -p "$t/ro" "$home/u" "$home/stow/p/ro" "$home/stow/q"
+echo x >"$home/stow/p/ro/x"
+echo q >"$home/stow/q/qf"
+ln -s ../../stow/p/ro/x "$t/ro/x"
+if mount --bind "$t/ro" "$t/ro" && mount -o remount,ro,bind "$t/ro"; then
+	printf 'cstow-journal 4\t%s\t\t1\t../stow\nS\t3\t0\tro/x\t../../stow/p/ro/x\t\t\t0\t0\n' \
+	    "$t" >"$t/.cstow-journal"
+	chmod 600 "$t/.cstow-journal"
+	run HOME="$home" -- cstow -d "$home/stow" -t "$t" q
+	check_run "broken journal: a run into its target stops (exit 4)" 4
+	checkx "broken journal: the message names the journal and the way out" \
+	    'grep -Fq "$t/.cstow-journal" <<<"$err" &&
+	     grep -q -- "--set-aside-journal" <<<"$err"'
+	checkx "broken journal: that run changed nothing" \
+	    '[ ! -e "$t/qf" ] && [ -f "$t/.cstow-journal" ]'
+	run HOME="$home" -- cstow -d "$home/stow" -t "$home/u" q
+	check_run "broken journal: a run into another target goes on" 0
+	check "broken journal: ... and links" is_link_to "$home/u/qf" "$home/stow/q/qf"
+	run HOME="$home" -- cstow -d "$home/stow" -t "$t" --set-aside-journal q
+	check_run "broken journal: --set-aside-journal goes on" 0
+	checkx "broken journal: the journal is kept aside, and the run linked" \
+	    '[ ! -e "$t/.cstow-journal" ] &&
+	     ls "$t"/.cstow-journal.aside-* >/dev/null 2>&1 &&
+	     is_link_to "$t/qf" "$home/stow/q/qf"'
+	umount "$t/ro"
+else
+	not_ok "broken journal: read-only bind mount" "mount failed"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

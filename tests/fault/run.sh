@@ -407,5 +407,47 @@ for k in $(seq 1 "$rn"); do
 done
 echo "restore calls: $rn"
 
+# 12. A run killed after it made a directory, into which the user then
+# put a file: the next run cannot undo the mkdir without losing that
+# file, so it keeps the directory (saying so), finishes the work and
+# exits 0; the runs after it find nothing left to undo.
+md_fresh() {
+	rm -rf "$1" && mkdir -p "$1/stow/p/d" "$1/t" &&
+	    echo x > "$1/stow/p/d/x"
+}
+md_run() {
+	local dir=$1
+	shift
+	(cd "$dir" && env "$@" HOME="$dir/home" XDG_STATE_HOME="$dir/state" \
+	    LD_PRELOAD="$tmp/faultinject.so" "$cstow" -d stow -t t \
+	    --no-folding p)
+}
+md_fresh "$tmp/w"
+md_run "$tmp/w" CSTOW_FAULT_COUNT="$tmp/count" > /dev/null 2>&1
+mdn=$(cat "$tmp/count" 2>/dev/null || echo 0)
+kept=0
+for k in $(seq 1 "$mdn"); do
+	md_fresh "$tmp/w"
+	md_run "$tmp/w" CSTOW_FAULT_KILL_AT="$k" > /dev/null 2>&1
+	[ -d "$tmp/w/t/d" ] || continue
+	echo mine > "$tmp/w/t/d/user"
+	md_run "$tmp/w" > "$tmp/out" 2>&1
+	status=$?
+	md_run "$tmp/w" > "$tmp/out2" 2>&1
+	if [ $status -ne 0 ] || [ "$(cat "$tmp/w/t/d/user" 2>/dev/null)" != mine ] ||
+	    [ ! -L "$tmp/w/t/d/x" ]; then
+		bad "mkdir, kill k=$k, a file put in: exit $status: $(head -3 "$tmp/out")"
+	elif grep -q "undid" "$tmp/out" && ! grep -q "kept" "$tmp/out"; then
+		bad "mkdir, kill k=$k: the directory was kept without a word"
+	elif [ -s "$tmp/out2" ] || [ -e "$tmp/w/t/.cstow-journal" ]; then
+		bad "mkdir, kill k=$k: the run after it: $(head -3 "$tmp/out2")"
+	else
+		ok
+		kept=$((kept + 1))
+	fi
+done
+if [ "$kept" -gt 0 ]; then ok; else bad "mkdir: no kill point left the directory"; fi
+echo "kill points after which a file was put in a directory the run made: $kept"
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
