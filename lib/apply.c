@@ -764,6 +764,24 @@ run_all(struct apply *ap)
 	return rc;
 }
 
+/*
+ * Does the apply need its journal?  Not when it only makes links and
+ * directories: killed halfway, it leaves some of them, which the next
+ * run finds stowed and completes, and nothing was removed or moved.
+ * (Recovery is for removals, moves and swaps, whose halves a kill could
+ * split.)
+ */
+static int
+needs_journal(const struct apply *ap)
+{
+	size_t	i;
+
+	for (i = 0; i < ap->ntasks; i++)
+		if (!creates(task_kind(ap->tasks[i])))
+			return 1;
+	return 0;
+}
+
 static size_t
 count_steps(struct apply *ap)
 {
@@ -806,8 +824,8 @@ stow_plan_apply(struct stow_plan *plan, stow_op_cb cb, void *payload)
 	    sizeof(*ap.undo))) == NULL)
 		return err_nomem(ctx);
 	plan->state = PLAN_APPLIED;
-	if (ap.ntasks > 0 && ((rc = journal_open(ctx)) != 0 ||
-	    (rc = prepare_all(&ap)) != 0)) {
+	if (ap.ntasks > 0 && ((needs_journal(&ap) &&
+	    (rc = journal_open(ctx)) != 0) || (rc = prepare_all(&ap)) != 0)) {
 		journal_close(ctx);
 		strmap_free(&ap.placed);
 		vault_prune_run(ctx);

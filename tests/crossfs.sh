@@ -720,21 +720,24 @@ else
 	not_ok "full vault file system: mount" "mount -t tmpfs failed"
 fi
 
-# The target's own file system is full, so the run's journal cannot be
-# written there: exit 3, and nothing left behind, no journal, no lock
-# file, no state directory.
+# The target's own file system is full, so the journal of a run that
+# removes something cannot be written there: exit 3, and nothing left
+# behind, no journal, no lock file, no state directory.  (A run that
+# only makes links needs no journal.)
 home=$base/full11b
 repo=$repofs/stow11b
 mkdir -p "$home" "$repo/p"
 echo 'package' >"$repo/p/pf"
 if mount -t tmpfs -o size=64k,mode=0755 cstow-full11b "$home"; then
-	head -c 1000000 /dev/zero >"$home/filler" 2>/dev/null
 	run HOME="$home" -- cstow -d "$repo" -t "$home" p
+	head -c 1000000 /dev/zero >"$home/filler" 2>/dev/null
+	run HOME="$home" -- cstow -d "$repo" -t "$home" -D p
 	check_run "full target file system: the run fails and is undone (exit 3)" 3
 	checkx "full target file system: it says all changes were undone" \
 	    'grep -q "all changes undone" <<<"$err"'
 	checkx "full target file system: nothing left behind (journal, lock, state)" \
-	    '[ "$(ls -A "$home")" = filler ]'
+	    '[ "$(ls -A "$home" | tr "\n" " ")" = "filler pf " ] &&
+	     is_link_to "$home/pf" "$repo/p/pf"'
 	umount "$home"
 else
 	not_ok "full target file system: mount" "mount -t tmpfs failed"
