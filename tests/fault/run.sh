@@ -217,19 +217,28 @@ echo "kills during rollback: $rollback_kills"
 # to removing and then creating (the journal told that the half-built
 # swap was undone).  The run succeeds with the clean result, and a kill
 # at any call converges as before.
-fresh "$tmp/w"
-run "$tmp/w" CSTOW_FAULT_NO_EXCHANGE=1 CSTOW_FAULT_COUNT="$tmp/count" \
-    > "$tmp/out" 2>&1
-status=$?
-noex=$(cat "$tmp/count" 2>/dev/null || echo 0)
-if [ $status -ne 0 ]; then
-	bad "no exchange: exit $status: $(head -3 "$tmp/out")"
-elif [ "$(snapshot "$tmp/w")" != "$clean" ]; then
-	bad "no exchange: not the clean result:"
-	diff <(echo "$clean") <(snapshot "$tmp/w") | head -10
-else
-	ok
-fi
+# variant_run LABEL VAR=VALUE...: the clean run, on a file system the
+# VARs make different, must end as the clean run does; $vn is how many
+# calls it made.
+variant_run() {
+	local label=$1 status
+	shift
+	fresh "$tmp/w"
+	run "$tmp/w" "$@" CSTOW_FAULT_COUNT="$tmp/count" > "$tmp/out" 2>&1
+	status=$?
+	vn=$(cat "$tmp/count" 2>/dev/null || echo 0)
+	if [ $status -ne 0 ]; then
+		bad "$label: exit $status: $(head -3 "$tmp/out")"
+		return 1
+	elif [ "$(snapshot "$tmp/w")" != "$clean" ]; then
+		bad "$label: not the clean result:"
+		diff <(echo "$clean") <(snapshot "$tmp/w") | head -10
+		return 1
+	fi
+	return 0
+}
+variant_run "no exchange" CSTOW_FAULT_NO_EXCHANGE=1 && ok
+noex=$vn
 for k in $(seq 1 "$noex"); do
 	kill_case "no exchange, kill k=$k" CSTOW_FAULT_NO_EXCHANGE=1 \
 	    CSTOW_FAULT_KILL_AT="$k"
@@ -325,22 +334,15 @@ echo "kill points with two targets: $two_n"
 # the removal that follows it (files made, written, synced) is made to
 # fail in turn, and the run undoes everything; killed at each call, the
 # next run converges, with nothing lost.
-fresh "$tmp/w"
-run "$tmp/w" CSTOW_FAULT_EXDEV=1 CSTOW_FAULT_COUNT="$tmp/count" \
-    > "$tmp/out" 2>&1
-status=$?
-xn=$(cat "$tmp/count" 2>/dev/null || echo 0)
-if [ $status -ne 0 ]; then
-	bad "exdev: exit $status: $(head -3 "$tmp/out")"
-elif [ "$(snapshot "$tmp/w")" != "$clean" ]; then
-	bad "exdev: not the clean result:"
-	diff <(echo "$clean") <(snapshot "$tmp/w") | head -10
-elif [ "$(cat "$tmp/w/state/cstow/backup"/*/.config/nvim/init.vim \
-    2>/dev/null)" != "image starter" ]; then
-	bad "exdev: the replaced tree is not in the vault"
-else
-	ok
+if variant_run exdev CSTOW_FAULT_EXDEV=1; then
+	if [ "$(cat "$tmp/w/state/cstow/backup"/*/.config/nvim/init.vim \
+	    2>/dev/null)" != "image starter" ]; then
+		bad "exdev: the replaced tree is not in the vault"
+	else
+		ok
+	fi
 fi
+xn=$vn
 if [ "$xn" -gt "$n" ]; then ok; else bad "exdev: only $xn calls (without: $n)"; fi
 for k in $(seq 1 "$xn"); do
 	fail_case "exdev, k=$k" CSTOW_FAULT_EXDEV=1 CSTOW_FAULT_AT="$k"
