@@ -214,7 +214,7 @@ unlink_planned(struct stow_ctx *ctx, int fd, const char *leaf,
 	int			 in_place = u->path == t->path;
 
 	if (in_place)
-		journal_aside((long)getpid(), u->step, aside, sizeof(aside));
+		journal_aside(ctx->apply_pid, u->step, aside, sizeof(aside));
 	switch (fs_unlink_checked(fd, leaf, t->source, in_place ? aside :
 	    NULL)) {
 	case FS_UNLINKED:
@@ -259,8 +259,8 @@ run_op(struct stow_ctx *ctx, struct undo *u)
 			(void)fs_unlink(fd, leaf);
 		return rc;
 	case STOW_OP_UNLINK:
-		rc = unlink_planned(ctx, fd, leaf, u);
-		break;
+		/* A link goes: the directories kept open stay as they are. */
+		return unlink_planned(ctx, fd, leaf, u);
 	case STOW_OP_RMDIR:
 		if (fs_rmdir(fd, leaf) == -1)
 			rc = err_os(ctx, "rmdir", t->path);
@@ -477,7 +477,7 @@ static const char *
 swap_tmp(struct apply *ap, const char *p)
 {
 	return arena_printf(&ap->plan->arena, "%s.cstow-new.%ld", p,
-	    (long)getpid());
+	    ap->ctx->apply_pid);
 }
 
 /*
@@ -813,6 +813,7 @@ stow_plan_apply(struct stow_plan *plan, stow_op_cb cb, void *payload)
 		    "was changed", plan->conflicts.len,
 		    plan->conflicts.len == 1 ? "" : "s");
 	drop_skips(plan);
+	ctx->apply_pid = (long)getpid();
 	memset(&ap, 0, sizeof(ap));
 	ap.plan = plan;
 	ap.ctx = ctx;

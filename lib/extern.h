@@ -282,6 +282,8 @@ struct stow_ctx {
 	struct strbuf		 journal_buf;	/* steps not yet written */
 	unsigned int		 journal_steps;	/* steps recorded */
 	int			 journal_synced;	/* once since opened */
+	long			 apply_pid;	/* the applying process, asked
+					   once: names its private names */
 	struct walk_slot	 walk[WALK_SLOTS];	/* walk.c */
 	unsigned int		 walk_clock;
 	int			 vault_fd;	/* open on first use */

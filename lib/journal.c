@@ -201,7 +201,7 @@ put_header(struct stow_ctx *ctx)
 	p = stpcpy(p, JOURNAL_MAGIC);
 	p = put_field(p, ctx->target_abs);
 	p = put_field(p, ctx->backup_dir);
-	p = put_number(p, (unsigned long long)getpid(), 10);
+	p = put_number(p, (unsigned long long)ctx->apply_pid, 10);
 	line_end(ctx, put_field(p, ctx->stow_path));
 	return 0;
 }
