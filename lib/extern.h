@@ -196,18 +196,25 @@ int	 fs_exchange(int, const char *, const char *);
  */
 struct patlist {
 	pcre2_code		**codes;
+	char			**regexes;	/* as the user wrote them */
 	size_t			  len;
 	pcre2_match_data	 *md;	/* reused by every match */
+	pcre2_match_context	 *mc;	/* the match limit */
 };
 int	 pat_compile(struct stow_ctx *, pcre2_code **, const char *,
 	    const char *, unsigned int);
 int	 patlist_match(const struct patlist *, const char *);
+int	 patlist_explain(struct stow_ctx *, const struct patlist *,
+	    const char *, const char *);
 void	 patlist_free(struct patlist *);
 
 struct ignore_rules {
 	pcre2_code		*path_re;	/* against "/" + path */
 	pcre2_code		*segment_re;	/* against the basename */
 	pcre2_match_data	*md;		/* reused by every match */
+	pcre2_match_context	*mc;		/* the match limit */
+	char			*text;		/* the list, and the file it */
+	char			*file;		/* is from, for errors */
 	int			 path_jit;	/* compiled to machine code */
 	int			 segment_jit;
 	/* pattern.c's pre-checks; NULL, and 0, when off. */
@@ -220,6 +227,8 @@ int	 ignore_rules_from_text(struct stow_ctx *, struct ignore_rules *,
 void	 ignore_rules_free(struct ignore_rules *);
 int	 ignore_match(const struct ignore_rules *, const char *);
 int	 ignore_match_unchecked(const struct ignore_rules *, const char *);
+int	 ignore_explain(struct stow_ctx *, const struct ignore_rules *,
+	    const char *);
 int	 ignore_default_rules(struct stow_ctx *,
 	    const struct ignore_rules **);
 int	 ignore_global_rules(struct stow_ctx *,

@@ -127,13 +127,36 @@ package_rules(struct stow_plan *plan, const char *sp, const char *pkg,
 }
 
 /* Is the path inside the package ignored, by --ignore or by the
- * package's rules?  rooted is that path with a leading "/". */
+ * package's rules?  rooted is that path with a leading "/".  1 or 0;
+ * an error (a regex gave up) is recorded and returned. */
 static int
 ignored(const struct stow_plan *plan, const struct ignore_rules *rules,
     const char *rooted)
 {
-	return patlist_match(&plan->ctx->ignore, rooted + 1) ||
-	    ignore_match(rules, rooted);
+	struct stow_ctx	*ctx = plan->ctx;
+	int		 m;
+
+	if ((m = patlist_match(&ctx->ignore, rooted + 1)) == -1)
+		return patlist_explain(ctx, &ctx->ignore, "ignore",
+		    rooted + 1);
+	if (m == 1)
+		return 1;
+	if ((m = ignore_match(rules, rooted)) == -1)
+		return ignore_explain(ctx, rules, rooted);
+	return m;
+}
+
+/* Does a --defer or --override list (what) match tgt?  1 or 0, or an
+ * error recorded and returned. */
+static int
+pattern_hit(struct stow_plan *plan, const struct patlist *l,
+    const char *what, const char *tgt)
+{
+	int	m;
+
+	if ((m = patlist_match(l, tgt)) == -1)
+		return patlist_explain(plan->ctx, l, what, tgt);
+	return m;
 }
 
 /*
@@ -297,11 +320,15 @@ stow_over_link(struct stow_plan *plan, const char *sp, const char *pkg,
 			return rc;
 		return task_link(plan, source, tgt);
 	}
-	if (patlist_match(&ctx->defer, tgt)) {
+	if ((rc = pattern_hit(plan, &ctx->defer, "defer", tgt)) != 0) {
+		if (rc < 0)
+			return rc;
 		log_msg(ctx, 2, "--- Deferring installation of: %s", tgt);
 		return 0;
 	}
-	if (patlist_match(&ctx->override, tgt)) {
+	if ((rc = pattern_hit(plan, &ctx->override, "override", tgt)) != 0) {
+		if (rc < 0)
+			return rc;
 		log_msg(ctx, 2, "--- Overriding installation of: %s", tgt);
 		if ((rc = task_unlink(plan, tgt, existing)) != 0)
 			return rc;
@@ -483,13 +510,14 @@ target_name(struct stow_plan *plan, const char *name)
 /*
  * Is entry i of pd's walk, whose path inside the package is rooted,
  * ignored?  Answered once per listing and rules: a restow walks each
- * package directory twice.
+ * package directory twice.  1 or 0, or an error (recorded).
  */
 static int
 entry_ignored(struct stow_plan *plan, const struct pkg_dir *pd, size_t i,
     const char *rooted)
 {
 	struct dirlist	*l = pd->list;
+	int		 m;
 
 	if (l == NULL)
 		return ignored(plan, pd->rules, rooted);
@@ -499,8 +527,11 @@ entry_ignored(struct stow_plan *plan, const struct pkg_dir *pd, size_t i,
 		memset(l->ignored, 0, l->len);
 		l->ignored_by = pd->rules;
 	}
-	if (l->ignored[i] == 0)
-		l->ignored[i] = 1 + ignored(plan, pd->rules, rooted);
+	if (l->ignored[i] == 0) {
+		if ((m = ignored(plan, pd->rules, rooted)) < 0)
+			return m;
+		l->ignored[i] = (unsigned char)(1 + m);
+	}
 	return l->ignored[i] == 2;
 }
 
@@ -522,7 +553,9 @@ entry_make(struct stow_plan *plan, const struct pkg_dir *pd, size_t i,
 	    pd->dir_len, pname, pl));
 	/* pkg_path[root_len] is the "/" that roots pkg_sub. */
 	e->pkg_sub = e->pkg_path + pd->root_len + 1;
-	if ((*ignored_out = entry_ignored(plan, pd, i, e->pkg_sub - 1)))
+	if ((*ignored_out = entry_ignored(plan, pd, i, e->pkg_sub - 1)) < 0)
+		return *ignored_out;
+	if (*ignored_out)
 		return 0;
 	NOMEM_IF_NULL(plan, e->tgt = path_child_len(tmp, pd->tgt, pd->tgt_len,
 	    tname, tl));

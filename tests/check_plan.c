@@ -625,6 +625,61 @@ START_TEST(plan_ignore_lists)
 }
 END_TEST
 
+/*
+ * An ignore regex that backtracks past PCRE2's match limit is an
+ * error naming it and its file, not "no match": the entry would be
+ * stowed although the regex may well match it.
+ */
+START_TEST(plan_ignore_limit_is_error)
+{
+	struct stow_ctx	*ctx;
+	struct stow_plan *plan;
+	char		 spec[128], want[256];
+	const char	*msg;
+
+	snprintf(spec, sizeof(spec), "f stow/a/bin/%0*db", 60, 0);
+	memset(strstr(spec, "bin/") + 4, 'a', 60);
+	sb_build(S("f stow/a/.stow-local-ignore = #\n(a|aa)+$\n",
+	    "f stow/a/bin/ok", spec, "d t/bin"));
+	ctx = sb_ctx(0);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "a"), STOW_EINVAL);
+	msg = stow_ctx_errmsg(ctx);
+	snprintf(want, sizeof(want), "%s:2: regex '(a|aa)+$' gave up on "
+	    "'/bin/aaa", sb_path("stow/a/.stow-local-ignore"));
+	ck_assert_msg(strncmp(msg, want, strlen(want)) == 0 &&
+	    strstr(msg, "match limit") != NULL, "message: %s", msg);
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
+START_TEST(plan_defer_limit_is_error)
+{
+	struct stow_ctx	*ctx;
+	struct stow_plan *plan;
+	char		 spec[2][128];
+	const char	*msg;
+
+	snprintf(spec[0], sizeof(spec[0]), "f stow/b/%0*db", 60, 0);
+	memset(spec[0] + 9, 'a', 60);
+	snprintf(spec[1], sizeof(spec[1]), "l t/%0*db -> ../stow/a/x", 60, 0);
+	memset(spec[1] + 4, 'a', 60);
+	sb_build(S("f stow/a/x", spec[0], spec[1]));
+	ctx = sb_ctx(0);
+	ck_assert_int_eq(stow_ctx_add_pattern(ctx, STOW_PAT_DEFER,
+	    "(a|aa)+$"), 0);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "b"), STOW_EINVAL);
+	msg = stow_ctx_errmsg(ctx);
+	ck_assert_msg(strncmp(msg, "defer regex '(a|aa)+$' gave up on 'aaa",
+	    38) == 0 && strstr(msg, "match limit") != NULL, "message: %s",
+	    msg);
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
 /* The stow directory inside the target is never stowed into. */
 START_TEST(plan_skips_stow_dir)
 {
@@ -1358,6 +1413,8 @@ plan_suite(void)
 	tcase_add_test(tc, plan_defer_keeps_other_package);
 	tcase_add_test(tc, plan_override_replaces_other_package);
 	tcase_add_test(tc, plan_ignore_lists);
+	tcase_add_test(tc, plan_ignore_limit_is_error);
+	tcase_add_test(tc, plan_defer_limit_is_error);
 	tcase_add_test(tc, plan_skips_stow_dir);
 	tcase_add_test(tc, plan_missing_package);
 	tcase_add_loop_test(tc, plan_bad_package_name, 0,
