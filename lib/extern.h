@@ -347,6 +347,11 @@ struct stow_plan {
 	char			 clear_dir[PATH_MAX];	/* task.c: no removal */
 	size_t			 clear_len;	/* here or above (0: none) */
 	size_t			 unchanged;	/* entries already stowed */
+	int			 in_place;	/* plan.c: the entry just
+						   planned was already */
+	struct vec		 in_place_dirs;	/* plan.c: struct in_place_dir *,
+						   where entries were found in
+						   place */
 	struct vec		 conflicts;	/* struct conflict * */
 	struct strmap		 ignores;	/* package dir -> rules */
 	struct strmap		 dircache;	/* dir -> struct dirlist */
@@ -363,6 +368,16 @@ struct stow_plan {
 	enum stow_action	 action;
 	struct undo		*undo;		/* once applied: how to revert */
 	size_t			 nundo;
+};
+
+/* plan.c: the entries of one walk of a package directory whose links
+ * were found already in place, leading to a package entry that is not
+ * a symlink (stow_plan_foreach_unchanged()). */
+struct in_place_dir {
+	const char		*tgt;		/* the target directory */
+	const struct dirlist	*list;		/* the package directory's */
+	unsigned char		*hit;		/* per entry of list: 1 */
+	size_t			 n;		/* how many are */
 };
 
 int	 task_link(struct stow_plan *, const char *, const char *);

@@ -302,6 +302,7 @@ stow_over_link(struct stow_plan *plan, const char *sp, const char *pkg,
 		log_msg(ctx, 2, "--- Skipping %s as it already points to %s",
 		    tgt, source);
 		plan->unchanged++;
+		plan->in_place = 1;
 		return 0;
 	}
 	if ((rc = find_owner(plan, tgt, existing, &o)) != 0)
@@ -565,6 +566,37 @@ entry_make(struct stow_plan *plan, const struct pkg_dir *pd, size_t i,
 }
 
 /*
+ * Notes entry i of listing list, walked into target directory tgt, as
+ * found in place (stow_plan_foreach_unchanged()), unless it is a
+ * symlink, or may be: whether a link to it dangles depends on where it
+ * leads.  *ipd: this walk's record, made on its first entry.
+ */
+static int
+note_in_place(struct stow_plan *plan, struct in_place_dir **ipd,
+    const char *tgt, const struct dirlist *list, size_t i)
+{
+	struct in_place_dir	*d = *ipd;
+	unsigned char		 t = list->ents[i].type;
+
+	if (t == DT_LNK || t == DT_UNKNOWN)
+		return 0;
+	if (d == NULL) {
+		if ((d = arena_alloc(&plan->arena, sizeof(*d))) == NULL ||
+		    (d->tgt = arena_strdup(&plan->arena, tgt)) == NULL ||
+		    (d->hit = arena_alloc(&plan->arena, list->len)) == NULL ||
+		    vec_push(&plan->in_place_dirs, d) == -1)
+			return err_nomem(plan->ctx);
+		memset(d->hit, 0, list->len);
+		d->list = list;
+		d->n = 0;
+		*ipd = d;
+	}
+	d->hit[i] = 1;
+	d->n++;
+	return 0;
+}
+
+/*
  * Stows the contents of package directory pkg_sub into target dir tgt.
  */
 static int
@@ -572,6 +604,7 @@ stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
     const char *pkg_sub, const char *tgt)
 {
 	const struct dirlist	*list, *tlist;
+	struct in_place_dir	*ipd = NULL;
 	struct pkg_dir		 pd;
 	struct arena_mark	 mark;
 	struct entry		 e;
@@ -594,18 +627,27 @@ stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
 	for (i = 0; i < list->len; i++) {
 		name = list->ents[i].name;
 		e.dtype = list->ents[i].type;
+		/* (Set by stow_over_link(); a directory walked below
+		 * leaves it unset.) */
+		plan->in_place = 0;
 		if (restow_kept(plan, list, tlist, i))
-			continue;
-		mark = arena_mark(&plan->scratch);
-		if ((tname = target_name(plan, name)) == NULL)
-			rc = err_nomem(plan->ctx);
-		else if ((rc = entry_make(plan, &pd, i, name, tname, &e,
-		    &ign)) == 0 && !ign)
-			rc = stow_node(plan, sp, pkg, &e);
-		disk_entry_done(plan, mark);
-		if (rc != 0)
+			plan->in_place = 1;
+		else {
+			mark = arena_mark(&plan->scratch);
+			if ((tname = target_name(plan, name)) == NULL)
+				rc = err_nomem(plan->ctx);
+			else if ((rc = entry_make(plan, &pd, i, name, tname,
+			    &e, &ign)) == 0 && !ign)
+				rc = stow_node(plan, sp, pkg, &e);
+			disk_entry_done(plan, mark);
+			if (rc != 0)
+				return rc;
+		}
+		if (plan->in_place && (rc = note_in_place(plan, &ipd, tgt,
+		    list, i)) != 0)
 			return rc;
 	}
+	plan->in_place = 0;
 	return 0;
 }
 
@@ -1364,6 +1406,7 @@ stow_plan_free(struct stow_plan *plan)
 	}
 	vec_free(&plan->ignore_owned);
 	vec_free(&plan->restow_dirs);
+	vec_free(&plan->in_place_dirs);
 	disk_done(plan);
 	vec_free(&plan->tasks);
 	vec_free(&plan->conflicts);
@@ -1376,6 +1419,58 @@ stow_plan_free(struct stow_plan *plan)
 	plan->magic = 0;
 	free(plan);
 	ctx_release(ctx);
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+STOW_API int
+stow_plan_foreach_unchanged(const struct stow_plan *plan, stow_names_cb cb,
+    void *payload)
+{
+	const struct in_place_dir *d;
+	struct arena		 a = { NULL };
+	const char		**names = NULL, **grown;
+	size_t			 i, k, n, cap = 0;
+	int			 rc = 0, dotfiles;
+
+	if (plan == NULL || plan->magic != PLAN_MAGIC || cb == NULL)
+		return STOW_EMISUSE;
+	dotfiles = has_flag(plan, STOW_F_DOTFILES);
+	for (k = 0; rc == 0 && k < plan->in_place_dirs.len; k++) {
+		d = plan->in_place_dirs.items[k];
+		if (d->n > cap) {
+			if ((grown = reallocarray(names, d->n,
+			    sizeof(*names))) == NULL) {
+				rc = err_nomem(plan->ctx);
+				break;
+			}
+			names = grown;
+			cap = d->n;
+		}
+		for (i = n = 0; i < d->list->len && rc == 0; i++) {
+			if (!d->hit[i])
+				continue;
+			names[n] = d->list->ents[i].name;
+			/* --dotfiles: "dot-x" is ".x" there, and may sort
+			 * elsewhere. */
+			if (dotfiles && (names[n] = path_dotfile(&a,
+			    names[n])) == NULL)
+				rc = err_nomem(plan->ctx);
+			n++;
+		}
+		if (rc == 0 && dotfiles)
+			qsort(names, n, sizeof(*names), name_cmp);
+		if (rc == 0)
+			rc = cb(d->tgt, names, n, payload);
+		arena_free(&a);
+	}
+	free(names);
+	arena_free(&a);
+	return rc;
 }
 
 /* Does directory dir (recursively) hold only links into a stow dir? */

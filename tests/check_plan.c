@@ -680,6 +680,78 @@ START_TEST(plan_defer_limit_is_error)
 }
 END_TEST
 
+/* What stow_plan_foreach_unchanged() reports, as "dir: name name\n". */
+static int
+add_in_place(const char *dir, const char *const *names, size_t n,
+    void *payload)
+{
+	char	**out = payload;
+	size_t	 i;
+
+	*out = sb_append(*out, "%s:", dir);
+	for (i = 0; i < n; i++)
+		*out = sb_append(*out, " %s", names[i]);
+	*out = sb_append(*out, "\n");
+	return 0;
+}
+
+/*
+ * The links found in place, by directory, leave out those to package
+ * entries that are symlinks (a link to one may dangle), and those the
+ * plan changes.
+ */
+START_TEST(plan_foreach_unchanged)
+{
+	struct stow_ctx	*ctx;
+	struct stow_plan *plan;
+	char		*got = NULL;
+
+	sb_build(S("f stow/a/bin/x", "f stow/a/bin/y", "l stow/a/bin/z -> x",
+	    "f stow/a/top", "f stow/a/share/doc/d", "f stow/a/new",
+	    "d t/bin", "l t/bin/x -> ../../stow/a/bin/x",
+	    "l t/bin/y -> ../../stow/a/bin/y",
+	    "l t/bin/z -> ../../stow/a/bin/z",
+	    "l t/top -> ../stow/a/top", "l t/share -> ../stow/a/share"));
+	ctx = sb_ctx(0);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "a"), 0);
+	ck_assert_uint_eq(stow_plan_unchanged_count(plan), 5);
+	ck_assert_int_eq(stow_plan_foreach_unchanged(plan, add_in_place,
+	    &got), 0);
+	/* (Directories in the order their first such link was met.) */
+	ck_assert_str_eq(got, "bin: x y\n.: share top\n");
+	ck_assert_int_eq(stow_plan_foreach_unchanged(NULL, add_in_place,
+	    &got), STOW_EMISUSE);
+	ck_assert_int_eq(stow_plan_foreach_unchanged(plan, NULL, NULL),
+	    STOW_EMISUSE);
+	free(got);
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
+/* --dotfiles: the names in the target, in byte order there. */
+START_TEST(plan_foreach_unchanged_dotfiles)
+{
+	struct stow_ctx	*ctx;
+	struct stow_plan *plan;
+	char		*got = NULL;
+
+	sb_build(S("f stow/a/dot-b", "f stow/a/a", "f stow/a/c",
+	    "l t/.b -> ../stow/a/dot-b", "l t/a -> ../stow/a/a",
+	    "l t/c -> ../stow/a/c"));
+	ctx = sb_ctx(STOW_F_DOTFILES);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "a"), 0);
+	ck_assert_int_eq(stow_plan_foreach_unchanged(plan, add_in_place,
+	    &got), 0);
+	ck_assert_str_eq(got, ".: .b a c\n");
+	free(got);
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
 /* The stow directory inside the target is never stowed into. */
 START_TEST(plan_skips_stow_dir)
 {
@@ -1413,6 +1485,8 @@ plan_suite(void)
 	tcase_add_test(tc, plan_defer_keeps_other_package);
 	tcase_add_test(tc, plan_override_replaces_other_package);
 	tcase_add_test(tc, plan_ignore_lists);
+	tcase_add_test(tc, plan_foreach_unchanged);
+	tcase_add_test(tc, plan_foreach_unchanged_dotfiles);
 	tcase_add_test(tc, plan_ignore_limit_is_error);
 	tcase_add_test(tc, plan_defer_limit_is_error);
 	tcase_add_test(tc, plan_skips_stow_dir);
