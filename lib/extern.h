@@ -242,6 +242,16 @@ struct walk_slot {
 	unsigned int	 used;		/* walk_clock when last used */
 };
 
+/* The directories above the last one walk_parent() opened, kept open
+ * to open the next from (walk.c); deeper ones are passed through. */
+#define WALK_DEPTH	32
+struct walk_chain {
+	char		 path[PATH_MAX];	/* level i: path[0..end[i]) */
+	size_t		 end[WALK_DEPTH];
+	int		 fd[WALK_DEPTH];
+	int		 n;			/* levels open */
+};
+
 struct stow_ctx {
 	unsigned int		 magic;
 	int			 configured;
@@ -276,6 +286,7 @@ struct stow_ctx {
 	unsigned int		 journal_steps;	/* steps recorded */
 	struct walk_slot	 walk[WALK_SLOTS];	/* walk.c */
 	unsigned int		 walk_clock;
+	struct walk_chain	 walk_chain;
 	int			 vault_fd;	/* open on first use */
 	uid_t			 owner_uid;	/* of the target, for */
 	gid_t			 owner_gid;	/* STOW_F_CHOWN */
