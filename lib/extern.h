@@ -153,6 +153,7 @@ struct dirlist {
 					   last looked up */
 	int		 lazy;		/* disk.c: not listed yet */
 	unsigned int	 misses;	/* disk.c: entries read, not links */
+	unsigned char	 marks;		/* disk.c: DISK_MARK_* found here */
 	unsigned char	*ignored;	/* plan.c: per entry, 0 not known
 					   yet, 1 stowed, 2 ignored */
 	const struct ignore_rules *ignored_by;	/* plan.c: by these rules */
@@ -477,5 +478,10 @@ const char *disk_readlink(struct stow_plan *, const char *);
 void	 disk_done(struct stow_plan *);
 void	 disk_prime(struct stow_plan *, const char *);
 void	 disk_entry_done(struct stow_plan *, struct arena_mark);
+void	 disk_new_dir(struct stow_plan *, const char *);
+#define DISK_MARKS_KNOWN	0x01	/* disk_marks(): looked for */
+#define DISK_MARK_STOW		0x02	/* a ".stow" there */
+#define DISK_MARK_NONSTOW	0x04	/* a ".nonstow" there */
+int	 disk_marks(struct stow_plan *, const char *);
 
 #endif /* STOW_EXTERN_H */

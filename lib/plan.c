@@ -168,7 +168,7 @@ static int
 should_skip(struct stow_plan *plan, const char *tgt, int *skip)
 {
 	struct stow_ctx	*ctx = plan->ctx;
-	const char	*marker;
+	int		 marks;
 
 	*skip = 1;
 	if (strcmp(tgt, ctx->stow_path) == 0) {
@@ -176,15 +176,14 @@ should_skip(struct stow_plan *plan, const char *tgt, int *skip)
 		    "stow directory %s", tgt);
 		return 0;
 	}
-	NOMEM_IF_NULL(plan, marker = path_join(&plan->arena, tgt, ".stow"));
-	if (disk_type(plan, marker, 1) != DISK_ABSENT) {
+	if ((marks = disk_marks(plan, tgt)) == -1)
+		return err_nomem(ctx);
+	if (marks & DISK_MARK_STOW) {
 		log_msg(ctx, 0, "WARNING: skipping marked Stow directory %s",
 		    tgt);
 		return 0;
 	}
-	NOMEM_IF_NULL(plan, marker = path_join(&plan->arena, tgt,
-	    ".nonstow"));
-	if (disk_type(plan, marker, 1) != DISK_ABSENT) {
+	if (marks & DISK_MARK_NONSTOW) {
 		log_msg(ctx, 0, "WARNING: skipping protected directory %s",
 		    tgt);
 		return 0;
@@ -375,6 +374,9 @@ stow_into_absent(struct stow_plan *plan, const char *sp, const char *pkg,
 	if (entry_is_dir(plan, pkg_path, 0)) {
 		if ((rc = task_mkdir(plan, tgt)) != 0)
 			return rc;
+		/* (Asked already: the answer is kept.) */
+		if (disk_type(plan, tgt, 0) == DISK_ABSENT)
+			disk_new_dir(plan, tgt);
 		return stow_contents(plan, sp, pkg, pkg_sub, tgt);
 	}
 	return task_link(plan, source, tgt);
