@@ -151,6 +151,7 @@ entry_is_link(int dirfd, const struct dirent *e)
 }
 
 static long count;
+static int making;	/* tree: make each directory, unless made already */
 
 /* link: SRC dir stream, DST dir fd, text = link text of the SRC dir. */
 static void
@@ -164,6 +165,9 @@ do_link(DIR *src, int dst, struct text *t)
 			continue;
 		size_t mark = text_push(t, e->d_name);
 		if (entry_is_dir(sfd, e)) {
+			if (making && mkdirat(dst, e->d_name, 0755) < 0 &&
+			    errno != EEXIST)
+				die("mkdir", e->d_name);
 			int sub = openat(dst, e->d_name, O_PATH | O_DIRECTORY |
 			    O_NOFOLLOW | O_CLOEXEC);
 			if (sub < 0)
@@ -305,41 +309,6 @@ do_fold(DIR *src, int dst, struct text *t)
 	}
 }
 
-/* tree: SRC dir stream, DST dir fd, text = link text of the SRC dir. */
-static void
-do_tree(DIR *src, int dst, struct text *t)
-{
-	struct dirent *e;
-	int sfd = dirfd(src);
-
-	while ((e = readdir(src)) != NULL) {
-		if (is_dot(e->d_name))
-			continue;
-		size_t mark = text_push(t, e->d_name);
-		if (entry_is_dir(sfd, e)) {
-			if (mkdirat(dst, e->d_name, 0755) < 0 &&
-			    errno != EEXIST)
-				die("mkdir", e->d_name);
-			int sub = openat(dst, e->d_name, O_PATH | O_DIRECTORY |
-			    O_NOFOLLOW | O_CLOEXEC);
-			if (sub < 0)
-				die("open target dir", e->d_name);
-			DIR *s = open_dir(sfd, e->d_name);
-			text_down(t);
-			do_tree(s, sub, t);
-			text_up(t);
-			closedir(s);
-			close(sub);
-		} else {
-			if (symlinkat(t->buf, dst, e->d_name) < 0)
-				die("symlink", e->d_name);
-			count++;
-		}
-		t->len = mark;
-		t->buf[mark] = '\0';
-	}
-}
-
 /* check: list every directory below DST (dst, open for reading). */
 static void
 list_tree(int dst, const char *name)
@@ -461,10 +430,11 @@ main(int argc, char **argv)
 		int dst = open(argv[2], O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (dst < 0)
 			die("open", argv[2]);
+		making = 1;
 		for (int j = 3; j < argc; j++) {
 			DIR *s = open_dir(AT_FDCWD, argv[j]);
 			relpath(argv[j], argv[2], &t);
-			do_tree(s, dst, &t);
+			do_link(s, dst, &t);
 			closedir(s);
 		}
 		close(dst);
