@@ -613,6 +613,55 @@ build_rules(struct stow_ctx *ctx, struct ignore_rules *r, const char *seg,
 }
 
 /*
+ * Reads the lines of an ignore list (text of file) into the
+ * alternations *seg (no "/") and *path, and into the pre-checks of r
+ * when r is not NULL.  Each line must compile alone; probe: the
+ * alternations too, after each line, so that the line that breaks
+ * them is named.  Errors name file:line.
+ */
+static int
+read_lines(struct stow_ctx *ctx, struct ignore_rules *r, const char *text,
+    const char *file, int probe, char **seg, char **path)
+{
+	pcre2_code	*code;
+	char		*copy, *line, *next;
+	size_t		 seglen = 0, pathlen = 0, n;
+	unsigned int	 lineno = 0;
+	int		 rc = 0, slash;
+
+	if ((copy = strdup(text)) == NULL)
+		return err_nomem(ctx);
+	for (line = copy; line != NULL; line = next) {
+		lineno++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if ((n = ignore_line_pattern(line)) == 0)
+			continue;
+		if ((rc = pat_compile(ctx, &code, line, file, lineno)) != 0)
+			break;
+		pcre2_code_free(code);
+		slash = memchr(line, '/', n) != NULL;
+		if (slash ? alt_append(path, &pathlen, line, n) :
+		    alt_append(seg, &seglen, line, n)) {
+			rc = err_nomem(ctx);
+			break;
+		}
+		if (r != NULL)
+			check_add(r, line, slash);
+		/* Lines that compile alone may still not combine (a verb
+		 * that must start a pattern, say). */
+		if (probe && (rc = combine_probe(ctx, *seg, *path, file,
+		    lineno)) != 0)
+			break;
+	}
+	if (rc == 0 && alt_append(path, &pathlen, LOCAL_IGNORE_RE,
+	    strlen(LOCAL_IGNORE_RE)) == -1)
+		rc = err_nomem(ctx);
+	free(copy);
+	return rc;
+}
+
+/*
  * Compiles an ignore list (text of file) into r.  Patterns with a "/"
  * match the path inside the package, rooted at "/"; others match the
  * base name (GNU Stow's compile_ignore_regexps()).  A bad regex is
@@ -622,48 +671,26 @@ int
 ignore_rules_from_text(struct stow_ctx *ctx, struct ignore_rules *r,
     const char *text, const char *file)
 {
-	pcre2_code	*probe;
-	char		*copy, *line, *next, *seg = NULL, *path = NULL;
-	size_t		 seglen = 0, pathlen = 0, n;
-	unsigned int	 lineno = 0;
-	int		 rc = 0, slash;
+	char	*seg = NULL, *path = NULL, *s2 = NULL, *p2 = NULL;
+	int	 rc, why;
 
 	memset(r, 0, sizeof(*r));
-	if ((copy = strdup(text)) == NULL ||
-	    (r->name_ends = calloc(256, sizeof(*r->name_ends))) == NULL) {
-		free(copy);
+	if ((r->name_ends = calloc(256, sizeof(*r->name_ends))) == NULL)
 		return err_nomem(ctx);
-	}
 	r->path_checked = 1;
-	for (line = copy; line != NULL; line = next) {
-		lineno++;
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
-		if ((n = ignore_line_pattern(line)) == 0)
-			continue;
-		if ((rc = pat_compile(ctx, &probe, line, file, lineno)) != 0)
-			goto out;
-		pcre2_code_free(probe);
-		slash = memchr(line, '/', n) != NULL;
-		if (slash ? alt_append(&path, &pathlen, line, n) :
-		    alt_append(&seg, &seglen, line, n)) {
-			rc = err_nomem(ctx);
-			goto out;
-		}
-		check_add(r, line, slash);
-		/* Lines that compile alone may still not combine (a verb
-		 * that must start a pattern, say): name the line that
-		 * breaks the combination. */
-		if ((rc = combine_probe(ctx, seg, path, file, lineno)) != 0)
-			goto out;
+	if ((rc = read_lines(ctx, r, text, file, 0, &seg, &path)) == 0) {
+		check_add(r, LOCAL_IGNORE_RE, 1);
+		rc = build_rules(ctx, r, seg, path, file);
 	}
-	if (alt_append(&path, &pathlen, LOCAL_IGNORE_RE,
-	    strlen(LOCAL_IGNORE_RE)) == -1) {
-		rc = err_nomem(ctx);
-		goto out;
-	}
-	check_add(r, LOCAL_IGNORE_RE, 1);
-	rc = build_rules(ctx, r, seg, path, file);
+	/*
+	 * The whole list was compiled once, not once per line.  When it
+	 * fails, the lines are read again as they were before, checking
+	 * the combination after each, which names the first line at fault
+	 * (or leaves the whole list's message when none is).
+	 */
+	if (rc == STOW_EINVAL && (why = read_lines(ctx, NULL, text, file, 1,
+	    &s2, &p2)) != 0)
+		rc = why;
 	if (rc == 0 && ((r->md = pcre2_match_data_create(1, NULL)) == NULL ||
 	    (r->mc = pat_limits()) == NULL || (r->text = strdup(text)) ==
 	    NULL || (r->file = strdup(file)) == NULL))
@@ -672,12 +699,12 @@ ignore_rules_from_text(struct stow_ctx *ctx, struct ignore_rules *r,
 		r->path_jit = pat_jit(r->path_re);
 		r->segment_jit = pat_jit(r->segment_re);
 	}
-out:
 	if (rc != 0)
 		ignore_rules_free(r);
-	free(copy);
 	free(seg);
 	free(path);
+	free(s2);
+	free(p2);
 	return rc;
 }
 

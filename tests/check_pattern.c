@@ -295,6 +295,33 @@ START_TEST(pattern_ignore_bad_regex_line)
 }
 END_TEST
 
+/*
+ * Lines that compile alone but not together: the first line that
+ * breaks the combination is named, before a later line that does not
+ * compile at all.
+ */
+START_TEST(pattern_ignore_lines_do_not_combine)
+{
+	struct ignore_rules	 r;
+	struct stow_ctx		*ctx;
+	const char		*msg, *want = "F:3: invalid regex: does not "
+				    "combine with the lines before it";
+
+	ctx = sb_new_ctx();
+	ck_assert_int_eq(ignore_rules_from_text(ctx, &r,
+	    "a\n# c\n(*UTF)b\nc\n(\n", "F"), STOW_EINVAL);
+	msg = stow_ctx_errmsg(ctx);
+	ck_assert_msg(strncmp(msg, want, strlen(want)) == 0, "message: %s",
+	    msg);
+	ck_assert_int_eq(ignore_rules_from_text(ctx, &r, "a\nb\n(\n", "G"),
+	    STOW_EINVAL);
+	msg = stow_ctx_errmsg(ctx);
+	ck_assert_msg(strncmp(msg, "G:3: invalid regex", 18) == 0,
+	    "message: %s", msg);
+	sb_release(ctx);
+}
+END_TEST
+
 struct default_case {
 	const char	*path;
 	int		 want;
@@ -552,6 +579,7 @@ pattern_suite(void)
 	tcase_add_loop_test(tc, pattern_ignore_text, 0,
 	    (int)NELEM(ignore_cases));
 	tcase_add_test(tc, pattern_ignore_bad_regex_line);
+	tcase_add_test(tc, pattern_ignore_lines_do_not_combine);
 	tcase_add_loop_test(tc, pattern_default_list, 0,
 	    (int)NELEM(default_cases));
 	tcase_add_test(tc, pattern_default_list_cached);
