@@ -384,13 +384,23 @@ vdir_has(const struct vdir *d, const char *name, size_t *at)
 	return 0;
 }
 
-/* dir (relative, "." for itself) below the real directory root. */
+/* dir (relative, "." for itself) below the real directory root.
+ * (Once per directory: plain copies, not asprintf(3).) */
 static char *
 real_join(const char *root, const char *dir)
 {
+	size_t	r, d;
+	char	*p;
+
 	if (strcmp(dir, ".") == 0 || *dir == '\0')
 		return xstrdup(root);
-	return xasprintf_join(strcmp(root, "/") == 0 ? "" : root, "/", dir);
+	r = strcmp(root, "/") == 0 ? 0 : strlen(root);
+	d = strlen(dir);
+	p = xrealloc(NULL, r + d + 2, 1);
+	memcpy(p, root, r);
+	p[r] = '/';
+	memcpy(p + r + 1, dir, d + 1);
+	return p;
 }
 
 /* What stow_plan_foreach_unchanged() fills: the verified links of a
