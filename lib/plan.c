@@ -63,7 +63,8 @@ static int	stow_contents(struct stow_plan *, const char *, const char *,
 static int	unstow_contents(struct stow_plan *, const char *,
 		    const char *, int *, const char **);
 static int	stow_into_absent(struct stow_plan *, const char *,
-		    const char *, const char *, const char *, const char *);
+		    const char *, const char *, const char *, const char *,
+		    const struct entry *);
 static int	backup_in_the_way(struct stow_plan *, const char *);
 static int	restow_kept(struct stow_plan *, const struct dirlist *,
 		    const struct dirlist *, size_t);
@@ -309,7 +310,8 @@ stow_over_link(struct stow_plan *plan, const char *sp, const char *pkg,
 	if (*o.package == '\0' && has_flag(plan, STOW_F_BACKUP)) {
 		if ((rc = backup_in_the_way(plan, tgt)) != 0)
 			return rc;
-		return stow_into_absent(plan, sp, pkg, pkg_sub, tgt, source);
+		return stow_into_absent(plan, sp, pkg, pkg_sub, tgt, source,
+		    NULL);
 	}
 	if (*o.package == '\0')
 		return task_conflict(plan, STOW_CONFLICT_NOT_OWNED, tgt,
@@ -358,20 +360,28 @@ stow_over_link(struct stow_plan *plan, const char *sp, const char *pkg,
 
 /*
  * Stows a package entry where the target has nothing (or nothing any
- * more): one link, or with --no-folding a directory to fill.
+ * more): one link, or with --no-folding a directory to fill.  e: the
+ * entry, when its path and type are known (else NULL).
  */
 static int
 stow_into_absent(struct stow_plan *plan, const char *sp, const char *pkg,
-    const char *pkg_sub, const char *tgt, const char *source)
+    const char *pkg_sub, const char *tgt, const char *source,
+    const struct entry *e)
 {
-	char	*pkg_path;
-	int	 rc;
+	const char	*pkg_path;
+	int		 rc, dir;
 
 	if (!has_flag(plan, STOW_F_NO_FOLDING))
 		return task_link(plan, source, tgt);
-	NOMEM_IF_NULL(plan, pkg_path = path_join3(&plan->arena, sp, pkg,
-	    pkg_sub));
-	if (entry_is_dir(plan, pkg_path, 0)) {
+	/* (Not following a symlink: the listing's type says as much.) */
+	if (e != NULL && e->dtype != DT_UNKNOWN)
+		dir = e->dtype == DT_DIR;
+	else {
+		NOMEM_IF_NULL(plan, pkg_path = e != NULL ? e->pkg_path :
+		    path_join3(&plan->arena, sp, pkg, pkg_sub));
+		dir = entry_is_dir(plan, pkg_path, 0);
+	}
+	if (dir) {
 		if ((rc = task_mkdir(plan, tgt)) != 0)
 			return rc;
 		/* (Asked already: the answer is kept.) */
@@ -464,14 +474,14 @@ stow_node(struct stow_plan *plan, const char *sp, const char *pkg,
 			if ((rc = backup_in_the_way(plan, tgt)) != 0)
 				return rc;
 			return stow_into_absent(plan, sp, pkg, pkg_sub, tgt,
-			    source);
+			    source, e);
 		}
 		return task_conflict(plan, is_dir ? STOW_CONFLICT_TYPE :
 		    STOW_CONFLICT_NOT_OWNED, tgt, "cannot stow %s over "
 		    "existing target %s since neither a link nor a directory "
 		    "and --adopt not specified", pkg_path, tgt);
 	}
-	return stow_into_absent(plan, sp, pkg, pkg_sub, tgt, source);
+	return stow_into_absent(plan, sp, pkg, pkg_sub, tgt, source, e);
 }
 
 /*
