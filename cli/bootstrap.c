@@ -730,6 +730,8 @@ print_conflicts(const struct run *r, struct group *groups, size_t ngroups)
 struct counts {
 	struct run	*run;
 	struct strlist	 backups;	/* "PATH to VAULT/DEST" */
+	char		*marked;	/* the package whose jobs were last
+					   marked changed */
 };
 
 /* Counts links and backups as they are made (or would be). */
@@ -741,10 +743,16 @@ count_op(const struct stow_op *op, void *payload)
 	char		*line;
 	size_t		 i;
 
-	for (i = 0; i < c->run->njobs; i++) {
-		j = &c->run->jobs[i];
-		if (strcmp(j->name, op->package) == 0)
-			j->changed = 1;
+	/* (Operations come package by package: a package's jobs are
+	 * marked once, not for each of its operations.) */
+	if (c->marked == NULL || strcmp(c->marked, op->package) != 0) {
+		for (i = 0; i < c->run->njobs; i++) {
+			j = &c->run->jobs[i];
+			if (strcmp(j->name, op->package) == 0)
+				j->changed = 1;
+		}
+		free(c->marked);
+		c->marked = xstrdup(op->package);
 	}
 	if (op->kind == STOW_OP_LINK)
 		c->run->linked++;
@@ -802,7 +810,7 @@ undo_applied(const struct run *r, struct group *groups, size_t failed,
 static int
 apply_all(struct run *r, struct group *groups, size_t ngroups)
 {
-	struct counts	c = { r, { NULL, 0 } };
+	struct counts	c = { r, { NULL, 0 }, NULL };
 	size_t		i;
 	int		rc = EXIT_OK, src;
 
@@ -821,6 +829,7 @@ apply_all(struct run *r, struct group *groups, size_t ngroups)
 	if (rc == EXIT_OK)
 		list_backups(r, &c.backups);
 	strlist_free(&c.backups);
+	free(c.marked);
 	for (i = 0; i < r->njobs; i++)
 		if (!r->jobs[i].changed)
 			r->unchanged++;

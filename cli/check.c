@@ -38,8 +38,25 @@ struct findings {
 };
 
 struct walker;
+/* Visits one entry: its directory's fd, its path below the walk's
+ * root, its name, and its type (S_IFMT bits). */
 typedef void (*visit_fn)(struct walker *, int, const char *, const char *,
-    const struct stat *);
+    mode_t);
+
+/* The links of one directory (its real path) that a plan found in
+ * place, leading to a package entry that is not a symlink. */
+struct vdir {
+	char		*dir;
+	const char	**names;	/* sorted; one allocation with them */
+	size_t		 n;
+};
+
+/* Such directories, by real path: an open-addressing hash table. */
+struct verified {
+	struct vdir	*v;		/* dir NULL: a free slot */
+	size_t		 cap;		/* a power of two, or 0 */
+	size_t		 len;
+};
 
 struct walker {
 	struct run	*r;
@@ -49,6 +66,12 @@ struct walker {
 	struct stat	 stow_st;
 	visit_fn	 visit;
 	struct findings	*found;
+	const struct verified *verified; /* links known not to dangle */
+	const struct vdir *vdir;	/* those of the directory walked */
+	size_t		 vat;		/* vdir_has()'s place in them */
+	char		*path;		/* the entry visited, below root */
+	size_t		 len, cap;	/* (strlen(path), and its room) */
+	struct findings	 warnings;	/* directories it could not open */
 	int		 stopped;	/* interrupted */
 };
 
@@ -212,6 +235,193 @@ findings_free(struct findings *f)
 	f->n = 0;
 }
 
+/* FNV-1a. */
+static size_t
+hash_str(const char *s)
+{
+	size_t	h = 2166136261u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* The slot of dir in vf: its own, or the free one it would take. */
+static struct vdir *
+verified_slot(const struct verified *vf, const char *dir)
+{
+	size_t	i;
+
+	for (i = hash_str(dir) & (vf->cap - 1); vf->v[i].dir != NULL &&
+	    strcmp(vf->v[i].dir, dir) != 0; i = (i + 1) & (vf->cap - 1))
+		;
+	return &vf->v[i];
+}
+
+static const struct vdir *
+verified_get(const struct verified *vf, const char *dir)
+{
+	const struct vdir	*d;
+
+	if (vf == NULL || vf->len == 0)
+		return NULL;
+	d = verified_slot(vf, dir);
+	return d->dir != NULL ? d : NULL;
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Adds the n names of a, then the m of b, to d, sorted if both come. */
+static void
+vdir_fill(struct vdir *d, const char *const *a, size_t n,
+    const char *const *b, size_t m)
+{
+	const char	**v;
+	char		*p;
+	size_t		 bytes = 0, i;
+
+	for (i = 0; i < n; i++)
+		bytes += strlen(a[i]) + 1;
+	for (i = 0; i < m; i++)
+		bytes += strlen(b[i]) + 1;
+	v = xrealloc(NULL, (n + m) * sizeof(*v) + bytes, 1);
+	p = (char *)(v + n + m);
+	for (i = 0; i < n + m; i++) {
+		v[i] = p;
+		p = stpcpy(p, i < n ? a[i] : b[i - n]) + 1;
+	}
+	if (n > 0 && m > 0)
+		qsort(v, n + m, sizeof(*v), name_cmp);
+	d->names = v;
+	d->n = n + m;
+}
+
+/* Adds names (n, sorted) in directory dir (a real path) to vf. */
+static void
+verified_add(struct verified *vf, const char *dir, const char *const *names,
+    size_t n)
+{
+	struct vdir	*old, *d;
+	const char	**had;
+	size_t		 i, cap;
+
+	if (vf->len + 1 > vf->cap / 2) {
+		old = vf->v;
+		cap = vf->cap;
+		vf->cap = cap > 0 ? cap * 2 : 64;
+		vf->v = xrealloc(NULL, vf->cap, sizeof(*vf->v));
+		memset(vf->v, 0, vf->cap * sizeof(*vf->v));
+		for (i = 0; i < cap; i++)
+			if (old[i].dir != NULL)
+				*verified_slot(vf, old[i].dir) = old[i];
+		free(old);
+	}
+	d = verified_slot(vf, dir);
+	if (d->dir == NULL) {
+		d->dir = xstrdup(dir);
+		vf->len++;
+		vdir_fill(d, names, n, NULL, 0);
+		return;
+	}
+	had = d->names;
+	vdir_fill(d, had, d->n, names, n);
+	free(had);
+}
+
+static void
+verified_free(struct verified *vf)
+{
+	size_t	i;
+
+	for (i = 0; i < vf->cap; i++) {
+		free(vf->v[i].dir);
+		free(vf->v[i].names);
+	}
+	free(vf->v);
+	memset(vf, 0, sizeof(*vf));
+}
+
+/*
+ * Is name among the links of d?  *at: where the last one was found.  A
+ * file system lists a directory in an order of its own, often the
+ * order its entries were made in (tmpfs: the newest first), so the
+ * names next to the last are tried before a binary search.
+ */
+static int
+vdir_has(const struct vdir *d, const char *name, size_t *at)
+{
+	size_t	lo = 0, hi, mid;
+	int	c;
+
+	if (d == NULL || d->n == 0)
+		return 0;
+	if (*at < d->n && strcmp(d->names[*at], name) == 0)
+		return 1;
+	if (*at > 0 && *at - 1 < d->n &&
+	    strcmp(d->names[*at - 1], name) == 0) {
+		--*at;
+		return 1;
+	}
+	if (*at + 1 < d->n && strcmp(d->names[*at + 1], name) == 0) {
+		++*at;
+		return 1;
+	}
+	for (hi = d->n; lo < hi; ) {
+		mid = lo + (hi - lo) / 2;
+		if ((c = strcmp(d->names[mid], name)) == 0) {
+			*at = mid;
+			return 1;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* dir (relative, "." for itself) below the real directory root.
+ * (Once per directory: plain copies, not asprintf(3).) */
+static char *
+real_join(const char *root, const char *dir)
+{
+	size_t	r, d;
+	char	*p;
+
+	if (strcmp(dir, ".") == 0 || *dir == '\0')
+		return xstrdup(root);
+	r = strcmp(root, "/") == 0 ? 0 : strlen(root);
+	d = strlen(dir);
+	p = xrealloc(NULL, r + d + 2, 1);
+	memcpy(p, root, r);
+	p[r] = '/';
+	memcpy(p + r + 1, dir, d + 1);
+	return p;
+}
+
+/* What stow_plan_foreach_unchanged() fills: the verified links of a
+ * target whose real path is real. */
+struct collect {
+	struct verified	*vf;
+	const char	*real;
+};
+
+static int
+collect_in_place(const char *dir, const char *const *names, size_t n,
+    void *payload)
+{
+	struct collect	*c = payload;
+	char		*abs = real_join(c->real, dir);
+
+	verified_add(c->vf, abs, names, n);
+	free(abs);
+	return 0;
+}
+
 /* The text of link name in directory fd, or NULL. */
 static char *
 read_link(int fd, const char *name)
@@ -263,29 +473,26 @@ link_package(const struct walker *w, const char *rel, const char *text)
 }
 
 /*
- * Is directory name in fd one not to walk?  The stow directory, and
- * directories marked ".stow" (another stow directory), ".nonstow"
- * (protected) or ".notstowed" (chkstow's marker).
+ * chkstow's markers: a directory holding one is not walked, nor is the
+ * stow directory itself.  ".stow" marks another stow directory,
+ * ".nonstow" a protected one, ".notstowed" one chkstow leaves alone.
  */
+static const char *const markers[] = { ".stow", ".nonstow", ".notstowed" };
+
+/* Does directory name in fd hold a marker?  (For one that cannot be
+ * listed.) */
 static int
-skip_dir(const struct walker *w, int fd, const char *name,
-    const struct stat *st)
+marked(int fd, const char *name)
 {
-	static const char *const markers[] = {
-		".stow", ".nonstow", ".notstowed"
-	};
-	struct stat	 mst;
+	struct stat	 st;
 	char		*m;
 	size_t		 i;
 	int		 found = 0;
 
-	if (st->st_dev == w->stow_st.st_dev &&
-	    st->st_ino == w->stow_st.st_ino)
-		return 1;
 	for (i = 0; i < sizeof(markers) / sizeof(markers[0]) && !found;
 	    i++) {
 		m = xasprintf_join(name, "/", markers[i]);
-		found = fstatat(fd, m, &mst, AT_SYMLINK_NOFOLLOW) == 0;
+		found = fstatat(fd, m, &st, AT_SYMLINK_NOFOLLOW) == 0;
 		free(m);
 	}
 	return found;
@@ -334,65 +541,205 @@ pseudo_fs(int fd, dev_t dev, dev_t parent)
 	return 0;
 }
 
+/* Notes that rel could not be walked; walk() prints the notes, in
+ * the order of the walk's findings. */
 static void
-walk_warn(const struct walker *w, const char *rel, int errnum)
+walk_warn(struct walker *w, const char *rel, int errnum)
 {
-	char	*p = disp_path(w->root, rel);
+	findings_add(&w->warnings, disp_path(w->root, rel),
+	    xstrdup(strerror(errnum)), NULL);
+}
 
-	fprintf(stderr, "%s: %s: %s\n", w->r->prog, p, strerror(errnum));
-	free(p);
+/* One entry of a directory listing: a name and its d_type. */
+struct wdent {
+	const char	*name;
+	unsigned char	 type;
+};
+
+/* A directory's entries, in the order the file system gives them;
+ * their names live in buf. */
+struct wlist {
+	struct wdent	*v;
+	size_t		 n;
+	char		*buf;
+};
+
+/* Reads directory d into l, without "." and "..". */
+static void
+wlist_read(DIR *d, struct wlist *l)
+{
+	struct dirent	*de;
+	size_t		*off = NULL, len = 0, cap = 0, n;
+	size_t		 i;
+
+	memset(l, 0, sizeof(*l));
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		n = strlen(de->d_name) + 1;
+		while (len + n > cap) {
+			cap = cap > 0 ? cap * 2 : 4096;
+			l->buf = xrealloc(l->buf, cap, 1);
+		}
+		memcpy(l->buf + len, de->d_name, n);
+		if (l->n % 64 == 0) {
+			off = xrealloc(off, l->n + 64, sizeof(*off));
+			l->v = xrealloc(l->v, l->n + 64, sizeof(*l->v));
+		}
+		off[l->n] = len;
+		l->v[l->n++].type = de->d_type;
+		len += n;
+	}
+	for (i = 0; i < l->n; i++)
+		l->v[i].name = l->buf + off[i];
+	free(off);
+}
+
+static void
+wlist_free(struct wlist *l)
+{
+	free(l->v);
+	free(l->buf);
+}
+
+/* Does listing l hold a marker? */
+static int
+wlist_marked(const struct wlist *l)
+{
+	size_t	i, k;
+
+	for (i = 0; i < l->n; i++)
+		for (k = 0; l->v[i].name[0] == '.' &&
+		    k < sizeof(markers) / sizeof(markers[0]); k++)
+			if (strcmp(l->v[i].name, markers[k]) == 0)
+				return 1;
+	return 0;
+}
+
+/* Appends "/" (unless at the root) and name to w->path. */
+static void
+path_push(struct walker *w, const char *name)
+{
+	size_t	n = strlen(name) + 2;
+
+	if (w->len + n > w->cap) {
+		w->cap = w->len + n > 2 * w->cap ? w->len + n : 2 * w->cap;
+		w->path = xrealloc(w->path, w->cap, 1);
+	}
+	if (w->len > 0)
+		w->path[w->len++] = '/';
+	memcpy(w->path + w->len, name, n - 1);
+	w->len += n - 2;
+}
+
+static void	walk_dir(struct walker *, int, const struct stat *);
+
+/*
+ * Walks into directory name of fd (w->path: its path below the root),
+ * unless it is the stow directory, a pseudo-filesystem or marked.
+ * parent: what fstat(2) says of fd.
+ */
+static void
+walk_into(struct walker *w, int fd, const char *name,
+    const struct stat *parent)
+{
+	struct stat	st;
+	int		cfd;
+
+	if ((cfd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		/* (One that is marked is skipped without a word.) */
+		if (!marked(fd, name))
+			walk_warn(w, w->path, errno);
+		return;
+	}
+	if (fstat(cfd, &st) == -1 || (st.st_dev == w->stow_st.st_dev &&
+	    st.st_ino == w->stow_st.st_ino) ||
+	    pseudo_fs(cfd, st.st_dev, parent->st_dev)) {
+		close(cfd);
+		return;
+	}
+	walk_dir(w, cfd, &st);
 }
 
 /*
- * Visits every entry below directory fd (rel below the root; fd is
- * closed), in byte order of names, depth first.  Symlinks are never
- * followed.
+ * Visits every entry below directory fd (w->path below the root; fd,
+ * which self describes, is closed), depth first, in the order the
+ * file system lists them: walk() puts what was found in order.
+ * Symlinks are never followed.  An entry's type is the listing's,
+ * asked of lstat(2) only when the file system does not say.
  */
 static void
-walk_dir(struct walker *w, int fd, const char *rel)
+walk_dir(struct walker *w, int fd, const struct stat *self)
 {
-	struct strlist	 names = { NULL, 0 };
-	struct dirent	*de;
-	struct stat	 st, self;
+	const struct vdir *vd = NULL;
+	struct wlist	 l;
+	struct stat	 st;
 	DIR		*d;
-	char		*child;
-	size_t		 i;
-	int		 cfd;
+	char		*abs;
+	size_t		 i, len = w->len;
+	unsigned char	 type;
 
-	if (fstat(fd, &self) == -1 || (d = fdopendir(fd)) == NULL) {
-		walk_warn(w, rel, errno);
+	if ((d = fdopendir(fd)) == NULL) {
+		walk_warn(w, w->path, errno);
 		close(fd);
 		return;
 	}
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 &&
-		    strcmp(de->d_name, "..") != 0)
-			strlist_add(&names, de->d_name);
-	if (names.n > 0)
-		qsort(names.v, names.n, sizeof(*names.v), strptr_cmp);
-	for (i = 0; i < names.n && !w->stopped; i++) {
+	wlist_read(d, &l);
+	/* (The root is walked, marked or not.) */
+	if (len > 0 && wlist_marked(&l))
+		l.n = 0;
+	if (w->verified != NULL && l.n > 0) {
+		abs = real_join(w->root_abs, w->path);
+		vd = verified_get(w->verified, abs);
+		free(abs);
+	}
+	for (i = 0; i < l.n && !w->stopped; i++) {
 		if (interrupted(w->r)) {
 			w->stopped = 1;
 			break;
 		}
-		if (fstatat(fd, names.v[i], &st, AT_SYMLINK_NOFOLLOW) == -1)
-			continue;
-		child = *rel != '\0' ? xasprintf_join(rel, "/", names.v[i]) :
-		    xstrdup(names.v[i]);
-		w->visit(w, fd, child, names.v[i], &st);
-		if (S_ISDIR(st.st_mode) && !skip_dir(w, fd, names.v[i], &st)) {
-			if ((cfd = openat(fd, names.v[i], O_RDONLY |
-			    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
-				walk_warn(w, child, errno);
-			else if (pseudo_fs(cfd, st.st_dev, self.st_dev))
-				close(cfd);
-			else
-				walk_dir(w, cfd, child);
+		if ((type = l.v[i].type) == DT_UNKNOWN) {
+			if (fstatat(fd, l.v[i].name, &st,
+			    AT_SYMLINK_NOFOLLOW) == -1)
+				continue;
+			type = IFTODT(st.st_mode);
 		}
-		free(child);
+		path_push(w, l.v[i].name);
+		if (w->vdir != vd) {
+			w->vdir = vd;
+			w->vat = vd != NULL ? vd->n - 1 : 0;
+		}
+		w->visit(w, fd, w->path, l.v[i].name, DTTOIF(type));
+		if (type == DT_DIR)
+			walk_into(w, fd, l.v[i].name, self);
+		w->path[w->len = len] = '\0';
 	}
-	strlist_free(&names);
+	wlist_free(&l);
 	closedir(d);
+}
+
+/*
+ * Orders paths as a walk in byte order of names, depth first, meets
+ * them: component by component, a shorter component first ("a/x"
+ * before "a-b").
+ */
+static int
+walk_order(const void *a, const void *b)
+{
+	const unsigned char	*x = (const unsigned char *)
+				    ((const struct finding *)a)->path;
+	const unsigned char	*y = (const unsigned char *)
+				    ((const struct finding *)b)->path;
+	unsigned int		 cx, cy;
+
+	for (;; x++, y++) {
+		cx = *x == '/' ? 1 : *x == '\0' ? 0 : *x + 1u;
+		cy = *y == '/' ? 1 : *y == '\0' ? 0 : *y + 1u;
+		if (cx != cy || cx == 0)
+			return cx < cy ? -1 : cx > cy;
+	}
 }
 
 /* Sets up w for root; returns an exit code (message printed). */
@@ -421,20 +768,40 @@ walker_free(struct walker *w)
 {
 	free(w->root_abs);
 	free(w->stow_abs);
+	free(w->path);
+	findings_free(&w->warnings);
 }
 
 /* Walks w's root; returns an exit code. */
 static int
 walk(struct walker *w)
 {
-	int	fd;
+	struct stat	self;
+	int		fd;
 
-	if ((fd = open(w->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+	struct findings	*f = w->found;
+	size_t		 first = f->n, i;
+
+	if ((fd = open(w->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &self) == -1) {
 		fprintf(stderr, "%s: %s: %s\n", w->r->prog, w->root,
 		    strerror(errno));
+		if (fd != -1)
+			close(fd);
 		return EXIT_ERROR;
 	}
-	walk_dir(w, fd, "");
+	w->path = xrealloc(NULL, w->cap = 256, 1);
+	w->path[w->len = 0] = '\0';
+	walk_dir(w, fd, &self);
+	/* Every path here begins with the root: ordered by the rest. */
+	if (f->n - first > 1)
+		qsort(f->v + first, f->n - first, sizeof(*f->v), walk_order);
+	if (w->warnings.n > 1)
+		qsort(w->warnings.v, w->warnings.n, sizeof(*w->warnings.v),
+		    walk_order);
+	for (i = 0; i < w->warnings.n; i++)
+		fprintf(stderr, "%s: %s: %s\n", w->r->prog,
+		    w->warnings.v[i].path, w->warnings.v[i].link);
 	if (w->stopped) {
 		fprintf(stderr, "%s: interrupted\n", w->r->prog);
 		return EXIT_ERROR;
@@ -445,11 +812,11 @@ walk(struct walker *w)
 /* --badlinks: symlinks that lead nowhere. */
 static void
 visit_badlink(struct walker *w, int fd, const char *rel, const char *name,
-    const struct stat *st)
+    mode_t type)
 {
 	char	*text;
 
-	if (!S_ISLNK(st->st_mode) || !dangles(fd, name))
+	if (!S_ISLNK(type) || !dangles(fd, name))
 		return;
 	if ((text = read_link(fd, name)) == NULL)
 		text = xstrdup("");
@@ -459,22 +826,22 @@ visit_badlink(struct walker *w, int fd, const char *rel, const char *name,
 /* --aliens: what is neither a symlink nor a directory. */
 static void
 visit_alien(struct walker *w, int fd, const char *rel, const char *name,
-    const struct stat *st)
+    mode_t type)
 {
 	(void)fd;
 	(void)name;
-	if (!S_ISLNK(st->st_mode) && !S_ISDIR(st->st_mode))
+	if (!S_ISLNK(type) && !S_ISDIR(type))
 		findings_add(w->found, disp_path(w->root, rel), NULL, NULL);
 }
 
 /* --list: links into a package of the stow directory. */
 static void
 visit_list(struct walker *w, int fd, const char *rel, const char *name,
-    const struct stat *st)
+    mode_t type)
 {
 	char	*text, *pkg;
 
-	if (!S_ISLNK(st->st_mode) || (text = read_link(fd, name)) == NULL)
+	if (!S_ISLNK(type) || (text = read_link(fd, name)) == NULL)
 		return;
 	if ((pkg = link_package(w, rel, text)) != NULL)
 		findings_add(w->found, disp_path(w->root, rel), text, pkg);
@@ -485,10 +852,12 @@ visit_list(struct walker *w, int fd, const char *rel, const char *name,
 /* --check: links into the stow directory that lead nowhere. */
 static void
 visit_dangling(struct walker *w, int fd, const char *rel, const char *name,
-    const struct stat *st)
+    mode_t type)
 {
-	if (S_ISLNK(st->st_mode) && dangles(fd, name))
-		visit_list(w, fd, rel, name, st);
+	/* (A link the plan found in place leads to a package entry.) */
+	if (S_ISLNK(type) && !vdir_has(w->vdir, name, &w->vat) &&
+	    dangles(fd, name))
+		visit_list(w, fd, rel, name, type);
 }
 
 static int
@@ -603,11 +972,13 @@ quiet_log(int level, const char *msg, void *payload)
  */
 static int
 plan_job(struct run *r, const struct job *j, const char *target,
-    unsigned int flags, struct pstate *ps, int quiet)
+    unsigned int flags, struct pstate *ps, int quiet, struct verified *vf)
 {
 	struct opcount		 c = { j->name, 0, 0 };
+	struct collect		 col = { vf, NULL };
 	struct stow_ctx		*ctx = NULL;
 	struct stow_plan	*plan = NULL;
+	char			*real;
 	int			 rc;
 
 	rc = run_open(r, target, flags, &j->ignore, NULL, &ctx, &plan);
@@ -624,6 +995,13 @@ plan_job(struct run *r, const struct job *j, const char *target,
 		goto out;
 	}
 	stow_plan_foreach_op(plan, count_op, &c);
+	/* The walk for dangling links passes these by. */
+	if (vf != NULL && (real = realpath(ps->target, NULL)) != NULL) {
+		col.real = real;
+		(void)stow_plan_foreach_unchanged(plan, collect_in_place,
+		    &col);
+		free(real);
+	}
 	conflicts_collect(&ps->conflicts, plan, NULL);
 	ps->missing = c.links > 0 ? c.links : c.ops;
 	ps->unchanged = stow_plan_unchanged_count(plan);
@@ -663,7 +1041,7 @@ plan_job_fresh(struct run *r, const struct job *j, unsigned int flags,
 		ps->error = xstrdup("cannot make a temporary directory");
 		return EXIT_ERROR;
 	}
-	rc = plan_job(r, j, dir, flags, ps, 1);
+	rc = plan_job(r, j, dir, flags, ps, 1, NULL);
 	(void)rmdir(dir);
 	free(dir);
 	if (rc == EXIT_OK) {
@@ -675,7 +1053,8 @@ plan_job_fresh(struct run *r, const struct job *j, unsigned int flags,
 }
 
 static int
-check_job(struct run *r, const struct job *j, struct pstate *ps)
+check_job(struct run *r, const struct job *j, struct pstate *ps,
+    struct verified *vf)
 {
 	/* What is in the way is reported, never settled. */
 	unsigned int	 flags = j->flags & ~(STOW_F_ADOPT | STOW_F_BACKUP);
@@ -687,7 +1066,7 @@ check_job(struct run *r, const struct job *j, struct pstate *ps)
 	if (j->target != NULL && stat(j->target, &st) == -1 &&
 	    errno == ENOENT)
 		return plan_job_fresh(r, j, flags, ps);
-	return plan_job(r, j, j->target, flags, ps, 0);
+	return plan_job(r, j, j->target, flags, ps, 0, vf);
 }
 
 struct root {
@@ -727,7 +1106,7 @@ covered(const struct root *roots, size_t n, const char *real)
  */
 static int
 find_dangling(struct run *r, const struct pstate *ps, size_t n,
-    struct findings *f)
+    const struct verified *vf, struct findings *f)
 {
 	struct root	*roots = NULL;
 	struct walker	 w;
@@ -751,6 +1130,7 @@ find_dangling(struct run *r, const struct pstate *ps, size_t n,
 		if ((wrc = walker_init(&w, r, roots[i].disp)) == EXIT_OK) {
 			w.visit = visit_dangling;
 			w.found = f;
+			w.verified = vf;
 			wrc = walk(&w);
 		}
 		if (wrc != EXIT_OK)
@@ -903,6 +1283,7 @@ int
 check_packages(struct run *r, int all, int json)
 {
 	struct findings	 f = { NULL, 0 };
+	struct verified	 vf = { NULL, 0, 0 };
 	struct pstate	*ps;
 	size_t		 i, n = r->njobs;
 	int		 rc, error = 0, drift = 0;
@@ -910,10 +1291,11 @@ check_packages(struct run *r, int all, int json)
 	ps = xrealloc(NULL, n + 1, sizeof(*ps));
 	memset(ps, 0, (n + 1) * sizeof(*ps));
 	for (i = 0; i < n; i++)
-		if (check_job(r, &r->jobs[i], &ps[i]) != EXIT_OK)
+		if (check_job(r, &r->jobs[i], &ps[i], &vf) != EXIT_OK)
 			error = 1;
-	if (find_dangling(r, ps, n, &f) != EXIT_OK)
+	if (find_dangling(r, ps, n, &vf, &f) != EXIT_OK)
 		error = 1;
+	verified_free(&vf);
 	attribute(r, &ps, &n, r->njobs, &f, all);
 	if (json)
 		fputs("{\n  \"packages\": [", stdout);

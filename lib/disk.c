@@ -405,3 +405,68 @@ disk_prime(struct stow_plan *plan, const char *dir)
 {
 	(void)cache_entry(plan, dir);
 }
+
+/*
+ * Directory dir is not on disk, and the plan makes it: its listing is
+ * known, and empty, without asking (a stow without folding makes a
+ * whole tree so, and asks about every entry of every directory).
+ */
+void
+disk_new_dir(struct stow_plan *plan, const char *dir)
+{
+	struct dirlist	*l;
+
+	if ((l = cache_entry(plan, dir)) == NULL || !l->lazy)
+		return;
+	l->lazy = 0;
+	l->len = 0;
+	l->ents = NULL;
+	l->marks = DISK_MARKS_KNOWN;
+}
+
+/*
+ * GNU Stow's markers in target directory dir (DISK_MARK_*, with
+ * DISK_MARKS_KNOWN): looked for once per plan, however many packages
+ * walk the directory.  -1 when out of memory.
+ */
+int
+disk_marks(struct stow_plan *plan, const char *dir)
+{
+	static const struct {
+		const char	*name;
+		unsigned char	 bit;
+	} marker[] = {
+		{ ".stow", DISK_MARK_STOW }, { ".nonstow", DISK_MARK_NONSTOW }
+	};
+	struct dirlist		*l;
+	struct arena_mark	 m;
+	struct stat		 st;
+	const char		*path;
+	size_t			 i;
+	unsigned int		 t;
+
+	if ((l = cache_entry(plan, dir)) == NULL)
+		return -1;
+	if (l->marks & DISK_MARKS_KNOWN)
+		return l->marks;
+	for (i = 0; i < sizeof(marker) / sizeof(marker[0]); i++) {
+		/* A listing says; else stat(2), not a peek: a marker is
+		 * no entry the directory's walk reads. */
+		if (!l->lazy) {
+			if ((t = disk_entry_type(l, marker[i].name)) !=
+			    DISK_NOENT && (t != DT_LNK && t != DT_UNKNOWN))
+				l->marks |= marker[i].bit;
+			if (t == DISK_NOENT || (t != DT_LNK && t != DT_UNKNOWN))
+				continue;
+		}
+		m = arena_mark(&plan->scratch);
+		if ((path = path_join(&plan->scratch, dir,
+		    marker[i].name)) == NULL)
+			return -1;
+		if (fs_stat_follow(plan->ctx->target_fd, path, &st) == 0)
+			l->marks |= marker[i].bit;
+		arena_release(&plan->scratch, m);
+	}
+	l->marks |= DISK_MARKS_KNOWN;
+	return l->marks;
+}

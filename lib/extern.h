@@ -153,6 +153,7 @@ struct dirlist {
 					   last looked up */
 	int		 lazy;		/* disk.c: not listed yet */
 	unsigned int	 misses;	/* disk.c: entries read, not links */
+	unsigned char	 marks;		/* disk.c: DISK_MARK_* found here */
 	unsigned char	*ignored;	/* plan.c: per entry, 0 not known
 					   yet, 1 stowed, 2 ignored */
 	const struct ignore_rules *ignored_by;	/* plan.c: by these rules */
@@ -212,18 +213,25 @@ int	 fs_exchange(int, const char *, const char *);
  */
 struct patlist {
 	pcre2_code		**codes;
+	char			**regexes;	/* as the user wrote them */
 	size_t			  len;
 	pcre2_match_data	 *md;	/* reused by every match */
+	pcre2_match_context	 *mc;	/* the match limit */
 };
 int	 pat_compile(struct stow_ctx *, pcre2_code **, const char *,
 	    const char *, unsigned int);
 int	 patlist_match(const struct patlist *, const char *);
+int	 patlist_explain(struct stow_ctx *, const struct patlist *,
+	    const char *, const char *);
 void	 patlist_free(struct patlist *);
 
 struct ignore_rules {
 	pcre2_code		*path_re;	/* against "/" + path */
 	pcre2_code		*segment_re;	/* against the basename */
 	pcre2_match_data	*md;		/* reused by every match */
+	pcre2_match_context	*mc;		/* the match limit */
+	char			*text;		/* the list, and the file it */
+	char			*file;		/* is from, for errors */
 	int			 path_jit;	/* compiled to machine code */
 	int			 segment_jit;
 	/* pattern.c's pre-checks; NULL, and 0, when off. */
@@ -236,6 +244,8 @@ int	 ignore_rules_from_text(struct stow_ctx *, struct ignore_rules *,
 void	 ignore_rules_free(struct ignore_rules *);
 int	 ignore_match(const struct ignore_rules *, const char *);
 int	 ignore_match_unchecked(const struct ignore_rules *, const char *);
+int	 ignore_explain(struct stow_ctx *, const struct ignore_rules *,
+	    const char *);
 int	 ignore_default_rules(struct stow_ctx *,
 	    const struct ignore_rules **);
 int	 ignore_global_rules(struct stow_ctx *,
@@ -247,6 +257,16 @@ struct walk_slot {
 	char		*dir;		/* relative to the target */
 	int		 fd;
 	unsigned int	 used;		/* walk_clock when last used */
+};
+
+/* The directories above the last one walk_parent() opened, kept open
+ * to open the next from (walk.c); deeper ones are passed through. */
+#define WALK_DEPTH	32
+struct walk_chain {
+	char		 path[PATH_MAX];	/* level i: path[0..end[i]) */
+	size_t		 end[WALK_DEPTH];
+	int		 fd[WALK_DEPTH];
+	int		 n;			/* levels open */
 };
 
 struct stow_ctx {
@@ -286,6 +306,7 @@ struct stow_ctx {
 					   once: names its private names */
 	struct walk_slot	 walk[WALK_SLOTS];	/* walk.c */
 	unsigned int		 walk_clock;
+	struct walk_chain	 walk_chain;
 	int			 vault_fd;	/* open on first use */
 	int			 manifest_dirty;	/* written, not synced */
 	uid_t			 owner_uid;	/* of the target, for */
@@ -358,6 +379,11 @@ struct stow_plan {
 	char			 clear_dir[PATH_MAX];	/* task.c: no removal */
 	size_t			 clear_len;	/* here or above (0: none) */
 	size_t			 unchanged;	/* entries already stowed */
+	int			 in_place;	/* plan.c: the entry just
+						   planned was already */
+	struct vec		 in_place_dirs;	/* plan.c: struct in_place_dir *,
+						   where entries were found in
+						   place */
 	struct vec		 conflicts;	/* struct conflict * */
 	struct strmap		 ignores;	/* package dir -> rules */
 	struct strmap		 dircache;	/* dir -> struct dirlist */
@@ -374,6 +400,16 @@ struct stow_plan {
 	enum stow_action	 action;
 	struct undo		*undo;		/* once applied: how to revert */
 	size_t			 nundo;
+};
+
+/* plan.c: the entries of one walk of a package directory whose links
+ * were found already in place, leading to a package entry that is not
+ * a symlink (stow_plan_foreach_unchanged()). */
+struct in_place_dir {
+	const char		*tgt;		/* the target directory */
+	const struct dirlist	*list;		/* the package directory's */
+	unsigned char		*hit;		/* per entry of list: 1 */
+	size_t			 n;		/* how many are */
 };
 
 int	 task_link(struct stow_plan *, const char *, const char *);
@@ -462,5 +498,10 @@ const char *disk_readlink(struct stow_plan *, const char *);
 void	 disk_done(struct stow_plan *);
 void	 disk_prime(struct stow_plan *, const char *);
 void	 disk_entry_done(struct stow_plan *, struct arena_mark);
+void	 disk_new_dir(struct stow_plan *, const char *);
+#define DISK_MARKS_KNOWN	0x01	/* disk_marks(): looked for */
+#define DISK_MARK_STOW		0x02	/* a ".stow" there */
+#define DISK_MARK_NONSTOW	0x04	/* a ".nonstow" there */
+int	 disk_marks(struct stow_plan *, const char *);
 
 #endif /* STOW_EXTERN_H */

@@ -89,33 +89,125 @@ pat_jit(pcre2_code *code)
 }
 
 /*
- * 1 if code matches subject, 0 if not (errors count as no match).  jit:
- * code was compiled to machine code, which pcre2_jit_match() runs
- * without pcre2_match()'s checks of its arguments (ours are always
- * the same).  It needs the subject's length: it does not take
- * PCRE2_ZERO_TERMINATED.
+ * How much backtracking one match may take.  PCRE2's default, ten
+ * million steps, lets a regex like "(a|aa)+$" spend a tenth of a
+ * second on each name it cannot match, and a repository's ignore file
+ * stall every run for minutes.  The patterns Stow users write need a
+ * few hundred steps at most (the built-in list under a thousand on a
+ * 255-byte name); a hundred thousand cost a millisecond or less.  The
+ * count also bounds the depth of backtracking, and so the heap the
+ * interpreter takes.  Reaching it is an error, never "no match".
  */
-static int
-pat_match(const pcre2_code *code, int jit, pcre2_match_data *md,
-    const char *subject)
+#define PAT_MATCH_LIMIT	100000
+
+/* A match context with the limits; NULL when out of memory. */
+static pcre2_match_context *
+pat_limits(void)
 {
-	/* rc 0 means "matched, but the ovector was too small". */
-	if (jit)
-		return pcre2_jit_match(code, (PCRE2_SPTR)subject,
-		    strlen(subject), 0, 0, md, NULL) >= 0;
-	return pcre2_match(code, (PCRE2_SPTR)subject, PCRE2_ZERO_TERMINATED,
-	    0, 0, md, NULL) >= 0;
+	pcre2_match_context	*mc;
+
+	if ((mc = pcre2_match_context_create(NULL)) != NULL) {
+		(void)pcre2_set_match_limit(mc, PAT_MATCH_LIMIT);
+		(void)pcre2_set_depth_limit(mc, PAT_MATCH_LIMIT);
+	}
+	return mc;
 }
 
+/*
+ * Matches code against subject: 1 if it matches, 0 if not, -1 when
+ * PCRE2 could not tell (a limit reached), with its error code in *err
+ * when err is not NULL.  jit: code was compiled to machine code, which
+ * pcre2_jit_match() runs without pcre2_match()'s checks of its
+ * arguments (ours are always the same); it needs the subject's length.
+ * The machine code's stack is small: a subject too long for it is
+ * matched again by the interpreter, whose frames are on the heap.
+ */
+static int
+pat_try(const pcre2_code *code, int jit, pcre2_match_data *md,
+    pcre2_match_context *mc, const char *subject, int *err)
+{
+	size_t	n = strlen(subject);
+	int	rc;
+
+	rc = jit ? pcre2_jit_match(code, (PCRE2_SPTR)subject, n, 0, 0, md,
+	    mc) : pcre2_match(code, (PCRE2_SPTR)subject, n, 0, 0, md, mc);
+	if (rc == PCRE2_ERROR_JIT_STACKLIMIT)
+		rc = pcre2_match(code, (PCRE2_SPTR)subject, n, 0,
+		    PCRE2_NO_JIT, md, mc);
+	/* rc 0 means "matched, but the ovector was too small". */
+	if (rc >= 0)
+		return 1;
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	if (err != NULL)
+		*err = rc;
+	return -1;
+}
+
+static int
+pat_match(const pcre2_code *code, int jit, pcre2_match_data *md,
+    pcre2_match_context *mc, const char *subject)
+{
+	return pat_try(code, jit, md, mc, subject, NULL);
+}
+
+/*
+ * Records why regex, as the user wrote it (line line of file, or one of
+ * the kind of list what when file is NULL; line 0: all of file's
+ * together), could not be matched against subject: PCRE2's error err.
+ * Returns STOW_EINVAL.
+ */
+static int
+pat_gave_up(struct stow_ctx *ctx, const char *file, unsigned int line,
+    const char *what, const char *regex, const char *subject, int err)
+{
+	PCRE2_UCHAR	msg[128];
+
+	if (pcre2_get_error_message(err, msg, sizeof(msg)) < 0)
+		strlcpy((char *)msg, "PCRE2 error", sizeof(msg));
+	if (file != NULL && line == 0)
+		return err_set(ctx, STOW_EINVAL, "%s: its regexes together "
+		    "gave up on '%s': %s", file, subject, (const char *)msg);
+	if (file != NULL)
+		return err_set(ctx, STOW_EINVAL, "%s:%u: regex '%s' gave up "
+		    "on '%s': %s", file, line, regex, subject,
+		    (const char *)msg);
+	return err_set(ctx, STOW_EINVAL, "%s regex '%s' gave up on '%s': %s",
+	    what, regex, subject, (const char *)msg);
+}
+
+/* 1 if a pattern of l matches subject, 0 if none does, -1 when one
+ * could not tell (patlist_explain() says which). */
 int
 patlist_match(const struct patlist *l, const char *subject)
 {
 	size_t	i;
+	int	m;
 
 	for (i = 0; i < l->len; i++)
-		if (pat_match(l->codes[i], 0, l->md, subject))
-			return 1;
+		if ((m = pat_match(l->codes[i], 0, l->md, l->mc,
+		    subject)) != 0)
+			return m;
 	return 0;
+}
+
+/*
+ * After patlist_match(l, subject) gave -1: records the error, naming
+ * the kind of list (what: "ignore", "defer", "override") and the regex.
+ * Returns STOW_EINVAL.
+ */
+int
+patlist_explain(struct stow_ctx *ctx, const struct patlist *l,
+    const char *what, const char *subject)
+{
+	size_t	i;
+	int	err = PCRE2_ERROR_MATCHLIMIT;
+
+	for (i = 0; i < l->len; i++)
+		if (pat_try(l->codes[i], 0, l->md, l->mc, subject, &err) != 0)
+			break;
+	return pat_gave_up(ctx, NULL, 0, what, i < l->len ? l->regexes[i] :
+	    "?", subject, err);
 }
 
 void
@@ -123,12 +215,18 @@ patlist_free(struct patlist *l)
 {
 	size_t	i;
 
-	for (i = 0; i < l->len; i++)
+	for (i = 0; i < l->len; i++) {
 		pcre2_code_free(l->codes[i]);
+		free(l->regexes[i]);
+	}
 	free(l->codes);
+	free(l->regexes);
 	pcre2_match_data_free(l->md);
+	pcre2_match_context_free(l->mc);
 	l->codes = NULL;
+	l->regexes = NULL;
 	l->md = NULL;
+	l->mc = NULL;
 	l->len = 0;
 }
 
@@ -139,7 +237,7 @@ stow_ctx_add_pattern(struct stow_ctx *ctx, enum stow_pattern kind,
 	struct patlist	*l;
 	pcre2_code	*code, **grown;
 	const char	*pre, *post;
-	char		*full;
+	char		*full, *copy, **texts;
 	size_t		 n;
 	int		 rc;
 
@@ -175,13 +273,22 @@ stow_ctx_add_pattern(struct stow_ctx *ctx, enum stow_pattern kind,
 	if (rc != 0)
 		return rc;
 	if ((l->md == NULL && (l->md = pcre2_match_data_create(1,
-	    NULL)) == NULL) || (grown = reallocarray(l->codes, l->len + 1,
-	    sizeof(*grown))) == NULL) {
+	    NULL)) == NULL) || (l->mc == NULL && (l->mc =
+	    pat_limits()) == NULL) || (grown = reallocarray(l->codes,
+	    l->len + 1, sizeof(*grown))) == NULL) {
+		pcre2_code_free(code);
+		return err_nomem(ctx);
+	}
+	l->codes = grown;
+	if ((copy = strdup(regex)) == NULL || (texts = reallocarray(
+	    l->regexes, l->len + 1, sizeof(*texts))) == NULL) {
+		free(copy);
 		pcre2_code_free(code);
 		return err_nomem(ctx);
 	}
 	(void)pat_jit(code);
-	l->codes = grown;
+	l->regexes = texts;
+	l->regexes[l->len] = copy;
 	l->codes[l->len++] = code;
 	return 0;
 }
@@ -506,6 +613,55 @@ build_rules(struct stow_ctx *ctx, struct ignore_rules *r, const char *seg,
 }
 
 /*
+ * Reads the lines of an ignore list (text of file) into the
+ * alternations *seg (no "/") and *path, and into the pre-checks of r
+ * when r is not NULL.  Each line must compile alone; probe: the
+ * alternations too, after each line, so that the line that breaks
+ * them is named.  Errors name file:line.
+ */
+static int
+read_lines(struct stow_ctx *ctx, struct ignore_rules *r, const char *text,
+    const char *file, int probe, char **seg, char **path)
+{
+	pcre2_code	*code;
+	char		*copy, *line, *next;
+	size_t		 seglen = 0, pathlen = 0, n;
+	unsigned int	 lineno = 0;
+	int		 rc = 0, slash;
+
+	if ((copy = strdup(text)) == NULL)
+		return err_nomem(ctx);
+	for (line = copy; line != NULL; line = next) {
+		lineno++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if ((n = ignore_line_pattern(line)) == 0)
+			continue;
+		if ((rc = pat_compile(ctx, &code, line, file, lineno)) != 0)
+			break;
+		pcre2_code_free(code);
+		slash = memchr(line, '/', n) != NULL;
+		if (slash ? alt_append(path, &pathlen, line, n) :
+		    alt_append(seg, &seglen, line, n)) {
+			rc = err_nomem(ctx);
+			break;
+		}
+		if (r != NULL)
+			check_add(r, line, slash);
+		/* Lines that compile alone may still not combine (a verb
+		 * that must start a pattern, say). */
+		if (probe && (rc = combine_probe(ctx, *seg, *path, file,
+		    lineno)) != 0)
+			break;
+	}
+	if (rc == 0 && alt_append(path, &pathlen, LOCAL_IGNORE_RE,
+	    strlen(LOCAL_IGNORE_RE)) == -1)
+		rc = err_nomem(ctx);
+	free(copy);
+	return rc;
+}
+
+/*
  * Compiles an ignore list (text of file) into r.  Patterns with a "/"
  * match the path inside the package, rooted at "/"; others match the
  * base name (GNU Stow's compile_ignore_regexps()).  A bad regex is
@@ -515,60 +671,40 @@ int
 ignore_rules_from_text(struct stow_ctx *ctx, struct ignore_rules *r,
     const char *text, const char *file)
 {
-	pcre2_code	*probe;
-	char		*copy, *line, *next, *seg = NULL, *path = NULL;
-	size_t		 seglen = 0, pathlen = 0, n;
-	unsigned int	 lineno = 0;
-	int		 rc = 0, slash;
+	char	*seg = NULL, *path = NULL, *s2 = NULL, *p2 = NULL;
+	int	 rc, why;
 
 	memset(r, 0, sizeof(*r));
-	if ((copy = strdup(text)) == NULL ||
-	    (r->name_ends = calloc(256, sizeof(*r->name_ends))) == NULL) {
-		free(copy);
+	if ((r->name_ends = calloc(256, sizeof(*r->name_ends))) == NULL)
 		return err_nomem(ctx);
-	}
 	r->path_checked = 1;
-	for (line = copy; line != NULL; line = next) {
-		lineno++;
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
-		if ((n = ignore_line_pattern(line)) == 0)
-			continue;
-		if ((rc = pat_compile(ctx, &probe, line, file, lineno)) != 0)
-			goto out;
-		pcre2_code_free(probe);
-		slash = memchr(line, '/', n) != NULL;
-		if (slash ? alt_append(&path, &pathlen, line, n) :
-		    alt_append(&seg, &seglen, line, n)) {
-			rc = err_nomem(ctx);
-			goto out;
-		}
-		check_add(r, line, slash);
-		/* Lines that compile alone may still not combine (a verb
-		 * that must start a pattern, say): name the line that
-		 * breaks the combination. */
-		if ((rc = combine_probe(ctx, seg, path, file, lineno)) != 0)
-			goto out;
+	if ((rc = read_lines(ctx, r, text, file, 0, &seg, &path)) == 0) {
+		check_add(r, LOCAL_IGNORE_RE, 1);
+		rc = build_rules(ctx, r, seg, path, file);
 	}
-	if (alt_append(&path, &pathlen, LOCAL_IGNORE_RE,
-	    strlen(LOCAL_IGNORE_RE)) == -1) {
-		rc = err_nomem(ctx);
-		goto out;
-	}
-	check_add(r, LOCAL_IGNORE_RE, 1);
-	rc = build_rules(ctx, r, seg, path, file);
-	if (rc == 0 && (r->md = pcre2_match_data_create(1, NULL)) == NULL)
+	/*
+	 * The whole list was compiled once, not once per line.  When it
+	 * fails, the lines are read again as they were before, checking
+	 * the combination after each, which names the first line at fault
+	 * (or leaves the whole list's message when none is).
+	 */
+	if (rc == STOW_EINVAL && (why = read_lines(ctx, NULL, text, file, 1,
+	    &s2, &p2)) != 0)
+		rc = why;
+	if (rc == 0 && ((r->md = pcre2_match_data_create(1, NULL)) == NULL ||
+	    (r->mc = pat_limits()) == NULL || (r->text = strdup(text)) ==
+	    NULL || (r->file = strdup(file)) == NULL))
 		rc = err_nomem(ctx);
 	if (rc == 0) {
 		r->path_jit = pat_jit(r->path_re);
 		r->segment_jit = pat_jit(r->segment_re);
 	}
-out:
 	if (rc != 0)
 		ignore_rules_free(r);
-	free(copy);
 	free(seg);
 	free(path);
+	free(s2);
+	free(p2);
 	return rc;
 }
 
@@ -578,35 +714,44 @@ ignore_rules_free(struct ignore_rules *r)
 	pcre2_code_free(r->path_re);
 	pcre2_code_free(r->segment_re);
 	pcre2_match_data_free(r->md);
+	pcre2_match_context_free(r->mc);
+	free(r->text);
+	free(r->file);
 	free(r->name_ends);
 	memset(r, 0, sizeof(*r));
 }
 
 /*
- * Is the path inside the package ignored by r?  It comes rooted, with
- * a leading "/", as the path regexes match it: the planner's package
+ * Is the path inside the package ignored by r (1, 0, or -1 when a
+ * regex gave up, with PCRE2's error in *err)?  It comes rooted, with a
+ * leading "/", as the path regexes match it: the planner's package
  * paths hold it that way already, so nothing is copied.  checked: make
  * the pre-checks first.
  */
 static int
-rules_match(const struct ignore_rules *r, const char *rooted, int checked)
+rules_try(const struct ignore_rules *r, const char *rooted, int checked,
+    int *err)
 {
 	const char	*name;
+	int		 m;
 
 	if (r->path_re != NULL && (!checked || path_may_match(r, rooted)) &&
-	    pat_match(r->path_re, r->path_jit, r->md, rooted))
-		return 1;
+	    (m = pat_try(r->path_re, r->path_jit, r->md, r->mc, rooted,
+	    err)) != 0)
+		return m;
 	if (r->segment_re == NULL)
 		return 0;
 	name = path_basename(rooted);
-	return (!checked || name_may_match(r, name)) &&
-	    pat_match(r->segment_re, r->segment_jit, r->md, name);
+	if (checked && !name_may_match(r, name))
+		return 0;
+	return pat_try(r->segment_re, r->segment_jit, r->md, r->mc, name,
+	    err);
 }
 
 int
 ignore_match(const struct ignore_rules *r, const char *rooted)
 {
-	return rules_match(r, rooted, 1);
+	return rules_try(r, rooted, 1, NULL);
 }
 
 /* ignore_match() by the regexes alone, which the tests hold the
@@ -614,7 +759,70 @@ ignore_match(const struct ignore_rules *r, const char *rooted)
 int
 ignore_match_unchecked(const struct ignore_rules *r, const char *rooted)
 {
-	return rules_match(r, rooted, 0);
+	return rules_try(r, rooted, 0, NULL);
+}
+
+/*
+ * Does the regex of one line of r's list, alone, give up on the path
+ * rooted (1, PCRE2's error in *err)?  It is matched as in the list, by
+ * the interpreter or the machine code as the list was, which count
+ * their steps differently.
+ */
+static int
+line_gives_up(const struct ignore_rules *r, const char *line,
+    const char *rooted, int *err)
+{
+	pcre2_code	*code;
+	PCRE2_SIZE	 off;
+	char		*re;
+	size_t		 n = strlen(line) + 16;
+	int		 slash = strchr(line, '/') != NULL, errcode, jit, m;
+
+	if ((re = malloc(n)) == NULL)
+		return 0;
+	snprintf(re, n, slash ? "(^|/)(%s\\E)(/|$)" : "^(%s\\E)$", line);
+	code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED,
+	    PCRE2_DUPNAMES, &errcode, &off, NULL);
+	free(re);
+	if (code == NULL)
+		return 0;
+	jit = (slash ? r->path_jit : r->segment_jit) && pat_jit(code);
+	m = pat_try(code, jit, r->md, r->mc, slash ? rooted :
+	    path_basename(rooted), err);
+	pcre2_code_free(code);
+	return m == -1;
+}
+
+/*
+ * After ignore_match(r, rooted) gave -1: records the error, naming the
+ * file and line of the regex that gave up on its own (else the file:
+ * its regexes did together).  Returns STOW_EINVAL.
+ */
+int
+ignore_explain(struct stow_ctx *ctx, const struct ignore_rules *r,
+    const char *rooted)
+{
+	char		*copy, *line, *next;
+	unsigned int	 lineno = 0;
+	int		 rc, err = PCRE2_ERROR_MATCHLIMIT;
+
+	if ((copy = strdup(r->text != NULL ? r->text : "")) == NULL)
+		return err_nomem(ctx);
+	for (line = copy; line != NULL; line = next) {
+		lineno++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (ignore_line_pattern(line) > 0 &&
+		    line_gives_up(r, line, rooted, &err)) {
+			rc = pat_gave_up(ctx, r->file, lineno, NULL, line,
+			    rooted, err);
+			free(copy);
+			return rc;
+		}
+	}
+	free(copy);
+	(void)rules_try(r, rooted, 0, &err);
+	return pat_gave_up(ctx, r->file, 0, NULL, NULL, rooted, err);
 }
 
 int

@@ -63,7 +63,8 @@ static int	stow_contents(struct stow_plan *, const char *, const char *,
 static int	unstow_contents(struct stow_plan *, const char *,
 		    const char *, int *, const char **);
 static int	stow_into_absent(struct stow_plan *, const char *,
-		    const char *, const char *, const char *, const char *);
+		    const char *, const char *, const char *, const char *,
+		    const struct entry *);
 static int	backup_in_the_way(struct stow_plan *, const char *);
 static int	restow_kept(struct stow_plan *, const struct dirlist *,
 		    const struct dirlist *, size_t);
@@ -127,13 +128,36 @@ package_rules(struct stow_plan *plan, const char *sp, const char *pkg,
 }
 
 /* Is the path inside the package ignored, by --ignore or by the
- * package's rules?  rooted is that path with a leading "/". */
+ * package's rules?  rooted is that path with a leading "/".  1 or 0;
+ * an error (a regex gave up) is recorded and returned. */
 static int
 ignored(const struct stow_plan *plan, const struct ignore_rules *rules,
     const char *rooted)
 {
-	return patlist_match(&plan->ctx->ignore, rooted + 1) ||
-	    ignore_match(rules, rooted);
+	struct stow_ctx	*ctx = plan->ctx;
+	int		 m;
+
+	if ((m = patlist_match(&ctx->ignore, rooted + 1)) == -1)
+		return patlist_explain(ctx, &ctx->ignore, "ignore",
+		    rooted + 1);
+	if (m == 1)
+		return 1;
+	if ((m = ignore_match(rules, rooted)) == -1)
+		return ignore_explain(ctx, rules, rooted);
+	return m;
+}
+
+/* Does a --defer or --override list (what) match tgt?  1 or 0, or an
+ * error recorded and returned. */
+static int
+pattern_hit(struct stow_plan *plan, const struct patlist *l,
+    const char *what, const char *tgt)
+{
+	int	m;
+
+	if ((m = patlist_match(l, tgt)) == -1)
+		return patlist_explain(plan->ctx, l, what, tgt);
+	return m;
 }
 
 /*
@@ -145,7 +169,7 @@ static int
 should_skip(struct stow_plan *plan, const char *tgt, int *skip)
 {
 	struct stow_ctx	*ctx = plan->ctx;
-	const char	*marker;
+	int		 marks;
 
 	*skip = 1;
 	if (strcmp(tgt, ctx->stow_path) == 0) {
@@ -153,15 +177,14 @@ should_skip(struct stow_plan *plan, const char *tgt, int *skip)
 		    "stow directory %s", tgt);
 		return 0;
 	}
-	NOMEM_IF_NULL(plan, marker = path_join(&plan->arena, tgt, ".stow"));
-	if (disk_type(plan, marker, 1) != DISK_ABSENT) {
+	if ((marks = disk_marks(plan, tgt)) == -1)
+		return err_nomem(ctx);
+	if (marks & DISK_MARK_STOW) {
 		log_msg(ctx, 0, "WARNING: skipping marked Stow directory %s",
 		    tgt);
 		return 0;
 	}
-	NOMEM_IF_NULL(plan, marker = path_join(&plan->arena, tgt,
-	    ".nonstow"));
-	if (disk_type(plan, marker, 1) != DISK_ABSENT) {
+	if (marks & DISK_MARK_NONSTOW) {
 		log_msg(ctx, 0, "WARNING: skipping protected directory %s",
 		    tgt);
 		return 0;
@@ -279,6 +302,7 @@ stow_over_link(struct stow_plan *plan, const char *sp, const char *pkg,
 		log_msg(ctx, 2, "--- Skipping %s as it already points to %s",
 		    tgt, source);
 		plan->unchanged++;
+		plan->in_place = 1;
 		return 0;
 	}
 	if ((rc = find_owner(plan, tgt, existing, &o)) != 0)
@@ -286,7 +310,8 @@ stow_over_link(struct stow_plan *plan, const char *sp, const char *pkg,
 	if (*o.package == '\0' && has_flag(plan, STOW_F_BACKUP)) {
 		if ((rc = backup_in_the_way(plan, tgt)) != 0)
 			return rc;
-		return stow_into_absent(plan, sp, pkg, pkg_sub, tgt, source);
+		return stow_into_absent(plan, sp, pkg, pkg_sub, tgt, source,
+		    NULL);
 	}
 	if (*o.package == '\0')
 		return task_conflict(plan, STOW_CONFLICT_NOT_OWNED, tgt,
@@ -297,11 +322,15 @@ stow_over_link(struct stow_plan *plan, const char *sp, const char *pkg,
 			return rc;
 		return task_link(plan, source, tgt);
 	}
-	if (patlist_match(&ctx->defer, tgt)) {
+	if ((rc = pattern_hit(plan, &ctx->defer, "defer", tgt)) != 0) {
+		if (rc < 0)
+			return rc;
 		log_msg(ctx, 2, "--- Deferring installation of: %s", tgt);
 		return 0;
 	}
-	if (patlist_match(&ctx->override, tgt)) {
+	if ((rc = pattern_hit(plan, &ctx->override, "override", tgt)) != 0) {
+		if (rc < 0)
+			return rc;
 		log_msg(ctx, 2, "--- Overriding installation of: %s", tgt);
 		if ((rc = task_unlink(plan, tgt, existing)) != 0)
 			return rc;
@@ -331,22 +360,33 @@ stow_over_link(struct stow_plan *plan, const char *sp, const char *pkg,
 
 /*
  * Stows a package entry where the target has nothing (or nothing any
- * more): one link, or with --no-folding a directory to fill.
+ * more): one link, or with --no-folding a directory to fill.  e: the
+ * entry, when its path and type are known (else NULL).
  */
 static int
 stow_into_absent(struct stow_plan *plan, const char *sp, const char *pkg,
-    const char *pkg_sub, const char *tgt, const char *source)
+    const char *pkg_sub, const char *tgt, const char *source,
+    const struct entry *e)
 {
-	char	*pkg_path;
-	int	 rc;
+	const char	*pkg_path;
+	int		 rc, dir;
 
 	if (!has_flag(plan, STOW_F_NO_FOLDING))
 		return task_link(plan, source, tgt);
-	NOMEM_IF_NULL(plan, pkg_path = path_join3(&plan->arena, sp, pkg,
-	    pkg_sub));
-	if (entry_is_dir(plan, pkg_path, 0)) {
+	/* (Not following a symlink: the listing's type says as much.) */
+	if (e != NULL && e->dtype != DT_UNKNOWN)
+		dir = e->dtype == DT_DIR;
+	else {
+		NOMEM_IF_NULL(plan, pkg_path = e != NULL ? e->pkg_path :
+		    path_join3(&plan->arena, sp, pkg, pkg_sub));
+		dir = entry_is_dir(plan, pkg_path, 0);
+	}
+	if (dir) {
 		if ((rc = task_mkdir(plan, tgt)) != 0)
 			return rc;
+		/* (Asked already: the answer is kept.) */
+		if (disk_type(plan, tgt, 0) == DISK_ABSENT)
+			disk_new_dir(plan, tgt);
 		return stow_contents(plan, sp, pkg, pkg_sub, tgt);
 	}
 	return task_link(plan, source, tgt);
@@ -435,14 +475,14 @@ stow_node(struct stow_plan *plan, const char *sp, const char *pkg,
 			if ((rc = backup_in_the_way(plan, tgt)) != 0)
 				return rc;
 			return stow_into_absent(plan, sp, pkg, pkg_sub, tgt,
-			    source);
+			    source, e);
 		}
 		return task_conflict(plan, is_dir ? STOW_CONFLICT_TYPE :
 		    STOW_CONFLICT_NOT_OWNED, tgt, "cannot stow %s over "
 		    "existing target %s since neither a link nor a directory "
 		    "and --adopt not specified", pkg_path, tgt);
 	}
-	return stow_into_absent(plan, sp, pkg, pkg_sub, tgt, source);
+	return stow_into_absent(plan, sp, pkg, pkg_sub, tgt, source, e);
 }
 
 /*
@@ -484,13 +524,14 @@ target_name(struct stow_plan *plan, const char *name)
 /*
  * Is entry i of pd's walk, whose path inside the package is rooted,
  * ignored?  Answered once per listing and rules: a restow walks each
- * package directory twice.
+ * package directory twice.  1 or 0, or an error (recorded).
  */
 static int
 entry_ignored(struct stow_plan *plan, const struct pkg_dir *pd, size_t i,
     const char *rooted)
 {
 	struct dirlist	*l = pd->list;
+	int		 m;
 
 	if (l == NULL)
 		return ignored(plan, pd->rules, rooted);
@@ -500,8 +541,11 @@ entry_ignored(struct stow_plan *plan, const struct pkg_dir *pd, size_t i,
 		memset(l->ignored, 0, l->len);
 		l->ignored_by = pd->rules;
 	}
-	if (l->ignored[i] == 0)
-		l->ignored[i] = 1 + ignored(plan, pd->rules, rooted);
+	if (l->ignored[i] == 0) {
+		if ((m = ignored(plan, pd->rules, rooted)) < 0)
+			return m;
+		l->ignored[i] = (unsigned char)(1 + m);
+	}
 	return l->ignored[i] == 2;
 }
 
@@ -523,12 +567,45 @@ entry_make(struct stow_plan *plan, const struct pkg_dir *pd, size_t i,
 	    pd->dir_len, pname, pl));
 	/* pkg_path[root_len] is the "/" that roots pkg_sub. */
 	e->pkg_sub = e->pkg_path + pd->root_len + 1;
-	if ((*ignored_out = entry_ignored(plan, pd, i, e->pkg_sub - 1)))
+	if ((*ignored_out = entry_ignored(plan, pd, i, e->pkg_sub - 1)) < 0)
+		return *ignored_out;
+	if (*ignored_out)
 		return 0;
 	NOMEM_IF_NULL(plan, e->tgt = path_child_len(tmp, pd->tgt, pd->tgt_len,
 	    tname, tl));
 	NOMEM_IF_NULL(plan, e->source = path_child_len(tmp, pd->src_dir,
 	    pd->src_len, pname, pl));
+	return 0;
+}
+
+/*
+ * Notes entry i of listing list, walked into target directory tgt, as
+ * found in place (stow_plan_foreach_unchanged()), unless it is a
+ * symlink, or may be: whether a link to it dangles depends on where it
+ * leads.  *ipd: this walk's record, made on its first entry.
+ */
+static int
+note_in_place(struct stow_plan *plan, struct in_place_dir **ipd,
+    const char *tgt, const struct dirlist *list, size_t i)
+{
+	struct in_place_dir	*d = *ipd;
+	unsigned char		 t = list->ents[i].type;
+
+	if (t == DT_LNK || t == DT_UNKNOWN)
+		return 0;
+	if (d == NULL) {
+		if ((d = arena_alloc(&plan->arena, sizeof(*d))) == NULL ||
+		    (d->tgt = arena_strdup(&plan->arena, tgt)) == NULL ||
+		    (d->hit = arena_alloc(&plan->arena, list->len)) == NULL ||
+		    vec_push(&plan->in_place_dirs, d) == -1)
+			return err_nomem(plan->ctx);
+		memset(d->hit, 0, list->len);
+		d->list = list;
+		d->n = 0;
+		*ipd = d;
+	}
+	d->hit[i] = 1;
+	d->n++;
 	return 0;
 }
 
@@ -540,6 +617,7 @@ stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
     const char *pkg_sub, const char *tgt)
 {
 	const struct dirlist	*list, *tlist;
+	struct in_place_dir	*ipd = NULL;
 	struct pkg_dir		 pd;
 	struct arena_mark	 mark;
 	struct entry		 e;
@@ -562,18 +640,27 @@ stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
 	for (i = 0; i < list->len; i++) {
 		name = list->ents[i].name;
 		e.dtype = list->ents[i].type;
+		/* (Set by stow_over_link(); a directory walked below
+		 * leaves it unset.) */
+		plan->in_place = 0;
 		if (restow_kept(plan, list, tlist, i))
-			continue;
-		mark = arena_mark(&plan->scratch);
-		if ((tname = target_name(plan, name)) == NULL)
-			rc = err_nomem(plan->ctx);
-		else if ((rc = entry_make(plan, &pd, i, name, tname, &e,
-		    &ign)) == 0 && !ign)
-			rc = stow_node(plan, sp, pkg, &e);
-		disk_entry_done(plan, mark);
-		if (rc != 0)
+			plan->in_place = 1;
+		else {
+			mark = arena_mark(&plan->scratch);
+			if ((tname = target_name(plan, name)) == NULL)
+				rc = err_nomem(plan->ctx);
+			else if ((rc = entry_make(plan, &pd, i, name, tname,
+			    &e, &ign)) == 0 && !ign)
+				rc = stow_node(plan, sp, pkg, &e);
+			disk_entry_done(plan, mark);
+			if (rc != 0)
+				return rc;
+		}
+		if (plan->in_place && (rc = note_in_place(plan, &ipd, tgt,
+		    list, i)) != 0)
 			return rc;
 	}
+	plan->in_place = 0;
 	return 0;
 }
 
@@ -1332,6 +1419,7 @@ stow_plan_free(struct stow_plan *plan)
 	}
 	vec_free(&plan->ignore_owned);
 	vec_free(&plan->restow_dirs);
+	vec_free(&plan->in_place_dirs);
 	disk_done(plan);
 	vec_free(&plan->tasks);
 	vec_free(&plan->conflicts);
@@ -1344,6 +1432,58 @@ stow_plan_free(struct stow_plan *plan)
 	plan->magic = 0;
 	free(plan);
 	ctx_release(ctx);
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+STOW_API int
+stow_plan_foreach_unchanged(const struct stow_plan *plan, stow_names_cb cb,
+    void *payload)
+{
+	const struct in_place_dir *d;
+	struct arena		 a = { NULL };
+	const char		**names = NULL, **grown;
+	size_t			 i, k, n, cap = 0;
+	int			 rc = 0, dotfiles;
+
+	if (plan == NULL || plan->magic != PLAN_MAGIC || cb == NULL)
+		return STOW_EMISUSE;
+	dotfiles = has_flag(plan, STOW_F_DOTFILES);
+	for (k = 0; rc == 0 && k < plan->in_place_dirs.len; k++) {
+		d = plan->in_place_dirs.items[k];
+		if (d->n > cap) {
+			if ((grown = reallocarray(names, d->n,
+			    sizeof(*names))) == NULL) {
+				rc = err_nomem(plan->ctx);
+				break;
+			}
+			names = grown;
+			cap = d->n;
+		}
+		for (i = n = 0; i < d->list->len && rc == 0; i++) {
+			if (!d->hit[i])
+				continue;
+			names[n] = d->list->ents[i].name;
+			/* --dotfiles: "dot-x" is ".x" there, and may sort
+			 * elsewhere. */
+			if (dotfiles && (names[n] = path_dotfile(&a,
+			    names[n])) == NULL)
+				rc = err_nomem(plan->ctx);
+			n++;
+		}
+		if (rc == 0 && dotfiles)
+			qsort(names, n, sizeof(*names), name_cmp);
+		if (rc == 0)
+			rc = cb(d->tgt, names, n, payload);
+		arena_free(&a);
+	}
+	free(names);
+	arena_free(&a);
+	return rc;
 }
 
 /* Does directory dir (recursively) hold only links into a stow dir? */

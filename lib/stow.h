@@ -290,6 +290,21 @@ STOW_API size_t	stow_plan_conflict_count(const struct stow_plan *plan);
  * should be (links it leaves alone).  With no operations and no
  * conflicts, a package whose count is non-zero is fully stowed. */
 STOW_API size_t	stow_plan_unchanged_count(const struct stow_plan *plan);
+/*
+ * Visit the links stow_plan_stow() and stow_plan_restow() found already
+ * in place that lead to a package entry which is not itself a symlink:
+ * links that do not dangle while the package stays as it is.  cb gets
+ * a target directory (relative to the target, "." for the target
+ * itself) and the names of those links there, in byte order; a
+ * directory may come more than once.  A checker walking the target can
+ * pass these by instead of asking the disk about each again.  Returns
+ * 0, the non-zero value cb returned (which stops the walk), STOW_ENOMEM
+ * or STOW_EMISUSE.  Pointers are valid during the call only.
+ */
+typedef int (*stow_names_cb)(const char *dir, const char *const *names,
+		    size_t n, void *payload);
+STOW_API int	stow_plan_foreach_unchanged(const struct stow_plan *plan,
+		    stow_names_cb cb, void *payload);
 STOW_API int	stow_plan_foreach_conflict(const struct stow_plan *plan,
 		    stow_conflict_cb cb, void *payload);
 

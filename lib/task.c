@@ -386,14 +386,17 @@ removal_planned(struct stow_plan *plan, const char *path)
 static int
 parent_removed(struct stow_plan *plan, const char *path)
 {
-	const char	*slash = strrchr(path, '/');
+	const char	*slash;
 	char		 small[1024], *buf, *p;
-	size_t		 n = strlen(path);
-	size_t		 dn = slash == NULL ? 0 : (size_t)(slash - path);
+	size_t		 n, dn;
 	int		 found = 0;
 
+	/* (Nothing planned away yet: the common case, asked first.) */
 	if (plan->nremoved == 0)
 		return 0;
+	slash = strrchr(path, '/');
+	n = strlen(path);
+	dn = slash == NULL ? 0 : (size_t)(slash - path);
 	if (dn > 0 && dn == plan->clear_len &&
 	    memcmp(path, plan->clear_dir, dn) == 0)
 		return removed_here(plan, path);

@@ -12,8 +12,12 @@
  *
  * Most operations of a run share their directory with the one before,
  * so the last two directories reached stay open (two, because a move
- * has a source and a destination).  An operation that may take a
- * directory away, or put another in its place, forgets them
+ * has a source and a destination).  Most of the others are in a sibling
+ * of that directory, or just below it: the directories above the last
+ * one reached stay open too (the chain), and a new one is opened from
+ * the deepest of them on its path, one openat(2) for a sibling rather
+ * than one per component from the root.  An operation that may take a
+ * directory away, or put another in its place, forgets them all
  * (walk_forget()).
  */
 #include <errno.h>
@@ -22,6 +26,93 @@
 #include <unistd.h>
 
 #include "extern.h"
+
+/* Closes the levels of the chain from level k down. */
+static void
+chain_cut(struct walk_chain *c, int k)
+{
+	while (c->n > k)
+		close(c->fd[--c->n]);
+}
+
+/*
+ * How many levels of the chain lead along directory dir (len bytes):
+ * those that are dir's ancestors.  *self: the level after them is dir
+ * itself.
+ */
+static int
+chain_match(const struct walk_chain *c, const char *dir, size_t len,
+    int *self)
+{
+	int	k;
+
+	*self = 0;
+	for (k = 0; k < c->n; k++) {
+		if (c->end[k] > len || memcmp(c->path, dir, c->end[k]) != 0)
+			break;
+		if (c->end[k] == len) {
+			*self = 1;
+			break;
+		}
+		if (dir[c->end[k]] != '/')
+			break;
+	}
+	return k;
+}
+
+/*
+ * Opens directory dir (len bytes, relative to the target) from the
+ * deepest level of the chain on its path, keeping the directories
+ * opened on the way as the chain's next levels.  The descriptor is the
+ * caller's.  -1 with errno set on failure.
+ */
+static int
+chain_open(struct stow_ctx *ctx, const char *dir, size_t len)
+{
+	struct walk_chain	*c = &ctx->walk_chain;
+	size_t			 p, q;
+	int			 k, self, base, fd = -1, loose = -1, saved;
+
+	if (len == 0 || *dir == '/' || len >= sizeof(c->path))
+		return fs_open_nofollow(ctx->target_fd, dir, len);
+	k = chain_match(c, dir, len, &self);
+	chain_cut(c, self ? k + 1 : k);
+	if (self) {
+		c->n = k;	/* dir itself, the caller's now */
+		return c->fd[k];
+	}
+	base = k > 0 ? c->fd[k - 1] : ctx->target_fd;
+	for (p = k > 0 ? c->end[k - 1] + 1 : 0; p <= len; p = q + 1) {
+		if ((q = p + strcspn(dir + p, "/")) > len)
+			q = len;
+		/* ("" and "." lead nowhere, as for fs_open_nofollow().) */
+		if (q == p || (q - p == 1 && dir[p] == '.'))
+			continue;
+		if ((fd = fs_open_nofollow(base, dir + p, q - p)) == -1 ||
+		    q == len)
+			break;
+		if (c->n < WALK_DEPTH) {
+			memcpy(c->path, dir, q);
+			c->end[c->n] = q;
+			c->fd[c->n++] = fd;
+		} else {
+			/* Too deep to keep: passed through. */
+			if (loose != -1)
+				close(loose);
+			loose = fd;
+		}
+		base = fd;
+		fd = -1;
+	}
+	/* (A path that ends in "" or ".": the directory it ends in.) */
+	if (fd == -1 && p > len)
+		fd = fs_open_nofollow(base, ".", 1);
+	saved = errno;
+	if (loose != -1)
+		close(loose);
+	errno = saved;
+	return fd;
+}
 
 /*
  * The descriptor of the directory holding path (relative to the
@@ -53,7 +144,7 @@ walk_parent(struct stow_ctx *ctx, const char *path, const char **leaf)
 		if (s->dir == NULL || s->used < lru->used)
 			lru = s;
 	}
-	if ((fd = fs_open_nofollow(ctx->target_fd, path, len)) == -1)
+	if ((fd = chain_open(ctx, path, len)) == -1)
 		return -1;
 	if (lru->dir != NULL) {
 		close(lru->fd);
@@ -61,6 +152,7 @@ walk_parent(struct stow_ctx *ctx, const char *path, const char **leaf)
 	}
 	if ((lru->dir = strndup(path, len)) == NULL) {
 		close(fd);
+		lru->dir = NULL;
 		errno = ENOMEM;
 		return -1;
 	}
@@ -82,4 +174,5 @@ walk_forget(struct stow_ctx *ctx)
 		free(s->dir);
 		s->dir = NULL;
 	}
+	chain_cut(&ctx->walk_chain, 0);
 }

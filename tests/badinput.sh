@@ -891,6 +891,39 @@ printf '[package "a"]\n\n\tignore = *x\n' >"$sb/stow/cstow.conf"
 case_run regex-conf-package 1 "stow/cstow.conf:3: invalid regex" -- \
     cstow -d stow -t t a
 
+# A regex that backtracks past PCRE2's match limit on a name ("(a|aa)+$"
+# over a long run of "a" that does not end it): an error naming the file,
+# the line and the regex (exit 2, nothing changed), never "no match".
+# In the check and the entrypoint too.
+aaab=$(printf 'a%.0s' {1..60})b
+fresh
+touch "$sb/stow/b/$aaab"
+printf '# slow\n(a|aa)+$\n' >"$sb/stow/b/.stow-local-ignore"
+case_run regex-local-ignore-limit 2 \
+    "$sb/stow/b/.stow-local-ignore:2: regex '(a|aa)+\$' gave up on '/$aaab'" \
+    "match limit" -- cstow -d stow -t t a b
+fresh
+touch "$sb/stow/b/$aaab"
+printf '(a|aa)+$\n' >"$sb/home/.stow-global-ignore"
+case_run regex-global-ignore-limit 2 \
+    "$sb/home/.stow-global-ignore:1: regex '(a|aa)+\$' gave up on" -- \
+    cstow -d stow -t t b
+fresh
+touch "$sb/stow/b/$aaab"
+printf '(a|aa)+$\n' >"$sb/stow/b/.stow-local-ignore"
+case_run regex-local-ignore-limit-check 2 \
+    ".stow-local-ignore:1: regex '(a|aa)+\$' gave up on" -- \
+    cstow -d stow -t t --check b
+fresh
+touch "$sb/stow/b/$aaab"
+case_run regex-ignore-limit 2 "ignore regex '(a|aa)+\$' gave up on '$aaab'" \
+    "match limit" -- cstow -d stow -t t '--ignore=(a|aa)+$' b
+fresh
+touch "$sb/stow/b/$aaab"
+ln -s ../stow/a/bin/x "$sb/t/$aaab"
+case_run regex-defer-limit 2 "defer regex '(a|aa)+\$' gave up on '$aaab'" -- \
+    cstow -d stow -t t '--defer=(a|aa)+$' b
+
 # ===========================================================================
 # Malformed .stowrc files, in HOME and in the current directory (exit 1,
 # naming file:line).

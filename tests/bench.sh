@@ -4,6 +4,8 @@
 #   tests/bench.sh [CSTOW]          (default cli/cstow)
 #   BENCH_QUICK=1 tests/bench.sh    1k and 20k only, one run each (smoke test)
 #   BENCH_BUDGET=SECONDS            time budget of each GNU Stow run (60)
+#   BENCH_REGEX_STOW=PROGRAM        the GNU Stow of the ignore-regex rows
+#                                   (default: the stow on PATH, as elsewhere)
 #
 # A benchmark, not a test: it never fails because something is slow.  It
 # exits non-zero only when it cannot run at all (no cstow, no C compiler),
@@ -13,7 +15,9 @@
 #
 # Trees are built on tmpfs (/dev/shm) when it is writable, else in
 # $TMPDIR; the "stow 20k into existing dirs" workload is repeated in
-# $TMPDIR (disk-backed, where each symlink costs far more).  Every cell is
+# $TMPDIR (disk-backed, where each symlink costs far more), and so is the
+# demo's first start (cstow-entrypoint, with its journal and vault on the
+# disk and their syncs).  Every cell is
 # the median wall time of several runs, measured by tests/bench_timer.c
 # (fork+exec+wait, no shell in between).  The floor column is
 # tests/bench_floor.c: a program that issues only the system calls the
@@ -66,12 +70,20 @@ FSTYPE=$(stat -f -c %T "$W")
 DISKFSTYPE=$(stat -f -c %T "${D:-$W}")
 
 $CC -O2 -o "$W/floor" "$HERE/bench_floor.c" || die "cannot compile bench_floor.c"
+ENTRY_ARG=$(dirname "$CSTOW_ARG")/cstow-entrypoint
 $CC -O2 -o "$W/timer" "$HERE/bench_timer.c" || die "cannot compile bench_timer.c"
 FLOOR=$W/floor
 TIMER=$W/timer
 # Time a snapshot: a rebuild during the run must not mix two binaries.
 cp "$CSTOW" "$W/cstow" || die "cannot copy $CSTOW"
 CSTOW=$W/cstow
+ENTRY=
+if [ -x "$ENTRY_ARG" ]; then
+	cp "$ENTRY_ARG" "$W/cstow-entrypoint" || die "cannot copy $ENTRY_ARG"
+	ENTRY=$W/cstow-entrypoint
+fi
+CHKSTOW=$(command -v chkstow || true)
+REGEX_STOW=${BENCH_REGEX_STOW:-$STOW}
 
 # No ~/.stowrc, ./.stowrc or STOW_DIR may change what the tools do.
 export HOME=$W/emptyhome
@@ -134,6 +146,76 @@ reset_home() {
 	touch "$1/t/.config/other-app/settings.ini" "$1/t/.local/share/app/data"
 }
 DOTPKGS="nvim tmux git zsh scripts"
+
+# gen_deep ROOT: the 20k tree of a freshly copied target (issue 20's):
+# ROOT/stow/pkg/share/dNN/eNNN/fNN, 50 one-byte files in each of 400
+# directories, and ROOT/t0, an empty target holding every directory,
+# which reset_copy copies (cp -a) before each run.
+gen_deep() {
+	local root=$1
+	mkdir -p "$root/stow/pkg" "$root/t0"
+	awk 'BEGIN { for (d = 0; d < 20; d++) for (e = 0; e < 20; e++)
+	    printf "share/d%02d/e%03d\n", d, e }' > "$root/dirs"
+	(cd "$root/stow/pkg" && xargs mkdir -p < "$root/dirs" &&
+	 awk '{ for (i = 0; i < 50; i++) printf "%s/f%02d\n", $1, i }' \
+	     "$root/dirs" | xargs awk 'BEGIN { for (i = 1; i < ARGC; i++)
+	     { printf "x" > ARGV[i]; close(ARGV[i]) } }')
+	(cd "$root/t0" && xargs mkdir -p < "$root/dirs")
+}
+reset_copy() { rm -rf "$1/t" && cp -a "$1/t0" "$1/t"; }
+
+# gen_real ROOT: the shape of unpacked distribution packages, as in
+# /usr/local/stow: 21 packages of about 1,050 files in 110 directories
+# each (9.6 files per directory), sharing usr/bin, usr/lib/<triplet>,
+# usr/share/doc, usr/share/man/manN, usr/share/locale/LL/LC_MESSAGES and
+# usr/include, each with its own directories below them.  ROOT/pkgs
+# lists the packages.
+gen_real() {
+	local root=$1
+	mkdir -p "$root/stow" "$root/t"
+	seq -f 'p%02g' 1 21 > "$root/pkgs"
+	awk -v root="$root/stow" '
+	function f(path) { print root "/" path > FILES }
+	function d(path) { print root "/" path > DIRS }
+	BEGIN { FILES = "'"$root"'/files.list"; DIRS = "'"$root"'/dirs.list" }
+	{
+		p = $1; u = p "/usr"
+		d(u "/bin"); for (i = 0; i < 3; i++) f(u "/bin/" p "-" i)
+		l = u "/lib/x86_64-linux-gnu"
+		d(l); f(l "/lib" p ".so.1"); f(l "/lib" p ".so.1.0.0")
+		for (m = 0; m < 30; m++) {
+			d(l "/" p "/m" m)
+			for (i = 0; i < 14; i++) f(l "/" p "/m" m "/mod" i ".so")
+		}
+		d(u "/share/doc/" p)
+		f(u "/share/doc/" p "/copyright"); f(u "/share/doc/" p "/changelog.gz")
+		f(u "/share/doc/" p "/README"); f(u "/share/doc/" p "/NEWS.gz")
+		d(u "/share/man/man1"); d(u "/share/man/man5")
+		for (i = 0; i < 3; i++) f(u "/share/man/man1/" p "-" i ".1.gz")
+		f(u "/share/man/man5/" p ".conf.5.gz")
+		for (m = 0; m < 40; m++) {
+			d(u "/share/" p "/d" m)
+			for (i = 0; i < 14; i++) f(u "/share/" p "/d" m "/data" i)
+		}
+		split("de es fr it ja ko nl pl pt ru", lang, " ")
+		for (k = 1; k <= 10; k++) {
+			d(u "/share/locale/" lang[k] "/LC_MESSAGES")
+			f(u "/share/locale/" lang[k] "/LC_MESSAGES/" p ".mo")
+		}
+		for (m = 0; m < 5; m++) {
+			d(u "/include/" p "/i" m)
+			for (i = 0; i < 10; i++) f(u "/include/" p "/i" m "/h" i ".h")
+		}
+	}' "$root/pkgs"
+	xargs mkdir -p < "$root/dirs.list" && xargs touch < "$root/files.list"
+	REAL_PKGS=$(tr '\n' ' ' < "$root/pkgs")
+}
+# reset_real_stowed ROOT: every package stowed, without folding.
+reset_real_stowed() {
+	local p args=()
+	for p in $REAL_PKGS; do args+=("$1/stow/$p"); done
+	rm -rf "$1/t" && mkdir "$1/t" && "$FLOOR" tree "$1/t" "${args[@]}"
+}
 
 nlinks() { find "$1" -type l | wc -l; }
 
@@ -313,6 +395,20 @@ for n in $SIZES; do
 	    "$((n / 100))" "$n" "fold $W/n$n/t $W/n$n/stow/pkg"
 done
 
+# Issue 20's tree: deeper, 50 files per directory, a target copied
+# fresh (cp -a) before each run.
+r=$W/deep
+gen_deep "$r"
+say "stow into existing dirs, deep tree, fresh copy, 20k files ($(runs_for $N20) runs)"
+tool cstow "" "expect_links $r/t $N20" "$CSTOW" -d "$r/stow" -t "$r/t" pkg
+[ -z "$STOW" ] || tool stow "$BUDGET" "expect_links $r/t $N20" \
+    "$STOW" -d "$r/stow" -t "$r/t" pkg
+tool cp "" "expect_links $r/t $N20" cp -as "$r/stow/pkg/." "$r/t/"
+tool floor "" "expect_links $r/t $N20" "$FLOOR" link "$r/stow/pkg" "$r/t"
+measure "deep 20k" "$(runs_for $N20)" "reset_copy $r"
+row deep "stow into existing dirs: deep tree (share/dNN/eNNN, 50 per dir), fresh \`cp -a\` copy" \
+    "20k" "$(cell cstow)" "$(cell stow)" "$(cell cp)" "$(cell floor)"
+
 r=$W/n$N20
 reset_stowed "$r"
 op_row noop "no-op re-run (all stowed)" "$r" $N20 keep $N20 \
@@ -328,6 +424,39 @@ op_row unstow "unstow (-D)" "$r" $N20 reset_stowed 0 "unlink $r/t" -D
 reset_stowed "$r"
 WITH_NOOP=1 op_row restow "restow (-R) of stowed" "$r" $N20 keep $N20 \
     "restow $r/stow/pkg $r/t" -R
+
+# check_row KEY LABEL ROOT N EXPECT CSTOW-ARGS FLOOR-ARGS: cstow --check
+# against cstow's no-op, both on the same stowed trees in one
+# round-robin, with GNU Stow's chkstow -b (which walks the target for
+# dangling links) in the stow column, and the check and no-op floors.
+# CSTOW-ARGS and FLOOR-ARGS are word-split.
+check_row() {
+	local key=$1 label=$2 r=$3 n=$4 e=$5 cargs=$6 fargs=$7 runs
+	runs=$(runs_for "$n")
+	say "$label, $(human "$n") files ($runs runs)"
+	# shellcheck disable=SC2086
+	tool cstow "" "expect_links $r/t $e" "$CSTOW" -d "$r/stow" -t "$r/t" \
+	    --check $cargs
+	[ -z "$CHKSTOW" ] || tool stow "$BUDGET" "expect_links $r/t $e" \
+	    "$CHKSTOW" -b -t "$r/t"
+	# shellcheck disable=SC2086
+	tool floor "" "expect_links $r/t $e" "$FLOOR" check $fargs
+	# shellcheck disable=SC2086
+	tool noop "" "expect_links $r/t $e" "$CSTOW" -d "$r/stow" -t "$r/t" \
+	    $cargs
+	# shellcheck disable=SC2086
+	tool noopfloor "" "expect_links $r/t $e" "$FLOOR" noop $fargs
+	measure "$label $(human "$n")" "$runs" keep
+	MED[noop,$key]=$(cell noop)
+	MED[noopfloor,$key]=$(cell noopfloor)
+	MED[floor,$key]=$(cell floor)
+	row "$key" "$label" "$(human "$n")" "$(cell cstow)" "$(cell stow)" "—" \
+	    "$(cell floor)"
+}
+r=$W/n$N20
+reset_stowed "$r"
+check_row check "--check (all stowed; chkstow -b in the stow column)" "$r" \
+    $N20 $N20 pkg "$r/stow/pkg $r/t"
 
 # dotfiles: 5 packages, --dotfiles, a home with .config and .local
 r=$W/dot
@@ -362,6 +491,55 @@ measure dotfiles "$RUNS_SMALL" "reset_home $r"
 row dotfiles "dotfiles: 5 packages, --dotfiles" "$ndot" "$(cell cstow)" \
     "$(cell stow)" "$(cell cp)" "$(cell floor)"
 
+# The shape of unpacked distribution packages, stowed without folding
+# as into /usr/local: every directory is made, and each holds about ten
+# files, so what a tool pays per directory counts.
+r=$W/real
+gen_real "$r"
+nreal=$(wc -l < "$r/files.list")
+nrealent=$(find "$r/stow" -mindepth 2 | wc -l)
+real_args=()
+for p in $REAL_PKGS; do real_args+=("$r/stow/$p"); done
+say "real-tree shape: stow --no-folding into an empty target, $nreal files ($RUNS_MID runs)"
+# shellcheck disable=SC2086
+tool cstow "" "expect_links $r/t $nreal" "$CSTOW" -d "$r/stow" -t "$r/t" \
+    --no-folding $REAL_PKGS
+# shellcheck disable=SC2086
+[ -z "$STOW" ] || tool stow "$BUDGET" "expect_links $r/t $nreal" \
+    "$STOW" -d "$r/stow" -t "$r/t" --no-folding $REAL_PKGS
+tool cp "" "expect_links $r/t $nreal" cp -as "${real_args[@]/%//.}" "$r/t/"
+tool floor "" "expect_links $r/t $nreal" "$FLOOR" tree "$r/t" "${real_args[@]}"
+measure "real stow" "$RUNS_MID" "reset_empty $r"
+row realstow "real-tree shape: stow --no-folding into an empty target" \
+    "$(human "$nreal")" "$(cell cstow)" "$(cell stow)" "$(cell cp)" \
+    "$(cell floor)"
+reset_real_stowed "$r"
+say "real-tree shape: no-op re-run ($RUNS_MID runs)"
+# shellcheck disable=SC2086
+tool cstow "" "expect_links $r/t $nreal" "$CSTOW" -d "$r/stow" -t "$r/t" \
+    --no-folding $REAL_PKGS
+# shellcheck disable=SC2086
+[ -z "$STOW" ] || tool stow "$BUDGET" "expect_links $r/t $nreal" \
+    "$STOW" -d "$r/stow" -t "$r/t" --no-folding $REAL_PKGS
+tool floor "" "expect_links $r/t $nreal" "$FLOOR" noop "${real_args[@]}" "$r/t"
+measure "real noop" "$RUNS_MID" keep
+row realnoop "real-tree shape: no-op re-run (all stowed)" "$(human "$nreal")" \
+    "$(cell cstow)" "$(cell stow)" "—" "$(cell floor)"
+say "real-tree shape: unstow ($RUNS_MID runs)"
+# shellcheck disable=SC2086
+tool cstow "" "expect_links $r/t 0" "$CSTOW" -d "$r/stow" -t "$r/t" \
+    --no-folding -D $REAL_PKGS
+# shellcheck disable=SC2086
+[ -z "$STOW" ] || tool stow "$BUDGET" "expect_links $r/t 0" \
+    "$STOW" -d "$r/stow" -t "$r/t" --no-folding -D $REAL_PKGS
+tool floor "" "expect_links $r/t 0" "$FLOOR" unlink "$r/t"
+measure "real unstow" "$RUNS_MID" "reset_real_stowed $r"
+row realunstow "real-tree shape: unstow (-D)" "$(human "$nreal")" \
+    "$(cell cstow)" "$(cell stow)" "—" "$(cell floor)"
+reset_real_stowed "$r"
+check_row realcheck "real-tree shape: --check (all stowed)" "$r" "$nreal" \
+    "$nreal" "--no-folding $REAL_PKGS" "${real_args[*]} $r/t"
+
 # The same 20k workload on the disk-backed temp dir.
 if [ -n "$D" ]; then
 	gen_pkg "$D/n$N20" $N20
@@ -371,6 +549,108 @@ if [ -n "$D" ]; then
 	rm -rf "$D/n$N20"
 else
 	note "no separate disk-backed temp dir (/dev/shm not writable): the table is already on \`$DISKBASE\`"
+fi
+
+# --- ignore regexes that backtrack ------------------------------------------
+
+# gen_regex ROOT LO HI: a package of 2,000 files named by a run of LO..HI
+# "a", a "b" and a tail of letters unique to each, whose
+# .stow-local-ignore holds "(a|aa)+$": over a run of "a" that does not
+# end the name, a backtracking engine tries every way of splitting the
+# run, which takes 1.6 times as many steps for each "a" more.
+gen_regex() {
+	local root=$1 lo=$2 hi=$3
+	rm -rf "$root" && mkdir -p "$root/stow/pkg" "$root/t" &&
+	printf '(a|aa)+$\n' > "$root/stow/pkg/.stow-local-ignore" &&
+	(cd "$root/stow/pkg" && awk -v lo="$lo" -v hi="$hi" 'BEGIN {
+	    for (i = 0; i < 2000; i++) {
+		n = lo + i % (hi - lo + 1); s = ""
+		for (k = 0; k < n; k++) s = s "a"
+		t = ""; j = i
+		do { t = t substr("bcdefghijk", j % 10 + 1, 1)
+		    j = int(j / 10) } while (j > 0)
+		print s "b" t } }' | xargs touch)
+}
+# regex_row LABEL ROOT: cstow and GNU Stow, RUNS_MID runs each into an
+# empty target, whatever their exit status (cstow stops, on purpose,
+# when a regex gives up).
+REGEX_ROWS=()
+regex_row() {
+	local label=$1 r=$2 i tool out
+	local -A t=() sts=()
+	say "$label ($RUNS_MID runs)"
+	for ((i = 0; i < RUNS_MID; i++)); do
+		for tool in cstow stow; do
+			[ "$tool" = cstow ] || [ -n "$REGEX_STOW" ] || continue
+			reset_empty "$r"
+			if [ "$tool" = cstow ]; then
+				out=$("$TIMER" -l "$W/logs/regex.log" "$CSTOW" \
+				    -d "$r/stow" -t "$r/t" pkg)
+			else
+				out=$("$TIMER" -b "$BUDGET" -l "$W/logs/regex.log" \
+				    "$REGEX_STOW" -d "$r/stow" -t "$r/t" pkg)
+			fi
+			t[$tool]+=" ${out%% *}"
+			sts[$tool]="${out#* }, $(nlinks "$r/t") links"
+		done
+	done
+	# shellcheck disable=SC2086
+	REGEX_ROWS+=("| $label | $(fmt_ms "$(median ${t[cstow]})") (${sts[cstow]}) | $(fmt_ms "$(median ${t[stow]:-})") (${sts[stow]:-n/a}) | $(ratio "$(median ${t[cstow]})" "$(median ${t[stow]:-})" 2) |")
+}
+r=$W/regex
+gen_regex "$r" 30 49
+: > "$W/logs/regex.log"
+regex_row "\`(a|aa)+\$\`, runs of 30–49 a (each past PCRE2's default limit)" "$r"
+grep -h "gave up" "$W/logs/regex.log" | head -n 1 > "$W/regex.msg"
+gen_regex "$r" 12 19
+regex_row "\`(a|aa)+\$\`, runs of 12–19 a (within cstow's limit)" "$r"
+rm -rf "$r"
+
+# --- first start on a real disk ----------------------------------------------
+
+# The demo's first start (cstow-entrypoint linking the bundled dotfiles
+# into a home with files in the way, journal and vault in that home): on
+# the disk-backed temp dir, where its syncs wait for the disk, and on
+# tmpfs, alternately, each from a fresh copy (on the disk, after sync).
+FIRST_LINE=
+if [ -n "$ENTRY" ]; then
+	# shellcheck source=tests/treelib.sh
+	. "$HERE/treelib.sh"
+	first_runs=21
+	[ "${BENCH_QUICK:-0}" = 1 ] && first_runs=3
+	say "first start of the demo, on $DISKFSTYPE and on $FSTYPE ($first_runs runs each)"
+	for base in "${D:-$W}" "$W"; do
+		tree_make "$HERE/../fixtures/trees/demo.tree" "$base/demo0" &&
+		cp "$HERE/../fixtures/demo/cstow.conf" "$base/demo0/home/dotfiles/"
+	done
+	first_run() {	# first_run BASE: one timed first start, from a copy
+		rm -rf "$1/demo" && cp -a "$1/demo0" "$1/demo" &&
+		{ [ "$1" = "$W" ] || sync; } &&
+		"$TIMER" -l "$W/logs/first.log" env -i HOME="$1/demo/home" \
+		    PATH="$PATH" "$ENTRY" true
+	}
+	fd=(); fm=()
+	for ((i = 0; i < first_runs; i++)); do
+		out=$(first_run "${D:-$W}"); fd+=("${out%% *}")
+		out=$(first_run "$W"); fm+=("${out%% *}")
+	done
+	spread() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END {
+	    printf "%.1f–%.1f ms, quartiles %.1f–%.1f", a[1], a[NR],
+	    a[int((NR + 3) / 4)], a[int((3 * NR + 3) / 4)] }'; }
+	nsync=n/a
+	if [ -n "$STRACE" ]; then
+		rm -rf "$W/demo" && cp -a "$W/demo0" "$W/demo"
+		env -i HOME="$W/demo/home" PATH="$PATH" "$STRACE" -f -c \
+		    -o "$W/strace.first" \
+		    -e trace=fsync,fdatasync,sync,syncfs,sync_file_range,msync \
+		    "$ENTRY" true >/dev/null 2>&1
+		nsync=$(awk '$NF == "total" { print $4 }' "$W/strace.first")
+		nsync="$nsync ($(awk '/^-+ / { sep++; next }
+		    sep == 1 && NF >= 4 { printf "%s%s %s", (n++ ? ", " : ""),
+		    $NF, $4 }' "$W/strace.first"))"
+	fi
+	FIRST_LINE="First start of the demo (cstow-entrypoint links 7 dotfiles and moves 2 files into the vault; its journal and vault are in the same file system), median of $first_runs runs each, alternately: on $DISKFSTYPE (\`${D:-$W}\`) $(fmt_ms "$(median "${fd[@]}")") ms ($(spread "${fd[@]}")); on $FSTYPE $(fmt_ms "$(median "${fm[@]}")") ms ($(spread "${fm[@]}")); $(ratio "$(median "${fd[@]}")" "$(median "${fm[@]}")")× on the disk.  Sync calls per run (strace -f): $nsync."
+	rm -rf "${D:-$W}/demo" "${D:-$W}/demo0" "$W/demo" "$W/demo0"
 fi
 
 # --- the table -------------------------------------------------------------
@@ -388,7 +668,28 @@ restow_line() {
 	echo
 }
 restow_line
-echo "floor: \`link\` (one symlinkat per file) for stow into existing dirs; \`fold\` (symlinkat per top-level entry, descending only into existing dirs) for empty target and dotfiles; \`noop\` (readlinkat per file) for the no-op (the result needs no change); \`restow\` (the no-op's calls, and one listing of each target directory walked) for restow; \`unlink\` (readlinkat and unlinkat per link: an unstow reads a link to know it owns it) for unstow.  cp -as makes absolute links; into an empty target it creates every directory and file link (no folding); for dotfiles it keeps the dot-X names."
+# check_line KEY LABEL: --check against the no-op, cstow's and the floors'.
+check_line() {
+	local c=${MED[cstow,$1]:-} n=${MED[noop,$1]:-}
+	local f=${MED[floor,$1]:-} nf=${MED[noopfloor,$1]:-}
+	is_num "$c" && is_num "$n" && is_num "$f" && is_num "$nf" || return 0
+	echo "- $2: cstow --check $(fmt_ms "$c") ms, cstow no-op $(fmt_ms "$n") ms ($(ratio "$c" "$n" 2)×); check floor $(fmt_ms "$f") ms, no-op floor $(fmt_ms "$nf") ms ($(ratio "$f" "$nf" 2)×)."
+}
+echo "--check against the no-op on the same trees (both in the check row's round-robin, with the check and no-op floors).  Beyond the no-op, a check lists every directory of the target, for the links no package entry leads to:"
+echo
+check_line check "20k files in 200 directories"
+check_line realcheck "real-tree shape"
+echo
+if [ "${#REGEX_ROWS[@]}" -gt 0 ]; then
+	echo "| ignore regex, 2,000 names, stow into an empty target | cstow ms | GNU Stow ms ($([ -n "$REGEX_STOW" ] && "$REGEX_STOW" --version 2>&1 | head -n 1 || echo "not installed")) | cstow/stow |"
+	echo "|---|---:|---:|---:|"
+	printf '%s\n' "${REGEX_ROWS[@]}"
+	echo
+	[ ! -s "$W/regex.msg" ] ||
+	    { echo "cstow's message when the regex gives up: \`$(sed "s|$W|…|g" "$W/regex.msg")\`"; echo; }
+fi
+[ -z "$FIRST_LINE" ] || { echo "$FIRST_LINE"; echo; }
+echo "floor: \`link\` (one symlinkat per file) for stow into existing dirs; \`fold\` (symlinkat per top-level entry, descending only into existing dirs) for empty target and dotfiles; \`noop\` (readlinkat per file) for the no-op (the result needs no change); \`restow\` (the no-op's calls, and one listing of each target directory walked) for restow; \`unlink\` (readlinkat and unlinkat per link: an unstow reads a link to know it owns it) for unstow; \`check\` (the no-op's calls, then a listing of every target directory) for --check; \`tree\` (mkdirat per directory, symlinkat per file) for a stow without folding.  The real-tree rows pass every package to each tool at once.  cp -as makes absolute links; into an empty target it creates every directory and file link (no folding); for dotfiles it keeps the dot-X names."
 echo
 
 # --- system calls, memory, growth ------------------------------------------
@@ -429,17 +730,97 @@ else
 			echo "| $label | $tool | $total | $(ratio "$total" "$nent") | $top |"
 		done
 	done
-	for op in -D -R; do	# cstow only: where its time goes
-		reset_stowed "$r"
-		[ $op = -D ] && label="unstow (-D)" || label="restow (-R) of stowed"
-		"$STRACE" -c -f -o "$W/strace.cstow$op" "$CSTOW" -d "$r/stow" -t "$r/t" $op pkg \
-		    >/dev/null 2>&1 || { echo "| $label | cstow | n/a | | |"; continue; }
-		IFS='|' read -r total top <<< "$(syscalls "$W/strace.cstow$op")"
-		echo "| $label | cstow | $total | $(ratio "$total" "$nent") | $top |"
+	# sc_row LABEL TOOL ENTRIES RESET CMD...: one more row, after RESET.
+	sc_row() {
+		local label=$1 tool=$2 nent=$3 reset=$4 total top
+		shift 4
+		eval "$reset" || { echo "| $label | $tool | n/a | | |"; return; }
+		"$STRACE" -c -f -o "$W/strace.row" "$@" >/dev/null 2>&1 ||
+		    { echo "| $label | $tool | n/a | | |"; return; }
+		IFS='|' read -r total top <<< "$(syscalls "$W/strace.row")"
+		echo "| $label | $tool | $total | $(ratio "$total" "$nent") | $top |"
+	}
+	sc_row "unstow (-D)" cstow "$nent" "reset_stowed $r" \
+	    "$CSTOW" -d "$r/stow" -t "$r/t" -D pkg
+	sc_row "restow (-R) of stowed" cstow "$nent" "reset_stowed $r" \
+	    "$CSTOW" -d "$r/stow" -t "$r/t" -R pkg
+	sc_row "--check (all stowed)" cstow "$nent" "reset_stowed $r" \
+	    "$CSTOW" -d "$r/stow" -t "$r/t" --check pkg
+	sc_row "--check (all stowed)" "check floor" "$nent" "reset_stowed $r" \
+	    "$FLOOR" check "$r/stow/pkg" "$r/t"
+	r=$W/deep
+	ndeep=$(find "$r/stow/pkg" -mindepth 1 | wc -l)
+	sc_row "stow into existing dirs, deep tree ($ndeep entries)" cstow \
+	    "$ndeep" "reset_copy $r" "$CSTOW" -d "$r/stow" -t "$r/t" pkg
+	sc_row "stow into existing dirs, deep tree ($ndeep entries)" floor \
+	    "$ndeep" "reset_copy $r" "$FLOOR" link "$r/stow/pkg" "$r/t"
+	r=$W/real
+	for tool in cstow stow floor; do
+		case $tool in
+		cstow) set -- "$CSTOW" -d "$r/stow" -t "$r/t" --no-folding ;;
+		stow) [ -n "$STOW" ] || continue
+			set -- "$STOW" -d "$r/stow" -t "$r/t" --no-folding ;;
+		floor) set -- "$FLOOR" ;;
+		esac
+		# shellcheck disable=SC2086
+		if [ $tool = floor ]; then
+			sc_row "real-tree shape ($nrealent entries): stow" floor \
+			    "$nrealent" "reset_empty $r" "$@" tree "$r/t" "${real_args[@]}"
+			sc_row "real-tree shape: no-op" floor "$nrealent" \
+			    "reset_real_stowed $r" "$@" noop "${real_args[@]}" "$r/t"
+			sc_row "real-tree shape: unstow" floor "$nrealent" \
+			    "reset_real_stowed $r" "$@" unlink "$r/t"
+			sc_row "real-tree shape: --check" "check floor" "$nrealent" \
+			    "reset_real_stowed $r" "$@" check "${real_args[@]}" "$r/t"
+			continue
+		fi
+		sc_row "real-tree shape ($nrealent entries): stow" $tool \
+		    "$nrealent" "reset_empty $r" "$@" $REAL_PKGS
+		sc_row "real-tree shape: no-op" $tool "$nrealent" \
+		    "reset_real_stowed $r" "$@" $REAL_PKGS
+		sc_row "real-tree shape: unstow" $tool "$nrealent" \
+		    "reset_real_stowed $r" "$@" -D $REAL_PKGS
+		[ $tool = cstow ] && sc_row "real-tree shape: --check" cstow \
+		    "$nrealent" "reset_real_stowed $r" "$@" --check $REAL_PKGS
 	done
 fi
 echo
 
+# --- issue 20: where the time goes on a freshly copied tree ------------------
+
+echo "## Stow into existing dirs: cstow against the floor, CPU and memory"
+echo
+echo "Median of $RUNS_MID runs each, alternately, from a fresh target each run (\`timer -r\`: the child's rusage).  cstow's journal is in \`\$HOME\` on $FSTYPE, as in every row above, except in the row that puts it on $DISKFSTYPE (\`XDG_STATE_HOME\` in \`${D:-$W}\`), as a user's is: there its syncs wait for the disk."
+echo
+echo "| tree | tool | wall ms | user ms | sys ms | minor faults | voluntary switches |"
+echo "|---|---|---:|---:|---:|---:|---:|"
+# ru_row TREE RESET ROOT: cstow, cstow with the journal on the disk, floor.
+ru_row() {
+	local tree=$1 reset=$2 r=$3 i k out
+	local -A w=() u=() sy=() f=() v=()
+	mkdir -p "${D:-$W}/state"
+	for ((i = 0; i < RUNS_MID; i++)); do
+		for k in cstow cstow-disk floor; do
+			eval "$reset $r"
+			case $k in
+			cstow) out=$("$TIMER" -r "$CSTOW" -d "$r/stow" -t "$r/t" pkg) ;;
+			cstow-disk) out=$("$TIMER" -r env XDG_STATE_HOME="${D:-$W}/state" \
+			    "$CSTOW" -d "$r/stow" -t "$r/t" pkg) ;;
+			floor) out=$("$TIMER" -r "$FLOOR" link "$r/stow/pkg" "$r/t") ;;
+			esac
+			# shellcheck disable=SC2086
+			set -- $out
+			w[$k]+=" $1"; u[$k]+=" $3"; sy[$k]+=" $4"; f[$k]+=" $5"; v[$k]+=" $6"
+		done
+	done
+	for k in cstow cstow-disk floor; do
+		# shellcheck disable=SC2086
+		echo "| $tree | $k$([ $k = cstow-disk ] && echo " (journal on $DISKFSTYPE)") | $(fmt_ms "$(median ${w[$k]})") | $(fmt_ms "$(median ${u[$k]})") | $(fmt_ms "$(median ${sy[$k]})") | $(median ${f[$k]}) | $(median ${v[$k]}) |"
+	done
+}
+ru_row "flat: d0000–d0199, 100 per dir" reset_dirs "$W/n$N20"
+ru_row "deep: share/dNN/eNNN, 50 per dir" reset_copy "$W/deep"
+echo
 echo "## Memory and growth"
 echo
 nbig=${SIZES##* }

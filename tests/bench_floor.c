@@ -4,21 +4,33 @@
  * Each mode issues only the system calls its result needs, so its time is
  * a floor for the same workload done by cstow, GNU Stow or cp -as:
  *
- *   floor link SRC DST    walk SRC; symlinkat each file into the matching
- *                         directory of DST (the directories already exist;
- *                         nothing else is created)
+ *   floor link SRC... DST walk each SRC; symlinkat each file into the
+ *                         matching directory of DST (the directories
+ *                         already exist; nothing else is created)
  *   floor unlink DST      walk DST; readlinkat every symbolic link (an
  *                         unstow must read a link to know it owns it),
  *                         then unlinkat it
- *   floor noop SRC DST    walk SRC; readlinkat each matching DST entry and
- *                         check its text (the least work to verify that
- *                         everything is already stowed); a DST entry that
- *                         is a real directory is descended into
- *   floor restow SRC DST  noop, and list each DST directory walked first:
+ *   floor noop SRC... DST walk each SRC; readlinkat each matching DST
+ *                         entry and check its text (the least work to
+ *                         verify that everything is already stowed); a
+ *                         DST entry that is a real directory is descended
+ *                         into
+ *   floor restow SRC... DST
+ *                         noop, and list each DST directory walked first:
  *                         a restow (GNU Stow's unstow, then stow) must,
  *                         as its unstow cleans up the dangling links it
  *                         owns there, and those it can only find by
  *                         listing
+ *   floor check SRC... DST
+ *                         noop, then list every directory of DST: a check
+ *                         for dangling links into the stow directory must
+ *                         find the links no package entry leads to, which
+ *                         only a listing shows (the links noop read are
+ *                         known not to dangle)
+ *   floor tree DST SRC... stow without folding into an empty DST: walk each
+ *                         SRC; mkdirat each directory (one already made
+ *                         by an earlier SRC is fine) and symlinkat each
+ *                         file
  *   floor fold [-d] DST SRC...
  *                         stow with folding: try symlinkat for each entry
  *                         of each SRC; where a directory entry collides
@@ -139,6 +151,7 @@ entry_is_link(int dirfd, const struct dirent *e)
 }
 
 static long count;
+static int making;	/* tree: make each directory, unless made already */
 
 /* link: SRC dir stream, DST dir fd, text = link text of the SRC dir. */
 static void
@@ -152,6 +165,9 @@ do_link(DIR *src, int dst, struct text *t)
 			continue;
 		size_t mark = text_push(t, e->d_name);
 		if (entry_is_dir(sfd, e)) {
+			if (making && mkdirat(dst, e->d_name, 0755) < 0 &&
+			    errno != EEXIST)
+				die("mkdir", e->d_name);
 			int sub = openat(dst, e->d_name, O_PATH | O_DIRECTORY |
 			    O_NOFOLLOW | O_CLOEXEC);
 			if (sub < 0)
@@ -293,6 +309,35 @@ do_fold(DIR *src, int dst, struct text *t)
 	}
 }
 
+/* check: list every directory below DST (dst, open for reading). */
+static void
+list_tree(int dst, const char *name)
+{
+	union {
+		struct dirent64 de;
+		char bytes[16384];
+	} buf;
+	ssize_t n, off;
+
+	while ((n = getdents64(dst, buf.bytes, sizeof(buf.bytes))) > 0) {
+		for (off = 0; off < n; ) {
+			struct dirent64 *de = (struct dirent64 *)
+			    (void *)(buf.bytes + off);
+			off += de->d_reclen;
+			if (de->d_type != DT_DIR || is_dot(de->d_name))
+				continue;
+			int sub = openat(dst, de->d_name, O_RDONLY |
+			    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0)
+				die("open target dir", de->d_name);
+			list_tree(sub, de->d_name);
+			close(sub);
+		}
+	}
+	if (n < 0)
+		die("list target dir", name);
+}
+
 /* REL: the relative path from directory DST to SRC (both must exist). */
 static void
 relpath(const char *src, const char *dst, struct text *t)
@@ -336,8 +381,8 @@ relpath(const char *src, const char *dst, struct text *t)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: %s link SRC DST | unlink DST | noop SRC DST | "
-	    "restow SRC DST | fold [-d] DST SRC...\n", prog);
+	fprintf(stderr, "usage: %s link|noop|restow|check SRC... DST | "
+	    "unlink DST | fold [-d] DST SRC... | tree DST SRC...\n", prog);
 	exit(1);
 }
 
@@ -354,21 +399,44 @@ main(int argc, char **argv)
 		closedir(d);
 	} else if ((strcmp(argv[1], "link") == 0 ||
 	    strcmp(argv[1], "noop") == 0 ||
-	    strcmp(argv[1], "restow") == 0) && argc == 4) {
+	    strcmp(argv[1], "restow") == 0 ||
+	    strcmp(argv[1], "check") == 0) && argc >= 4) {
+		const char *dstname = argv[argc - 1];
 		restowing = argv[1][0] == 'r';
-		int dst = open(argv[3], (restowing ? O_RDONLY : O_PATH) |
+		int dst = open(dstname, (restowing ? O_RDONLY : O_PATH) |
 		    O_DIRECTORY | O_CLOEXEC);
 		if (dst < 0)
-			die("open", argv[3]);
+			die("open", dstname);
 		if (restowing)
-			list_dst(dst, argv[3]);
-		DIR *s = open_dir(AT_FDCWD, argv[2]);
-		relpath(argv[2], argv[3], &t);
-		if (argv[1][0] == 'l')
+			list_dst(dst, dstname);
+		for (int j = 2; j < argc - 1; j++) {
+			DIR *s = open_dir(AT_FDCWD, argv[j]);
+			relpath(argv[j], dstname, &t);
+			if (argv[1][0] == 'l')
+				do_link(s, dst, &t);
+			else
+				do_noop(s, dst, &t);
+			closedir(s);
+		}
+		close(dst);
+		if (argv[1][0] == 'c') {
+			if ((dst = open(dstname, O_RDONLY | O_DIRECTORY |
+			    O_CLOEXEC)) < 0)
+				die("open", dstname);
+			list_tree(dst, dstname);
+			close(dst);
+		}
+	} else if (strcmp(argv[1], "tree") == 0) {
+		int dst = open(argv[2], O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (dst < 0)
+			die("open", argv[2]);
+		making = 1;
+		for (int j = 3; j < argc; j++) {
+			DIR *s = open_dir(AT_FDCWD, argv[j]);
+			relpath(argv[j], argv[2], &t);
 			do_link(s, dst, &t);
-		else
-			do_noop(s, dst, &t);
-		closedir(s);
+			closedir(s);
+		}
 		close(dst);
 	} else if (strcmp(argv[1], "fold") == 0) {
 		int i = 2;

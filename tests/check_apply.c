@@ -474,6 +474,56 @@ START_TEST(apply_op_fails)
 END_TEST
 
 /*
+ * An apply reaches each directory from the nearest one above it that it
+ * keeps open (walk.c): siblings, children and parents of the directory
+ * before, at several depths, all land where they belong, and an unstow
+ * takes them all away again.
+ */
+START_TEST(apply_walks_between_directories)
+{
+	static const char *const files[] = {
+		"a/b/c/1", "a/b/c/2", "a/b/d/3", "a/b/4", "a/e/f/g/5",
+		"a/e/f/6", "a/e/h/7", "a/8", "i/j/9", "i/10", "11"
+	};
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+	char			 path[64], text[64];
+	size_t			 i, k, depth;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "stow/p/%s", files[i]);
+		sb_write(path, "x");
+	}
+	ctx = sb_ctx(STOW_F_NO_FOLDING);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "p"), 0);
+	ck_assert_int_eq(stow_plan_apply(plan, NULL, NULL), 0);
+	sb_release(plan);
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		for (k = depth = 0; files[i][k] != '\0'; k++)
+			depth += files[i][k] == '/';
+		snprintf(path, sizeof(path), "t/%s", files[i]);
+		text[0] = '\0';
+		for (k = 0; k <= depth; k++)
+			strlcat(text, "../", sizeof(text));
+		strlcat(text, "stow/p/", sizeof(text));
+		strlcat(text, files[i], sizeof(text));
+		sb_assert_link(path, text);
+	}
+	sb_assert_dir("t/a/e/f/g");
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_unstow(plan, "p"), 0);
+	ck_assert_int_eq(stow_plan_apply(plan, NULL, NULL), 0);
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "t/%s", files[i]);
+		sb_assert_absent(path);
+	}
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
+/*
  * The races of planning against applying: a directory the plan works in
  * is swapped for a symlink to somewhere else once the plan is made (the
  * test is the hook between the two).  The apply must stop with ENOTDIR
@@ -866,6 +916,7 @@ apply_suite(void)
 	tcase_add_test(tc, apply_cancelled);
 	tcase_add_test(tc, apply_op_fails);
 	tcase_add_test(tc, apply_revert);
+	tcase_add_test(tc, apply_walks_between_directories);
 	tcase_add_test(tc, apply_race_stow);
 	tcase_add_test(tc, apply_race_unstow);
 	tcase_add_test(tc, apply_race_adopt);

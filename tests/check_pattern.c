@@ -295,6 +295,33 @@ START_TEST(pattern_ignore_bad_regex_line)
 }
 END_TEST
 
+/*
+ * Lines that compile alone but not together: the first line that
+ * breaks the combination is named, before a later line that does not
+ * compile at all.
+ */
+START_TEST(pattern_ignore_lines_do_not_combine)
+{
+	struct ignore_rules	 r;
+	struct stow_ctx		*ctx;
+	const char		*msg, *want = "F:3: invalid regex: does not "
+				    "combine with the lines before it";
+
+	ctx = sb_new_ctx();
+	ck_assert_int_eq(ignore_rules_from_text(ctx, &r,
+	    "a\n# c\n(*UTF)b\nc\n(\n", "F"), STOW_EINVAL);
+	msg = stow_ctx_errmsg(ctx);
+	ck_assert_msg(strncmp(msg, want, strlen(want)) == 0, "message: %s",
+	    msg);
+	ck_assert_int_eq(ignore_rules_from_text(ctx, &r, "a\nb\n(\n", "G"),
+	    STOW_EINVAL);
+	msg = stow_ctx_errmsg(ctx);
+	ck_assert_msg(strncmp(msg, "G:3: invalid regex", 18) == 0,
+	    "message: %s", msg);
+	sb_release(ctx);
+}
+END_TEST
+
 struct default_case {
 	const char	*path;
 	int		 want;
@@ -381,6 +408,105 @@ START_TEST(pattern_default_list_cached)
 }
 END_TEST
 
+/*
+ * "(a|aa)+$" backtracks without end over a long run of "a" that does
+ * not end the name: PCRE2 stops it at its match limit, which is an
+ * error, never "no match" (GNU Stow would have said).
+ */
+static const char *
+a_run(char *buf, size_t size, const char *prefix, size_t n,
+    const char *suffix)
+{
+	size_t	p = strlen(prefix);
+
+	ck_assert_uint_lt(p + n + strlen(suffix), size);
+	memcpy(buf, prefix, p);
+	memset(buf + p, 'a', n);
+	strlcpy(buf + p + n, suffix, size - p - n);
+	return buf;
+}
+
+START_TEST(pattern_ignore_limit_is_error)
+{
+	struct ignore_rules	 r;
+	struct stow_ctx		*ctx;
+	const char		*msg;
+	char			 path[256];
+
+	ctx = sb_new_ctx();
+	ck_assert_int_eq(ignore_rules_from_text(ctx, &r,
+	    "# slow\nok\n(a|aa)+$\n", "/x/.stow-local-ignore"), 0);
+	a_run(path, sizeof(path), "/share/", 60, "b");
+	ck_assert_int_eq(ignore_match(&r, path), -1);
+	ck_assert_int_eq(ignore_match_unchecked(&r, path), -1);
+	/* Short runs stay within the limit, and match or not. */
+	ck_assert_int_eq(ignore_match(&r, a_run(path, sizeof(path), "/",
+	    60, "")), 1);
+	ck_assert_int_eq(ignore_match(&r, a_run(path, sizeof(path), "/",
+	    12, "b")), 0);
+	/* The error names the file, the line and the regex. */
+	a_run(path, sizeof(path), "/share/", 60, "b");
+	ck_assert_int_eq(ignore_explain(ctx, &r, path), STOW_EINVAL);
+	msg = stow_ctx_errmsg(ctx);
+	ck_assert_msg(strncmp(msg, "/x/.stow-local-ignore:3: regex "
+	    "'(a|aa)+$' gave up on '/share/aaa", 50) == 0 &&
+	    strstr(msg, "limit") != NULL, "message: %s", msg);
+	ignore_rules_free(&r);
+	sb_release(ctx);
+}
+END_TEST
+
+/* --ignore, --defer and --override patterns: the same. */
+START_TEST(pattern_list_limit_is_error)
+{
+	struct stow_ctx	*ctx;
+	const char	*msg;
+	char		 name[256];
+
+	ctx = sb_new_ctx();
+	ck_assert_int_eq(stow_ctx_add_pattern(ctx, STOW_PAT_IGNORE, "x"), 0);
+	ck_assert_int_eq(stow_ctx_add_pattern(ctx, STOW_PAT_IGNORE,
+	    "^(a|aa)+$"), 0);
+	a_run(name, sizeof(name), "", 60, "b");
+	ck_assert_int_eq(patlist_match(&ctx->ignore, name), -1);
+	ck_assert_int_eq(patlist_explain(ctx, &ctx->ignore, "ignore", name),
+	    STOW_EINVAL);
+	msg = stow_ctx_errmsg(ctx);
+	ck_assert_msg(strncmp(msg, "ignore regex '^(a|aa)+$' gave up on "
+	    "'aaa", 40) == 0 && strstr(msg, "limit") != NULL, "message: %s",
+	    msg);
+	ck_assert_int_eq(patlist_match(&ctx->ignore, "ax"), 1);
+	ck_assert_int_eq(patlist_match(&ctx->ignore, "ay"), 0);
+	sb_release(ctx);
+}
+END_TEST
+
+/*
+ * The JIT runs out of its small stack on a long subject (an error
+ * that was taken for "no match"); the interpreter, whose frames are on
+ * the heap, matches it within the limit.
+ */
+START_TEST(pattern_ignore_long_path_matches)
+{
+	struct ignore_rules	 r;
+	struct stow_ctx		*ctx;
+	char			 path[4096];
+	size_t			 n = 0;
+
+	ctx = sb_new_ctx();
+	ck_assert_int_eq(ignore_rules_from_text(ctx, &r,
+	    "^/(a|b)*c/x\n", "F"), 0);
+	path[n++] = '/';
+	for (; n < 4000; n++)
+		path[n] = n % 2 ? 'a' : 'b';
+	strlcpy(path + n, "c/x", sizeof(path) - n);
+	ck_assert_int_eq(ignore_match(&r, path), 1);
+	ck_assert_int_eq(ignore_match_unchecked(&r, path), 1);
+	ignore_rules_free(&r);
+	sb_release(ctx);
+}
+END_TEST
+
 /* Pieces of random ignore lists: plain tokens, and some that are not. */
 static const char *const list_pieces[] = {
 	"a", "b", ".", "\\.", "^", "$", "?", "*", "+", "/", "#", "~",
@@ -453,10 +579,14 @@ pattern_suite(void)
 	tcase_add_loop_test(tc, pattern_ignore_text, 0,
 	    (int)NELEM(ignore_cases));
 	tcase_add_test(tc, pattern_ignore_bad_regex_line);
+	tcase_add_test(tc, pattern_ignore_lines_do_not_combine);
 	tcase_add_loop_test(tc, pattern_default_list, 0,
 	    (int)NELEM(default_cases));
 	tcase_add_test(tc, pattern_default_list_cached);
 	tcase_add_test(tc, pattern_prechecks_random);
+	tcase_add_test(tc, pattern_ignore_limit_is_error);
+	tcase_add_test(tc, pattern_list_limit_is_error);
+	tcase_add_test(tc, pattern_ignore_long_path_matches);
 	suite_add_tcase(s, tc);
 	return s;
 }

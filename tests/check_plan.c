@@ -625,6 +625,133 @@ START_TEST(plan_ignore_lists)
 }
 END_TEST
 
+/*
+ * An ignore regex that backtracks past PCRE2's match limit is an
+ * error naming it and its file, not "no match": the entry would be
+ * stowed although the regex may well match it.
+ */
+START_TEST(plan_ignore_limit_is_error)
+{
+	struct stow_ctx	*ctx;
+	struct stow_plan *plan;
+	char		 spec[128], want[256];
+	const char	*msg;
+
+	snprintf(spec, sizeof(spec), "f stow/a/bin/%0*db", 60, 0);
+	memset(strstr(spec, "bin/") + 4, 'a', 60);
+	sb_build(S("f stow/a/.stow-local-ignore = #\n(a|aa)+$\n",
+	    "f stow/a/bin/ok", spec, "d t/bin"));
+	ctx = sb_ctx(0);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "a"), STOW_EINVAL);
+	msg = stow_ctx_errmsg(ctx);
+	snprintf(want, sizeof(want), "%s:2: regex '(a|aa)+$' gave up on "
+	    "'/bin/aaa", sb_path("stow/a/.stow-local-ignore"));
+	ck_assert_msg(strncmp(msg, want, strlen(want)) == 0 &&
+	    strstr(msg, "match limit") != NULL, "message: %s", msg);
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
+START_TEST(plan_defer_limit_is_error)
+{
+	struct stow_ctx	*ctx;
+	struct stow_plan *plan;
+	char		 spec[2][128];
+	const char	*msg;
+
+	snprintf(spec[0], sizeof(spec[0]), "f stow/b/%0*db", 60, 0);
+	memset(spec[0] + 9, 'a', 60);
+	snprintf(spec[1], sizeof(spec[1]), "l t/%0*db -> ../stow/a/x", 60, 0);
+	memset(spec[1] + 4, 'a', 60);
+	sb_build(S("f stow/a/x", spec[0], spec[1]));
+	ctx = sb_ctx(0);
+	ck_assert_int_eq(stow_ctx_add_pattern(ctx, STOW_PAT_DEFER,
+	    "(a|aa)+$"), 0);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "b"), STOW_EINVAL);
+	msg = stow_ctx_errmsg(ctx);
+	ck_assert_msg(strncmp(msg, "defer regex '(a|aa)+$' gave up on 'aaa",
+	    38) == 0 && strstr(msg, "match limit") != NULL, "message: %s",
+	    msg);
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
+/* What stow_plan_foreach_unchanged() reports, as "dir: name name\n". */
+static int
+add_in_place(const char *dir, const char *const *names, size_t n,
+    void *payload)
+{
+	char	**out = payload;
+	size_t	 i;
+
+	*out = sb_append(*out, "%s:", dir);
+	for (i = 0; i < n; i++)
+		*out = sb_append(*out, " %s", names[i]);
+	*out = sb_append(*out, "\n");
+	return 0;
+}
+
+/*
+ * The links found in place, by directory, leave out those to package
+ * entries that are symlinks (a link to one may dangle), and those the
+ * plan changes.
+ */
+START_TEST(plan_foreach_unchanged)
+{
+	struct stow_ctx	*ctx;
+	struct stow_plan *plan;
+	char		*got = NULL;
+
+	sb_build(S("f stow/a/bin/x", "f stow/a/bin/y", "l stow/a/bin/z -> x",
+	    "f stow/a/top", "f stow/a/share/doc/d", "f stow/a/new",
+	    "d t/bin", "l t/bin/x -> ../../stow/a/bin/x",
+	    "l t/bin/y -> ../../stow/a/bin/y",
+	    "l t/bin/z -> ../../stow/a/bin/z",
+	    "l t/top -> ../stow/a/top", "l t/share -> ../stow/a/share"));
+	ctx = sb_ctx(0);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "a"), 0);
+	ck_assert_uint_eq(stow_plan_unchanged_count(plan), 5);
+	ck_assert_int_eq(stow_plan_foreach_unchanged(plan, add_in_place,
+	    &got), 0);
+	/* (Directories in the order their first such link was met.) */
+	ck_assert_str_eq(got, "bin: x y\n.: share top\n");
+	ck_assert_int_eq(stow_plan_foreach_unchanged(NULL, add_in_place,
+	    &got), STOW_EMISUSE);
+	ck_assert_int_eq(stow_plan_foreach_unchanged(plan, NULL, NULL),
+	    STOW_EMISUSE);
+	free(got);
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
+/* --dotfiles: the names in the target, in byte order there. */
+START_TEST(plan_foreach_unchanged_dotfiles)
+{
+	struct stow_ctx	*ctx;
+	struct stow_plan *plan;
+	char		*got = NULL;
+
+	sb_build(S("f stow/a/dot-b", "f stow/a/a", "f stow/a/c",
+	    "l t/.b -> ../stow/a/dot-b", "l t/a -> ../stow/a/a",
+	    "l t/c -> ../stow/a/c"));
+	ctx = sb_ctx(STOW_F_DOTFILES);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "a"), 0);
+	ck_assert_int_eq(stow_plan_foreach_unchanged(plan, add_in_place,
+	    &got), 0);
+	ck_assert_str_eq(got, ".: .b a c\n");
+	free(got);
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
 /* The stow directory inside the target is never stowed into. */
 START_TEST(plan_skips_stow_dir)
 {
@@ -1358,6 +1485,10 @@ plan_suite(void)
 	tcase_add_test(tc, plan_defer_keeps_other_package);
 	tcase_add_test(tc, plan_override_replaces_other_package);
 	tcase_add_test(tc, plan_ignore_lists);
+	tcase_add_test(tc, plan_foreach_unchanged);
+	tcase_add_test(tc, plan_foreach_unchanged_dotfiles);
+	tcase_add_test(tc, plan_ignore_limit_is_error);
+	tcase_add_test(tc, plan_defer_limit_is_error);
 	tcase_add_test(tc, plan_skips_stow_dir);
 	tcase_add_test(tc, plan_missing_package);
 	tcase_add_loop_test(tc, plan_bad_package_name, 0,
