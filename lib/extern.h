@@ -298,6 +298,7 @@ struct overlay_slot {
 	struct task	*link;
 	struct task	*dir;
 	struct task	*gone;		/* moved to the vault, with its tree */
+	struct task	*filled;	/* then a file moved in (--adopt) */
 };
 
 struct conflict {

@@ -79,7 +79,7 @@ slot_make(struct stow_plan *plan, const char *path)
 	    (s = arena_alloc(&plan->arena, sizeof(*s))) == NULL)
 		return NULL;
 	s->path = key;
-	s->link = s->dir = s->gone = NULL;
+	s->link = s->dir = s->gone = s->filled = NULL;
 	*ref = s;
 	plan->memo_slot = s;	/* memo_path, if set, is path */
 	return s;
@@ -274,11 +274,17 @@ task_rmdir(struct stow_plan *plan, const char *path)
 	return 0;
 }
 
-/* Plans moving target file path into the package, at dest (--adopt). */
+/*
+ * Plans moving target file path into the package, at dest (--adopt).
+ * When the package's own file at dest is planned into the vault first,
+ * dest is a file again afterwards: another package stowed later in the
+ * run sees the adopted file there, as it would see the package's.
+ */
 int
 task_move(struct stow_plan *plan, const char *path, const char *dest)
 {
 	struct overlay_slot	*s = slot_get(plan, path);
+	struct task		*t;
 	const char		*own;
 
 	if (s != NULL && (s->link != NULL || s->dir != NULL))
@@ -286,8 +292,10 @@ task_move(struct stow_plan *plan, const char *path, const char *dest)
 		    path);
 	log_msg(plan->ctx, 1, "MV: %s -> %s", path, dest);
 	if ((own = arena_strdup(&plan->arena, path)) == NULL ||
-	    task_add(plan, T_MOVE, T_FILE, own, NULL, dest) == NULL)
+	    (t = task_add(plan, T_MOVE, T_FILE, own, NULL, dest)) == NULL)
 		return err_nomem(plan->ctx);
+	if ((s = slot_get(plan, dest)) != NULL && s->gone != NULL)
+		s->filled = t;
 	return 0;
 }
 
@@ -357,8 +365,8 @@ removed_here(struct stow_plan *plan, const char *path)
 {
 	struct overlay_slot	*s = slot_get(plan, path);
 
-	return s != NULL && (s->gone != NULL || (s->link != NULL &&
-	    s->link->action == T_REMOVE));
+	return s != NULL && ((s->gone != NULL && s->filled == NULL) ||
+	    (s->link != NULL && s->link->action == T_REMOVE));
 }
 
 /*
