@@ -738,6 +738,27 @@ START_TEST(plan_dot_is_the_stow_dir)
 }
 END_TEST
 
+/*
+ * etc is folded into b.  Unstowing a and b, then stowing a and b: a's
+ * stow makes etc its link, b's takes that back to unfold etc, and must
+ * then see etc empty (b's old link is still being removed), not look
+ * through that link and find b's own etc/y "in the way".
+ */
+START_TEST(plan_unfold_over_link_being_removed)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/etc/x", "f stow/b/etc/y",
+	    "l t/etc -> ../stow/b/etc"), 0, S("a", "b"), S("a", "b"));
+	ck_assert_str_eq(o.conflicts, "");
+	ck_assert_str_eq(o.ops,
+	    "UNLINK etc => ../stow/b/etc (b)\n"
+	    "MKDIR etc (b)\n"
+	    "LINK etc/x => ../../stow/a/etc/x (a)\n"
+	    "LINK etc/y => ../../stow/b/etc/y (b)\n");
+}
+END_TEST
+
 START_TEST(plan_unconfigured_ctx)
 {
 	struct stow_ctx		*ctx;
@@ -1387,6 +1408,7 @@ plan_suite(void)
 	tcase_add_test(tc, plan_slash_message);
 	tcase_add_test(tc, plan_trailing_slash_stripped);
 	tcase_add_test(tc, plan_dot_is_the_stow_dir);
+	tcase_add_test(tc, plan_unfold_over_link_being_removed);
 	tcase_add_test(tc, plan_unconfigured_ctx);
 	tcase_add_test(tc, plan_free_null);
 	tcase_add_test(tc, plan_conflict_order);
