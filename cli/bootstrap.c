@@ -626,7 +626,7 @@ check_standins(const struct run *r, const struct group *groups, size_t n)
  * each --replace path applies to the packages that hold it.
  */
 static int
-plan_replaces(struct run *r, struct group *g, struct job *j)
+plan_replaces(struct run *r, struct group *g, const struct job *j)
 {
 	size_t	k;
 	int	rc;
@@ -663,30 +663,77 @@ check_replaces(const struct run *r)
 	return EXIT_OK;
 }
 
+/* Plans pass 0 (unstow) or 1 (replaces and stow) of job j into g's
+ * plan; a restow is planned whole in pass 0.  An exit code. */
+static int
+plan_job(struct run *r, struct group *g, const struct job *j, int pass,
+    int restow)
+{
+	int	rc;
+
+	if (restow && pass == 1)
+		return EXIT_OK;
+	if (restow)
+		rc = stow_plan_restow(g->plan, j->name);
+	else if (pass == 0)
+		rc = stow_plan_unstow(g->plan, j->name);
+	else if ((rc = plan_replaces(r, g, j)) != EXIT_OK)
+		return rc;
+	else
+		rc = stow_plan_stow(g->plan, j->name);
+	return rc != 0 ? fail_ctx(r, g->ctx, rc) : EXIT_OK;
+}
+
+/* Orders jobs to stow by stow_seq; those without one last, in job
+ * order (their place in r->jobs). */
+static int
+stow_seq_cmp(const void *x, const void *y)
+{
+	const struct job	*a = *(struct job *const *)x;
+	const struct job	*b = *(struct job *const *)y;
+
+	/* A stow_seq of 0 wraps around to the largest. */
+	if (a->stow_seq - 1 != b->stow_seq - 1)
+		return a->stow_seq - 1 < b->stow_seq - 1 ? -1 : 1;
+	return a < b ? -1 : a > b;
+}
+
 /*
- * The job of group gi whose unstow and stow come next to each other in
- * the order group_plan() plans them (the last unstow, the first stow,
- * nothing to replace in between), which stow_plan_restow() can plan as
- * one; NULL when there is none.
+ * The jobs of group gi in the order group_plan() plans them: pass 0
+ * unstows in job order, pass 1 stows in stow order (GNU Stow's
+ * command-line order: -S a -R b -S c stows a, b, c).
+ */
+static struct job **
+group_order(struct run *r, size_t gi, int pass, size_t *n)
+{
+	struct job	**v;
+	size_t		  i;
+
+	v = xrealloc(NULL, r->njobs + 1, sizeof(*v));
+	for (*n = i = 0; i < r->njobs; i++)
+		if (r->jobs[i].group == gi && (pass ? r->jobs[i].stow :
+		    r->jobs[i].unstow))
+			v[(*n)++] = &r->jobs[i];
+	if (pass && *n > 1)
+		qsort(v, *n, sizeof(*v), stow_seq_cmp);
+	return v;
+}
+
+/*
+ * The job whose unstow and stow come next to each other in the order
+ * group_plan() plans them (the last unstow, the first stow, nothing to
+ * replace in between), which stow_plan_restow() can plan as one; NULL
+ * when there is none.
  */
 static const struct job *
-adjacent_restow(const struct run *r, size_t gi)
+adjacent_restow(const struct run *r, struct job *const *unstows,
+    size_t nunstows, struct job *const *stows, size_t nstows)
 {
-	const struct job	*last_unstow = NULL, *first_stow = NULL;
-	size_t			 i;
-
-	for (i = 0; i < r->njobs; i++) {
-		if (r->jobs[i].group != gi)
-			continue;
-		if (r->jobs[i].unstow)
-			last_unstow = &r->jobs[i];
-		if (r->jobs[i].stow && first_stow == NULL)
-			first_stow = &r->jobs[i];
-	}
-	if (last_unstow == NULL || last_unstow != first_stow ||
-	    last_unstow->replace.n > 0 || r->replace.n > 0)
+	if (nunstows == 0 || nstows == 0 ||
+	    unstows[nunstows - 1] != stows[0] ||
+	    stows[0]->replace.n > 0 || r->replace.n > 0)
 		return NULL;
-	return last_unstow;
+	return stows[0];
 }
 
 /* Plans every job of group g: unstows first, then replaces and stows. */
@@ -694,35 +741,23 @@ static int
 group_plan(struct run *r, struct group *groups, size_t gi)
 {
 	struct group		*g = &groups[gi];
-	const struct job	*restow = adjacent_restow(r, gi);
-	struct job		*j;
-	size_t			 i;
-	int			 rc, pass;
+	const struct job	*restow;
+	struct job		**order[2], *j;
+	size_t			 i, n[2];
+	int			 rc = EXIT_OK, pass;
 
-	for (pass = 0; pass < 2; pass++) {
-		for (i = 0; i < r->njobs; i++) {
-			j = &r->jobs[i];
-			if (j->group != gi || !(pass ? j->stow : j->unstow))
-				continue;
-			if (j == restow) {
-				if (pass == 0 && (rc = stow_plan_restow(
-				    g->plan, j->name)) != 0)
-					return fail_ctx(r, g->ctx, rc);
-				continue;
-			}
-			if (pass == 0) {
-				if ((rc = stow_plan_unstow(g->plan,
-				    j->name)) != 0)
-					return fail_ctx(r, g->ctx, rc);
-				continue;
-			}
-			if ((rc = plan_replaces(r, g, j)) != EXIT_OK)
-				return rc;
-			if ((rc = stow_plan_stow(g->plan, j->name)) != 0)
-				return fail_ctx(r, g->ctx, rc);
+	order[0] = group_order(r, gi, 0, &n[0]);
+	order[1] = group_order(r, gi, 1, &n[1]);
+	restow = adjacent_restow(r, order[0], n[0], order[1], n[1]);
+	for (pass = 0; pass < 2 && rc == EXIT_OK; pass++) {
+		for (i = 0; i < n[pass] && rc == EXIT_OK; i++) {
+			j = order[pass][i];
+			rc = plan_job(r, g, j, pass, j == restow);
 		}
 	}
-	return EXIT_OK;
+	free(order[0]);
+	free(order[1]);
+	return rc;
 }
 
 static int

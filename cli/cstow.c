@@ -709,8 +709,12 @@ build_jobs(struct run *r, const struct options *o,
 
 	for (i = 0; i < o->unstow.n; i++)
 		run_add_job(r, o->unstow.v[i])->unstow = !check;
-	for (i = 0; i < o->stow.n; i++)
-		run_add_job(r, o->stow.v[i])->stow = 1;
+	for (i = 0; i < o->stow.n; i++) {
+		j = run_add_job(r, o->stow.v[i]);
+		j->stow = 1;
+		if (j->stow_seq == 0)
+			j->stow_seq = i + 1;
+	}
 	if (check && (o->all || r->njobs == 0)) {
 		if (run_all_packages(r, conf, 0, 1) != EXIT_OK)
 			exit(EXIT_ERROR);
