@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "bootstrap.h"
+#include "display.h"
 
 static int	mkdir_p(const char *, struct strlist *);
 
@@ -352,14 +353,14 @@ log_cb(int level, const char *msg, void *payload)
 	(void)level;
 	if (r->quiet || r->silent)
 		return;
-	if (r->color && strncmp(msg, "WARNING:", 8) == 0)
-		fprintf(stderr, SGR_BOLD_YELLOW "WARNING:" SGR_RESET "%s\n",
-		    msg + 8);
-	else if (r->color && (n = verb_len(msg)) > 0)
-		fprintf(stderr, SGR_DIM "%.*s" SGR_RESET "%s\n", (int)n, msg,
-		    msg + n);
-	else
-		fprintf(stderr, "%s\n", msg);
+	if (r->color && strncmp(msg, "WARNING:", 8) == 0) {
+		fputs(SGR_BOLD_YELLOW "WARNING:" SGR_RESET, stderr);
+		msg += 8;
+	} else if (r->color && (n = verb_len(msg)) > 0) {
+		fprintf(stderr, SGR_DIM "%.*s" SGR_RESET, (int)n, msg);
+		msg += n;
+	}
+	display_printf(stderr, "%s\n", msg);
 }
 
 /* The index of the group for job j, made if new. */
@@ -388,7 +389,7 @@ group_for(struct group **groups, size_t *n, const struct job *j)
 static int
 fail_ctx(const struct run *r, struct stow_ctx *ctx, int rc)
 {
-	fprintf(stderr, "%s: %s\n", r->prog, stow_ctx_errmsg(ctx));
+	display_printf(stderr, "%s: %s\n", r->prog, stow_ctx_errmsg(ctx));
 	return rc == STOW_ECONFLICT ? EXIT_CONFLICT :
 	    rc == STOW_EINVAL && ctx == NULL ? EXIT_USAGE : EXIT_ERROR;
 }
@@ -839,15 +840,16 @@ print_conflicts(const struct run *r, struct group *groups, size_t ngroups)
 	for (i = 0; i < l.n; i++) {
 		x = &l.v[i];
 		if (last == NULL || strcmp(last, x->package) != 0 ||
-		    last_action != x->action)
-			fprintf(stderr, "%s %s %s would cause "
-			    "conflicts:\n", r->color ? SGR_BOLD_RED
-			    "WARNING!" SGR_RESET : "WARNING!",
-			    x->action == STOW_ACTION_STOW ?
+		    last_action != x->action) {
+			fputs(r->color ? SGR_BOLD_RED "WARNING!" SGR_RESET :
+			    "WARNING!", stderr);
+			display_printf(stderr, " %s %s would cause "
+			    "conflicts:\n", x->action == STOW_ACTION_STOW ?
 			    "stowing" : "unstowing", x->package);
+		}
 		last = x->package;
 		last_action = x->action;
-		fprintf(stderr, "  * %s\n", x->message);
+		display_printf(stderr, "  * %s\n", x->message);
 	}
 	fprintf(stderr, "All operations aborted.\n");
 	conflicts_free(&l);
@@ -892,7 +894,7 @@ list_backups(const struct run *r, const struct strlist *backups)
 	size_t	i;
 
 	for (i = 0; i < backups->n && !r->quiet; i++)
-		fprintf(stderr, "%s: %s %s\n", r->prog, r->simulate ?
+		display_printf(stderr, "%s: %s %s\n", r->prog, r->simulate ?
 		    "would back up" : "backed up", backups->v[i]);
 }
 
@@ -908,14 +910,14 @@ undo_applied(const struct run *r, struct group *groups, size_t failed,
 	size_t	i;
 	int	partial = rc == STOW_EPARTIAL;
 
-	fprintf(stderr, "%s: %s\n", r->prog,
+	display_printf(stderr, "%s: %s\n", r->prog,
 	    stow_ctx_errmsg(groups[failed].ctx));
 	for (i = failed; i-- > 0; ) {
 		if (groups[i].plan == NULL ||
 		    stow_plan_revert(groups[i].plan) == 0)
 			continue;
 		partial = 1;
-		fprintf(stderr, "%s: %s\n", r->prog,
+		display_printf(stderr, "%s: %s\n", r->prog,
 		    stow_ctx_errmsg(groups[i].ctx));
 	}
 	if (partial)

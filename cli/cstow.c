@@ -20,6 +20,7 @@
 
 #include "bootstrap.h"
 #include "check.h"
+#include "display.h"
 
 enum action { ACT_STOW, ACT_UNSTOW, ACT_RESTOW };
 
@@ -737,10 +738,10 @@ print_restored(const struct stow_op *op, void *payload)
 	const int	*check = payload;
 
 	if (op->kind == STOW_OP_MOVE)
-		fprintf(stderr, "%s %s\n", *check ? "would restore" :
+		display_printf(stderr, "%s %s\n", *check ? "would restore" :
 		    "restored", op->dest);
 	else if (*check)
-		fprintf(stderr, "would remove %s\n", op->path);
+		display_printf(stderr, "would remove %s\n", op->path);
 	return 0;
 }
 
