@@ -57,6 +57,9 @@ struct source {
 };
 
 static volatile sig_atomic_t	interrupted;
+/* The words written out before parsing (verbose_digits(),
+ * gnu_abbreviations()), which argv then points to. */
+static struct strlist		rewritten;
 
 static const char usage_line[] =
     "usage: %s [OPTION ...] [-D|-S|-R] PACKAGE ... [-D|-S|-R] PACKAGE ...\n";
@@ -248,7 +251,8 @@ verbose_digits(int argc, char **argv)
 		if (strncmp(argv[i], "-v", 2) == 0 && all_digits(argv[i] + 2) &&
 		    strlen(argv[i]) < sizeof(buf) - 12) {
 			snprintf(buf, sizeof(buf), "--verbose=%s", argv[i] + 2);
-			argv[i] = xstrdup(buf);
+			strlist_add(&rewritten, buf);
+			argv[i] = rewritten.v[rewritten.n - 1];
 		}
 	}
 }
@@ -354,6 +358,26 @@ long_matches(const char *name, size_t n, const struct option **v)
 	return k;
 }
 
+/* Is the word after word the value of its option ("-d DIR", "-nt DIR",
+ * "--target DIR")? */
+static int
+takes_value(const char *word)
+{
+	const struct option	*v[sizeof(longopts) / sizeof(longopts[0])];
+	size_t			 n;
+
+	if (strncmp(word, "--", 2) == 0) {
+		n = strcspn(word + 2, "=");
+		return word[2 + n] == '\0' && long_matches(word + 2, n, v) ==
+		    1 && v[0]->has_arg == required_argument;
+	}
+	if (word[0] != '-')
+		return 0;
+	/* In a bundle, the first of d and t takes the rest as its value. */
+	n = strcspn(word + 1, "dt");
+	return word[1 + n] != '\0' && word[2 + n] == '\0';
+}
+
 /*
  * An abbreviation GNU Stow accepts means what it means there, although
  * cstow's own long options make it ambiguous: "--re" is --restow (not
@@ -369,6 +393,10 @@ gnu_abbreviations(int argc, char **argv)
 	size_t			 i, k, n, ngnu;
 
 	for (i = 1; i < (size_t)argc && strcmp(argv[i], "--") != 0; i++) {
+		if (takes_value(argv[i])) {
+			i++;
+			continue;
+		}
 		if (strncmp(argv[i], "--", 2) != 0)
 			continue;
 		n = strcspn(argv[i] + 2, "=");
@@ -380,7 +408,9 @@ gnu_abbreviations(int argc, char **argv)
 		if (ngnu != 1 || asprintf(&word, "--%s%s", gnu,
 		    argv[i] + 2 + n) == -1)
 			continue;
-		argv[i] = word;
+		strlist_add(&rewritten, word);
+		free(word);
+		argv[i] = rewritten.v[rewritten.n - 1];
 	}
 }
 
@@ -1051,5 +1081,6 @@ main(int argc, char *argv[])
 	stow_conf_free(conf);
 	stow_ctx_free(ctx);
 	options_free(&o);
+	strlist_free(&rewritten);
 	return rc;
 }
