@@ -96,8 +96,10 @@ MAN_ALIASES	= sed -n '/^\.Sh SYNOPSIS/q;s/^\.Nm \([a-z_0-9]*\).*/\1/p'
 
 # The programs link the static library: one self-contained binary, and
 # no LD_LIBRARY_PATH needed to run it from the tree.
-RUN_SRCS	= cli/bootstrap.c cli/lock.c cli/runas.c cli/state.c
-CLI_HDRS	= cli/bootstrap.h cli/check.h cli/lock.h cli/runas.h cli/state.h
+RUN_SRCS	= cli/bootstrap.c cli/display.c cli/lock.c cli/runas.c \
+		  cli/state.c
+CLI_HDRS	= cli/bootstrap.h cli/check.h cli/display.h cli/lock.h \
+		  cli/runas.h cli/state.h
 CSTOW_SRCS	= cli/cstow.c $(RUN_SRCS) cli/check.c cli/json.c
 ENTRY_SRCS	= cli/entrypoint.c $(RUN_SRCS)
 $(CSTOW): $(CSTOW_SRCS) $(CLI_HDRS) lib/stow.h $(LIBA)
@@ -114,8 +116,7 @@ static: $(LIBA)
 	$(CC) $(ALL_CFLAGS) -Ilib -o $(STATIC_O)/cli/cstow $(CSTOW_SRCS) \
 	    $(LIBA) -static $(LDFLAGS) $(STATIC_LIBS)
 	$(CC) $(ALL_CFLAGS) -Ilib -o $(STATIC_O)/cli/cstow-entrypoint \
-	    $(ENTRY_SRCS) $(LIBA) -static $(LDFLAGS) \
-	    $(STATIC_LIBS)
+	    $(ENTRY_SRCS) $(LIBA) -static $(LDFLAGS) $(STATIC_LIBS)
 	@for p in cstow cstow-entrypoint; do \
 		file $(STATIC_O)/cli/$$p | grep -q 'statically linked' || \
 		    { echo "$(STATIC_O)/cli/$$p is not statically linked"; \
@@ -125,8 +126,8 @@ static: $(LIBA)
 
 $(ENTRYPOINT): $(ENTRY_SRCS) $(CLI_HDRS) lib/stow.h $(LIBA)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Ilib -o $@ $(ENTRY_SRCS) \
-	    $(LIBA) $(ALL_LDFLAGS) $(DEP_LIBS)
+	$(CC) $(ALL_CFLAGS) -Ilib -o $@ $(ENTRY_SRCS) $(LIBA) $(ALL_LDFLAGS) \
+	    $(DEP_LIBS)
 
 $(CHECK_RUNNER): $(CHECK_SRCS) tests/sandbox.h lib/extern.h $(LIBA)
 	@mkdir -p $(@D)

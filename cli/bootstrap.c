@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "bootstrap.h"
+#include "display.h"
 #include "lock.h"
 #include "runas.h"
 #include "state.h"
@@ -288,14 +289,14 @@ log_cb(int level, const char *msg, void *payload)
 	(void)level;
 	if (r->quiet || r->silent)
 		return;
-	if (r->color && strncmp(msg, "WARNING:", 8) == 0)
-		fprintf(stderr, SGR_BOLD_YELLOW "WARNING:" SGR_RESET "%s\n",
-		    msg + 8);
-	else if (r->color && (n = verb_len(msg)) > 0)
-		fprintf(stderr, SGR_DIM "%.*s" SGR_RESET "%s\n", (int)n, msg,
-		    msg + n);
-	else
-		fprintf(stderr, "%s\n", msg);
+	if (r->color && strncmp(msg, "WARNING:", 8) == 0) {
+		fputs(SGR_BOLD_YELLOW "WARNING:" SGR_RESET, stderr);
+		msg += 8;
+	} else if (r->color && (n = verb_len(msg)) > 0) {
+		fprintf(stderr, SGR_DIM "%.*s" SGR_RESET, (int)n, msg);
+		msg += n;
+	}
+	display_printf(stderr, "%s\n", msg);
 }
 
 /* The index of the group for job j, made if new. */
@@ -324,7 +325,7 @@ group_for(struct group **groups, size_t *n, const struct job *j)
 static int
 fail_ctx(const struct run *r, struct stow_ctx *ctx, int rc)
 {
-	fprintf(stderr, "%s: %s\n", r->prog, stow_ctx_errmsg(ctx));
+	display_printf(stderr, "%s: %s\n", r->prog, stow_ctx_errmsg(ctx));
 	return rc == STOW_ECONFLICT ? EXIT_CONFLICT :
 	    rc == STOW_EINVAL && ctx == NULL ? EXIT_USAGE : EXIT_ERROR;
 }
@@ -535,7 +536,7 @@ check_standins(const struct run *r, const struct group *groups, size_t n)
  * each --replace path applies to the packages that hold it.
  */
 static int
-plan_replaces(struct run *r, struct group *g, struct job *j)
+plan_replaces(struct run *r, struct group *g, const struct job *j)
 {
 	size_t	k;
 	int	rc;
@@ -572,30 +573,77 @@ check_replaces(const struct run *r)
 	return EXIT_OK;
 }
 
+/* Plans pass 0 (unstow) or 1 (replaces and stow) of job j into g's
+ * plan; a restow is planned whole in pass 0.  An exit code. */
+static int
+plan_job(struct run *r, struct group *g, const struct job *j, int pass,
+    int restow)
+{
+	int	rc;
+
+	if (restow && pass == 1)
+		return EXIT_OK;
+	if (restow)
+		rc = stow_plan_restow(g->plan, j->name);
+	else if (pass == 0)
+		rc = stow_plan_unstow(g->plan, j->name);
+	else if ((rc = plan_replaces(r, g, j)) != EXIT_OK)
+		return rc;
+	else
+		rc = stow_plan_stow(g->plan, j->name);
+	return rc != 0 ? fail_ctx(r, g->ctx, rc) : EXIT_OK;
+}
+
+/* Orders jobs to stow by stow_seq; those without one last, in job
+ * order (their place in r->jobs). */
+static int
+stow_seq_cmp(const void *x, const void *y)
+{
+	const struct job	*a = *(struct job *const *)x;
+	const struct job	*b = *(struct job *const *)y;
+
+	/* A stow_seq of 0 wraps around to the largest. */
+	if (a->stow_seq - 1 != b->stow_seq - 1)
+		return a->stow_seq - 1 < b->stow_seq - 1 ? -1 : 1;
+	return a < b ? -1 : a > b;
+}
+
 /*
- * The job of group gi whose unstow and stow come next to each other in
- * the order group_plan() plans them (the last unstow, the first stow,
- * nothing to replace in between), which stow_plan_restow() can plan as
- * one; NULL when there is none.
+ * The jobs of group gi in the order group_plan() plans them: pass 0
+ * unstows in job order, pass 1 stows in stow order (GNU Stow's
+ * command-line order: -S a -R b -S c stows a, b, c).
+ */
+static struct job **
+group_order(struct run *r, size_t gi, int pass, size_t *n)
+{
+	struct job	**v;
+	size_t		  i;
+
+	v = xrealloc(NULL, r->njobs + 1, sizeof(*v));
+	for (*n = i = 0; i < r->njobs; i++)
+		if (r->jobs[i].group == gi && (pass ? r->jobs[i].stow :
+		    r->jobs[i].unstow))
+			v[(*n)++] = &r->jobs[i];
+	if (pass && *n > 1)
+		qsort(v, *n, sizeof(*v), stow_seq_cmp);
+	return v;
+}
+
+/*
+ * The job whose unstow and stow come next to each other in the order
+ * group_plan() plans them (the last unstow, the first stow, nothing to
+ * replace in between), which stow_plan_restow() can plan as one; NULL
+ * when there is none.
  */
 static const struct job *
-adjacent_restow(const struct run *r, size_t gi)
+adjacent_restow(const struct run *r, struct job *const *unstows,
+    size_t nunstows, struct job *const *stows, size_t nstows)
 {
-	const struct job	*last_unstow = NULL, *first_stow = NULL;
-	size_t			 i;
-
-	for (i = 0; i < r->njobs; i++) {
-		if (r->jobs[i].group != gi)
-			continue;
-		if (r->jobs[i].unstow)
-			last_unstow = &r->jobs[i];
-		if (r->jobs[i].stow && first_stow == NULL)
-			first_stow = &r->jobs[i];
-	}
-	if (last_unstow == NULL || last_unstow != first_stow ||
-	    last_unstow->replace.n > 0 || r->replace.n > 0)
+	if (nunstows == 0 || nstows == 0 ||
+	    unstows[nunstows - 1] != stows[0] ||
+	    stows[0]->replace.n > 0 || r->replace.n > 0)
 		return NULL;
-	return last_unstow;
+	return stows[0];
 }
 
 /* Plans every job of group g: unstows first, then replaces and stows. */
@@ -603,35 +651,23 @@ static int
 group_plan(struct run *r, struct group *groups, size_t gi)
 {
 	struct group		*g = &groups[gi];
-	const struct job	*restow = adjacent_restow(r, gi);
-	struct job		*j;
-	size_t			 i;
-	int			 rc, pass;
+	const struct job	*restow;
+	struct job		**order[2], *j;
+	size_t			 i, n[2];
+	int			 rc = EXIT_OK, pass;
 
-	for (pass = 0; pass < 2; pass++) {
-		for (i = 0; i < r->njobs; i++) {
-			j = &r->jobs[i];
-			if (j->group != gi || !(pass ? j->stow : j->unstow))
-				continue;
-			if (j == restow) {
-				if (pass == 0 && (rc = stow_plan_restow(
-				    g->plan, j->name)) != 0)
-					return fail_ctx(r, g->ctx, rc);
-				continue;
-			}
-			if (pass == 0) {
-				if ((rc = stow_plan_unstow(g->plan,
-				    j->name)) != 0)
-					return fail_ctx(r, g->ctx, rc);
-				continue;
-			}
-			if ((rc = plan_replaces(r, g, j)) != EXIT_OK)
-				return rc;
-			if ((rc = stow_plan_stow(g->plan, j->name)) != 0)
-				return fail_ctx(r, g->ctx, rc);
+	order[0] = group_order(r, gi, 0, &n[0]);
+	order[1] = group_order(r, gi, 1, &n[1]);
+	restow = adjacent_restow(r, order[0], n[0], order[1], n[1]);
+	for (pass = 0; pass < 2 && rc == EXIT_OK; pass++) {
+		for (i = 0; i < n[pass] && rc == EXIT_OK; i++) {
+			j = order[pass][i];
+			rc = plan_job(r, g, j, pass, j == restow);
 		}
 	}
-	return EXIT_OK;
+	free(order[0]);
+	free(order[1]);
+	return rc;
 }
 
 static int
@@ -713,15 +749,16 @@ print_conflicts(const struct run *r, struct group *groups, size_t ngroups)
 	for (i = 0; i < l.n; i++) {
 		x = &l.v[i];
 		if (last == NULL || strcmp(last, x->package) != 0 ||
-		    last_action != x->action)
-			fprintf(stderr, "%s %s %s would cause "
-			    "conflicts:\n", r->color ? SGR_BOLD_RED
-			    "WARNING!" SGR_RESET : "WARNING!",
-			    x->action == STOW_ACTION_STOW ?
+		    last_action != x->action) {
+			fputs(r->color ? SGR_BOLD_RED "WARNING!" SGR_RESET :
+			    "WARNING!", stderr);
+			display_printf(stderr, " %s %s would cause "
+			    "conflicts:\n", x->action == STOW_ACTION_STOW ?
 			    "stowing" : "unstowing", x->package);
+		}
 		last = x->package;
 		last_action = x->action;
-		fprintf(stderr, "  * %s\n", x->message);
+		display_printf(stderr, "  * %s\n", x->message);
 	}
 	fprintf(stderr, "All operations aborted.\n");
 	conflicts_free(&l);
@@ -774,7 +811,7 @@ list_backups(const struct run *r, const struct strlist *backups)
 	size_t	i;
 
 	for (i = 0; i < backups->n && !r->quiet; i++)
-		fprintf(stderr, "%s: %s %s\n", r->prog, r->simulate ?
+		display_printf(stderr, "%s: %s %s\n", r->prog, r->simulate ?
 		    "would back up" : "backed up", backups->v[i]);
 }
 
@@ -790,14 +827,14 @@ undo_applied(const struct run *r, struct group *groups, size_t failed,
 	size_t	i;
 	int	partial = rc == STOW_EPARTIAL;
 
-	fprintf(stderr, "%s: %s\n", r->prog,
+	display_printf(stderr, "%s: %s\n", r->prog,
 	    stow_ctx_errmsg(groups[failed].ctx));
 	for (i = failed; i-- > 0; ) {
 		if (groups[i].plan == NULL ||
 		    stow_plan_revert(groups[i].plan) == 0)
 			continue;
 		partial = 1;
-		fprintf(stderr, "%s: %s\n", r->prog,
+		display_printf(stderr, "%s: %s\n", r->prog,
 		    stow_ctx_errmsg(groups[i].ctx));
 	}
 	if (partial)

@@ -47,6 +47,8 @@ struct job {
 	char		*name;
 	int		 unstow;	/* unstow it (-D, -R) */
 	int		 stow;		/* stow it (-S, -R) */
+	size_t		 stow_seq;	/* its place among the stows, from 1
+					   (0: after those, in job order) */
 	char		*target;	/* NULL: the stow dir's parent */
 	unsigned int	 flags;		/* STOW_F_* */
 	struct strlist	 ignore;

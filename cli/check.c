@@ -23,6 +23,7 @@
 
 #include "bootstrap.h"
 #include "check.h"
+#include "display.h"
 
 /* Something a walk found: a link (path, its text, the package of the
  * stow directory it points into) or a file. */
@@ -884,11 +885,14 @@ print_chk(const struct findings *f, enum mode mode, int json)
 			continue;
 		if (!json) {
 			if (mode == MODE_BADLINKS)
-				printf("Bogus link: %s\n", f->v[i].path);
+				display_printf(stdout, "Bogus link: %s\n",
+				    f->v[i].path);
 			else if (mode == MODE_ALIENS)
-				printf("Unstowed file: %s\n", f->v[i].path);
+				display_printf(stdout, "Unstowed file: %s\n",
+				    f->v[i].path);
 			else
-				printf("%s\n", f->v[i].package);
+				display_printf(stdout, "%s\n",
+				    f->v[i].package);
 			continue;
 		}
 		fputs(k++ > 0 ? ",\n    " : "\n    ", stdout);
@@ -1201,12 +1205,13 @@ print_text(const struct pstate *ps)
 
 	if (ps->state == ST_ERROR)
 		return;
-	printf("%s: ", ps->name);
+	display_printf(stdout, "%s: ", ps->name);
 	if (ps->state == ST_PARTLY)
 		printf("partly stowed (%zu link%s missing)", ps->missing,
 		    ps->missing == 1 ? "" : "s");
 	else if (ps->state == ST_MISSING && ps->no_target)
-		printf("missing (target %s does not exist)", ps->target);
+		display_printf(stdout, "missing (target %s does not exist)",
+		    ps->target);
 	else
 		printf("%s", state_names[ps->state]);
 	if (ps->dangling.n > 0)
@@ -1214,10 +1219,11 @@ print_text(const struct pstate *ps)
 		    ps->dangling.n == 1 ? "" : "s");
 	putchar('\n');
 	for (i = 0; i < ps->conflicts.n; i++)
-		printf("  * %s\n", ps->conflicts.v[i].message);
+		display_printf(stdout, "  * %s\n",
+		    ps->conflicts.v[i].message);
 	for (i = 0; i < ps->dangling.n; i++)
-		printf("  dangling: %s -> %s\n", ps->dangling.v[i].path,
-		    ps->dangling.v[i].link);
+		display_printf(stdout, "  dangling: %s -> %s\n",
+		    ps->dangling.v[i].path, ps->dangling.v[i].link);
 }
 
 static void

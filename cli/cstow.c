@@ -20,6 +20,7 @@
 
 #include "bootstrap.h"
 #include "check.h"
+#include "display.h"
 #include "runas.h"
 #include "state.h"
 
@@ -58,11 +59,21 @@ struct source {
 	const struct stow_rc	*rc;
 };
 
+/* The words written out before parsing (verbose_digits(),
+ * gnu_abbreviations()), which argv then points to. */
+static struct strlist		rewritten;
+
+
 static const char usage_line[] =
     "usage: %s [OPTION ...] [-D|-S|-R] PACKAGE ... [-D|-S|-R] PACKAGE ...\n";
 
 static void usage_error(const char *, ...)
     __attribute__((format(printf, 1, 2), noreturn));
+static void vreport_option(const struct source *, int, const char *,
+    va_list) __attribute__((format(printf, 3, 0)));
+static void report_option(const struct source *, int, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+static void usage_exit(const struct source *) __attribute__((noreturn));
 static void bad_option(const struct source *, int, const char *, ...)
     __attribute__((format(printf, 3, 4), noreturn));
 
@@ -147,23 +158,48 @@ version(void)
 	exit(EXIT_OK);
 }
 
+static void
+vreport_option(const struct source *src, int idx, const char *fmt,
+    va_list ap)
+{
+	fprintf(stderr, "%s: ", getprogname());
+	if (src->file != NULL)
+		fprintf(stderr, "%s:%u: ", src->file,
+		    stow_rc_line(src->rc, idx >= 2 ? (size_t)idx - 2 : 0));
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+/* Reports a bad option in words[idx] of src. */
+static void
+report_option(const struct source *src, int idx, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vreport_option(src, idx, fmt, ap);
+	va_end(ap);
+}
+
+/* Stops at a bad option of src: the usage follows on the command line. */
+static void
+usage_exit(const struct source *src)
+{
+	if (src->file == NULL)
+		fprintf(stderr, usage_line, getprogname());
+	exit(EXIT_USAGE);
+}
+
 /* Reports a bad option in words[idx] of src and exits. */
 static void
 bad_option(const struct source *src, int idx, const char *fmt, ...)
 {
 	va_list	ap;
 
-	fprintf(stderr, "%s: ", getprogname());
-	if (src->file != NULL)
-		fprintf(stderr, "%s:%u: ", src->file,
-		    stow_rc_line(src->rc, idx >= 2 ? (size_t)idx - 2 : 0));
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vreport_option(src, idx, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	if (src->file == NULL)
-		fprintf(stderr, usage_line, getprogname());
-	exit(EXIT_USAGE);
+	usage_exit(src);
 }
 
 static void
@@ -186,15 +222,20 @@ all_digits(const char *s)
 	return 1;
 }
 
+/* The level of "--verbose=arg" (word names the option: "--v=..."
+ * is GNU Stow's "option v"). */
 static int
-verbosity(const char *arg, const struct source *src, int idx)
+verbosity(const char *arg, const char *word, const struct source *src,
+    int idx)
 {
 	const char	*errstr;
 	int		 n;
 
 	n = (int)strtonum(arg, 0, INT_MAX, &errstr);
 	if (errstr != NULL)
-		bad_option(src, idx, "invalid verbosity level '%s'", arg);
+		bad_option(src, idx, "Value \"%s\" invalid for option %s "
+		    "(number expected)", arg, strncmp(word, "--v=", 4) == 0 ?
+		    "v" : "verbose");
 	return n;
 }
 
@@ -215,7 +256,8 @@ verbose_digits(int argc, char **argv)
 		if (strncmp(argv[i], "-v", 2) == 0 && all_digits(argv[i] + 2) &&
 		    strlen(argv[i]) < sizeof(buf) - 12) {
 			snprintf(buf, sizeof(buf), "--verbose=%s", argv[i] + 2);
-			argv[i] = xstrdup(buf);
+			strlist_add(&rewritten, buf);
+			argv[i] = rewritten.v[rewritten.n - 1];
 		}
 	}
 }
@@ -234,7 +276,15 @@ static const char *const mode_options[] = {
 	NULL, "--restore", "--check", "--badlinks", "--aliens", "--list"
 };
 
+/*
+ * Sorted.  As in GNU Stow, each one-letter option has a long form too
+ * ("--d DIR", "--v"), which no help text mentions.
+ */
 static const struct option longopts[] = {
+	{ "D",		no_argument,		NULL, 'D' },
+	{ "R",		no_argument,		NULL, 'R' },
+	{ "S",		no_argument,		NULL, 'S' },
+	{ "V",		no_argument,		NULL, 'V' },
 	{ "adopt",	no_argument,		NULL, OPT_ADOPT },
 	{ "aliens",	no_argument,		NULL, OPT_ALIENS },
 	{ "all",	no_argument,		NULL, OPT_ALL },
@@ -244,19 +294,23 @@ static const struct option longopts[] = {
 	{ "compat",	no_argument,		NULL, 'p' },
 	{ "config",	required_argument,	NULL, OPT_CONFIG },
 	{ "conflict",	required_argument,	NULL, OPT_CONFLICT },
+	{ "d",		required_argument,	NULL, 'd' },
 	{ "defer",	required_argument,	NULL, OPT_DEFER },
 	{ "delete",	no_argument,		NULL, 'D' },
 	{ "dir",	required_argument,	NULL, 'd' },
 	{ "dotfiles",	no_argument,		NULL, OPT_DOTFILES },
 	{ "format",	required_argument,	NULL, OPT_FORMAT },
+	{ "h",		no_argument,		NULL, 'h' },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ "ignore",	required_argument,	NULL, OPT_IGNORE },
 	{ "list",	no_argument,		NULL, OPT_LIST },
+	{ "n",		no_argument,		NULL, 'n' },
 	{ "no",		no_argument,		NULL, 'n' },
 	{ "no-config",	no_argument,		NULL, OPT_NO_CONFIG },
 	{ "no-wait",	no_argument,		NULL, OPT_NO_WAIT },
 	{ "no-folding",	no_argument,		NULL, OPT_NO_FOLDING },
 	{ "override",	required_argument,	NULL, OPT_OVERRIDE },
+	{ "p",		no_argument,		NULL, 'p' },
 	{ "package-target", required_argument,	NULL, OPT_PACKAGE_TARGET },
 	{ "replace",	required_argument,	NULL, OPT_REPLACE },
 	{ "restore",	optional_argument,	NULL, OPT_RESTORE },
@@ -264,11 +318,150 @@ static const struct option longopts[] = {
 	{ "set-aside-journal", no_argument,	NULL, OPT_SET_ASIDE },
 	{ "simulate",	no_argument,		NULL, 'n' },
 	{ "stow",	no_argument,		NULL, 'S' },
+	{ "t",		required_argument,	NULL, 't' },
 	{ "target",	required_argument,	NULL, 't' },
+	{ "v",		optional_argument,	NULL, 'v' },
 	{ "verbose",	optional_argument,	NULL, 'v' },
 	{ "version",	no_argument,		NULL, 'V' },
 	{ NULL,		0,			NULL, 0 }
 };
+
+/* GNU Stow's long options (with its one-letter ones), sorted. */
+static const char *const gnu_longopts[] = {
+	"D", "R", "S", "V", "adopt", "compat", "d", "defer", "delete", "dir",
+	"dotfiles", "h", "help", "ignore", "n", "no", "no-folding",
+	"override", "p", "restow", "simulate", "stow", "t", "target", "v",
+	"verbose", "version"
+};
+
+static int
+is_gnu_longopt(const char *name)
+{
+	return bsearch(&name, gnu_longopts, sizeof(gnu_longopts) /
+	    sizeof(gnu_longopts[0]), sizeof(gnu_longopts[0]),
+	    strptr_cmp) != NULL;
+}
+
+/*
+ * The long options named by the n bytes at name, exactly or as a
+ * prefix, into v (room for all of them): one when it is exact.
+ */
+static size_t
+long_matches(const char *name, size_t n, const struct option **v)
+{
+	const struct option	*o;
+	size_t			 k = 0;
+
+	for (o = longopts; o->name != NULL; o++) {
+		if (strncmp(o->name, name, n) != 0)
+			continue;
+		if (o->name[n] == '\0') {
+			v[0] = o;
+			return 1;
+		}
+		v[k++] = o;
+	}
+	return k;
+}
+
+/* Is the word after word the value of its option ("-d DIR", "-nt DIR",
+ * "--target DIR")? */
+static int
+takes_value(const char *word)
+{
+	const struct option	*v[sizeof(longopts) / sizeof(longopts[0])];
+	size_t			 n;
+
+	if (strncmp(word, "--", 2) == 0) {
+		n = strcspn(word + 2, "=");
+		return word[2 + n] == '\0' && long_matches(word + 2, n, v) ==
+		    1 && v[0]->has_arg == required_argument;
+	}
+	if (word[0] != '-')
+		return 0;
+	/* In a bundle, the first of d and t takes the rest as its value. */
+	n = strcspn(word + 1, "dt");
+	return word[1 + n] != '\0' && word[2 + n] == '\0';
+}
+
+/*
+ * An abbreviation GNU Stow accepts means what it means there, although
+ * cstow's own long options make it ambiguous: "--re" is --restow (not
+ * --replace or --restore), "--no-" --no-folding, "--a" --adopt.  Such
+ * words are written out in full before parsing.
+ */
+static void
+gnu_abbreviations(int argc, char **argv)
+{
+	const struct option	*v[sizeof(longopts) / sizeof(longopts[0])];
+	const char		*gnu;
+	char			*word;
+	size_t			 i, k, n, ngnu;
+
+	for (i = 1; i < (size_t)argc && strcmp(argv[i], "--") != 0; i++) {
+		if (takes_value(argv[i])) {
+			i++;
+			continue;
+		}
+		if (strncmp(argv[i], "--", 2) != 0)
+			continue;
+		n = strcspn(argv[i] + 2, "=");
+		if ((k = long_matches(argv[i] + 2, n, v)) < 2)
+			continue;
+		for (gnu = NULL, ngnu = 0; k-- > 0; )
+			if (is_gnu_longopt(v[k]->name) && ngnu++ == 0)
+				gnu = v[k]->name;
+		if (ngnu != 1 || asprintf(&word, "--%s%s", gnu,
+		    argv[i] + 2 + n) == -1)
+			continue;
+		strlist_add(&rewritten, word);
+		free(word);
+		argv[i] = rewritten.v[rewritten.n - 1];
+	}
+}
+
+/*
+ * Reports an option getopt_long() returned ch (':' or '?') for, as GNU
+ * Stow's Getopt::Long words it: "Unknown option: foo", "Option dir
+ * requires an argument", "Option adopt does not take an argument",
+ * "Option ver is ambiguous (verbose, version)".  word is the last word
+ * getopt_long() took, words[idx - 1] of src.
+ */
+static void
+option_error(const struct source *src, int idx, int ch, const char *word)
+{
+	const struct option	*v[sizeof(longopts) / sizeof(longopts[0])];
+	char			 list[512];
+	size_t			 i, k, n;
+
+	n = strcspn(word + 2, "=");
+	k = strncmp(word, "--", 2) != 0 ? 0 : long_matches(word + 2, n, v);
+	/* A short option's error, unless word is the long option that
+	 * failed (which optopt names, if it names one). */
+	if (strncmp(word, "--", 2) != 0 || (optopt != 0 &&
+	    (k != 1 || v[0]->val != optopt))) {
+		report_option(src, idx, ch == ':' ? "Option %c requires an "
+		    "argument" : "Unknown option: %c", optopt);
+		return;
+	}
+	if (k == 0)
+		report_option(src, idx, "Unknown option: %.*s", (int)n,
+		    word + 2);
+	else if (k == 1)
+		report_option(src, idx, ch == ':' ? "Option %s requires an "
+		    "argument" : "Option %s does not take an argument",
+		    v[0]->name);
+	else {
+		list[0] = '\0';
+		for (i = 0; i < k; i++) {
+			if (i > 0)
+				strlcat(list, ", ", sizeof(list));
+			strlcat(list, v[i]->name, sizeof(list));
+		}
+		report_option(src, idx, "Option %.*s is ambiguous (%s)",
+		    (int)n, word + 2, list);
+	}
+}
 
 /* Two modes in one source are an error; a later source overrides. */
 static void
@@ -291,9 +484,10 @@ parse_words(struct options *o, int argc, char **argv,
     const struct source *src)
 {
 	enum action	 act = ACT_STOW;
-	int		 ch, verbose = 0, verbose_set = 0;
+	int		 ch, verbose = 0, verbose_set = 0, bad = 0;
 
 	verbose_digits(argc, argv);
+	gnu_abbreviations(argc, argv);
 	optind = 0;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "-:DRSVd:hnpt:v", longopts,
@@ -337,10 +531,11 @@ parse_words(struct options *o, int argc, char **argv,
 		case 'v':
 			verbose_set = 1;
 			if (optarg != NULL)
-				verbose = verbosity(optarg, src, optind);
+				verbose = verbosity(optarg, argv[optind - 1],
+				    src, optind);
 			else if (optind < argc && all_digits(argv[optind])) {
-				verbose = verbosity(argv[optind], src,
-				    optind + 1);
+				verbose = verbosity(argv[optind],
+				    argv[optind], src, optind + 1);
 				optind++;
 			}
 			else
@@ -426,18 +621,14 @@ parse_words(struct options *o, int argc, char **argv,
 		case OPT_OVERRIDE:
 			strlist_add(&o->override, optarg);
 			break;
-		case ':':
-			bad_option(src, optind, "option '%s' requires an "
-			    "argument", argv[optind - 1]);
-			break;
 		default:
-			if (optopt != 0)
-				bad_option(src, optind, "invalid option -- "
-				    "'%c'", optopt);
-			bad_option(src, optind, "unrecognized option '%s'",
-			    argv[optind - 1]);
+			/* Every bad option is reported, then the usage. */
+			option_error(src, optind, ch, argv[optind - 1]);
+			bad = 1;
 		}
 	}
+	if (bad)
+		usage_exit(src);
 	for (; optind < argc; optind++)
 		if (src->file == NULL)
 			add_package(o, act, argv[optind]);
@@ -516,9 +707,15 @@ expand_rc_path(struct stow_ctx *ctx, char **path, const struct source *src,
 
 	if (*path == NULL)
 		return;
-	if (stow_expand_path(&out, ctx, *path, env_lookup, NULL) != 0)
+	if (stow_expand_path(&out, ctx, *path, env_lookup, NULL) != 0) {
+		/* GNU Stow's words for a variable that is not set. */
+		if (strncmp(stow_ctx_errmsg(ctx), "undefined environment "
+		    "variable ", 31) == 0)
+			bad_option(src, idx, "%s option references %s; "
+			    "aborting!", opt, stow_ctx_errmsg(ctx));
 		bad_option(src, idx, "%s option: %s", opt,
 		    stow_ctx_errmsg(ctx));
+	}
 	free(*path);
 	*path = out;
 }
@@ -706,8 +903,12 @@ build_jobs(struct run *r, const struct options *o,
 
 	for (i = 0; i < o->unstow.n; i++)
 		run_add_job(r, o->unstow.v[i])->unstow = !check;
-	for (i = 0; i < o->stow.n; i++)
-		run_add_job(r, o->stow.v[i])->stow = 1;
+	for (i = 0; i < o->stow.n; i++) {
+		j = run_add_job(r, o->stow.v[i]);
+		j->stow = 1;
+		if (j->stow_seq == 0)
+			j->stow_seq = i + 1;
+	}
 	if (check && (o->all || r->njobs == 0)) {
 		if (run_all_packages(r, conf, 0, 1) != EXIT_OK)
 			exit(EXIT_ERROR);
@@ -739,10 +940,10 @@ print_restored(const struct stow_op *op, void *payload)
 	const int	*check = payload;
 
 	if (op->kind == STOW_OP_MOVE)
-		fprintf(stderr, "%s %s\n", *check ? "would restore" :
+		display_printf(stderr, "%s %s\n", *check ? "would restore" :
 		    "restored", op->dest);
 	else if (*check)
-		fprintf(stderr, "would remove %s\n", op->path);
+		display_printf(stderr, "would remove %s\n", op->path);
 	return 0;
 }
 
@@ -939,5 +1140,6 @@ main(int argc, char *argv[])
 	stow_conf_free(conf);
 	stow_ctx_free(ctx);
 	options_free(&o);
+	strlist_free(&rewritten);
 	return rc;
 }

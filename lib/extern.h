@@ -337,8 +337,10 @@ struct task {
 struct overlay_slot {
 	const char	*path;		/* the map's key, in the arena */
 	struct task	*link;
+	struct task	*replaced;	/* the removal a new link replaced */
 	struct task	*dir;
 	struct task	*gone;		/* moved to the vault, with its tree */
+	struct task	*filled;	/* then a file moved in (--adopt) */
 };
 
 struct conflict {

@@ -23,6 +23,9 @@
 #include "extern.h"
 
 #define LOCAL_IGNORE_FILE	".stow-local-ignore"
+/* cstow's own settings, at the top of a stow directory: never stowed,
+ * even when the stow directory itself is the package ("."). */
+#define CONF_FILE		"cstow.conf"
 /* Where the vault keeps package files displaced by --adopt. */
 #define VAULT_PACKAGES		"@packages"
 
@@ -48,6 +51,8 @@ struct pkg_dir {
 	size_t				 dir_len;	/* strlen(dir), */
 	size_t				 tgt_len;	/* strlen(tgt) */
 	size_t				 src_len;	/* and strlen(src_dir) */
+	int				 stow_top;	/* dir is a stow
+							   directory itself */
 	const struct ignore_rules	*rules;
 };
 
@@ -509,6 +514,7 @@ pkg_dir_open(struct stow_plan *plan, const char *sp, const char *pkg,
 	    path_child(a, tgt, "x"), pd->dir));
 	pd->tgt_len = strlen(tgt);
 	pd->src_len = strlen(pd->src_dir);
+	pd->stow_top = strcmp(pd->dir, sp) == 0;
 	return package_rules(plan, sp, pkg, &pd->rules);
 }
 
@@ -567,6 +573,10 @@ entry_make(struct stow_plan *plan, const struct pkg_dir *pd, size_t i,
 	    pd->dir_len, pname, pl));
 	/* pkg_path[root_len] is the "/" that roots pkg_sub. */
 	e->pkg_sub = e->pkg_path + pd->root_len + 1;
+	if (pd->stow_top && strcmp(e->pkg_sub, CONF_FILE) == 0) {
+		*ignored_out = 1;
+		return 0;
+	}
 	if ((*ignored_out = entry_ignored(plan, pd, i, e->pkg_sub - 1)) < 0)
 		return *ignored_out;
 	if (*ignored_out)
@@ -1257,7 +1267,9 @@ unstow_contents(struct stow_plan *plan, const char *pkg_sub,
 
 /*
  * Checks a package name and returns it without trailing slashes (GNU
- * Stow strips them; any other slash is an error).
+ * Stow strips them; any other slash is an error).  "." is the stow
+ * directory itself, whose top-level entries GNU Stow then stows ("cd
+ * ~/dotfiles && stow ."); ".." would leave the stow directory.
  */
 static int
 check_package(struct stow_plan *plan, const char *name, const char **out)
@@ -1269,7 +1281,7 @@ check_package(struct stow_plan *plan, const char *name, const char **out)
 	while (n > 1 && name[n - 1] == '/')
 		n--;
 	NOMEM_IF_NULL(plan, pkg = arena_strndup(&plan->arena, name, n));
-	if (*pkg == '\0' || strcmp(pkg, ".") == 0 || strcmp(pkg, "..") == 0)
+	if (*pkg == '\0' || strcmp(pkg, "..") == 0)
 		return err_set(ctx, STOW_EINVAL, "invalid package name '%s'",
 		    name);
 	if (strchr(pkg, '/') != NULL)

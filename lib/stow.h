@@ -231,9 +231,11 @@ STOW_API void	stow_plan_free(struct stow_plan *plan);
  * Plan stowing or unstowing one package of the stow directory, on top
  * of what the plan already holds (plan every unstow before every stow,
  * as GNU Stow does; a restow is an unstow then a stow).  A trailing '/'
- * is stripped from package.  Conflicts do not make these fail: they
- * are recorded in the plan.  Returns 0, STOW_EINVAL (empty name, '/'
- * inside it, "." or ".."), STOW_ENOTFOUND (no such package), STOW_EOS,
+ * is stripped from package; "." is the stow directory itself, whose
+ * top-level entries but "cstow.conf" are then the package's.  Conflicts
+ * do not make these fail: they are recorded in the plan.  Returns 0,
+ * STOW_EINVAL (empty name, '/' inside it, "..", a newline),
+ * STOW_ENOTFOUND (no such package), STOW_EOS,
  * STOW_ERROR, STOW_ENOMEM or STOW_EMISUSE (plan already applied, or
  * broken).  After a failure other than STOW_EINVAL/STOW_ENOTFOUND the
  * plan is unusable: every later call on it returns STOW_EMISUSE.

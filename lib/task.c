@@ -79,7 +79,7 @@ slot_make(struct stow_plan *plan, const char *path)
 	    (s = arena_alloc(&plan->arena, sizeof(*s))) == NULL)
 		return NULL;
 	s->path = key;
-	s->link = s->dir = s->gone = NULL;
+	s->link = s->replaced = s->dir = s->gone = s->filled = NULL;
 	*ref = s;
 	plan->memo_slot = s;	/* memo_path, if set, is path */
 	return s;
@@ -174,6 +174,10 @@ task_link(struct stow_plan *plan, const char *source, const char *path)
 	if ((t = task_add(plan, T_CREATE, T_LINK, s->path, source,
 	    NULL)) == NULL)
 		return err_nomem(plan->ctx);
+	/* The removal of the link there still happens first: remember it,
+	 * should the new link be planned away again. */
+	if (s->link != NULL && s->link->action == T_REMOVE)
+		s->replaced = s->link;
 	s->link = t;
 	return 0;
 }
@@ -193,11 +197,20 @@ task_unlink(struct stow_plan *plan, const char *path, const char *text)
 		    path);
 		return 0;
 	}
+	/*
+	 * A link planned in this run is not made.  If it replaced a link
+	 * the run removes, that removal stands, and the path is empty
+	 * again: not the old link, which GNU Stow then sees on the disk
+	 * (a package folded into a directory that an unstow in the same
+	 * run removed, unfolded by a later package, looked into that
+	 * removed link and found its own files "in the way").
+	 */
 	if (s->link != NULL && s->link->action == T_CREATE) {
 		log_msg(plan->ctx, 1, "UNLINK: %s (reverts previous action)",
 		    path);
 		s->link->action = T_SKIP;
-		s->link = NULL;
+		s->link = s->replaced;
+		s->replaced = NULL;
 		return 0;
 	}
 	log_msg(plan->ctx, 1, "UNLINK: %s", path);
@@ -274,11 +287,17 @@ task_rmdir(struct stow_plan *plan, const char *path)
 	return 0;
 }
 
-/* Plans moving target file path into the package, at dest (--adopt). */
+/*
+ * Plans moving target file path into the package, at dest (--adopt).
+ * When the package's own file at dest is planned into the vault first,
+ * dest is a file again afterwards: another package stowed later in the
+ * run sees the adopted file there, as it would see the package's.
+ */
 int
 task_move(struct stow_plan *plan, const char *path, const char *dest)
 {
 	struct overlay_slot	*s = slot_get(plan, path);
+	struct task		*t;
 	const char		*own;
 
 	if (s != NULL && (s->link != NULL || s->dir != NULL))
@@ -286,8 +305,10 @@ task_move(struct stow_plan *plan, const char *path, const char *dest)
 		    path);
 	log_msg(plan->ctx, 1, "MV: %s -> %s", path, dest);
 	if ((own = arena_strdup(&plan->arena, path)) == NULL ||
-	    task_add(plan, T_MOVE, T_FILE, own, NULL, dest) == NULL)
+	    (t = task_add(plan, T_MOVE, T_FILE, own, NULL, dest)) == NULL)
 		return err_nomem(plan->ctx);
+	if ((s = slot_get(plan, dest)) != NULL && s->gone != NULL)
+		s->filled = t;
 	return 0;
 }
 
@@ -357,8 +378,8 @@ removed_here(struct stow_plan *plan, const char *path)
 {
 	struct overlay_slot	*s = slot_get(plan, path);
 
-	return s != NULL && (s->gone != NULL || (s->link != NULL &&
-	    s->link->action == T_REMOVE));
+	return s != NULL && ((s->gone != NULL && s->filled == NULL) ||
+	    (s->link != NULL && s->link->action == T_REMOVE));
 }
 
 /*

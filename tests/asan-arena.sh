@@ -16,11 +16,11 @@ cflags="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer
 libs="$(pkg-config --libs libbsd-overlay libpcre2-8 libmd) -lpthread"
 # shellcheck disable=SC2086
 cc $cflags -o "$out/cstow" "$root"/lib/*.c "$root"/cli/cstow.c \
-    "$root"/cli/bootstrap.c "$root"/cli/check.c "$root"/cli/json.c \
-    "$root/tests/fuzz/fuzz_arena.c" "$wrap" $libs
+    "$root"/cli/bootstrap.c "$root"/cli/check.c "$root"/cli/display.c \
+    "$root"/cli/json.c "$root/tests/fuzz/fuzz_arena.c" "$wrap" $libs
 # shellcheck disable=SC2086
 cc $cflags -o "$out/cstow-entrypoint" "$root"/lib/*.c \
-    "$root"/cli/entrypoint.c "$root"/cli/bootstrap.c \
+    "$root"/cli/entrypoint.c "$root"/cli/bootstrap.c "$root"/cli/display.c \
     "$root/tests/fuzz/fuzz_arena.c" "$wrap" $libs
 
 "$root/tests/scenarios.sh" "$out/cstow"

@@ -326,8 +326,8 @@ fresh
 case_run pkg-name-dotdot 2 "invalid package name '..'" -- \
     cstow -d stow -t t a ..
 fresh
-case_run pkg-name-dot 2 "invalid package name '.'" -- \
-    cstow -d stow -t t a .
+case_run pkg-name-dot-slash-dot 2 "Slashes are not permitted in package names: ./." -- \
+    cstow -d stow -t t a ./.
 fresh
 case_run pkg-name-dotdot-slash 2 "invalid package name '../'" -- \
     cstow -d stow -t t a ../
@@ -354,14 +354,14 @@ fresh
 case_run pkg-name-empty 2 "invalid package name ''" -- \
     cstow -d stow -t t a ''
 fresh
-case_run pkg-name-newline 2 "invalid package name 'a
-b'" -- cstow -d stow -t t a $'a\nb'
+case_run pkg-name-newline 2 "invalid package name 'a\\nb'" -- \
+    cstow -d stow -t t a $'a\nb'
 # Even when a directory of that name exists in the stow directory.
 fresh
 mkdir "$sb/stow/"$'a\nb'
 echo nl >"$sb/stow/"$'a\nb/f'
-case_run pkg-name-newline-existing 2 "invalid package name 'a
-b'" -- cstow -d stow -t t a $'a\nb'
+case_run pkg-name-newline-existing 2 "invalid package name 'a\\nb'" -- \
+    cstow -d stow -t t a $'a\nb'
 fresh
 case_run entry-pkg-name-dotdot 2 "invalid package name '..'" -- \
     CSTOW_DIR="$sb/stow" CSTOW_TARGET="$sb/t" CSTOW_PACKAGES="a .." \
@@ -728,7 +728,7 @@ fi
 # Without --, "-pkg" is a bundle of options: -p, then the unknown -k.
 fresh
 mkdir "$sb/stow/-pkg"
-case_run odd-package-name-dash-unquoted 1 "invalid option -- 'k'" -- \
+case_run odd-package-name-dash-unquoted 1 "Unknown option: k" -- \
     cstow -d stow -t t -pkg
 
 # ===========================================================================
@@ -940,23 +940,23 @@ rc_case rc-home-unterminated-quote home/.stowrc $'--verbose\n--target="oops\n' \
 rc_case rc-local-unterminated-quote .stowrc $'-v\n--dir \'x\n' \
     ".stowrc:2: unbalanced quote"
 rc_case rc-home-unknown-option home/.stowrc $'# comment\n\n--frobnicate\n' \
-    "@SB@/home/.stowrc:3: unrecognized option '--frobnicate'"
+    "@SB@/home/.stowrc:3: Unknown option: frobnicate"
 rc_case rc-local-unknown-option .stowrc $'# comment\n\n--frobnicate\n' \
-    ".stowrc:3: unrecognized option '--frobnicate'"
+    ".stowrc:3: Unknown option: frobnicate"
 rc_case rc-local-bad-short-option .stowrc $'-X\n' \
-    ".stowrc:1: invalid option -- 'X'"
+    ".stowrc:1: Unknown option: X"
 rc_case rc-missing-argument .stowrc $'-v\n--target\n' \
-    ".stowrc:2: option '--target' requires an argument"
+    ".stowrc:2: Option target requires an argument"
 rc_case rc-bad-conflict home/.stowrc $'\n--conflict=maybe\n' \
     "@SB@/home/.stowrc:2: --conflict must be fail, adopt or backup, not 'maybe'"
 rc_case rc-bad-verbose .stowrc $'-v\n--verbose=lots\n' \
-    ".stowrc:2: invalid verbosity level 'lots'"
+    ".stowrc:2: Value \"lots\" invalid for option verbose (number expected)"
 rc_case rc-two-modes .stowrc $'-v\n--check --badlinks\n' \
     ".stowrc:2: --check and --badlinks cannot be used together"
 rc_case rc-undefined-variable .stowrc $'-v\n--dir=$CSTOW_NO_SUCH_VAR/x\n' \
-    ".stowrc:2:" "undefined environment variable \$CSTOW_NO_SUCH_VAR"
+    ".stowrc:2: --dir option references undefined environment variable \$CSTOW_NO_SUCH_VAR; aborting!"
 rc_case rc-home-undefined-variable home/.stowrc $'-v\n\n--target ${CSTOW_NO_SUCH_VAR}\n' \
-    "@SB@/home/.stowrc:3:" "undefined environment variable \$CSTOW_NO_SUCH_VAR"
+    "@SB@/home/.stowrc:3: --target option references undefined environment variable \$CSTOW_NO_SUCH_VAR; aborting!"
 
 # ===========================================================================
 # Malformed cstow.conf (exit 1, naming file:line; -d stow names it
@@ -1043,7 +1043,7 @@ fresh_case opt-bad-conflict 1 "--conflict must be fail, adopt or backup, not 'ma
     cstow -d stow -t t --conflict=maybe a
 fresh_case opt-bad-format 1 "--format must be text or json, not 'xml'" -- \
     cstow -d stow -t t --format=xml a
-fresh_case opt-bad-verbose 1 "invalid verbosity level 'lots'" -- \
+fresh_case opt-bad-verbose 1 "Value \"lots\" invalid for option verbose (number expected)" -- \
     cstow -d stow -t t --verbose=lots a
 fresh_case opt-package-target-no-dir 1 "--package-target takes PKG=DIR, not 'a='" -- \
     cstow -d stow -t t --package-target=a= a
@@ -1055,9 +1055,9 @@ fresh_case opt-replace-empty 1 "--replace path '' names no file" -- \
     cstow -d stow -t t --replace= a
 fresh_case opt-replace-dot 1 "--replace path './' names no file" -- \
     cstow -d stow -t t --replace=./ a
-fresh_case opt-unknown 1 "unrecognized option '--frobnicate'" -- \
+fresh_case opt-unknown 1 "Unknown option: frobnicate" -- \
     cstow -d stow -t t --frobnicate a
-fresh_case opt-missing-argument 1 "option '-t' requires an argument" -- \
+fresh_case opt-missing-argument 1 "Option t requires an argument" -- \
     cstow -d stow a -t
 fresh_case opt-no-packages 1 "No packages to stow or unstow" -- \
     cstow -d stow -t t

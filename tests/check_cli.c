@@ -252,10 +252,19 @@ START_TEST(cli_sim_prefix)
 	assert_status(r, 0);
 	assert_has(r.err, sim_warning);
 
-	/* "--d" could be --defer, --delete, --dir or --dotfiles. */
-	r = cstow(A("--d", "stow", "-t", "t", "a"));
+	/* "--de" could be --defer or --delete (GNU Stow 2.4.1's words). */
+	r = cstow(A("--de", "stow", "-d", "stow", "-t", "t", "a"));
 	assert_status(r, 1);
+	assert_has(r.err, "Option de is ambiguous (defer, delete)\n");
 	assert_has(r.err, usage_start);
+	after = sb_snapshot("");
+	ck_assert_str_eq(after, before);
+
+	/* As in GNU Stow, "--d" is -d (each one-letter option has a long
+	 * form), not a prefix of --defer, --delete, --dir or --dotfiles. */
+	r = cstow(A("--n", "--d", "stow", "--t", "t", "a"));
+	assert_status(r, 0);
+	assert_has(r.err, sim_warning);
 	after = sb_snapshot("");
 	ck_assert_str_eq(after, before);
 }

@@ -795,8 +795,8 @@ START_TEST(plan_missing_package)
 }
 END_TEST
 
-static const char *const bad_names[] = { "a/b", "/a", "a/b/", "", ".",
-	"..", "./", "../" };
+static const char *const bad_names[] = { "a/b", "/a", "a/b/", "",
+	"..", "../", "./.", "a\nb" };
 
 START_TEST(plan_bad_package_name)
 {
@@ -840,6 +840,49 @@ START_TEST(plan_trailing_slash_stripped)
 
 	o = plan_tree(S("f stow/a/bin/x"), 0, NULL, S("a//"));
 	ck_assert_str_eq(o.ops, "LINK bin => ../stow/a/bin (a)\n");
+}
+END_TEST
+
+/*
+ * "." is the stow directory itself (GNU Stow 2.4.1: "cd ~/dotfiles &&
+ * stow ."): its top-level entries are stowed and unstowed, but for
+ * cstow's own cstow.conf at its top.
+ */
+START_TEST(plan_dot_is_the_stow_dir)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/bin/x", "f stow/cstow.conf",
+	    "f stow/sub/cstow.conf", "f stow/README.md"), 0, NULL, S("./"));
+	ck_assert_str_eq(o.ops,
+	    "LINK bin => ../stow/bin (.)\n"
+	    "LINK sub => ../stow/sub (.)\n");
+	o = plan_tree(S("l t/bin -> ../stow/bin", "l t/sub -> ../stow/sub",
+	    "l t/cstow.conf -> ../stow/cstow.conf"), 0, S("."), NULL);
+	ck_assert_str_eq(o.ops,
+	    "UNLINK bin => ../stow/bin (.)\n"
+	    "UNLINK sub => ../stow/sub (.)\n");
+}
+END_TEST
+
+/*
+ * etc is folded into b.  Unstowing a and b, then stowing a and b: a's
+ * stow makes etc its link, b's takes that back to unfold etc, and must
+ * then see etc empty (b's old link is still being removed), not look
+ * through that link and find b's own etc/y "in the way".
+ */
+START_TEST(plan_unfold_over_link_being_removed)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/etc/x", "f stow/b/etc/y",
+	    "l t/etc -> ../stow/b/etc"), 0, S("a", "b"), S("a", "b"));
+	ck_assert_str_eq(o.conflicts, "");
+	ck_assert_str_eq(o.ops,
+	    "UNLINK etc => ../stow/b/etc (b)\n"
+	    "MKDIR etc (b)\n"
+	    "LINK etc/x => ../../stow/a/etc/x (a)\n"
+	    "LINK etc/y => ../../stow/b/etc/y (b)\n");
 }
 END_TEST
 
@@ -1495,6 +1538,8 @@ plan_suite(void)
 	    (int)NELEM(bad_names));
 	tcase_add_test(tc, plan_slash_message);
 	tcase_add_test(tc, plan_trailing_slash_stripped);
+	tcase_add_test(tc, plan_dot_is_the_stow_dir);
+	tcase_add_test(tc, plan_unfold_over_link_being_removed);
 	tcase_add_test(tc, plan_unconfigured_ctx);
 	tcase_add_test(tc, plan_free_null);
 	tcase_add_test(tc, plan_conflict_order);

@@ -46,7 +46,7 @@ echo "failure: $WANT" >&2
 mapfile -t LINES <"$WORK/cur"
 droppable() {	# droppable LINE: 0 if the line may be removed
 	case $1 in
-	'cwd '*|'tprefix '*|'sim '*|'op '*|spec|'#'*|'d home'|'d tgt'|'d t/u') return 1 ;;
+	'cwd '*|'tprefix '*|'sim '*|'dotpkg '*|'op '*|spec|'#'*|'d home'|'d tgt'|'d t/u') return 1 ;;
 	esac
 	return 0
 }

@@ -8,14 +8,22 @@
 # Every case builds, in a fresh mktemp -d sandbox, a stow directory
 # (stow/) with 2-4 generated packages (nested directories up to depth 3,
 # files, directory names shared between packages so that folding and
-# unfolding happen, package-internal relative links, ignore-list files)
+# unfolding happen, package-internal relative links, ignore-list files),
+# or one in ten times a stow directory that is itself the one package
+# "." (a dotfiles repository with .git, .gitignore, LICENSE, README.md
+# and maybe a .stow-local-ignore at its top, stowed as "stow ." or "./"),
 # and a target (the sandbox root, or tgt/ or t/u/ given with -t)
 # holding some of: real directories, plain files colliding with package
 # files, foreign symlinks (absolute, or relative to ext/ outside the stow
 # dir), dangling links into the stow dir, and links owned by packages
-# (made by a "setup" run of GNU stow).  That base tree is copied twice
-# (cp -a); one generated operation (-S/-D/-R and mixes, with optional
-# --no-folding --ignore --defer --override --dotfiles --adopt -n -v,
+# (made by a "setup" run of GNU stow), and sometimes a plain file where
+# two packages hold the same file.  That base tree is copied twice
+# (cp -a); one generated operation (-S/-D/-R and mixes: 2-3 packages,
+# mostly stowed ones sharing folded or unfolded directories, unstowed
+# and stowed in one run with -D, -S and -R in any order, as "-D a b -S b
+# a", "-R a b" or "-S s1 -R r1 -S s2"; --adopt of the packages holding
+# that clashing file; with optional --no-folding --ignore --defer
+# --override --dotfiles --adopt -n -v,
 # options before or after the packages, varying cwd and -d/-t forms)
 # runs in copy A with `stow` and in copy B with the binary under test.
 # HOME is an empty directory of the sandbox and STOW_DIR is unset.
@@ -28,9 +36,18 @@
 # target T since neither a link nor a directory and --adopt not
 # specified", is rewritten to 2.3.1's "existing target is neither a link
 # nor a directory: T" after checking P).  Other stderr is not compared
-# (cstow's messages differ by design).  When both runs succeed (and did
-# not simulate), the reverse operation (unstow what was stowed, stow what
-# was unstowed) runs in both copies and is compared the same way.  When
+# (cstow's messages differ by design).  One false conflict of GNU Stow
+# is taken out first, with a "known:" line: in a run that unstows
+# package P, whose directory is folded into a link, and then stows
+# packages sharing that directory, GNU Stow looks through the link of
+# P's it is removing and reports P's own files there as "neither a link
+# nor a directory" (cstow(1) DIFFERENCES); when it had no other
+# conflict, the reference runs again split in two, its unstows then its
+# stows, and cstow is compared with that.  When both runs succeed (and
+# did not simulate), the reverse operation (unstow what was stowed, stow
+# what was unstowed) runs in both copies and is compared the same way,
+# unless it would unstow into the excluded area below (a "note:" line).
+# When
 # both die (exit status not 0 or 1) after changing the tree, the partial
 # trees are not compared (what 2.3.1 leaves half done follows its readdir
 # order); a "note:" line says so.
@@ -255,6 +272,11 @@ gen_pkg() {	# gen_pkg PKG TAG
 		gen_file "$pkg" "$tag" "" "$P"
 	fi
 	if chance 8; then gen_file "$pkg" "$tag" "" README.md; fi
+	if [ "$pkg" = . ]; then		# what a repository holds besides
+		chance 60 && spec "f stow/.git/HEAD ref: refs/heads/main"
+		chance 30 && spec "f stow/.gitignore *.swp"
+		chance 30 && spec "f stow/LICENSE MIT"
+	fi
 	if chance 6; then
 		pick "${tag}2" '^/doc' x common 'f'
 		spec "f stow/$pkg/.stow-local-ignore $P"
@@ -293,8 +315,33 @@ ob_add() {
 	return 0
 }
 
+# shared_clash: a plain file where two packages hold the same file (for
+# --adopt of both: the first adopts it, the second conflicts with it)
+shared_clash() {
+	local e rel shared=()
+	declare -A seen=()
+	for e in "${ENTS[@]}"; do
+		[ "${KIND[$e]}" = f ] || continue
+		rel=${e#*/}
+		[ -n "${seen[$rel]+x}" ] && shared+=("$rel")
+		seen[$rel]=1
+	done
+	[ ${#shared[@]} -gt 0 ] || return 0
+	pick "${shared[@]}"
+	rel=$P
+	ob_add "$rel" n || return 0
+	spec "f $TPRE$rel clash"
+	SHARED=1 SHARED_PKGS=()
+	for e in "${ENTS[@]}"; do
+		[ "${e#*/}" = "$rel" ] && SHARED_PKGS+=("${e%%/*}")
+	done
+	return 0
+}
+
 gen_obstacles() {
 	local n i p name e
+	SHARED=0
+	chance 20 && shared_clash
 	rnd 100
 	if [ $R -lt 20 ]; then n=0; else rnd 5; n=$((R + 1)); fi
 	for ((i = 0; i < n; i++)); do
@@ -340,7 +387,7 @@ gen_obstacles() {
 			if chance 30; then pick "${ALLFILES[@]}" "${ALLDIRS[@]}"; p=$P; fi
 			ob_add "$p" n || continue
 			up "$p"
-			spec "l $TPRE$p -> ${UP}stow/$e"
+			spec "l $TPRE$p -> ${UP}stow/${e#./}"
 		fi
 	done
 }
@@ -454,10 +501,19 @@ choose_pkgs() {	# choose_pkgs N PREF EXCLUDE...
 
 gen_op() {
 	local k t flag
-	OPTS=() ROPTS=() PKGARGS=() UNSET=() STOWSET=() SIM=0 ADOPT=0
+	OPTS=() ROPTS=() PKGARGS=() UNSET=() STOWSET=() SIM=0 ADOPT=0 MIXED=0
 	rnd 3; k=$((R + 1))
 	rnd 100; t=$R
-	if [ $t -lt 30 ]; then			# stow
+	# "." is the only package: stow, unstow or restow it
+	[ "$DOTPKG" = 1 ] && { rnd 64; t=$R; k=1; }
+	if [ "$SHARED" = 1 ] && chance 50; then	# --adopt where they clash
+		STOWSET=("${SHARED_PKGS[@]}")
+		chance 50 && STOWSET=("${STOWSET[1]}" "${STOWSET[0]}" "${STOWSET[@]:2}")
+		PKGARGS=("${STOWSET[@]}")
+		ADOPT=1
+	elif [ $t -lt 82 ] && [ $t -ge 62 ]; then	# mixed -D/-S/-R
+		gen_mixed_op
+	elif [ $t -lt 30 ]; then			# stow
 		choose_pkgs $k 0
 		STOWSET=("${CH[@]}")
 		if chance 50; then pick -S --stow; PKGARGS=("$P"); fi
@@ -466,15 +522,17 @@ gen_op() {
 		choose_pkgs $k 1
 		UNSET=("${CH[@]}")
 		pick -D -D --delete; PKGARGS=("$P" "${CH[@]}")
-	elif [ $t -lt 64 ]; then		# restow
+	elif [ $t -lt 62 ]; then		# restow
 		choose_pkgs $k 1
 		UNSET=("${CH[@]}"); STOWSET=("${CH[@]}")
 		pick -R -R --restow; PKGARGS=("$P" "${CH[@]}")
-	elif [ $t -lt 80 ]; then		# -D a -S b
+		# "./" is "."
+		[ "$DOTPKG" = 1 ] && chance 30 && PKGARGS=("$P" ./)
+	elif [ $t -lt 86 ]; then		# -D a -S b
 		choose_pkgs 1 1; UNSET=("${CH[@]}")
 		rnd 2; choose_pkgs $((R + 1)) 0 "${UNSET[@]}"; STOWSET=("${CH[@]}")
 		PKGARGS=(-D "${UNSET[@]}" -S "${STOWSET[@]}")
-	elif [ $t -lt 88 ]; then		# -S b -D a  (order reversed)
+	elif [ $t -lt 91 ]; then		# -S b -D a  (order reversed)
 		choose_pkgs 1 1; UNSET=("${CH[@]}")
 		choose_pkgs 1 0 "${UNSET[@]}"; STOWSET=("${CH[@]}")
 		if chance 50; then PKGARGS=("${STOWSET[@]}" -D "${UNSET[@]}")
@@ -502,7 +560,48 @@ gen_op() {
 	if chance 10; then pick bin 'lib/.*' '.*' share doc 'etc'; OPTS+=("--override=$P"); ROPTS+=("--override=$P"); fi
 	if chance 10; then SIM=1; pick -n --simulate --no --sim; OPTS+=("$P"); fi
 	if chance 15; then pick -v -v -vv --verbose=2 --verbose; OPTS+=("$P"); ROPTS+=("$P"); fi
-	if [ ${#UNSET[@]} -eq 0 ] && [ "$DOTF" = 0 ] && chance 6; then ADOPT=1; OPTS+=(--adopt); fi
+	# --adopt: more often with several packages, which may hold the
+	# same file, and for "."
+	local adopt=6
+	[ ${#STOWSET[@]} -gt 1 ] && adopt=20
+	[ ${#STOWSET[@]} -gt 1 ] && [ "$SHARED" = 1 ] && adopt=50
+	[ "$DOTPKG" = 1 ] && adopt=25
+	if [ ${#UNSET[@]} -eq 0 ] && [ "$DOTF" = 0 ] &&
+	    { [ $ADOPT = 1 ] || chance $adopt; }; then
+		ADOPT=1; OPTS+=(--adopt)
+	else
+		ADOPT=0
+	fi
+}
+
+# gen_mixed_op: 2-3 packages (mostly stowed ones, which share folded or
+# unfolded directories) unstowed and stowed in one run, with -D, -S and
+# -R mixed in any order: "-D a b -S b a", "-R a b", "-D a -R b -S a",
+# "-S s1 -R r1 -S s2".  Sets PKGARGS, UNSET and STOWSET.
+gen_mixed_op() {
+	local items=() p i j x last=
+	MIXED=1
+	rnd 2; choose_pkgs $((R + 2)) 1
+	for p in "${CH[@]}"; do
+		rnd 4
+		case $R in
+		0) items+=("-D $p"); UNSET+=("$p") ;;
+		1) items+=("-R $p"); UNSET+=("$p"); STOWSET+=("$p") ;;
+		2) items+=("-D $p" "-S $p"); UNSET+=("$p"); STOWSET+=("$p") ;;
+		*) items+=("-S $p"); STOWSET+=("$p") ;;
+		esac
+	done
+	# shuffle; an unstow and a stow of one package may come in either
+	# order, both mean "unstow, then stow"
+	for ((i = ${#items[@]} - 1; i > 0; i--)); do
+		rnd $((i + 1)); j=$R
+		x=${items[i]}; items[i]=${items[j]}; items[j]=$x
+	done
+	for x in "${items[@]}"; do
+		[ "${x% *}" != "$last" ] && PKGARGS+=("${x% *}")
+		last=${x% *}
+		PKGARGS+=("${x#* }")
+	done
 }
 
 # arguments selecting stow dir, target and cwd
@@ -560,7 +659,8 @@ conflict_set() {
 		t = substr(rest, i + 22)
 		sub(/ since neither a link nor a directory and --adopt not specified$/, "", t)
 		u = "/" t; gsub(/\/\./, "/dot-", u); u = substr(u, 2)
-		if (p == sp "/" pkg "/" t || p == sp "/" pkg "/" u) {
+		pp = pkg == "." ? sp : sp "/" pkg	# "." is the stow dir
+		if (p == pp "/" t || p == pp "/" u) {
 			print "  * existing target is neither a link nor a directory: " t
 			next
 		}
@@ -575,10 +675,14 @@ reference_died() {
 }
 
 # misplaced_links: does the tree before hold a stow link to a package
-# directory at a path other than the one that directory is stowed at?
+# directory at a path other than the one that directory is stowed at,
+# or, in a run that unstows, one to a package file in another directory
+# than the file's (a directory holding only it folds into a misplaced
+# directory link)?  ARG...: the run's command line.
 # (Dangling stow links under other names are ordinary test content.)
 misplaced_links() {
 	local t=$SB/A line path text dest rel
+	split_op "$@"
 	while IFS= read -r line; do
 		path=${line#l }; path=${path%% -> *}; text=${line#* -> }
 		# only links in the target, not inside packages
@@ -587,11 +691,124 @@ misplaced_links() {
 		case $text in /*) continue ;; esac
 		dest=$(realpath -m -s --relative-to="$t" "$t/$(dirname "$path")/$text")
 		case $dest in stow/*/*) ;; *) continue ;; esac
-		[ -d "$t/$dest" ] || continue
-		rel=${dest#stow/}; rel=${rel#*/}
-		[ "$TPRE$rel" = "$path" ] || return 0
+		[ -e "$t/$dest" ] || continue
+		rel=${dest#stow/}
+		[ "$DOTPKG" = 1 ] || rel=${rel#*/}	# "." is the stow dir
+		if [ -d "$t/$dest" ]; then
+			[ "$TPRE$rel" = "$path" ] || return 0
+		elif [ ${#SPLIT_UN[@]} -gt 0 ] &&
+		    [ "$(dirname -- "$TPRE$rel")" != "$(dirname -- "$path")" ]; then
+			return 0
+		fi
 	done < <(grep '^l ' "$SB/before.tree")
 	return 1
+}
+
+# reverse_safe: does the reverse run, on the tree the operation left
+# in copy A, stay out of the excluded unstow-conflict area (unstow_safe)?
+reverse_safe() {
+	local UNSET pkg dotf=0
+	split_op "${REVARGS[@]}"
+	UNSET=("${SPLIT_UN[@]}")
+	case " ${SPLIT_OPTS[*]} " in *" --dotfiles "*) dotf=1 ;; esac
+	for pkg in "${UNSET[@]}"; do
+		unstow_safe "$SB/A" "$pkg" $dotf || return 1
+	done
+	return 0
+}
+
+# split_op ARG...: the options (SPLIT_OPTS), and the packages unstowed
+# (SPLIT_UN) and stowed (SPLIT_ST), each in command-line order, of a
+# stow command line
+split_op() {
+	local act=-S a want=
+	SPLIT_OPTS=() SPLIT_UN=() SPLIT_ST=()
+	for a in "$@"; do
+		if [ -n "$want" ]; then SPLIT_OPTS+=("$a"); want=; continue; fi
+		case $a in
+		-D|--delete) act=-D ;;
+		-S|--stow) act=-S ;;
+		-R|--restow) act=-R ;;
+		-d|-t|--ignore|--defer|--override) SPLIT_OPTS+=("$a"); want=1 ;;
+		-*) SPLIT_OPTS+=("$a") ;;
+		*)	[ $act != -S ] && SPLIT_UN+=("$a")
+			[ $act != -D ] && SPLIT_ST+=("$a") ;;
+		esac
+	done
+}
+
+# false_conflicts PHASE X ARG...: GNU Stow's false conflict in a run that
+# unstows package P, whose directory D is folded into a link, and then
+# stows packages sharing D: the stow of one makes D its link, the stow
+# of P takes that back to unfold D, and GNU Stow then forgets that P's
+# own link at D is being removed, looks through it and reports P's own
+# files under D as "existing target is neither a link nor a directory".
+# cstow plans the right tree.  X is the copy (A: the reference; B: the
+# tested binary, when that is GNU Stow itself).  Writes PHASE.X.false
+# (the run's stderr without those lines) and returns 0 when there were
+# some.
+false_conflicts() {
+	local phase=$1 x=$2 pkg t anc line text dest n=0 hdr=
+	shift 2
+	split_op "$@"
+	: >"$SB/$phase.$x.false"
+	while IFS= read -r line; do
+		case $line in
+		'WARNING! '*'stowing '*' would cause conflicts:')
+			# printed with its first conflict that stays
+			hdr=$line pkg=${line#WARNING! stowing }
+			pkg=${pkg% would cause*}
+			[ "$pkg" = "$line" ] && pkg=	# unstowing
+			continue ;;
+		'  * existing target is neither a link nor a directory: '*|\
+		'  * cannot stow '*' since neither a link nor a directory and --adopt not specified')
+			t=${line#*existing target }
+			t=${t#is neither a link nor a directory: }
+			t=${t% since neither a link nor a directory*}
+			if [ -n "$pkg" ] && [[ " ${SPLIT_UN[*]} " == *" $pkg "* ]]; then
+				anc=$t
+				while [ "${anc%/*}" != "$anc" ]; do
+					anc=${anc%/*}
+					text=$(sed -n "s|^l $TPRE$anc -> ||p" "$SB/before.tree")
+					[ -n "$text" ] || continue
+					dest=$TPRE$anc
+					case $dest in */*) dest=${dest%/*}/$text ;; *) dest=$text ;; esac
+					normpath "$dest"
+					case "$NP/" in
+					"stow/$pkg/"*|"stow/${pkg#.}"*)	# "." is the stow dir
+						n=$((n + 1)); continue 3 ;;
+					esac
+				done
+			fi ;;
+		esac
+		case $line in '  * '*) ;; *) hdr= ;; esac
+		printf '%s\n' ${hdr:+"$hdr"} "$line" >>"$SB/$phase.$x.false"
+		hdr=
+	done <"$SB/$phase.$x.err"
+	[ $n -gt 0 ] || return 1
+	[ "$x" = A ] && echo "known: case $K $phase: GNU Stow reported $n false conflict(s) over a folded link it removes; compared without them" >>"$LOG"
+	return 0
+}
+
+# after_false_conflicts PHASE X TOOL: the outcome of TOOL's run in copy
+# X without its false conflicts (false_conflicts()): when it had no
+# others, TOOL runs again in copy X split in two, its unstows then its
+# stows, which is what the run means; sets RC to that outcome.
+after_false_conflicts() {
+	local phase=$1 x=$2 tool=$3
+	conflict_set "$SB/$phase.$x.false" >"$SB/$phase.$x.conf"
+	RC=1
+	grep -q '^  \* ' "$SB/$phase.A.conf" && return
+	RC=0
+	[ "$SIM" = 1 ] && return
+	local opts=("${SPLIT_OPTS[@]}")
+	if [ ${#SPLIT_UN[@]} -gt 0 ]; then
+		run_tool "$SB/$x" "$tool" "$SB/$phase.$x.split1" "${opts[@]}" -D "${SPLIT_UN[@]}"
+		[ $RC = 0 ] || return
+	fi
+	if [ ${#SPLIT_ST[@]} -gt 0 ]; then
+		run_tool "$SB/$x" "$tool" "$SB/$phase.$x.split2" "${opts[@]}" -S "${SPLIT_ST[@]}"
+	fi
 }
 
 # compare PHASE ARG...: run both tools on A and B, compare; 0 if equal
@@ -611,10 +828,21 @@ compare() {
 		SKIPPED_CASE=1
 		return 0
 	fi
-	if misplaced_links; then
+	if misplaced_links "$@"; then
 		echo "skipped: case $K $phase: a stow link stands at a path other than its package path" >>"$LOG"
 		SKIPPED_CASE=1
 		return 0
+	fi
+	conflict_set "$SB/$phase.A.err" >"$SB/$phase.A.conf"
+	conflict_set "$SB/$phase.B.err" >"$SB/$phase.B.conf"
+	if [ $rca = 1 ] && false_conflicts "$phase" A "$@"; then
+		after_false_conflicts "$phase" A "$REF"
+		rca=$RC LAST_RCA=$RC
+	fi
+	# (only when the binary tested is GNU Stow itself)
+	if [ $rcb = 1 ] && false_conflicts "$phase" B "$@"; then
+		after_false_conflicts "$phase" B "$BIN"
+		rcb=$RC
 	fi
 	echo $rca >"$SB/$phase.A.rc"
 	echo $rcb >"$SB/$phase.B.rc"
@@ -622,8 +850,6 @@ compare() {
 	elif [ $rca = 1 ] && [ $rcb != 1 ]; then ok=0; why="exit status"
 	elif [ $rca != 0 ] && [ $rcb = 0 ]; then ok=0; why="exit status"
 	fi
-	conflict_set "$SB/$phase.A.err" >"$SB/$phase.A.conf"
-	conflict_set "$SB/$phase.B.err" >"$SB/$phase.B.conf"
 	if [ -s "$SB/$phase.A.conf" ] && ! cmp -s "$SB/$phase.A.conf" "$SB/$phase.B.conf"; then
 		ok=0; why="${why:+$why, }conflict set"
 	fi
@@ -686,6 +912,10 @@ gen_case() {
 	DOTF=0; chance 8 && DOTF=1
 	rnd 3; local np=$((R + 2))
 	PKGS=("${PKG_POOL[@]:0:$np}")
+	# the stow directory as the one package "." (a dotfiles repository
+	# linked with "cd ~/dotfiles && stow .")
+	DOTPKG=0
+	if chance 10; then DOTPKG=1; np=1; PKGS=(.); fi
 	gen_dirargs
 	spec "d home"
 	spec "d ext/edir"
@@ -737,7 +967,7 @@ gen_case() {
 	FALLBACK=0
 	if [ $safe = 0 ]; then		# fall back to a plain stow
 		FALLBACK=1
-		OPTS=() ROPTS=() UNSET=() SIM=0 ADOPT=0
+		OPTS=() ROPTS=() UNSET=() SIM=0 ADOPT=0 MIXED=0
 		STOWSET=("${PKGS[0]}")
 		PKGARGS=("${PKGS[0]}")
 	fi
@@ -767,6 +997,7 @@ write_casefile() {
 		echo "cwd $CWDREL"
 		echo "tprefix ${TPRE:-.}"
 		echo "sim $SIM"
+		echo "dotpkg $DOTPKG"
 		local x
 		for x in "${SETUPS[@]}"; do echo "setup $x"; done
 		echo "op ${OPARGS[*]}"
@@ -779,7 +1010,7 @@ write_casefile() {
 # read_casefile FILE: set up SB/spec, SB/base, CWDREL, OPARGS... from FILE
 read_casefile() {
 	local kw rest inspec=0
-	SETUPS=() OPARGS=() REVARGS=() SIM=0 CWDREL=. TPRE="" FALLBACK=0
+	SETUPS=() OPARGS=() REVARGS=() SIM=0 CWDREL=. TPRE="" FALLBACK=0 DOTPKG=0
 	: >"$SB/spec"
 	while IFS= read -r line || [ -n "$line" ]; do
 		if [ $inspec = 1 ]; then printf '%s\n' "$line" >>"$SB/spec"; continue; fi
@@ -789,6 +1020,7 @@ read_casefile() {
 		cwd) CWDREL=$rest ;;
 		tprefix) TPRE=$rest; [ "$TPRE" = . ] && TPRE= ;;
 		sim) SIM=$rest ;;
+		dotpkg) DOTPKG=$rest ;;
 		setup) SETUPS+=("$rest") ;;
 		op) read -ra OPARGS <<<"$rest" ;;
 		reverse) read -ra REVARGS <<<"$rest" ;;
@@ -827,10 +1059,17 @@ run_case() {	# run_case K LOGFILE [CASEFILE]
 	# A skipped operation leaves the two trees apart: no reverse then.
 	if [ $result = 0 ] && [ "$SKIPPED_CASE" = 0 ] && [ $oprc = 0 ] &&
 	    [ "$SIM" = 0 ] && [ ${#REVARGS[@]} -gt 0 ]; then
-		compare reverse "${REVARGS[@]}" || result=1
-		rev=$LAST_RCA
+		if reverse_safe; then
+			compare reverse "${REVARGS[@]}" || result=1
+			rev=$LAST_RCA
+		else
+			echo "note: case $K: no reverse run: it would unstow into the excluded unstow-conflict area" >>"$LOG"
+		fi
 	fi
-	echo "$oprc $rev $SIM $FALLBACK" >"$RUN/stat.$K"
+	local nstow=0 madopt=0
+	[ -n "${STOWSET[*]+x}" ] && nstow=${#STOWSET[@]}
+	[ "${ADOPT:-0}" = 1 ] && [ "$nstow" -gt 1 ] && madopt=1
+	echo "$oprc $rev $SIM $FALLBACK ${DOTPKG:-0} ${MIXED:-0} $madopt" >"$RUN/stat.$K"
 	if [ "$SHOW" = 1 ]; then describe
 	elif [ $result = 1 ] && [ -z "${3:-}" ]; then
 		echo "  re-run: tests/differential.sh --only $K${SEEDARG}${BINARG}" >>"$LOG"
@@ -892,9 +1131,10 @@ done
 cat "$RUN"/stat.* 2>/dev/null | awk '
 	{ op[$1 == 0 ? "0" : $1 == 1 ? "1" : "other"]++
 	  if ($2 != "-") rev[$2 == 0 ? "0" : $2 == 1 ? "1" : "other"]++
-	  sim += $3; fb += ($4 == 1) }
+	  sim += $3; fb += ($4 == 1); dot += $5; mixed += $6; madopt += $7 }
 	END { printf "stats: operation exit 0/1/other: %d/%d/%d (simulated %d, fallback plain stow %d); reverse run %d, exit 0/1/other: %d/%d/%d\n",
-		op["0"], op["1"], op["other"], sim, fb, rev["0"] + rev["1"] + rev["other"], rev["0"], rev["1"], rev["other"] }'
+		op["0"], op["1"], op["other"], sim, fb, rev["0"] + rev["1"] + rev["other"], rev["0"], rev["1"], rev["other"]
+	      printf "stats: package \".\" %d, mixed -D/-S/-R runs %d, --adopt of several packages %d\n", dot, mixed, madopt }'
 for e in "${EXCLUDED[@]}"; do echo "excluded: $e"; done
 echo "reference: $REF ($("$REF" --version 2>&1 | head -1)); tested: $BIN"
 echo "seed $SEED, cases $FIRST..$LAST, $(( $(date +%s) - START ))s"
