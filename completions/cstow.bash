@@ -14,6 +14,7 @@ _cstow_options='-d --dir= -t --target= -S --stow -D --delete -R --restow
 	--ignore= --defer= --override= --adopt --no-folding --dotfiles
 	-p --compat --all --package-target= --conflict= --replace=
 	--backup-dir= --restore --restore= --config= --no-config --no-wait
+	--set-aside-journal
 	--check --badlinks --aliens --list --format=
 	-n --no --simulate -v --verbose --verbose= -V --version -h --help'
 

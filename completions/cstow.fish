@@ -84,6 +84,7 @@ complete -c cstow -l restore -d 'Put a vault run back (--restore=RUN)'
 complete -c cstow -l config -r -F -d 'Read FILE instead of cstow.conf'
 complete -c cstow -l no-config -d 'Read no cstow.conf'
 complete -c cstow -l no-wait -d 'Fail at once if another run holds the lock'
+complete -c cstow -l set-aside-journal -d "Keep a killed run's journal that cannot be undone aside"
 complete -c cstow -l check -d 'Say whether each package is stowed'
 complete -c cstow -l badlinks -d 'List dangling symlinks in the target'
 complete -c cstow -l aliens -d 'List files in the target that are not symlinks'
