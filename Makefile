@@ -59,10 +59,11 @@ CHECK_SRCS	= tests/check_main.c tests/check_path.c tests/check_pattern.c \
 BUILD_DEPS	= build-essential pkg-config libbsd-dev libmd-dev libpcre2-dev check
 TEST_DEPS	= stow mandoc valgrind strace time util-linux attr python3 zsh fish \
 		  clang libclang-rt-14-dev
+CONTAINER_DEPS	= podman runc uidmap mmdebstrap python3-yaml
 
 .PHONY: all check check-unit check-scenarios check-differential check-asan \
 	check-valgrind check-crossfs check-faults check-badinput demo bench \
-	lint deps install \
+	check-container lint deps deps-container install \
 	uninstall \
 	clean check-completion static
 
@@ -131,10 +132,11 @@ $(CHECK_RUNNER): $(CHECK_SRCS) tests/sandbox.h lib/extern.h $(LIBA)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Ilib -Itests -o $@ \
 	    $(CHECK_SRCS) $(LIBA) $(ALL_LDFLAGS) $(DEP_LIBS) $(CHECK_LIBS)
 
-# Installs what the build and the suites need, when it is missing.
-deps:
+# Installs the Debian packages $(1) that are missing (apt-get, as root),
+# or says how to.
+define install_missing
 	@missing=""; \
-	for p in $(BUILD_DEPS) $(TEST_DEPS); do \
+	for p in $(1); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
 		    grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
@@ -150,6 +152,16 @@ deps:
 			exit 1; \
 		fi; \
 	fi
+endef
+
+# Installs what the build and the suites need, when it is missing.
+deps:
+	$(call install_missing,$(BUILD_DEPS) $(TEST_DEPS))
+
+# What check-container needs: a container engine, and mmdebstrap for the
+# base images no registry gives it.
+deps-container:
+	$(call install_missing,$(CONTAINER_DEPS))
 
 check: deps
 	$(MAKE) all
@@ -159,6 +171,7 @@ check: deps
 	$(MAKE) check-differential
 	$(MAKE) check-crossfs
 	$(MAKE) check-faults
+	$(MAKE) check-container
 	$(MAKE) check-completion
 	$(MAKE) lint
 	$(MAKE) check-asan
@@ -193,6 +206,13 @@ check-badinput: all
 # Needs root (a private mount namespace with tmpfs mounts).
 check-crossfs: all
 	tests/crossfs.sh $(CSTOW)
+
+# The README's golden image in podman, on its default overlay storage:
+# builds the README's Dockerfile and starts containers, a Kubernetes pod
+# (podman kube play) and a dev container (the dev container CLI, from
+# npm) from it.  Needs root; fails when it cannot run.
+check-container: deps-container
+	tests/container/run.sh
 
 # The unit and scenario suites again, built with ASan and UBSan; then
 # the scenarios with an allocation of its own for every arena string,
