@@ -59,9 +59,10 @@ passed=0
 failed=0
 n=0
 
+# cannot_run WHY: ends the run as one more failure.
 cannot_run() {
 	echo "check-container: cannot run: $*" >&2
-	echo "0 passed, 1 failed"
+	echo "$passed passed, $((failed + 1)) failed"
 	exit 1
 }
 
