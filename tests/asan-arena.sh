@@ -20,8 +20,8 @@ cc $cflags -o "$out/cstow" "$root"/lib/*.c "$root"/cli/cstow.c \
     "$root/tests/fuzz/fuzz_arena.c" "$wrap" $libs
 # shellcheck disable=SC2086
 cc $cflags -o "$out/cstow-entrypoint" "$root"/lib/*.c \
-    "$root"/cli/entrypoint.c "$root"/cli/bootstrap.c \
-    "$root/tests/fuzz/fuzz_arena.c" "$wrap" $libs
+    "$root"/cli/entrypoint.c "$root"/cli/bootstrap.c "$root"/cli/check.c \
+    "$root"/cli/json.c "$root/tests/fuzz/fuzz_arena.c" "$wrap" $libs
 
 "$root/tests/scenarios.sh" "$out/cstow"
 
