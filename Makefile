@@ -97,9 +97,11 @@ MAN_ALIASES	= sed -n '/^\.Sh SYNOPSIS/q;s/^\.Nm \([a-z_0-9]*\).*/\1/p'
 
 # The programs link the static library: one self-contained binary, and
 # no LD_LIBRARY_PATH needed to run it from the tree.
-CSTOW_SRCS	= cli/cstow.c cli/bootstrap.c cli/check.c cli/json.c
-ENTRYPOINT_SRCS	= cli/entrypoint.c cli/bootstrap.c cli/check.c cli/json.c
-$(CSTOW): $(CSTOW_SRCS) cli/bootstrap.h cli/check.h lib/stow.h $(LIBA)
+RUN_SRCS	= cli/bootstrap.c cli/lock.c cli/runas.c cli/state.c
+CLI_HDRS	= cli/bootstrap.h cli/check.h cli/lock.h cli/runas.h cli/state.h
+CSTOW_SRCS	= cli/cstow.c $(RUN_SRCS) cli/check.c cli/json.c
+ENTRY_SRCS	= cli/entrypoint.c $(RUN_SRCS) cli/check.c cli/json.c
+$(CSTOW): $(CSTOW_SRCS) $(CLI_HDRS) lib/stow.h $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Ilib -o $@ $(CSTOW_SRCS) $(LIBA) \
 	    $(ALL_LDFLAGS) $(DEP_LIBS)
@@ -113,7 +115,8 @@ static: $(LIBA)
 	$(CC) $(ALL_CFLAGS) -Ilib -o $(STATIC_O)/cli/cstow $(CSTOW_SRCS) \
 	    $(LIBA) -static $(LDFLAGS) $(STATIC_LIBS)
 	$(CC) $(ALL_CFLAGS) -Ilib -o $(STATIC_O)/cli/cstow-entrypoint \
-	    $(ENTRYPOINT_SRCS) $(LIBA) -static $(LDFLAGS) $(STATIC_LIBS)
+	    $(ENTRY_SRCS) $(LIBA) -static $(LDFLAGS) \
+	    $(STATIC_LIBS)
 	@for p in cstow cstow-entrypoint; do \
 		file $(STATIC_O)/cli/$$p | grep -q 'statically linked' || \
 		    { echo "$(STATIC_O)/cli/$$p is not statically linked"; \
@@ -121,11 +124,10 @@ static: $(LIBA)
 		echo "$(STATIC_O)/cli/$$p: statically linked"; \
 	done
 
-$(ENTRYPOINT): $(ENTRYPOINT_SRCS) cli/bootstrap.h cli/check.h lib/stow.h \
-    $(LIBA)
+$(ENTRYPOINT): $(ENTRY_SRCS) $(CLI_HDRS) lib/stow.h $(LIBA)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Ilib -o $@ $(ENTRYPOINT_SRCS) $(LIBA) \
-	    $(ALL_LDFLAGS) $(DEP_LIBS)
+	$(CC) $(ALL_CFLAGS) -Ilib -o $@ $(ENTRY_SRCS) \
+	    $(LIBA) $(ALL_LDFLAGS) $(DEP_LIBS)
 
 $(CHECK_RUNNER): $(CHECK_SRCS) tests/sandbox.h lib/extern.h $(LIBA)
 	@mkdir -p $(@D)

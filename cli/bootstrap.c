@@ -17,16 +17,12 @@
 #include <unistd.h>
 
 #include "bootstrap.h"
+#include "lock.h"
+#include "runas.h"
+#include "state.h"
 
 static int	mkdir_p(const char *, struct strlist *);
 
-
-/* The locks a run holds (run_lock()). */
-struct lockset {
-	int	*fd;
-	char	**dir;		/* what fd[i] locks */
-	size_t	 n;
-};
 
 /* Packages that share a target and settings, planned together. */
 struct group {
@@ -115,66 +111,6 @@ env_lookup(const char *name, void *payload)
 {
 	(void)payload;
 	return getenv(name);
-}
-
-/* ${XDG_STATE_HOME:-$HOME/.local/state}/cstow, or NULL. */
-char *
-state_dir_default(void)
-{
-	const char	*state = getenv("XDG_STATE_HOME");
-	const char	*home = getenv("HOME");
-	char		*p;
-
-	if (state != NULL && *state == '/') {
-		if (asprintf(&p, "%s/cstow", state) == -1)
-			return NULL;
-	} else if (home != NULL && *home != '\0') {
-		if (asprintf(&p, "%s/.local/state/cstow", home) == -1)
-			return NULL;
-	} else
-		return NULL;
-	return p;
-}
-
-/* The state directory's backup/, or NULL. */
-char *
-vault_root_default(void)
-{
-	char	*dir, *p;
-
-	if ((dir = state_dir_default()) == NULL)
-		return NULL;
-	if (asprintf(&p, "%s/backup", dir) == -1)
-		p = NULL;
-	free(dir);
-	return p;
-}
-
-/* The newest run below root that has a MANIFEST to restore, or NULL. */
-char *
-vault_latest(const char *root)
-{
-	struct dirent	**names;
-	struct stat	  st;
-	char		 *path = NULL, *m;
-	int		  n, i;
-
-	if ((n = scandir(root, &names, NULL, alphasort)) == -1)
-		return NULL;
-	for (i = n - 1; i >= 0; i--) {
-		if (path == NULL && names[i]->d_name[0] != '.' &&
-		    asprintf(&m, "%s/%s/MANIFEST", root,
-		    names[i]->d_name) != -1) {
-			if (stat(m, &st) == 0 &&
-			    asprintf(&path, "%s/%s", root,
-			    names[i]->d_name) == -1)
-				path = NULL;
-			free(m);
-		}
-		free(names[i]);
-	}
-	free(names);
-	return path;
 }
 
 /* The job for package name, added if new. */
@@ -409,26 +345,6 @@ add_patterns(struct stow_ctx *ctx, enum stow_pattern kind,
 	return EXIT_OK;
 }
 
-/* Gives directory dir to the owner of the directory holding it. */
-static int
-give_to_parent_owner(char *dir)
-{
-	struct stat	 st;
-	char		*slash = strrchr(dir, '/');
-	int		 rc;
-
-	if (slash == NULL)
-		rc = stat(".", &st);
-	else if (slash == dir)
-		rc = stat("/", &st);
-	else {
-		*slash = '\0';
-		rc = stat(dir, &st);
-		*slash = '/';
-	}
-	return rc == -1 ? -1 : lchown(dir, st.st_uid, st.st_gid);
-}
-
 /* Removes made->v[from..] (those still empty), the last made first,
  * and forgets them. */
 static void
@@ -444,12 +360,9 @@ remove_made(struct strlist *made, size_t from)
 }
 
 /*
- * mkdir -p, for a per-package target that does not exist yet and for
- * the journals' directory.  Each directory made is added to made, so
+ * mkdir -p, for a per-package target that does not exist yet.  Each directory made is added to made, so
  * that a run that fails can take it away again; when one cannot be
- * made, those this call made before it go at once.  Run as root, each
- * directory made is given to the owner of the one it is made in, so a
- * user's new ~/.local/bin is the user's.
+ * made, those this call made before it go at once.
  */
 static int
 mkdir_p(const char *path, struct strlist *made)
@@ -464,11 +377,9 @@ mkdir_p(const char *path, struct strlist *made)
 			continue;
 		saved = *p;
 		*p = '\0';
-		if (mkdir(buf, 0777) == 0) {
+		if (mkdir(buf, 0777) == 0)
 			strlist_add(made, buf);
-			if (geteuid() == 0)
-				rc = give_to_parent_owner(buf);
-		} else if (errno != EEXIST)
+		else if (errno != EEXIST)
 			rc = -1;
 		if (saved == '\0')
 			break;
@@ -540,8 +451,6 @@ run_open(struct run *r, const char *target, unsigned int flags,
 	opts.flags = flags;
 	opts.backup_dir = r->vault;
 	opts.journal = journal;
-	if (geteuid() == 0)
-		opts.flags |= STOW_F_CHOWN;
 	if ((rc = stow_ctx_configure(ctx, &opts)) != 0)
 		return fail_ctx(r, ctx, rc);
 	if ((rc = add_patterns(ctx, STOW_PAT_IGNORE, ignore,
@@ -921,7 +830,7 @@ apply_all(struct run *r, struct group *groups, size_t ngroups)
 /* The directory to lock for path: path, or while it does not exist
  * (a target this run will make) the nearest directory above it that
  * does; NULL when none can be told, or path is no directory (which
- * planning reports). */
+ * planning reports).  Canonical. */
 static char *
 lock_dir_for(const char *path)
 {
@@ -947,104 +856,81 @@ lock_dir_for(const char *path)
 	return p;
 }
 
-static int
-strcmp_ptr(const void *a, const void *b)
+/* The target of group g as a path (the stow directory's parent when it
+ * has none of its own), for lock_dir_for(). */
+static char *
+group_target_path(const struct run *r, const struct group *g)
 {
-	return strcmp(*(char * const *)a, *(char * const *)b);
+	char	*p;
+
+	if (*g->target != '\0')
+		return xstrdup(g->target);
+	if (asprintf(&p, "%s/..", r->stow_dir) == -1)
+		return NULL;
+	return p;
 }
 
-/* Takes an flock(2) on dir; an exit code. */
+/* Takes the lock of dir unless held.  A directory this user cannot
+ * write cannot be changed either: the run stops, changing nothing. */
 static int
-lock_one(const struct run *r, const char *dir, int *fd)
+lock_dir(struct run *r, const char *dir)
 {
-	if ((*fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		fprintf(stderr, "%s: open: %s: %s\n", r->prog, dir,
-		    strerror(errno));
-		return EXIT_ERROR;
-	}
-	if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+	int	rc;
+
+	if (lock_holds(&r->locks, dir))
 		return EXIT_OK;
-	if (errno != EWOULDBLOCK || r->no_wait) {
-		fprintf(stderr, "%s: another run holds the lock on %s%s\n",
-		    r->prog, dir, r->no_wait ? "; not waiting (--no-wait)" :
-		    "");
-		close(*fd);
-		*fd = -1;
+	if ((rc = lock_take(&r->locks, r->prog, dir, r->no_wait,
+	    r->quiet)) == LOCK_FAILED)
 		return EXIT_ERROR;
-	}
-	if (!r->quiet)
-		fprintf(stderr, "%s: waiting for another run on %s\n",
-		    r->prog, dir);
-	while (flock(*fd, LOCK_EX) == -1) {
-		if (errno != EINTR) {
-			close(*fd);
-			*fd = -1;
-			return EXIT_ERROR;
-		}
+	if (rc == LOCK_READONLY) {
+		fprintf(stderr, "%s: cannot change %s: %s (for uid %lu); "
+		    "nothing was changed\n", r->prog, dir,
+		    strerror(r->locks.error), (unsigned long)geteuid());
+		return EXIT_ERROR;
 	}
 	return EXIT_OK;
 }
 
-/*
- * Takes the locks that serialize runs: flock(2) on the stow directory,
- * which every run over it reads and --adopt writes, and on each target
- * (for one not made yet, the directory it will be made in), so that two
- * runs over the same stow directory or into the same target never
- * interleave.  Locks on the directories themselves leave nothing behind
- * (no lock file to make in a read-only home, or to clean up, or to
- * leave on a run that then fails).  They are taken in the order of
- * their names, so that two runs cannot each wait for the other.  Waits
- * for another run to finish unless r->no_wait.  The descriptors go to
- * *locks (closing them releases the locks).
- */
+/* Does group g's plan change anything? */
 static int
-run_lock(const struct run *r, const struct group *groups, size_t ngroups,
-    struct lockset *locks)
+group_changes(const struct group *g)
 {
-	char	**dirs, *parent;
-	size_t	  i, n = 0;
-	int	  rc = EXIT_OK;
-
-	dirs = xrealloc(NULL, ngroups + 1, sizeof(*dirs));
-	if ((dirs[n] = lock_dir_for(r->stow_dir)) != NULL)
-		n++;
-	/* No target given: the stow directory's parent, as for GNU Stow. */
-	if (asprintf(&parent, "%s/..", r->stow_dir) == -1)
-		parent = NULL;
-	for (i = 0; i < ngroups; i++)
-		if ((*groups[i].target != '\0' || parent != NULL) &&
-		    (dirs[n] = lock_dir_for(*groups[i].target != '\0' ?
-		    groups[i].target : parent)) != NULL)
-			n++;
-	free(parent);
-	qsort(dirs, n, sizeof(*dirs), strcmp_ptr);
-	locks->fd = xrealloc(NULL, n + 1, sizeof(*locks->fd));
-	locks->dir = xrealloc(NULL, n + 1, sizeof(*locks->dir));
-	locks->n = 0;
-	/* Sorted: a name met twice follows the one already locked. */
-	for (i = 0; i < n; i++) {
-		if (rc == EXIT_OK && (locks->n == 0 || strcmp(dirs[i],
-		    locks->dir[locks->n - 1]) != 0) && (rc = lock_one(r,
-		    dirs[i], &locks->fd[locks->n])) == EXIT_OK) {
-			locks->dir[locks->n++] = dirs[i];
-			continue;
-		}
-		free(dirs[i]);
-	}
-	free(dirs);
-	return rc;
+	return g->plan != NULL && stow_plan_op_count(g->plan) > 0;
 }
 
-/* Is dir one of those locks holds? */
+/*
+ * Takes the locks that serialize runs: one on each target the run
+ * changes, or (all set) on every target (for a target not made yet, on
+ * the directory it will be made in), so that two runs into the same
+ * target never interleave (lock.c).  Taken in the order of their
+ * names, so that two runs cannot each wait for the other.  Waits for
+ * another run to finish unless r->no_wait.  A run that changes nothing
+ * takes no lock and leaves its targets untouched.
+ */
 static int
-holds_lock(const struct lockset *locks, const char *dir)
+run_lock(struct run *r, const struct group *groups, size_t ngroups,
+    int all)
 {
-	size_t	i;
+	struct strlist	 dirs = { NULL, 0 };
+	char		*path, *dir;
+	size_t		 i;
+	int		 rc = EXIT_OK;
 
-	for (i = 0; i < locks->n; i++)
-		if (strcmp(locks->dir[i], dir) == 0)
-			return 1;
-	return 0;
+	for (i = 0; i < ngroups; i++) {
+		if ((!all && !group_changes(&groups[i])) ||
+		    (path = group_target_path(r, &groups[i])) == NULL)
+			continue;
+		if ((dir = lock_dir_for(path)) != NULL)
+			strlist_add(&dirs, dir);
+		free(dir);
+		free(path);
+	}
+	if (dirs.n > 0)
+		qsort(dirs.v, dirs.n, sizeof(*dirs.v), strptr_cmp);
+	for (i = 0; i < dirs.n && rc == EXIT_OK; i++)
+		rc = lock_dir(r, dirs.v[i]);
+	strlist_free(&dirs);
+	return rc;
 }
 
 /*
@@ -1054,155 +940,185 @@ holds_lock(const struct lockset *locks, const char *dir)
  * all: waiting while holding the other locks could wait forever.
  */
 static int
-lock_made(const struct run *r, const struct group *groups, size_t n,
-    struct lockset *locks)
+lock_made(struct run *r, const struct group *groups, size_t n)
 {
 	char	*dir;
 	size_t	 i;
-	int	 fd;
+	int	 rc = EXIT_OK;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && rc == EXIT_OK; i++) {
 		if (groups[i].standin == NULL ||
 		    (dir = lock_dir_for(groups[i].target)) == NULL)
 			continue;
-		if (holds_lock(locks, dir)) {
-			free(dir);
-			continue;
-		}
-		if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
-		    -1 || flock(fd, LOCK_EX | LOCK_NB) == -1) {
-			fprintf(stderr, "%s: another run holds the lock on "
-			    "%s\n", r->prog, dir);
-			if (fd != -1)
-				close(fd);
-			free(dir);
-			return EXIT_ERROR;
-		}
-		locks->fd = xrealloc(locks->fd, locks->n + 1,
-		    sizeof(*locks->fd));
-		locks->dir = xrealloc(locks->dir, locks->n + 1,
-		    sizeof(*locks->dir));
-		locks->fd[locks->n] = fd;
-		locks->dir[locks->n++] = dir;
+		if (!lock_holds(&r->locks, dir) && lock_take(&r->locks,
+		    r->prog, dir, 1, 1) == LOCK_FAILED)
+			rc = EXIT_ERROR;
+		free(dir);
 	}
-	return EXIT_OK;
+	return rc;
 }
 
-/* Releases the locks run_lock() took. */
-static void
-run_unlock(struct lockset *locks)
+/* The journal of group g: a file in its target (NULL: none, for a
+ * simulation or a target not made yet). */
+static char *
+journal_for(const struct run *r, const struct group *g)
 {
-	size_t	i;
+	char	*path, *dir, *j = NULL;
 
-	for (i = 0; i < locks->n; i++) {
-		close(locks->fd[i]);
-		free(locks->dir[i]);
-	}
-	free(locks->fd);
-	free(locks->dir);
-	locks->fd = NULL;
-	locks->dir = NULL;
-	locks->n = 0;
+	if (r->simulate || g->standin != NULL ||
+	    (path = group_target_path(r, g)) == NULL)
+		return NULL;
+	if ((dir = realpath(path, NULL)) != NULL &&
+	    asprintf(&j, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir,
+	    JOURNAL_FILE) == -1)
+		j = NULL;
+	free(dir);
+	free(path);
+	return j;
+}
+
+/* Recovery's warnings (what it kept as the user left it). */
+static void
+recover_log(int level, const char *msg, void *payload)
+{
+	const struct run	*r = payload;
+
+	(void)level;
+	fprintf(stderr, "%s: %s\n", r->prog, msg);
 }
 
 /*
- * Recovers the journal at path if no live run can be working in its
- * target: one this run holds the lock of, or one whose lock it can take
- * at once (and gives back).  A target another run holds is left to the
- * runs there.  Returns the library's code, STOW_EBUSY when left alone.
+ * Puts a journal that could not be undone aside, as --set-aside-journal
+ * asks, so that runs into its target can go on: it is kept, renamed, for
+ * whoever sorts out what it left.
  */
 static int
-recover_one(const struct lockset *locks, struct stow_ctx *ctx,
-    const char *path)
+set_aside(const struct run *r, const char *path)
 {
-	char	*target = NULL, *dir = NULL;
-	int	 fd = -1, rc;
+	char	*aside;
+	int	 rc = EXIT_OK;
 
-	if ((rc = stow_journal_target(ctx, path, &target)) != 0)
-		return rc;
-	if (target != NULL && (dir = lock_dir_for(target)) != NULL &&
-	    !holds_lock(locks, dir)) {
-		if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) !=
-		    -1 && flock(fd, LOCK_EX | LOCK_NB) == -1) {
-			close(fd);
-			free(dir);
-			free(target);
-			return STOW_EBUSY;
-		}
-	}
-	rc = stow_journal_recover(ctx, path, NULL, NULL);
-	if (fd != -1)
-		close(fd);
-	free(dir);
-	free(target);
+	if (asprintf(&aside, "%s.aside-%s", path, r->stamp) == -1)
+		return EXIT_ERROR;
+	if (rename(path, aside) == -1) {
+		fprintf(stderr, "%s: rename: %s: %s\n", r->prog, path,
+		    strerror(errno));
+		rc = EXIT_ERROR;
+	} else
+		fprintf(stderr, "%s: set the journal aside as %s; what it "
+		    "could not undo is as it was left\n", r->prog, aside);
+	free(aside);
 	return rc;
 }
 
 /*
- * Before its own work, a run undoes whatever a killed run left half
- * done: every journal in the state directory ("journal.*") is
- * recovered, but for those a live run holds (STOW_EBUSY), which are
- * its own business, and those whose target another run holds.
+ * Undoes what a killed run left half done in target dir (canonical),
+ * from the journal there, before this run plans anything there.  A
+ * journal that cannot be undone, or is refused (not this user's, or
+ * naming paths outside its target), stops runs into this target only,
+ * until it is sorted out: the message says how.
  */
 static int
-recover_journals(const struct run *r, const struct lockset *locks)
+recover_target(struct run *r, const char *dir)
 {
-	struct stow_ctx	*ctx;
-	struct dirent	*de;
-	DIR		*d;
-	char		*dir, *path;
-	int		 rc = EXIT_OK, e;
+	struct stow_opts	 opts = STOW_OPTS_INIT;
+	struct stow_ctx		*ctx;
+	char			*path;
+	int			 rc = EXIT_OK, e;
 
-	if ((dir = state_dir_default()) == NULL)
-		return EXIT_OK;
-	if ((d = opendir(dir)) == NULL) {
-		free(dir);
+	if (asprintf(&path, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir,
+	    JOURNAL_FILE) == -1)
+		return EXIT_ERROR;
+	if (lstat(path, &(struct stat){ 0 }) == -1) {
+		free(path);
 		return EXIT_OK;
 	}
 	if ((ctx = stow_ctx_new()) == NULL) {
-		closedir(d);
-		free(dir);
+		free(path);
 		return EXIT_ERROR;
 	}
-	while (rc == EXIT_OK && (de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, "journal.", 8) != 0 ||
-		    asprintf(&path, "%s/%s", dir, de->d_name) == -1)
-			continue;
-		if ((e = recover_one(locks, ctx, path)) == 0)
-			fprintf(stderr, "%s: undid the run a crash "
-			    "interrupted (%s)\n", r->prog, path);
-		else if (e != STOW_EBUSY) {
-			fprintf(stderr, "%s: %s: %s\n", r->prog, path,
-			    stow_ctx_errmsg(ctx));
-			rc = EXIT_PARTIAL;
-		}
-		free(path);
+	opts.stow_dir = r->stow_dir;
+	opts.target_dir = dir;
+	stow_ctx_set_log(ctx, 0, recover_log, r);
+	if ((e = stow_ctx_configure(ctx, &opts)) == 0)
+		e = stow_journal_recover(ctx, path, NULL, NULL);
+	if (e == 0)
+		fprintf(stderr, "%s: undid the run a crash interrupted (%s)\n",
+		    r->prog, path);
+	else if (r->set_aside) {
+		fprintf(stderr, "%s: %s\n", r->prog, stow_ctx_errmsg(ctx));
+		rc = set_aside(r, path);
+	} else {
+		fprintf(stderr, "%s: %s\n%s: %s was left by a run that was "
+		    "killed, and cannot be undone as it is; nothing is done "
+		    "in %s until it is: once what it names is sorted out, "
+		    "run again with --set-aside-journal (cstow) or "
+		    "CSTOW_SET_ASIDE_JOURNAL=1 (cstow-entrypoint), which "
+		    "keeps the journal beside it\n", r->prog,
+		    stow_ctx_errmsg(ctx), r->prog, path, dir);
+		rc = e == STOW_EPARTIAL ? EXIT_PARTIAL : EXIT_ERROR;
 	}
 	stow_ctx_free(ctx);
-	closedir(d);
-	free(dir);
+	free(path);
 	return rc;
 }
 
-/* The journal of group i, in the state directory (NULL: none). */
-static char *
-journal_for(const struct run *r, size_t i)
+/* Recovers the journal of every target this run holds the lock of. */
+static int
+recover_targets(struct run *r)
 {
-	char	*dir, *path = NULL;
+	size_t	i;
+	int	rc = EXIT_OK;
 
-	if (r->simulate || (dir = state_dir_default()) == NULL)
-		return NULL;
-	if (asprintf(&path, "%s/journal.%s.%zu", dir, r->stamp, i) == -1)
-		path = NULL;
-	free(dir);
-	return path;
+	for (i = 0; i < r->locks.n && rc == EXIT_OK; i++)
+		rc = recover_target(r, r->locks.dir[i]);
+	return rc;
+}
+
+/* Is there a file name in directory dir? */
+static int
+has_file(const char *dir, const char *name)
+{
+	char	*p;
+	int	 found = 0;
+
+	if (asprintf(&p, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir,
+	    name) != -1) {
+		found = lstat(p, &(struct stat){ 0 }) == 0;
+		free(p);
+	}
+	return found;
+}
+
+/*
+ * Is another run going in one of the run's targets, or has a killed run
+ * left its journal or its lock file there?  (A lock file left behind
+ * goes once its lock is taken and released.)
+ */
+static int
+others_there(const struct run *r, const struct group *groups, size_t n)
+{
+	char	*path, *dir;
+	size_t	 i;
+	int	 found = 0;
+
+	for (i = 0; i < n && !found; i++) {
+		if ((path = group_target_path(r, &groups[i])) == NULL)
+			continue;
+		if ((dir = realpath(path, NULL)) != NULL)
+			found = has_file(dir, JOURNAL_FILE) ||
+			    has_file(dir, LOCK_FILE);
+		free(dir);
+		free(path);
+	}
+	return found;
 }
 
 /*
  * The name of this run: YYYYmmddTHHMMSS.uuuuuuZ-PID.  Names sort by
  * time (to the microsecond: in a container every start is PID 1), and
  * the PID keeps two runs in one microsecond apart.  It names the run's
- * vault directory and its journals.
+ * vault directory.
  */
 static void
 stamp_run(struct run *r)
@@ -1218,14 +1134,15 @@ stamp_run(struct run *r)
 	    now.tv_nsec / 1000, (long)getpid());
 }
 
-/* This run's vault directory: ROOT/STAMP. */
+/* This run's vault directory: ROOT/STAMP, or NULL when there is no
+ * vault at all. */
 static char *
 vault_for_run(const struct run *r)
 {
 	char	*p;
 
-	if (r->vault_root == NULL ||
-	    asprintf(&p, "%s/%s", r->vault_root, r->stamp) == -1)
+	if (r->vr.path == NULL ||
+	    asprintf(&p, "%s/%s", r->vr.path, r->stamp) == -1)
 		return NULL;
 	return p;
 }
@@ -1310,72 +1227,238 @@ targets_missing(const struct group *groups, size_t n)
 	return 0;
 }
 
-/* Does this run journal into a directory that does not exist yet? */
+/* Does the plan back something up?  (stow_plan_foreach_op() callback.) */
 static int
-journal_dir_missing(const struct run *r)
+is_backup(const struct stow_op *op, void *payload)
 {
-	struct stat	 st;
-	char		*dir;
-	int		 missing;
-
-	if (r->simulate || (dir = state_dir_default()) == NULL)
-		return 0;
-	missing = stat(dir, &st) == -1 && errno == ENOENT;
-	free(dir);
-	return missing;
+	(void)payload;
+	return op->kind == STOW_OP_BACKUP;
 }
 
-/* Makes the journals' directory if a plan changes the disk.  (When it
- * cannot be made, applying says why.) */
-static void
-make_journal_dir(struct run *r, const struct group *groups, size_t n)
+/* Does some group's plan back something up? */
+static int
+plans_back_up(const struct group *groups, size_t n)
 {
-	char	*dir;
-	size_t	 i, ops = 0;
+	size_t	i;
 
 	for (i = 0; i < n; i++)
-		if (groups[i].plan != NULL)
-			ops += stow_plan_op_count(groups[i].plan);
-	if (ops > 0 && (dir = state_dir_default()) != NULL) {
-		(void)mkdir_p(dir, &r->made);
-		free(dir);
-	}
+		if (groups[i].plan != NULL &&
+		    stow_plan_foreach_op(groups[i].plan, is_backup, NULL) == 1)
+			return 1;
+	return 0;
 }
 
-/* Notes the vault root and those of its parents that do not exist yet,
- * the deepest first: applying may make them. */
-static void
-note_absent(struct run *r)
+/* Could this run put something in a vault that is not there yet? */
+static int
+vault_may_be_made(const struct run *r, const struct group *groups,
+    size_t n)
 {
-	struct stat	 st;
-	char		*p, *slash;
+	size_t	i;
 
-	if (r->simulate || r->vault_root == NULL)
-		return;
-	p = xstrdup(r->vault_root);
-	while (*p != '\0' && lstat(p, &st) == -1 && errno == ENOENT) {
-		strlist_add(&r->absent, p);
-		if ((slash = strrchr(p, '/')) == NULL || slash == p)
-			break;
-		*slash = '\0';
-	}
-	free(p);
+	if (r->simulate || r->vr.path == NULL || r->vr.exists ||
+	    r->vr.why != NULL)
+		return 0;
+	if (r->replace.n > 0)
+		return 1;
+	for (i = 0; i < r->njobs; i++)
+		if (r->jobs[i].replace.n > 0)
+			return 1;
+	for (i = 0; i < n; i++)
+		if (groups[i].flags & (STOW_F_BACKUP | STOW_F_ADOPT))
+			return 1;
+	return 0;
+}
+
+/*
+ * Makes the vault's directories when the plans back something up, so
+ * that the plans made next see them (the vault may lie in a target, as
+ * ~/.local/state does in ~).  An exit code; the message printed.
+ */
+static int
+make_vault(struct run *r, const struct group *groups, size_t n)
+{
+	if (!plans_back_up(groups, n) || r->vr.path == NULL ||
+	    r->vr.exists || r->vr.why != NULL || vault_root_make(&r->vr) == 0)
+		return EXIT_OK;
+	/* What it made it took away again (and what make_targets() made
+	 * goes with the run). */
+	fprintf(stderr, "%s: cannot back up: %s; all changes undone\n",
+	    r->prog, r->vr.why);
+	return EXIT_UNDONE;
+}
+
+/* A plan that backs something up needs a vault it may use. */
+static int
+check_vault(const struct run *r, const struct group *groups, size_t n)
+{
+	if (!plans_back_up(groups, n))
+		return EXIT_OK;
+	if (r->vr.why == NULL && r->vr.exists)
+		return EXIT_OK;
+	fprintf(stderr, "%s: cannot back up: %s; nothing was changed\n",
+	    r->prog, r->vr.why != NULL ? r->vr.why : "the vault was not made");
+	return EXIT_ERROR;
 }
 
 /*
  * After a run that failed and undid its changes, or stopped before
  * making any, takes away the directories it made for itself: the
- * targets that did not exist, the journals' directory, and the vault
- * root and its parents (those left empty).
+ * targets that did not exist, and the vault's (those left empty).
  */
 static void
 unmake(struct run *r)
 {
+	vault_root_unmake(&r->vr);
+	remove_made(&r->made, 0);
+}
+
+/* Without any vault (no HOME, XDG_STATE_HOME or backup-dir), files in
+ * the way cannot be backed up: they are conflicts, as without
+ * --conflict=backup, and the user is told why. */
+static void
+no_vault(struct run *r)
+{
 	size_t	i;
 
-	for (i = 0; i < r->absent.n; i++)
-		(void)rmdir(r->absent.v[i]);
-	remove_made(&r->made, 0);
+	for (i = 0; i < r->njobs; i++) {
+		if (!(r->jobs[i].flags & STOW_F_BACKUP))
+			continue;
+		r->jobs[i].flags &= ~STOW_F_BACKUP;
+		r->no_vault = 1;
+	}
+}
+
+/* The run's package names, for the vault's checks. */
+static void
+run_packages(const struct run *r, struct strlist *names)
+{
+	size_t	i;
+
+	for (i = 0; i < r->njobs; i++)
+		strlist_add(names, r->jobs[i].name);
+}
+
+/*
+ * Where another run is going, or a killed run left its journal, the
+ * targets are locked (waiting for that run), and a killed run undone,
+ * before anything is planned there.  (A simulation reads only: it takes
+ * no lock, and plans what is on disk.)
+ */
+static int
+guard_targets(struct run *r, const struct group *groups, size_t ngroups)
+{
+	int	rc;
+
+	if (r->simulate || !others_there(r, groups, ngroups))
+		return EXIT_OK;
+	if ((rc = run_lock(r, groups, ngroups, 1)) != EXIT_OK)
+		return rc;
+	return recover_targets(r);
+}
+
+/* Does some group's plan change anything? */
+static int
+run_changes(const struct group *groups, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (group_changes(&groups[i]))
+			return 1;
+	return 0;
+}
+
+/* Sets each group's journal, now its target is known. */
+static void
+set_journals(struct run *r, struct group *groups, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(groups[i].journal);
+		groups[i].journal = journal_for(r, &groups[i]);
+	}
+}
+
+/*
+ * A first, silent plan of every group comes before anything is made,
+ * when something must be made first: the targets that do not exist
+ * yet, and the vault's directories (which may lie in a target, and must
+ * be on disk before the plans that count with them are made).  They
+ * are made only when that plan found no error and no conflict (the
+ * vault only when something is backed up); then the plans are made
+ * again with them in place.  A simulation makes nothing, but is checked
+ * the same.
+ */
+static int
+prepare_run(struct run *r, struct group *groups, size_t ngroups)
+{
+	size_t	nconflicts = 0;
+	int	rc;
+
+	if (!targets_missing(groups, ngroups) &&
+	    !vault_may_be_made(r, groups, ngroups))
+		return EXIT_OK;
+	r->silent = 1;
+	rc = plan_groups(r, groups, ngroups, &nconflicts);
+	if (rc == EXIT_OK && nconflicts == 0 && check_replaces(r) ==
+	    EXIT_OK && !r->simulate && run_changes(groups, ngroups) &&
+	    (rc = run_lock(r, groups, ngroups, 0)) == EXIT_OK &&
+	    (rc = make_targets(r, groups, ngroups)) == EXIT_OK &&
+	    (rc = lock_made(r, groups, ngroups)) == EXIT_OK)
+		rc = make_vault(r, groups, ngroups);
+	r->silent = 0;
+	groups_close(groups, ngroups);
+	return rc;
+}
+
+/* The checks after planning, before anything is applied. */
+static int
+check_run(struct run *r, struct group *groups, size_t ngroups,
+    size_t nconflicts)
+{
+	int	rc;
+
+	if ((rc = check_replaces(r)) != EXIT_OK)
+		return rc;
+	if (nconflicts > 0) {
+		print_conflicts(r, groups, ngroups);
+		if (r->no_vault)
+			fprintf(stderr, "%s: files in the way were not backed "
+			    "up: %s\n", r->prog, r->vr.why != NULL ?
+			    r->vr.why : "there is no vault");
+		return EXIT_CONFLICT;
+	}
+	if (r->simulate)
+		return EXIT_OK;
+	if ((rc = check_standins(r, groups, ngroups)) != EXIT_OK)
+		return rc;
+	return check_vault(r, groups, ngroups);
+}
+
+/*
+ * The plans were made before the locks were taken (a run that changes
+ * nothing takes none).  Where another run held one, and so may have
+ * changed the target meanwhile, they are made again under the locks.
+ * (One that came and went unseen while this run planned is caught by
+ * the apply: each operation checks what it changes.)
+ */
+static int
+lock_for_apply(struct run *r, struct group *groups, size_t ngroups)
+{
+	size_t	nconflicts = 0;
+	size_t	waited = r->locks.waited;
+	int	rc;
+
+	if (r->simulate || !run_changes(groups, ngroups))
+		return EXIT_OK;
+	if ((rc = run_lock(r, groups, ngroups, 0)) != EXIT_OK ||
+	    r->locks.waited == waited)
+		return rc;
+	groups_close(groups, ngroups);
+	if ((rc = plan_groups(r, groups, ngroups, &nconflicts)) != EXIT_OK)
+		return rc;
+	return check_run(r, groups, ngroups, nconflicts);
 }
 
 /*
@@ -1385,62 +1468,34 @@ unmake(struct run *r)
 int
 run_plan_and_apply(struct run *r)
 {
+	struct strlist	 names = { NULL, 0 };
 	struct group	*groups = NULL;
-	struct lockset	 locks = { NULL, NULL, 0 };
 	size_t		 ngroups = 0, i, nconflicts = 0;
-	int		 rc = EXIT_OK;
+	int		 rc;
 
 	stamp_run(r);
+	run_packages(r, &names);
+	vault_root_resolve(&r->vr, r->backup_dir, r->stow_dir, &names);
+	strlist_free(&names);
+	if ((r->vault = vault_for_run(r)) == NULL)
+		no_vault(r);
 	for (i = 0; i < r->njobs; i++)
 		r->jobs[i].group = group_for(&groups, &ngroups, &r->jobs[i]);
-	/* One run at a time: a simulation reads only, so it takes none. */
-	if (!r->simulate && ((rc = run_lock(r, groups, ngroups,
-	    &locks)) != EXIT_OK || (rc = recover_journals(r, &locks)) != EXIT_OK)) {
-		run_unlock(&locks);
-		groups_free(groups, ngroups);
-		return rc;
-	}
-	r->vault = vault_for_run(r);
 	r->replace_hits = xrealloc(NULL, r->replace.n + 1,
 	    sizeof(*r->replace_hits));
 	memset(r->replace_hits, 0, (r->replace.n + 1) *
 	    sizeof(*r->replace_hits));
-	for (i = 0; i < ngroups; i++)
-		groups[i].journal = journal_for(r, i);
-	/*
-	 * A first, silent plan of every group comes before anything is
-	 * made: the journals' directory, which may lie in a target ($HOME)
-	 * and must be on disk before the plans are made, and the targets
-	 * that do not exist yet.  They are made only when that plan found
-	 * no error and no conflict (the journals' directory only when the
-	 * run changes something), then the plans are made again with them
-	 * in place.  A simulation makes nothing, but is checked the same.
-	 */
-	if (journal_dir_missing(r) || targets_missing(groups, ngroups)) {
-		r->silent = 1;
-		rc = plan_groups(r, groups, ngroups, &nconflicts);
-		if (rc == EXIT_OK && nconflicts == 0 &&
-		    check_replaces(r) == EXIT_OK && !r->simulate &&
-		    (rc = make_targets(r, groups, ngroups)) == EXIT_OK &&
-		    (rc = lock_made(r, groups, ngroups, &locks)) == EXIT_OK)
-			make_journal_dir(r, groups, ngroups);
-		r->silent = 0;
-		groups_close(groups, ngroups);
-	}
+	if ((rc = guard_targets(r, groups, ngroups)) == EXIT_OK)
+		rc = prepare_run(r, groups, ngroups);
+	set_journals(r, groups, ngroups);
 	if (rc == EXIT_OK)
 		rc = plan_groups(r, groups, ngroups, &nconflicts);
 	if (rc == EXIT_OK)
-		rc = check_replaces(r);
-	if (rc == EXIT_OK && nconflicts > 0) {
-		print_conflicts(r, groups, ngroups);
-		rc = EXIT_CONFLICT;
-	}
-	if (rc == EXIT_OK && !r->simulate)
-		rc = check_standins(r, groups, ngroups);
-	if (rc == EXIT_OK) {
-		note_absent(r);
+		rc = check_run(r, groups, ngroups, nconflicts);
+	if (rc == EXIT_OK)
+		rc = lock_for_apply(r, groups, ngroups);
+	if (rc == EXIT_OK)
 		rc = apply_all(r, groups, ngroups);
-	}
 	if (rc == EXIT_OK && r->simulate)
 		fprintf(stderr, "%s in simulation mode so not modifying "
 		    "filesystem.\n", r->color ? SGR_BOLD_YELLOW "WARNING:"
@@ -1450,8 +1505,110 @@ run_plan_and_apply(struct run *r)
 	groups_free(groups, ngroups);
 	if (rc != EXIT_OK && rc != EXIT_PARTIAL)
 		unmake(r);
-	run_unlock(&locks);
+	lock_release(&r->locks);
 	return rc;
+}
+
+/* Notes the controller of a path the run writes (w) or only reads (s). */
+static int
+note(struct runas *ra, const struct run *r, const char *path)
+{
+	return runas_note(ra, r->prog, path);
+}
+
+/*
+ * As root, becomes the user whose files this run acts on (runas.c): the
+ * user who controls its targets, its vault or HOME (where the state
+ * directory is), else the one who controls the stow directory or the
+ * configuration read (extra), whose settings could otherwise choose
+ * where root writes.  Returns an exit code (the message printed).
+ */
+int
+run_as_user(struct run *r, const char *extra)
+{
+	struct runas	 w, s;
+	char		*path;
+	size_t		 i;
+	int		 rc = 0;
+
+	if (geteuid() != 0)
+		return EXIT_OK;
+	memset(&w, 0, sizeof(w));
+	memset(&s, 0, sizeof(s));
+	rc |= note(&w, r, getenv("HOME"));
+	rc |= note(&w, r, getenv("XDG_STATE_HOME"));
+	rc |= note(&w, r, r->backup_dir);
+	for (i = 0; rc == 0 && i < r->njobs; i++) {
+		if (r->jobs[i].target != NULL)
+			rc |= note(&w, r, r->jobs[i].target);
+		else if (asprintf(&path, "%s/..", r->stow_dir) != -1) {
+			rc |= note(&w, r, path);
+			free(path);
+		}
+	}
+	rc |= note(&s, r, r->stow_dir);
+	rc |= note(&s, r, extra);
+	if (rc == 0)
+		rc = runas_become(w.set ? &w : &s, r->prog);
+	runas_free(&w);
+	runas_free(&s);
+	return rc == 0 ? EXIT_OK : EXIT_ERROR;
+}
+
+/* Notes a run's target (stow_vault_foreach_target()). */
+static int
+add_target(const char *target, void *payload)
+{
+	strlist_add(payload, target);
+	return 0;
+}
+
+/* Takes the locks of the targets a vault run puts things back into, in
+ * the order of their names, as run_lock() does. */
+static int
+lock_restore(struct run *r, struct stow_ctx *ctx, const char *run_dir)
+{
+	struct strlist	dirs = { NULL, 0 };
+	size_t		i;
+	int		rc;
+
+	if ((rc = stow_vault_foreach_target(ctx, run_dir, add_target,
+	    &dirs)) != 0) {
+		strlist_free(&dirs);
+		return rc;
+	}
+	if (dirs.n > 0)
+		qsort(dirs.v, dirs.n, sizeof(*dirs.v), strptr_cmp);
+	for (i = 0; rc == 0 && i < dirs.n; i++)
+		if (lock_dir(r, dirs.v[i]) != EXIT_OK)
+			rc = 1;
+	strlist_free(&dirs);
+	return rc;
+}
+
+/*
+ * --restore: puts vault run run_dir back, under the locks of the
+ * targets it puts things into, as every other changing run takes them
+ * (a check, with STOW_RESTORE_CHECK, takes none).  An exit code.
+ */
+int
+run_restore(struct run *r, struct stow_ctx *ctx, const char *run_dir,
+    stow_op_cb cb, void *payload)
+{
+	int	rc = 0;
+
+	if (!r->simulate && (rc = lock_restore(r, ctx, run_dir)) == 1) {
+		lock_release(&r->locks);
+		return EXIT_ERROR;
+	}
+	if (rc == 0)
+		rc = stow_vault_restore(ctx, run_dir, r->simulate ?
+		    STOW_RESTORE_CHECK : 0, cb, payload);
+	lock_release(&r->locks);
+	if (rc != 0)
+		fprintf(stderr, "%s: %s\n", r->prog, stow_ctx_errmsg(ctx));
+	return rc == 0 ? EXIT_OK : rc == STOW_ECONFLICT ? EXIT_CONFLICT :
+	    EXIT_ERROR;
 }
 
 void
@@ -1472,7 +1629,7 @@ run_free(struct run *r)
 	free(r->replace_hits);
 	free(r->vault);
 	strlist_free(&r->made);
-	strlist_free(&r->absent);
+	vault_root_free(&r->vr);
 	r->jobs = NULL;
 	r->njobs = 0;
 }

@@ -11,6 +11,8 @@
 
 #include <stow.h>
 
+#include "lock.h"
+
 /* Exit codes, GNU Stow's where it has them; one table for both programs. */
 #define EXIT_OK		0
 #define EXIT_CONFLICT	1	/* conflicts, or a usage error */
@@ -24,6 +26,20 @@ enum policy { POLICY_UNSET = 0, POLICY_FAIL, POLICY_ADOPT, POLICY_BACKUP };
 struct strlist {
 	char	**v;
 	size_t	  n;
+};
+
+/* A run's journal, in each target it changes, while it applies. */
+#define JOURNAL_FILE	".cstow-journal"
+
+/* Where the vault's runs go, and whether a run may put things there
+ * (state.c). */
+struct vault_root {
+	char		*path;		/* NULL: none (why says) */
+	char		*why;		/* why it cannot be used; NULL: it can */
+	int		 exists;
+	char		*base;		/* made below this, never it */
+	size_t		 base_len;	/* of base in path */
+	struct strlist	 made;		/* what vault_root_make() made */
 };
 
 /* One package of a run, with its settings resolved. */
@@ -60,7 +76,10 @@ struct run {
 	const char	*prog;		/* for messages */
 	const char	*stow_dir;
 	const char	*home;		/* for ~/.stow-global-ignore */
-	const char	*vault_root;	/* runs go below it */
+	const char	*backup_dir;	/* the vault's runs go below it; NULL:
+					   the state directory's backup/ */
+	int		 set_aside;	/* set a journal that cannot be undone
+					   aside (--set-aside-journal) */
 	int		 verbose;
 	int		 simulate;
 	int		 quiet;		/* no per-operation output */
@@ -77,12 +96,16 @@ struct run {
 	size_t		 njobs;
 	/* Filled by run_plan_and_apply(). */
 	char		 stamp[80];	/* names this run: its time and PID */
-	char		*vault;		/* this run's vault directory */
+	struct vault_root vr;		/* where its vault directory goes */
+	char		*vault;		/* this run's vault directory; NULL:
+					   there can be none */
+	int		 no_vault;	/* backing up was asked for, without
+					   a vault to do it in */
+	struct lockset	 locks;		/* the targets it holds */
 	size_t		 linked;
 	size_t		 backed_up;
 	size_t		 unchanged;	/* packages needing nothing */
 	struct strlist	 made;		/* directories it made, in order */
-	struct strlist	 absent;	/* the vault's, missing before */
 };
 
 /* A conflict copied out of its plan, for one report over many plans. */
@@ -113,9 +136,6 @@ void	 strlist_add(struct strlist *, const char *);
 void	 strlist_free(struct strlist *);
 int	 parse_policy(const char *, enum policy *);
 const char *env_lookup(const char *, void *);
-char	*state_dir_default(void);
-char	*vault_root_default(void);
-char	*vault_latest(const char *);
 
 struct job *run_add_job(struct run *, const char *);
 int	 run_apply_conf(struct run *, const struct stow_conf *,
@@ -125,6 +145,9 @@ int	 run_open(struct run *, const char *, unsigned int,
 	    const struct strlist *, const char *, struct stow_ctx **,
 	    struct stow_plan **);
 int	 run_plan_and_apply(struct run *);
+int	 run_as_user(struct run *, const char *);
+int	 run_restore(struct run *, struct stow_ctx *, const char *, stow_op_cb,
+	    void *);
 void	 run_free(struct run *);
 
 #endif /* CSTOW_BOOTSTRAP_H */

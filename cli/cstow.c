@@ -20,6 +20,8 @@
 
 #include "bootstrap.h"
 #include "check.h"
+#include "runas.h"
+#include "state.h"
 
 enum action { ACT_STOW, ACT_UNSTOW, ACT_RESTOW };
 
@@ -43,6 +45,7 @@ struct options {
 	char		*config;
 	int		 no_config;
 	int		 no_wait;
+	int		 set_aside;
 	char		*restore_run;
 	enum mode	 mode;			/* --check, ... */
 	int		 json;			/* --format=json */
@@ -54,8 +57,6 @@ struct source {
 	const char		*file;	/* NULL: the command line */
 	const struct stow_rc	*rc;
 };
-
-static volatile sig_atomic_t	interrupted;
 
 static const char usage_line[] =
     "usage: %s [OPTION ...] [-D|-S|-R] PACKAGE ... [-D|-S|-R] PACKAGE ...\n";
@@ -116,6 +117,8 @@ help(void)
 "      --config=FILE     read FILE instead of STOWDIR/cstow.conf\n"
 "      --no-config       read no cstow.conf\n"
 "      --no-wait         fail at once if another run holds the lock\n"
+"      --set-aside-journal  keep a killed run's journal that cannot be\n"
+"                        undone aside (renamed), and go on\n"
 "\n"
 "      --check           say whether each package (default: all) is stowed\n"
 "      --badlinks        list the dangling symlinks in the target\n"
@@ -221,7 +224,7 @@ enum {
 	OPT_ADOPT = 256, OPT_DEFER, OPT_DOTFILES, OPT_IGNORE,
 	OPT_NO_FOLDING, OPT_OVERRIDE, OPT_ALL, OPT_BACKUP_DIR, OPT_CONFIG,
 	OPT_CONFLICT, OPT_NO_CONFIG, OPT_NO_WAIT, OPT_PACKAGE_TARGET,
-	OPT_REPLACE,
+	OPT_REPLACE, OPT_SET_ASIDE,
 	OPT_RESTORE, OPT_CHECK, OPT_BADLINKS, OPT_ALIENS, OPT_LIST,
 	OPT_FORMAT
 };
@@ -258,6 +261,7 @@ static const struct option longopts[] = {
 	{ "replace",	required_argument,	NULL, OPT_REPLACE },
 	{ "restore",	optional_argument,	NULL, OPT_RESTORE },
 	{ "restow",	no_argument,		NULL, 'R' },
+	{ "set-aside-journal", no_argument,	NULL, OPT_SET_ASIDE },
 	{ "simulate",	no_argument,		NULL, 'n' },
 	{ "stow",	no_argument,		NULL, 'S' },
 	{ "target",	required_argument,	NULL, 't' },
@@ -364,6 +368,9 @@ parse_words(struct options *o, int argc, char **argv,
 			break;
 		case OPT_NO_WAIT:
 			o->no_wait = 1;
+			break;
+		case OPT_SET_ASIDE:
+			o->set_aside = 1;
 			break;
 		case OPT_NO_CONFIG:
 			o->no_config = 1;
@@ -483,6 +490,7 @@ merge_options(struct options *into, struct options *from)
 	into->all |= from->all;
 	into->no_config |= from->no_config;
 	into->no_wait |= from->no_wait;
+	into->set_aside |= from->set_aside;
 	if (from->mode != MODE_RUN)
 		into->mode = from->mode;
 	if (from->format_set) {
@@ -628,14 +636,7 @@ static int
 cancel_cb(void *payload)
 {
 	(void)payload;
-	return interrupted;
-}
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	interrupted = 1;
+	return cli_interrupted;
 }
 
 /* cstow.conf: --config, else the stow directory's; NULL if none. */
@@ -664,18 +665,14 @@ load_conf(struct stow_ctx *ctx, const struct options *o)
 	return conf;
 }
 
-/* The vault root: --backup-dir, cstow.conf's backup-dir, the default. */
-static char *
-vault_root(const struct options *o, const struct stow_conf *conf)
+/* The vault root asked for: --backup-dir, cstow.conf's backup-dir;
+ * NULL: the default, in the state directory. */
+static const char *
+backup_dir(const struct options *o, const struct stow_conf *conf)
 {
-	const char	*v;
-
 	if (o->backup_dir != NULL)
-		return xstrdup(o->backup_dir);
-	if (conf != NULL && (v = stow_conf_get(conf, NULL,
-	    "backup-dir")) != NULL)
-		return xstrdup(v);
-	return vault_root_default();
+		return o->backup_dir;
+	return conf != NULL ? stow_conf_get(conf, NULL, "backup-dir") : NULL;
 }
 
 /* --package-target=PKG=DIR for job j, or NULL. */
@@ -727,6 +724,15 @@ build_jobs(struct run *r, const struct options *o,
 	}
 }
 
+/* What a restore has to say besides its moves (items already back). */
+static void
+restore_log(int level, const char *msg, void *payload)
+{
+	(void)level;
+	(void)payload;
+	fprintf(stderr, "%s: %s\n", getprogname(), msg);
+}
+
 static int
 print_restored(const struct stow_op *op, void *payload)
 {
@@ -742,35 +748,44 @@ print_restored(const struct stow_op *op, void *payload)
 
 /* --restore[=RUN]: puts a vault run back. */
 static int
-restore(struct stow_ctx *ctx, const struct options *o, const char *root)
+restore(struct run *r, struct stow_ctx *ctx, const struct options *o)
 {
 	struct stow_opts	 opts = STOW_OPTS_INIT;
+	struct vault_root	 vr;
 	char			*run = NULL;
 	int			 rc;
 
+	vault_root_resolve(&vr, r->backup_dir, o->dir, NULL);
 	if (o->restore_run != NULL && strchr(o->restore_run, '/') != NULL)
 		run = xstrdup(o->restore_run);
-	else if (o->restore_run != NULL && root != NULL)
-		(void)asprintf(&run, "%s/%s", root, o->restore_run);
-	else if (root != NULL)
-		run = vault_latest(root);
+	else if (vr.why != NULL && vr.exists)
+		fprintf(stderr, "%s: %s\n", getprogname(), vr.why);
+	else if (o->restore_run != NULL && vr.path != NULL)
+		(void)asprintf(&run, "%s/%s", vr.path, o->restore_run);
+	else if (vr.path != NULL)
+		run = vault_latest(vr.path);
 	if (run == NULL) {
-		fprintf(stderr, "%s: no backup run to restore in %s\n",
-		    getprogname(), root != NULL ? root : "(no vault)");
+		if (vr.why == NULL || !vr.exists)
+			fprintf(stderr, "%s: no backup run to restore in %s\n",
+			    getprogname(), vr.path != NULL ? vr.path :
+			    "(no vault)");
+		vault_root_free(&vr);
 		return EXIT_ERROR;
 	}
 	opts.stow_dir = o->dir;
 	opts.target_dir = o->target;
-	if ((rc = stow_ctx_configure(ctx, &opts)) == 0)
-		rc = stow_vault_restore(ctx, run, o->simulate ?
-		    STOW_RESTORE_CHECK : 0, print_restored,
-		    (void *)(uintptr_t)&o->simulate);
-	if (rc != 0)
+	if ((rc = stow_ctx_configure(ctx, &opts)) != 0) {
 		fprintf(stderr, "%s: %s\n", getprogname(),
 		    stow_ctx_errmsg(ctx));
+		rc = EXIT_ERROR;
+	} else {
+		stow_ctx_set_log(ctx, 0, restore_log, NULL);
+		rc = run_restore(r, ctx, run, print_restored,
+		    (void *)(uintptr_t)&o->simulate);
+	}
 	free(run);
-	return rc == 0 ? EXIT_OK : rc == STOW_ECONFLICT ? EXIT_CONFLICT :
-	    EXIT_ERROR;
+	vault_root_free(&vr);
+	return rc;
 }
 
 /*
@@ -813,50 +828,87 @@ options_free(struct options *o)
 	strlist_free(&o->replace);
 }
 
+/*
+ * Reads the resource file at path into o (read_rc()).  As root, when
+ * another user controls the file (their ~/.stowrc, a .stowrc in their
+ * directory), the run becomes theirs first (runas.c).
+ */
+static void
+read_rc_as(struct stow_ctx *ctx, struct options *o, const char *path,
+    struct runas *ra)
+{
+	if (geteuid() == 0 && (lstat(path, &(struct stat){ 0 }) == 0 ||
+	    errno != ENOENT) && (runas_note(ra, getprogname(), path) == -1 ||
+	    runas_become(ra, getprogname()) == -1))
+		exit(EXIT_ERROR);
+	read_rc(ctx, o, path);
+}
+
+/*
+ * As root, becomes the user whose home this is, before anything of it is
+ * read (~/.stowrc), and the one who controls what the options name.
+ */
+static void
+become_early(struct runas *ra, const char *home)
+{
+	if (geteuid() == 0 && home != NULL && (runas_note(ra, getprogname(),
+	    home) == -1 || runas_become(ra, getprogname()) == -1))
+		exit(EXIT_ERROR);
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct options		 o, cli;
 	struct source		 src = { NULL, NULL };
 	struct run		 r;
+	struct runas		 ra;
 	struct stow_ctx		*ctx;
 	struct stow_conf	*conf;
-	struct sigaction	 sa;
 	const char		*home;
 	char			 file[PATH_MAX];
-	char			*root;
 	int			 rc;
 
 	memset(&o, 0, sizeof(o));
 	memset(&cli, 0, sizeof(cli));
 	memset(&r, 0, sizeof(r));
+	memset(&ra, 0, sizeof(ra));
 	if ((ctx = stow_ctx_new()) == NULL) {
 		fprintf(stderr, "%s: out of memory\n", getprogname());
 		return EXIT_ERROR;
 	}
 	parse_words(&cli, argc, argv, &src);
-	if ((home = getenv("HOME")) != NULL &&
-	    snprintf(file, sizeof(file), "%s/.stowrc", home) <
-	    (int)sizeof(file))
-		read_rc(ctx, &o, file);
-	read_rc(ctx, &o, ".stowrc");
+	if ((home = getenv("HOME")) != NULL && *home == '\0')
+		home = NULL;
+	become_early(&ra, home);
+	if (home != NULL && snprintf(file, sizeof(file), "%s/.stowrc",
+	    home) < (int)sizeof(file))
+		read_rc_as(ctx, &o, file, &ra);
+	read_rc_as(ctx, &o, ".stowrc", &ra);
 	merge_options(&o, &cli);
 	check_options(&o);
+	cli_catch_signals();
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-
-	conf = load_conf(ctx, &o);
-	root = vault_root(&o, conf);
 	r.prog = getprogname();
 	r.stow_dir = o.dir;
 	r.home = home;
-	r.vault_root = root;
+	r.backup_dir = o.backup_dir;
+	/* Before cstow.conf is read: whose is the stow directory? */
+	if (o.target != NULL)
+		run_add_job(&r, "")->target = xstrdup(o.target);
+	if (run_as_user(&r, o.config) != EXIT_OK)
+		exit(EXIT_ERROR);
+	run_free(&r);
+	memset(&r, 0, sizeof(r));
+	conf = load_conf(ctx, &o);
+	r.prog = getprogname();
+	r.stow_dir = o.dir;
+	r.home = home;
+	r.backup_dir = backup_dir(&o, conf);
 	r.verbose = o.verbose;
 	r.simulate = o.simulate;
 	r.no_wait = o.no_wait;
+	r.set_aside = o.set_aside;
 	r.cancel = cancel_cb;
 	r.color = use_color();
 	if (o.json)
@@ -864,21 +916,24 @@ main(int argc, char *argv[])
 	take_list(&r.defer, &o.defer);
 	take_list(&r.override, &o.override);
 	take_list(&r.replace, &o.replace);
-	if (o.mode == MODE_RESTORE)
-		rc = restore(ctx, &o, root);
-	else if (o.mode >= MODE_BADLINKS)
-		rc = check_target(&r, chk_target(&o, conf), o.mode, o.json);
-	else {
+	if (o.mode != MODE_RESTORE && o.mode < MODE_BADLINKS) {
 		build_jobs(&r, &o, conf);
 		run_apply_conf(&r, conf, o.policy, "fail", o.target, NULL);
-		if (o.mode == MODE_CHECK)
-			rc = check_packages(&r, o.all || (o.stow.n == 0 &&
-			    o.unstow.n == 0), o.json);
-		else
-			rc = run_plan_and_apply(&r);
 	}
+	/* cstow.conf's targets: whose are they? */
+	if (run_as_user(&r, o.config) != EXIT_OK)
+		rc = EXIT_ERROR;
+	else if (o.mode == MODE_RESTORE)
+		rc = restore(&r, ctx, &o);
+	else if (o.mode >= MODE_BADLINKS)
+		rc = check_target(&r, chk_target(&o, conf), o.mode, o.json);
+	else if (o.mode == MODE_CHECK)
+		rc = check_packages(&r, o.all || (o.stow.n == 0 &&
+		    o.unstow.n == 0), o.json);
+	else
+		rc = run_plan_and_apply(&r);
 	run_free(&r);
-	free(root);
+	runas_free(&ra);
 	stow_conf_free(conf);
 	stow_ctx_free(ctx);
 	options_free(&o);

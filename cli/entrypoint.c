@@ -9,9 +9,11 @@
  * CSTOW_STRICT=1 asks for that.
  */
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 
 #include "bootstrap.h"
 #include "check.h"
+#include "runas.h"
 
 static const char usage_line[] =
     "usage: %s [--] [COMMAND [ARG ...]]\n"
@@ -37,6 +40,7 @@ struct env {
 	int		 policy_set;
 	int		 strict;	/* CSTOW_STRICT */
 	int		 quiet;		/* CSTOW_QUIET */
+	int		 set_aside;	/* CSTOW_SET_ASIDE_JOURNAL */
 };
 
 static void
@@ -57,6 +61,8 @@ help(void)
 "  CSTOW_CONFLICT  fail, adopt or backup (default: backup)\n"
 "  CSTOW_STRICT    1: do not run COMMAND when linking fails (default: 0)\n"
 "  CSTOW_QUIET     1: print nothing but errors (default: 0)\n"
+"  CSTOW_SET_ASIDE_JOURNAL  1: keep a killed run's journal that cannot\n"
+"                  be undone aside, and go on (default: 0)\n"
 "\n"
 "The repository's cstow.conf sets per-package targets, replacements and\n"
 "policies.  See cstow-entrypoint(1).\n");
@@ -101,6 +107,7 @@ read_env(struct env *e)
 	/* Read first: a bad value below must honour CSTOW_STRICT. */
 	e->strict = env_flag("CSTOW_STRICT");
 	e->quiet = env_flag("CSTOW_QUIET");
+	e->set_aside = env_flag("CSTOW_SET_ASIDE_JOURNAL");
 	e->policy = POLICY_BACKUP;
 	if ((v = getenv("CSTOW_CONFLICT")) != NULL && *v != '\0') {
 		if (parse_policy(v, &e->policy) == -1) {
@@ -128,6 +135,13 @@ add_packages(struct run *r, const struct env *e,
 		run_add_job(r, word)->stow = 1;
 	free(copy);
 	return EXIT_OK;
+}
+
+static int
+cancelled(void *payload)
+{
+	(void)payload;
+	return cli_interrupted;
 }
 
 static double
@@ -186,33 +200,39 @@ static int
 bootstrap(const struct env *e, const struct timespec *t0)
 {
 	struct stow_conf	*conf;
+	struct runas		 ra;
 	struct run		 r;
-	char			*root;
 	int			 rc, bad;
 
-	conf = load_conf(e, &bad);
-	if (bad)
-		return EXIT_USAGE;
+	/* As root, the home's user's from the start (runas.c). */
+	memset(&ra, 0, sizeof(ra));
+	if (geteuid() == 0 && (runas_note(&ra, getprogname(), e->home) ==
+	    -1 || runas_become(&ra, getprogname()) == -1))
+		return EXIT_ERROR;
+	runas_free(&ra);
 	memset(&r, 0, sizeof(r));
 	r.prog = getprogname();
 	r.stow_dir = e->dir;
+	if (run_as_user(&r, NULL) != EXIT_OK)
+		return EXIT_ERROR;
+	conf = load_conf(e, &bad);
+	if (bad)
+		return EXIT_USAGE;
 	r.home = e->home;
 	r.quiet = e->quiet;
-	root = vault_root_default();
-	if (conf != NULL && stow_conf_get(conf, NULL, "backup-dir") != NULL) {
-		free(root);
-		root = xstrdup(stow_conf_get(conf, NULL, "backup-dir"));
-	}
-	r.vault_root = root;
+	r.set_aside = e->set_aside;
+	r.cancel = cancelled;
+	r.backup_dir = conf != NULL ? stow_conf_get(conf, NULL,
+	    "backup-dir") : NULL;
 	if ((rc = add_packages(&r, e, conf)) == EXIT_OK) {
 		run_apply_conf(&r, conf, e->policy_set ? e->policy :
 		    POLICY_UNSET, "backup", e->target, e->home);
-		rc = run_plan_and_apply(&r);
+		if ((rc = run_as_user(&r, NULL)) == EXIT_OK)
+			rc = run_plan_and_apply(&r);
 	}
 	if (rc == EXIT_OK)
 		summary(&r, e, elapsed_ms(t0));
 	run_free(&r);
-	free(root);
 	stow_conf_free(conf);
 	return rc;
 }
@@ -276,6 +296,56 @@ check(int argc)
 	return rc == EXIT_OK ? 0 : 1;
 }
 
+static pid_t	child;
+
+/* In the parent, a signal goes on to the child doing the linking. */
+static void
+forward(int sig)
+{
+	if (child > 0)
+		kill(child, sig);
+}
+
+/*
+ * Run as root, the linking is done by a child process, which becomes
+ * the user whose home and files these are (runas.c), while this
+ * process keeps root's credentials for the command it then becomes.
+ * Returns the child's exit code.
+ */
+static int
+bootstrap_apart(const struct env *e, const struct timespec *t0)
+{
+	struct sigaction	sa;
+	int			status;
+
+	fflush(NULL);
+	if ((child = fork()) == -1) {
+		fprintf(stderr, "%s: fork: %s\n", getprogname(),
+		    strerror(errno));
+		return EXIT_ERROR;
+	}
+	if (child == 0) {
+		cli_catch_signals();
+		_exit(bootstrap(e, t0));
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = forward;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	while (waitpid(child, &status, 0) == -1)
+		if (errno != EINTR) {
+			fprintf(stderr, "%s: waitpid: %s\n", getprogname(),
+			    strerror(errno));
+			return EXIT_ERROR;
+		}
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	child = 0;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_ERROR;
+}
+
 /* Becomes the command, as a shell would (127: not found, 126: not
  * executable). */
 static int
@@ -316,8 +386,12 @@ main(int argc, char *argv[])
 			fprintf(stderr, "%s: no dotfiles directory at %s; "
 			    "nothing to link\n", getprogname(), e.dir);
 		rc = EXIT_OK;
-	} else
+	} else if (geteuid() == 0)
+		rc = bootstrap_apart(&e, &t0);
+	else {
+		cli_catch_signals();
 		rc = bootstrap(&e, &t0);
+	}
 	if (rc != EXIT_OK && !e.strict && *cmd != NULL)
 		fprintf(stderr, "%s: linking failed; starting %s anyway "
 		    "(CSTOW_STRICT=1 stops here)\n", getprogname(), *cmd);

@@ -172,66 +172,107 @@ give_away(struct stow_ctx *ctx, int fd, const char *leaf, const char *path)
 /*
  * Makes or undoes the moves: between path (relative to the target) and
  * dest.  Each side is reached through walk_parent(), whose two slots
- * keep both descriptors open at once.
+ * keep both descriptors open at once.  What is at the destination is
+ * replaced only where nothing is lost: where GNU Stow's --adopt
+ * overwrites the package's file (no vault to keep it in), or where it
+ * holds the same bytes (the package's version is then not kept).
  */
 static int
 move_between(struct stow_ctx *ctx, const char *from, const char *to)
 {
 	const char	*fleaf, *tleaf;
+	unsigned int	 flags = ctx->backup_dir == NULL ? FS_MOVE_REPLACE : 0;
 	int		 ffd, tfd, rc = -1;
 
 	if ((ffd = walk_parent(ctx, from, &fleaf)) != -1 &&
-	    (tfd = walk_parent(ctx, to, &tleaf)) != -1)
-		rc = fs_move_at(ffd, fleaf, tfd, tleaf);
+	    (tfd = walk_parent(ctx, to, &tleaf)) != -1 &&
+	    (rc = fs_move_at(ffd, fleaf, tfd, tleaf, flags, NULL)) == -1 &&
+	    errno == EEXIST) {
+		if (fs_same_content(ffd, fleaf, tfd, tleaf) == 1)
+			rc = fs_move_at(ffd, fleaf, tfd, tleaf,
+			    FS_MOVE_REPLACE, NULL);
+		else
+			errno = EEXIST;
+	}
 	walk_forget(ctx);
 	return rc;
 }
 
-/* Carries out step u; errors name the system call and path. */
+/*
+ * Removes the link of step u, leaf of fd, only if it is still the link
+ * planned (fs_unlink_checked()); where it is at the user's own path it
+ * is first moved aside under the step's private name.  A change under
+ * the run is STOW_ECHANGED (nothing removed); one that even leaves the
+ * new entry under the private name is STOW_EPARTIAL, naming it.
+ */
 static int
-run_op(struct stow_ctx *ctx, struct arena *a, struct undo *u)
+unlink_planned(struct stow_ctx *ctx, int fd, const char *leaf,
+    const struct undo *u)
+{
+	const struct task	*t = u->task;
+	char			 aside[NAME_MAX + 1];
+	int			 in_place = u->path == t->path;
+
+	if (in_place)
+		journal_aside((long)getpid(), u->step, aside, sizeof(aside));
+	switch (fs_unlink_checked(fd, leaf, t->source, in_place ? aside :
+	    NULL)) {
+	case FS_UNLINKED:
+		return 0;
+	case FS_NOT_OURS:
+		return err_set(ctx, STOW_ECHANGED, "unlink: %s: not the link "
+		    "planned any more (changed during the run): left as it is",
+		    t->path);
+	case FS_STRANDED:
+		return err_set(ctx, STOW_EPARTIAL, "unlink: %s: changed during "
+		    "the run, twice: what had replaced the link is now %s "
+		    "beside it", t->path, aside);
+	default:
+		return err_os(ctx, "unlink", t->path);
+	}
+}
+
+/* Carries out step u; errors name the system call and the user's path
+ * (the task's, never a temporary name the step is made under). */
+static int
+run_op(struct stow_ctx *ctx, struct undo *u)
 {
 	const struct task	*t = u->task;
 	enum stow_op_kind	 kind = task_kind(t);
 	const char		*leaf;
-	char			 placed[PATH_MAX];
 	int			 fd, rc = 0;
 
 	if ((fd = walk_parent(ctx, u->path, &leaf)) == -1)
-		return err_os(ctx, op_verb(kind), u->path);
+		return err_os(ctx, op_verb(kind), t->path);
 	switch (kind) {
 	case STOW_OP_MKDIR:
 		if (fs_mkdir(fd, leaf) == -1)
-			return err_os(ctx, "mkdir", u->path);
+			return err_os(ctx, "mkdir", t->path);
 		/* Each operation is whole or not at all. */
-		if ((rc = give_away(ctx, fd, leaf, u->path)) != 0)
+		if ((rc = give_away(ctx, fd, leaf, t->path)) != 0)
 			(void)fs_rmdir(fd, leaf);
 		return rc;
 	case STOW_OP_LINK:
 		if (fs_symlink(t->source, fd, leaf) == -1)
-			return err_os(ctx, "symlink", u->path);
-		if ((rc = give_away(ctx, fd, leaf, u->path)) != 0)
+			return err_os(ctx, "symlink", t->path);
+		if ((rc = give_away(ctx, fd, leaf, t->path)) != 0)
 			(void)fs_unlink(fd, leaf);
 		return rc;
 	case STOW_OP_UNLINK:
-		if (fs_unlink(fd, leaf) == -1)
-			return err_os(ctx, "unlink", u->path);
-		return 0;
+		rc = unlink_planned(ctx, fd, leaf, u);
+		break;
 	case STOW_OP_RMDIR:
 		if (fs_rmdir(fd, leaf) == -1)
-			rc = err_os(ctx, "rmdir", u->path);
+			rc = err_os(ctx, "rmdir", t->path);
 		break;
 	case STOW_OP_MOVE:
 		if (move_between(ctx, u->path, t->dest) == -1)
-			rc = err_os(ctx, "rename", u->path);
+			rc = err_os(ctx, "rename", t->path);
 		break;
 	case STOW_OP_BACKUP:
 		rc = vault_backup(ctx, u->path, u->more->orig != NULL ?
-		    u->more->orig : u->path, t->dest, placed, sizeof(placed),
+		    u->more->orig : u->path, u->more->placed,
 		    &u->more->manifest_size);
-		if (rc == 0 && (u->more->placed = arena_strdup(a,
-		    placed)) == NULL)
-			rc = err_nomem(ctx);
 		break;
 	}
 	/* What was a directory may be gone or elsewhere now. */
@@ -259,8 +300,11 @@ undo_op(struct stow_ctx *ctx, const struct undo *u)
 	case STOW_OP_LINK:
 		/* Remove only the link made, nothing that replaced it. */
 		if ((text = fs_readlink(&a, fd, leaf)) == NULL ||
-		    strcmp(text, t->source) != 0)
+		    strcmp(text, t->source) != 0) {
+			/* Replaced since: theirs now, and kept. */
+			errno = EEXIST;
 			rc = -1;
+		}
 		arena_free(&a);
 		return rc == 0 ? fs_unlink(fd, leaf) : -1;
 	case STOW_OP_UNLINK:
@@ -285,61 +329,65 @@ undo_op(struct stow_ctx *ctx, const struct undo *u)
 	return rc;
 }
 
+/* The word for what could not be undone of step u, for messages. */
+static const char *
+undo_verb(const struct undo *u)
+{
+	switch (task_kind(u->task)) {
+	case STOW_OP_LINK:
+		return "link";
+	case STOW_OP_UNLINK:
+		return "unlink";
+	case STOW_OP_MOVE:
+		return "move";
+	default:
+		return op_verb(task_kind(u->task));
+	}
+}
+
 /*
  * After a failure, undoes the n steps made, newest first, so the
  * target and the stow directory are as they were; the journal learns of
  * each, so that a run killed meanwhile is not undone twice.  Returns
  * rc, the original failure, with "; all changes undone" added to its
- * message; or STOW_EPARTIAL, listing what could not be undone.
+ * message; or STOW_EPARTIAL, listing what could not be undone (rc
+ * itself STOW_EPARTIAL: the failure left something that no undoing
+ * puts back, which its message says).
  */
 static int
 roll_back(struct stow_ctx *ctx, struct undo *undo, size_t n, int rc)
 {
 	struct strbuf	 left = { NULL, 0, 0 };
 	char		 first[sizeof(ctx->errmsg)];
-	const char	*verb;
 	size_t		 i;
 	int		 saved = ctx->saved_errno;
 
 	strlcpy(first, ctx->errmsg, sizeof(first));
 	for (i = n; i-- > 0; ) {
+		if (undo[i].task == NULL)	/* a slot left unused */
+			continue;
 		if (undo_op(ctx, &undo[i]) == 0) {
 			(void)journal_undone(ctx, &undo[i]);
 			continue;
 		}
-		verb = task_kind(undo[i].task) == STOW_OP_LINK ? "link" :
-		    task_kind(undo[i].task) == STOW_OP_UNLINK ? "unlink" :
-		    task_kind(undo[i].task) == STOW_OP_MOVE ? "move" :
-		    op_verb(task_kind(undo[i].task));
 		(void)strbuf_printf(&left, "%s%s %.200s", left.len > 0 ?
-		    ", " : "", verb, undo[i].path);
+		    ", " : "", undo_verb(&undo[i]), undo[i].task->path);
 	}
 	walk_forget(ctx);
-	if (left.len == 0) {
+	if (left.len == 0 && rc != STOW_EPARTIAL) {
 		err_set(ctx, rc, "%s; all changes undone", first);
 		ctx->saved_errno = saved;
 		return rc;
 	}
-	err_set(ctx, STOW_EPARTIAL, "%s; could not undo: %s", first,
-	    strbuf_str(&left));
+	if (left.len == 0)
+		err_set(ctx, STOW_EPARTIAL, "%s; every other change undone",
+		    first);
+	else
+		err_set(ctx, STOW_EPARTIAL, "%s; could not undo: %s", first,
+		    strbuf_str(&left));
 	ctx->saved_errno = saved;
 	strbuf_free(&left);
 	return STOW_EPARTIAL;
-}
-
-/* Whether to stop before task t: the cancel callback, then cb. */
-static int
-before_op(struct stow_ctx *ctx, const struct task *t, stow_op_cb cb,
-    void *payload)
-{
-	struct stow_op	op;
-
-	if (ctx->cancel_cb != NULL && ctx->cancel_cb(ctx->cancel_payload))
-		return err_set(ctx, STOW_ECANCELLED, "cancelled before %s",
-		    t->path);
-	if (cb != NULL && task_to_op(t, &op))
-		return cb(&op, payload);
-	return 0;
 }
 
 /* Does kind take a path away (so that a creation there may swap in)? */
@@ -365,108 +413,6 @@ is_swap(struct task **tasks, size_t ntasks, size_t i)
 	    strcmp(tasks[i]->path, tasks[i + 1]->path) == 0;
 }
 
-/* A link, unlink or mkdir that is not half of a swap: it needs nothing
- * looked up before it is journalled, so a run of them shares one
- * journal write. */
-static int
-is_plain(struct task **tasks, size_t ntasks, size_t i)
-{
-	enum stow_op_kind	kind = task_kind(tasks[i]);
-
-	return (creates(kind) || kind == STOW_OP_UNLINK) &&
-	    !is_swap(tasks, ntasks, i) &&
-	    (i == 0 || !is_swap(tasks, ntasks, i - 1));
-}
-
-/* The undo record of task t about to be made at path; the extra part
- * when its kind needs one.  NULL when out of memory. */
-static struct undo *
-undo_start(struct stow_plan *plan, struct undo *u, const struct task *t,
-    const char *path)
-{
-	enum stow_op_kind	kind = task_kind(t);
-
-	u->task = t;
-	u->path = path;
-	u->more = NULL;
-	u->step = 0;
-	if (kind == STOW_OP_RMDIR || kind == STOW_OP_BACKUP) {
-		if ((u->more = arena_alloc(&plan->arena,
-		    sizeof(*u->more))) == NULL)
-			return NULL;
-		memset(u->more, 0, sizeof(*u->more));
-		u->more->manifest_size = -1;
-	}
-	return u;
-}
-
-/* Journals and makes task t at path (orig: where a backed-up entry
- * was, if not there), recording its undo as undo[*n]. */
-static int
-run_recorded(struct stow_plan *plan, const struct task *t,
-    const char *path, const char *orig, struct undo *undo, size_t *n)
-{
-	struct stow_ctx	*ctx = plan->ctx;
-	struct undo	*u;
-	struct stat	 st;
-	const char	*leaf;
-	int		 fd, rc;
-
-	if ((u = undo_start(plan, &undo[*n], t, path)) == NULL)
-		return err_nomem(ctx);
-	if (u->more != NULL)
-		u->more->orig = orig;
-	/* What undoing needs must be known before the journal says it. */
-	if (task_kind(t) == STOW_OP_RMDIR) {
-		if ((fd = walk_parent(ctx, path, &leaf)) == -1 ||
-		    fs_lstat(fd, leaf, &st) == -1)
-			return err_os(ctx, "lstat", path);
-		u->more->mode = st.st_mode & 07777;
-	}
-	if ((rc = journal_step(ctx, u)) != 0 ||
-	    (rc = journal_sync(ctx)) != 0)
-		return rc;
-	if ((rc = run_op(ctx, &plan->arena, u)) != 0)
-		return rc;
-	(*n)++;
-	return task_kind(t) == STOW_OP_BACKUP ? journal_placed(ctx, u) : 0;
-}
-
-/*
- * Makes tasks[from..to), all plain, with one journal write for the lot:
- * a kill can come anywhere in the run, and recovery tells the steps made
- * from those not yet made by the disk.  With tmp set, each path under p
- * is made under tmp instead (a swap's new entry).
- */
-static int
-run_plain(struct stow_plan *plan, struct task **tasks, size_t from,
-    size_t to, const char *p, const char *tmp, struct undo *undo,
-    size_t *n)
-{
-	struct stow_ctx	*ctx = plan->ctx;
-	const char	*path;
-	size_t		 k, plen = p != NULL ? strlen(p) : 0;
-	int		 rc;
-
-	for (k = from; k < to; k++) {
-		path = tasks[k]->path;
-		if (tmp != NULL && (path = arena_printf(&plan->arena, "%s%s",
-		    tmp, path + plen)) == NULL)
-			return err_nomem(ctx);
-		undo_start(plan, &undo[*n + k - from], tasks[k], path);
-		if ((rc = journal_step(ctx, &undo[*n + k - from])) != 0)
-			return rc;
-	}
-	if ((rc = journal_sync(ctx)) != 0)
-		return rc;
-	for (k = from; k < to; k++) {
-		if ((rc = run_op(ctx, &plan->arena, &undo[*n])) != 0)
-			return rc;
-		(*n)++;
-	}
-	return 0;
-}
-
 /* The end of the swap at tasks[i]: its removal, its creation and, when
  * that is a directory (an unfolding), the creations below it, which are
  * made before it swaps in. */
@@ -482,82 +428,6 @@ swap_end(struct task **tasks, size_t ntasks, size_t i)
 	return j;
 }
 
-/*
- * A removal of path p followed by a creation at p (a link replaced, a
- * file backed up or adopted and linked, a directory folded or a link
- * unfolded) is carried out so that p never goes missing: the new entry
- * is built beside p under a temporary name (an unfolded directory with
- * all its contents), exchanged with p (RENAME_EXCHANGE), and then the
- * removal is applied to the old entry under the temporary name.
- * *used is how many tasks this consumed.  Where the file system cannot
- * exchange, the steps so far are undone (and the journal told) and
- * *used is 0.
- */
-static int
-swap_in(struct stow_plan *plan, struct task **tasks, size_t ntasks,
-    size_t i, struct undo *undo, size_t *n, size_t *used)
-{
-	struct stow_ctx	*ctx = plan->ctx;
-	const char	*p = tasks[i]->path, *tmp, *leaf;
-	size_t		 j, start = *n;
-	struct undo	*x;
-	struct stat	 st;
-	int		 fd, saved, rc;
-
-	*used = 0;
-	if ((tmp = arena_printf(&plan->arena, "%s.cstow-new.%ld", p,
-	    (long)getpid())) == NULL)
-		return err_nomem(ctx);
-	j = swap_end(tasks, ntasks, i);
-	if ((rc = run_plain(plan, tasks, i + 1, j, p, tmp, undo, n)) != 0)
-		return rc;
-	x = undo_start(plan, &undo[*n], tasks[i + 1], tmp);
-	if ((x->more = arena_alloc(&plan->arena, sizeof(*x->more))) == NULL)
-		return err_nomem(ctx);
-	memset(x->more, 0, sizeof(*x->more));
-	x->more->swapped = p;
-	/* Recovery knows the new entry by its identity once swapped in. */
-	if ((fd = walk_parent(ctx, tmp, &leaf)) == -1 ||
-	    fs_lstat(fd, leaf, &st) == -1)
-		return err_os(ctx, "lstat", tmp);
-	x->more->dev = st.st_dev;
-	x->more->ino = st.st_ino;
-	if ((rc = journal_step(ctx, x)) != 0 ||
-	    (rc = journal_sync(ctx)) != 0)
-		return rc;
-	if ((fd = walk_parent(ctx, p, &leaf)) == -1)
-		return err_os(ctx, "rename", p);
-	if (fs_exchange(fd, path_basename(tmp), leaf) == -1) {
-		saved = errno;
-		walk_forget(ctx);
-		if (saved != EINVAL && saved != ENOSYS && saved != EOPNOTSUPP)
-			return err_os(ctx, "rename", p);
-		(void)journal_undone(ctx, x);
-		while (*n > start) {
-			if (undo_op(ctx, &undo[*n - 1]) == -1)
-				return err_os(ctx, "undo", undo[*n - 1].path);
-			(void)journal_undone(ctx, &undo[--*n]);
-		}
-		return 0;
-	}
-	walk_forget(ctx);
-	(*n)++;
-	if ((rc = run_recorded(plan, tasks[i], tmp, p, undo, n)) != 0)
-		return rc;
-	*used = j - i;
-	return 0;
-}
-
-static size_t
-count_swaps(struct task **tasks, size_t ntasks)
-{
-	size_t	i, n = 0;
-
-	for (i = 0; i < ntasks; i++)
-		n += (size_t)is_swap(tasks, ntasks, i);
-	return n;
-}
-
 /* Drops the tasks that make nothing (SKIP) from the plan's list. */
 static void
 drop_skips(struct stow_plan *plan)
@@ -571,55 +441,330 @@ drop_skips(struct stow_plan *plan)
 }
 
 /*
- * Makes tasks[i..]: a swap, a batch of plain tasks, or one other task.
- * *next is the task after those made.
+ * An apply in progress.  Every step is prepared and journalled before
+ * the first is made (one journal write and sync for the whole run);
+ * undo[0..made) are the steps made, in the order they were, but for
+ * slots left unused (a NULL task: a swap made the plain way needs one
+ * step fewer).
+ */
+struct apply {
+	struct stow_plan	 *plan;
+	struct stow_ctx		 *ctx;
+	struct task		**tasks;
+	size_t			  ntasks;
+	struct undo		 *undo;		/* the steps, in order */
+	size_t			  nsteps;
+	size_t			  made;
+	size_t			  reported;	/* tasks cb has seen */
+	struct strmap		  placed;	/* vault names taken */
+	stow_op_cb		  cb;
+	void			 *payload;
+};
+
+/* The temporary name a swap at p builds its new entry under. */
+static const char *
+swap_tmp(struct apply *ap, const char *p)
+{
+	return arena_printf(&ap->plan->arena, "%s.cstow-new.%ld", p,
+	    (long)getpid());
+}
+
+/*
+ * Prepares step u: task t made at path, where orig is the user's path
+ * when path is a swap's temporary name (else NULL).  What undoing the
+ * step needs is looked up now, before anything is made: the mode of a
+ * directory to remove, the vault name of a backup (placed, when one was
+ * already chosen for it).
  */
 static int
-run_next(struct stow_plan *plan, struct task **tasks, size_t ntasks,
-    size_t i, struct undo *undo, size_t *n, stow_op_cb cb, void *payload,
-    size_t *next)
+prepare_step(struct apply *ap, struct undo *u, const struct task *t,
+    const char *path, const char *orig, const char *placed)
 {
-	struct stow_ctx	*ctx = plan->ctx;
-	size_t		 k, end, used;
-	int		 rc, stop = 0;
+	struct stow_ctx		*ctx = ap->ctx;
+	enum stow_op_kind	 kind = task_kind(t);
+	const char		*leaf;
+	struct stat		 st;
+	int			 fd;
 
-	*next = i + 1;
-	if ((rc = before_op(ctx, tasks[i], cb, payload)) != 0)
-		return rc;
-	if (is_swap(tasks, ntasks, i)) {
-		/* Report the whole swap before any of it is made. */
-		end = swap_end(tasks, ntasks, i);
-		for (k = i + 1; rc == 0 && k < end; k++)
-			rc = before_op(ctx, tasks[k], cb, payload);
-		if (rc != 0 || (rc = swap_in(plan, tasks, ntasks, i, undo, n,
-		    &used)) != 0)
+	memset(u, 0, sizeof(*u));
+	u->task = t;
+	u->path = path;
+	if (kind != STOW_OP_RMDIR && kind != STOW_OP_BACKUP)
+		return 0;
+	if ((u->more = arena_alloc(&ap->plan->arena,
+	    sizeof(*u->more))) == NULL)
+		return err_nomem(ctx);
+	memset(u->more, 0, sizeof(*u->more));
+	u->more->orig = orig;
+	u->more->manifest_size = -1;
+	if (kind == STOW_OP_BACKUP && (u->more->placed = placed) != NULL)
+		return 0;
+	if (kind == STOW_OP_BACKUP)
+		return vault_choose(ctx, &ap->placed, &ap->plan->arena,
+		    t->dest, &u->more->placed);
+	if ((fd = walk_parent(ctx, t->path, &leaf)) == -1 ||
+	    fs_lstat(fd, leaf, &st) == -1)
+		return err_os(ctx, "lstat", t->path);
+	u->more->mode = st.st_mode & 07777;
+	return 0;
+}
+
+/*
+ * Prepares the swap at tasks[i..end) into undo[s...]: its creations
+ * under the temporary name, the exchange, the removal of the old entry
+ * under the temporary name.  The exchange step keeps the old entry's
+ * identity, by which recovery tells whether it was made (old and new
+ * may both be directories).  Returns the next free step.
+ */
+static int
+prepare_swap(struct apply *ap, size_t i, size_t end, size_t *s)
+{
+	struct stow_ctx	*ctx = ap->ctx;
+	const char	*p = ap->tasks[i]->path, *tmp, *path, *leaf;
+	size_t		 k, plen = strlen(p);
+	struct undo	*x;
+	struct stat	 st;
+	int		 fd, rc;
+
+	if ((tmp = swap_tmp(ap, p)) == NULL)
+		return err_nomem(ctx);
+	for (k = i + 1; k < end; k++) {
+		if ((path = arena_printf(&ap->plan->arena, "%s%s", tmp,
+		    ap->tasks[k]->path + plen)) == NULL)
+			return err_nomem(ctx);
+		if ((rc = prepare_step(ap, &ap->undo[(*s)++], ap->tasks[k],
+		    path, NULL, NULL)) != 0)
 			return rc;
-		if (used > 0) {
-			*next = i + used;
-			return 0;
-		}
-	} else if (is_plain(tasks, ntasks, i)) {
-		/* Each is reported before the batch is made: a stop at k
-		 * makes those before it, as one at a time would. */
-		for (k = i + 1; k < ntasks && k - i < JOURNAL_BATCH &&
-		    is_plain(tasks, ntasks, k); k++)
-			if ((stop = before_op(ctx, tasks[k], cb, payload)) != 0)
-				break;
-		*next = k;
-		rc = run_plain(plan, tasks, i, k, NULL, NULL, undo, n);
-		return rc != 0 ? rc : stop;
 	}
-	return run_recorded(plan, tasks[i], tasks[i]->path, NULL, undo, n);
+	x = &ap->undo[(*s)++];
+	if ((rc = prepare_step(ap, x, ap->tasks[i + 1], tmp, NULL,
+	    NULL)) != 0)
+		return rc;
+	if ((x->more = arena_alloc(&ap->plan->arena,
+	    sizeof(*x->more))) == NULL)
+		return err_nomem(ctx);
+	memset(x->more, 0, sizeof(*x->more));
+	x->more->swapped = p;
+	x->more->manifest_size = -1;
+	if ((fd = walk_parent(ctx, p, &leaf)) == -1 ||
+	    fs_lstat(fd, leaf, &st) == -1)
+		return err_os(ctx, "lstat", p);
+	x->more->mode = st.st_mode;
+	x->more->dev = st.st_dev;
+	x->more->ino = st.st_ino;
+	return prepare_step(ap, &ap->undo[(*s)++], ap->tasks[i], tmp, p,
+	    NULL);
+}
+
+/* How many steps the tasks from i on need; *end is where the unit
+ * (a swap, or one task) ends. */
+static size_t
+unit_steps(struct apply *ap, size_t i, size_t *end)
+{
+	if (!is_swap(ap->tasks, ap->ntasks, i)) {
+		*end = i + 1;
+		return 1;
+	}
+	*end = swap_end(ap->tasks, ap->ntasks, i);
+	return *end - i + 1;
+}
+
+/* Prepares and journals every step, then syncs the journal once. */
+static int
+prepare_all(struct apply *ap)
+{
+	size_t	i, end, s = 0;
+	int	rc = 0;
+
+	for (i = 0; i < ap->ntasks && rc == 0; i = end) {
+		if (is_swap(ap->tasks, ap->ntasks, i)) {
+			(void)unit_steps(ap, i, &end);
+			rc = prepare_swap(ap, i, end, &s);
+		} else {
+			end = i + 1;
+			rc = prepare_step(ap, &ap->undo[s++], ap->tasks[i],
+			    ap->tasks[i]->path, NULL, NULL);
+		}
+	}
+	walk_forget(ap->ctx);
+	ap->nsteps = s;
+	for (i = 0; i < s && rc == 0; i++)
+		rc = journal_step(ap->ctx, &ap->undo[i]);
+	return rc != 0 ? rc : journal_sync(ap->ctx);
+}
+
+/* Whether to stop before task t: the cancel callback, then cb. */
+static int
+before_op(struct apply *ap, const struct task *t)
+{
+	struct stow_ctx	*ctx = ap->ctx;
+	struct stow_op	 op;
+
+	if (ctx->cancel_cb != NULL && ctx->cancel_cb(ctx->cancel_payload))
+		return err_set(ctx, STOW_ECANCELLED, "cancelled before %s",
+		    t->path);
+	if (ap->cb != NULL && task_to_op(t, &op))
+		return ap->cb(&op, ap->payload);
+	return 0;
+}
+
+/* Reports tasks up to end (each once, whatever way it is made). */
+static int
+report_to(struct apply *ap, size_t end)
+{
+	int	rc;
+
+	for (; ap->reported < end; ap->reported++)
+		if ((rc = before_op(ap, ap->tasks[ap->reported])) != 0)
+			return rc;
+	return 0;
+}
+
+/* Makes the prepared step s. */
+static int
+make_step(struct apply *ap, size_t s)
+{
+	int	rc;
+
+	if ((rc = run_op(ap->ctx, &ap->undo[s])) != 0)
+		return rc;
+	ap->made = s + 1;
+	return 0;
+}
+
+/*
+ * Where the file system cannot exchange the two names (EINVAL, ENOSYS,
+ * EOPNOTSUPP; EXDEV from overlayfs for a directory of a lower layer):
+ * the swap's steps made so far are undone, the journal is told that
+ * none of its steps stands (so recovery never takes them for made),
+ * and it is made the plain way, the removal then the creations at the
+ * path itself, journalled (and synced) as new steps before they are
+ * made.  A backup keeps the vault name chosen for it.
+ */
+static int
+swap_fallback(struct apply *ap, size_t i, size_t end, size_t start)
+{
+	struct stow_ctx	*ctx = ap->ctx;
+	struct undo	*removal = &ap->undo[start + end - i];
+	const char	*placed = removal->more != NULL ?
+			    removal->more->placed : NULL;
+	size_t		 k, s = start;
+	int		 rc;
+
+	while (ap->made > start) {
+		if (undo_op(ctx, &ap->undo[ap->made - 1]) == -1)
+			return err_os(ctx, "undo",
+			    ap->undo[ap->made - 1].task->path);
+		ap->made--;
+	}
+	walk_forget(ctx);
+	for (k = start; k <= start + end - i; k++)
+		(void)journal_undone(ctx, &ap->undo[k]);
+	ap->undo[start + end - i].task = NULL;
+	if ((rc = prepare_step(ap, &ap->undo[s++], ap->tasks[i],
+	    ap->tasks[i]->path, NULL, placed)) != 0)
+		return rc;
+	for (k = i + 1; k < end; k++)
+		if ((rc = prepare_step(ap, &ap->undo[s++], ap->tasks[k],
+		    ap->tasks[k]->path, NULL, NULL)) != 0)
+			return rc;
+	walk_forget(ctx);
+	for (k = start; k < s; k++)
+		if ((rc = journal_step(ctx, &ap->undo[k])) != 0)
+			return rc;
+	if ((rc = journal_sync(ctx)) != 0)
+		return rc;
+	for (k = start; k < s; k++)
+		if ((rc = make_step(ap, k)) != 0)
+			return rc;
+	return 0;
+}
+
+/*
+ * A removal of path p followed by a creation at p (a link replaced, a
+ * file backed up or adopted and linked, a directory folded or a link
+ * unfolded) is carried out so that p never goes missing: the new entry
+ * is built beside p under a temporary name (an unfolded directory with
+ * all its contents), exchanged with p (RENAME_EXCHANGE), and then the
+ * removal is applied to the old entry under the temporary name.  The
+ * swap's steps are undo[start..start + end - i + 1).
+ */
+static int
+run_swap(struct apply *ap, size_t i, size_t end, size_t start)
+{
+	struct stow_ctx	*ctx = ap->ctx;
+	const char	*p = ap->tasks[i]->path, *leaf;
+	struct undo	*x = &ap->undo[start + end - i - 1];
+	size_t		 k;
+	int		 fd, rc, saved;
+
+	for (k = start; k < start + end - i - 1; k++)
+		if ((rc = make_step(ap, k)) != 0)
+			return rc;
+	if ((fd = walk_parent(ctx, p, &leaf)) == -1)
+		return err_os(ctx, "rename", p);
+	if (fs_exchange(fd, path_basename(x->path), leaf) == -1) {
+		saved = errno;
+		walk_forget(ctx);
+		if (saved != EINVAL && saved != ENOSYS &&
+		    saved != EOPNOTSUPP && saved != EXDEV) {
+			errno = saved;
+			return err_os(ctx, "rename", p);
+		}
+		return swap_fallback(ap, i, end, start);
+	}
+	walk_forget(ctx);
+	ap->made = start + end - i;
+	return make_step(ap, start + end - i);
+}
+
+/* Makes the unit at tasks[i] (a swap, or one task), whose steps start
+ * at undo[start]; *end is the task after it. */
+static int
+run_unit(struct apply *ap, size_t i, size_t start, size_t *end)
+{
+	int	rc;
+
+	(void)unit_steps(ap, i, end);
+	/* Reported whole before any of it is made. */
+	if ((rc = report_to(ap, *end)) != 0)
+		return rc;
+	if (*end - i > 1)
+		return run_swap(ap, i, *end, start);
+	return make_step(ap, start);
+}
+
+/* Runs every unit; returns the first failure. */
+static int
+run_all(struct apply *ap)
+{
+	size_t	i, end, start = 0;
+	int	rc = 0;
+
+	for (i = 0; i < ap->ntasks && rc == 0; i = end) {
+		rc = run_unit(ap, i, start, &end);
+		start += end - i > 1 ? end - i + 1 : 1;
+	}
+	walk_forget(ap->ctx);
+	return rc;
+}
+
+static size_t
+count_steps(struct apply *ap)
+{
+	size_t	i, end, n = 0;
+
+	for (i = 0; i < ap->ntasks; i = end)
+		n += unit_steps(ap, i, &end);
+	return n;
 }
 
 STOW_API int
 stow_plan_apply(struct stow_plan *plan, stow_op_cb cb, void *payload)
 {
-	struct stow_ctx	 *ctx;
-	struct task	**tasks;
-	struct undo	 *undo;
-	size_t		  i, ntasks, n = 0;
-	int		  rc = 0;
+	struct stow_ctx	*ctx;
+	struct apply	 ap;
+	int		 rc = 0;
 
 	if (plan == NULL || plan->magic != PLAN_MAGIC)
 		return STOW_EMISUSE;
@@ -635,39 +780,47 @@ stow_plan_apply(struct stow_plan *plan, stow_op_cb cb, void *payload)
 		    "was changed", plan->conflicts.len,
 		    plan->conflicts.len == 1 ? "" : "s");
 	drop_skips(plan);
-	tasks = (struct task **)plan->tasks.items;
-	ntasks = plan->tasks.len;
-	/* A swap records one undo step more than its tasks. */
-	if ((undo = arena_alloc(&plan->arena, (ntasks + count_swaps(tasks,
-	    ntasks) + 1) * sizeof(*undo))) == NULL)
+	memset(&ap, 0, sizeof(ap));
+	ap.plan = plan;
+	ap.ctx = ctx;
+	ap.tasks = (struct task **)plan->tasks.items;
+	ap.ntasks = plan->tasks.len;
+	ap.cb = cb;
+	ap.payload = payload;
+	if ((ap.undo = arena_alloc(&plan->arena, (count_steps(&ap) + 1) *
+	    sizeof(*ap.undo))) == NULL)
 		return err_nomem(ctx);
 	plan->state = PLAN_APPLIED;
-	if (ntasks > 0 && (rc = journal_open(ctx)) != 0) {
+	if (ap.ntasks > 0 && ((rc = journal_open(ctx)) != 0 ||
+	    (rc = prepare_all(&ap)) != 0)) {
 		journal_close(ctx);
-		return roll_back(ctx, undo, 0, rc);
+		strmap_free(&ap.placed);
+		vault_prune_run(ctx);
+		return roll_back(ctx, ap.undo, 0, rc);
 	}
-	for (i = 0; i < ntasks && rc == 0; )
-		rc = run_next(plan, tasks, ntasks, i, undo, &n, cb, payload,
-		    &i);
-	walk_forget(ctx);
+	rc = run_all(&ap);
+	/* What the vault was told lasts before the journal goes. */
+	if (rc == 0)
+		rc = vault_sync(ctx);
 	if (rc != 0)
-		rc = roll_back(ctx, undo, n, rc);
+		rc = roll_back(ctx, ap.undo, ap.made, rc);
 	/* Done or undone: nothing for a later run to recover. */
 	journal_close(ctx);
+	strmap_free(&ap.placed);
 	if (rc != 0)
 		return rc;
 	/* Kept, so that a caller applying several plans as one run can
 	 * undo this one when a later one fails. */
-	plan->undo = undo;
-	plan->nundo = n;
+	plan->undo = ap.undo;
+	plan->nundo = ap.made;
 	return 0;
 }
 
 /*
  * Begins the journal of a revert: the n steps of an apply, all made, as
- * the apply wrote them (where each backup went too).  roll_back() then
- * marks each one undone, so that a run killed while it reverts is
- * undone by the next, as one killed while it applies is.
+ * the apply wrote them.  roll_back() then marks each one undone, so
+ * that a run killed while it reverts is undone by the next, as one
+ * killed while it applies is.
  */
 static int
 journal_made(struct stow_ctx *ctx, struct undo *undo, size_t n)
@@ -677,13 +830,10 @@ journal_made(struct stow_ctx *ctx, struct undo *undo, size_t n)
 
 	if ((rc = journal_open(ctx)) != 0)
 		return rc;
-	for (i = 0; i < n; i++) {
-		if ((rc = journal_step(ctx, &undo[i])) != 0)
+	for (i = 0; i < n; i++)
+		if (undo[i].task != NULL &&
+		    (rc = journal_step(ctx, &undo[i])) != 0)
 			return rc;
-		if (task_kind(undo[i].task) == STOW_OP_BACKUP &&
-		    (rc = journal_placed(ctx, &undo[i])) != 0)
-			return rc;
-	}
 	return journal_sync(ctx);
 }
 

@@ -36,6 +36,8 @@ stow_strerror(int code)
 		return "failed and could not undo everything";
 	case STOW_EBUSY:
 		return "in use by a run still going";
+	case STOW_ECHANGED:
+		return "changed during the run";
 	default:
 		return "unknown error";
 	}

@@ -178,15 +178,31 @@ int	 fs_mkdir(int, const char *);
 int	 fs_rmdir(int, const char *);
 int	 fs_symlink(const char *, int, const char *);
 int	 fs_unlink(int, const char *);
-int	 fs_move(int, const char *, const char *);
-int	 fs_move_at(int, const char *, int, const char *);
+/* What fs_move_at() found when a move across file systems failed. */
+struct move_report {
+	char	where[PATH_MAX];	/* the entry at fault below the tree
+					   moved ("": the tree, or unknown) */
+	int	split;			/* the original was partly removed and
+					   could not all be put back: the copy
+					   holds the rest */
+};
+#define FS_MOVE_REPLACE	0x0001u		/* replace an existing file at to */
+int	 fs_move_at(int, const char *, int, const char *, unsigned int,
+	    struct move_report *);
+int	 fs_merge_back(int, const char *, int, const char *);
+/* fs_unlink_checked() results */
+#define FS_UNLINKED	0
+#define FS_NOT_OURS	1
+#define FS_STRANDED	2
+int	 fs_unlink_checked(int, const char *, const char *, const char *);
 int	 fs_rename_noreplace(int, const char *, int, const char *);
 int	 fs_mkdir_p(int, const char *, mode_t, uid_t, gid_t);
 int	 fs_lchown(int, const char *, uid_t, gid_t);
 int	 fs_hash_file(int, const char *, char [65], off_t *);
 void	 fs_hash_text(const char *, char [65]);
-int	 fs_same_content(int, const char *, const char *);
+int	 fs_same_content(int, const char *, int, const char *);
 char	*fs_read_file(int, const char *, size_t *);
+char	*fs_read_fd(int, size_t *);
 int	 fs_append_sync(int, const char *, const char *, size_t);
 int	 fs_truncate(int, const char *, off_t);
 int	 fs_exchange(int, const char *, const char *);
@@ -265,9 +281,11 @@ struct stow_ctx {
 	int			 journal_fd;	/* while applying */
 	struct strbuf		 journal_buf;	/* steps not yet written */
 	unsigned int		 journal_steps;	/* steps recorded */
+	int			 journal_synced;	/* once since opened */
 	struct walk_slot	 walk[WALK_SLOTS];	/* walk.c */
 	unsigned int		 walk_clock;
 	int			 vault_fd;	/* open on first use */
+	int			 manifest_dirty;	/* written, not synced */
 	uid_t			 owner_uid;	/* of the target, for */
 	gid_t			 owner_gid;	/* STOW_F_CHOWN */
 	int			 chown;		/* and it is not us */
@@ -374,11 +392,7 @@ int	 state_is_node(struct stow_plan *, const char *);
 const char *state_read_link(struct stow_plan *, const char *);
 
 /*
- * What undoes one operation that was made: the operation, and what it
- * changed that its record alone does not say.
- */
-/*
- * One step an apply made, enough to undo it.  Most steps are a task
+ * One step an apply makes, enough to undo it.  Most steps are a task
  * made where the task says; a swap (apply.c) makes its creation under a
  * temporary name, exchanges it with the path, and makes the removal
  * there, and a backup or rmdir needs more: those carry a struct
@@ -390,11 +404,12 @@ struct undo_more {
 					   creation swapped in */
 	const char	*orig;		/* BACKUP: the path it had (NULL:
 					   path) */
-	const char	*placed;	/* BACKUP: where it went in the vault */
+	const char	*placed;	/* BACKUP: its name in the vault */
 	off_t		 manifest_size;	/* BACKUP: the MANIFEST's size before */
-	mode_t		 mode;		/* RMDIR: the directory's mode */
-	dev_t		 dev;		/* swapped: the new entry's identity, */
-	ino_t		 ino;		/* which tells it from the old one */
+	mode_t		 mode;		/* RMDIR: the directory's mode;
+					   swapped: the replaced entry's */
+	dev_t		 dev;		/* swapped: the replaced entry's */
+	ino_t		 ino;		/* identity */
 };
 
 struct undo {
@@ -407,24 +422,27 @@ struct undo {
 enum stow_op_kind task_kind(const struct task *);
 int	 undo_op(struct stow_ctx *, const struct undo *);
 
-/* journal.c; apply.c makes plain steps (links, unlinks, directories) in
- * batches of at most JOURNAL_BATCH, each written and synced once. */
-#define JOURNAL_BATCH	1024
+/* journal.c: apply.c journals every step of an apply, written and synced
+ * once, before it makes the first. */
 int	 journal_open(struct stow_ctx *);
 int	 journal_step(struct stow_ctx *, struct undo *);
 int	 journal_sync(struct stow_ctx *);
-int	 journal_placed(struct stow_ctx *, const struct undo *);
 int	 journal_undone(struct stow_ctx *, const struct undo *);
 void	 journal_close(struct stow_ctx *);
+void	 journal_aside(long, unsigned int, char *, size_t);
 
 /* walk.c */
 int	 walk_parent(struct stow_ctx *, const char *, const char **);
 void	 walk_forget(struct stow_ctx *);
 
 /* vault.c */
+int	 vault_choose(struct stow_ctx *, struct strmap *, struct arena *,
+	    const char *, const char **);
 int	 vault_backup(struct stow_ctx *, const char *, const char *,
-	    const char *, char *, size_t, off_t *);
+	    const char *, off_t *);
 int	 vault_unbackup(struct stow_ctx *, const char *, const char *, off_t);
+int	 vault_sync(struct stow_ctx *);
+void	 vault_prune_run(struct stow_ctx *);
 void	 vault_close(struct stow_ctx *);
 
 /* rc.c */

@@ -334,12 +334,39 @@ copy_xattrs(int in, int out)
 }
 
 /*
- * Copies regular file from to a new file to, keeping mode, times,
- * extended attributes and, where permitted, owner; synced before it is
- * used.
+ * rename(2) of from to to, which must not exist unless flags has
+ * FS_MOVE_REPLACE.  Where the file system cannot refuse to replace
+ * (RENAME_NOREPLACE unsupported: EINVAL), to is looked at first.
  */
 static int
-copy_file(int fromfd, const char *from, int tofd, const char *to)
+rename_at(int fromfd, const char *from, int tofd, const char *to,
+    unsigned int flags)
+{
+	struct stat	st;
+
+	if (flags & FS_MOVE_REPLACE)
+		return renameat(fromfd, from, tofd, to);
+	if (renameat2(fromfd, from, tofd, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL)
+		return -1;
+	if (fstatat(tofd, to, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		errno = EEXIST;
+		return -1;
+	}
+	return renameat(fromfd, from, tofd, to);
+}
+
+static int	merge_back(int, const char *, int, const char *);
+
+/*
+ * Copies regular file from to a new file to, keeping mode, times,
+ * extended attributes and, where permitted, owner.  Synced when sync is
+ * set; a tree's files are not, the tree being synced whole (syncfs(2))
+ * before its original is removed.
+ */
+static int
+copy_file(int fromfd, const char *from, int tofd, const char *to, int sync)
 {
 	struct stat	 st;
 	struct timespec	 times[2];
@@ -366,7 +393,7 @@ copy_file(int fromfd, const char *from, int tofd, const char *to)
 	/* The owner only where permitted (a user cannot give files away). */
 	if (n == -1 || (fchown(out, st.st_uid, st.st_gid) == -1 &&
 	    errno != EPERM) || fchmod(out, st.st_mode & 07777) == -1 ||
-	    copy_xattrs(in, out) == -1 || fsync(out) == -1)
+	    copy_xattrs(in, out) == -1 || (sync && fsync(out) == -1))
 		goto fail_unlink;
 	times[0] = st.st_atim;
 	times[1] = st.st_mtim;
@@ -416,7 +443,7 @@ copy_entry(int fromfd, const char *from, int tofd, const char *to)
 		return copy_tree(fromfd, from, tofd, to);
 	if (S_ISLNK(st.st_mode))
 		return copy_symlink(fromfd, from, tofd, to);
-	return copy_file(fromfd, from, tofd, to);
+	return copy_file(fromfd, from, tofd, to, 0);
 }
 
 /* Copies directory from, with its modes, to a new directory to. */
@@ -427,7 +454,7 @@ copy_tree(int fromfd, const char *from, int tofd, const char *to)
 	struct dirlist	 list;
 	struct stat	 st;
 	size_t		 i;
-	int		 sfd = -1, dfd = -1, rc = -1;
+	int		 sfd = -1, dfd = -1, rc = -1, saved;
 
 	if (fstatat(fromfd, from, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
 	    mkdirat(tofd, to, 0700) == -1)
@@ -435,7 +462,7 @@ copy_tree(int fromfd, const char *from, int tofd, const char *to)
 	if ((sfd = openat(fromfd, from, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1 || (dfd = openat(tofd, to, O_RDONLY |
 	    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
-	    fs_list(&a, sfd, "", &list) == -1)
+	    fs_list_fd(&a, sfd, &list) == -1)
 		goto out;
 	for (i = 0; i < list.len; i++)
 		if (copy_entry(sfd, list.ents[i].name, dfd,
@@ -443,11 +470,13 @@ copy_tree(int fromfd, const char *from, int tofd, const char *to)
 			goto out;
 	rc = fchmod(dfd, st.st_mode & 07777);
 out:
+	saved = errno;
 	if (sfd != -1)
 		close(sfd);
 	if (dfd != -1)
 		close(dfd);
 	arena_free(&a);
+	errno = saved;
 	return rc;
 }
 
@@ -458,7 +487,7 @@ remove_tree(int dfd, const char *path)
 	struct arena	 a = { NULL };
 	struct dirlist	 list;
 	size_t		 i;
-	int		 fd, rc = -1;
+	int		 fd, rc = -1, saved;
 
 	if (unlinkat(dfd, path, 0) == 0)
 		return 0;
@@ -467,69 +496,167 @@ remove_tree(int dfd, const char *path)
 	if ((fd = openat(dfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1)
 		return -1;
-	if (fs_list(&a, fd, "", &list) == 0) {
+	if (fs_list_fd(&a, fd, &list) == 0) {
 		for (i = 0; i < list.len; i++)
 			if (remove_tree(fd, list.ents[i].name) == -1)
 				break;
 		if (i == list.len)
 			rc = unlinkat(dfd, path, AT_REMOVEDIR);
 	}
+	saved = errno;
 	close(fd);
 	arena_free(&a);
+	errno = saved;
 	return rc;
 }
 
 /*
- * Moves a directory tree across file systems: a full copy first, and
- * the original removed only once the copy is complete; a failed copy
- * is removed again, leaving the original as it was.
+ * Can the tree at name (below dfd) be removed whole once it is copied?
+ * Not when it holds a mount point (its removal would reach into
+ * another file system, or the one bound there: EBUSY), nor when a
+ * directory in it cannot be written or searched by us (EACCES), or a
+ * sticky one holds another user's entry (EPERM).  mnt is the tree's
+ * mount; rel (size PATH_MAX, holding rlen bytes) its path below the
+ * tree's root so far, left naming the entry at fault.
  */
 static int
-move_tree(int fromfd, const char *from, int tofd, const char *to)
+tree_removable(int dfd, const char *name, uint64_t mnt, char *rel,
+    size_t rlen)
 {
-	int	saved;
+	struct arena	 a = { NULL };
+	struct dirlist	 list;
+	struct statx	 sx;
+	size_t		 i, n = strlen(name);
+	int		 fd, rc = 0, saved, sticky;
 
-	if (copy_tree(fromfd, from, tofd, to) == -1) {
+	if (rlen + n + 2 >= PATH_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (rlen > 0)
+		rel[rlen++] = '/';
+	memcpy(rel + rlen, name, n + 1);
+	rlen += n;
+	if (statx(dfd, name, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_MODE |
+	    STATX_UID | STATX_MNT_ID, &sx) == -1)
+		return -1;
+	if (((sx.stx_mask & STATX_MNT_ID) && sx.stx_mnt_id != mnt) ||
+	    (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT &
+	    sx.stx_attributes)) {
+		errno = EBUSY;
+		return -1;
+	}
+	if (!S_ISDIR(sx.stx_mode))
+		return 0;
+	if (faccessat(dfd, name, W_OK | X_OK, AT_EACCESS |
+	    AT_SYMLINK_NOFOLLOW) == -1)
+		return -1;
+	sticky = (sx.stx_mode & S_ISVTX) && geteuid() != 0 &&
+	    sx.stx_uid != geteuid();
+	if ((fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return -1;
+	if (fs_list_fd(&a, fd, &list) == -1)
+		rc = -1;
+	for (i = 0; rc == 0 && i < list.len; i++) {
+		if (sticky && statx(fd, list.ents[i].name,
+		    AT_SYMLINK_NOFOLLOW, STATX_UID, &sx) == 0 &&
+		    sx.stx_uid != geteuid()) {
+			rel[rlen] = '\0';
+			errno = EPERM;
+			rc = -1;
+			break;
+		}
+		rc = tree_removable(fd, list.ents[i].name, mnt, rel, rlen);
+	}
+	saved = errno;
+	close(fd);
+	arena_free(&a);
+	errno = saved;
+	return rc;
+}
+
+/* syncfs(2) of the file system holding directory name of dfd (which may
+ * be an O_PATH descriptor, which syncfs(2) does not take). */
+static int
+sync_fs_of(int dfd, const char *name)
+{
+	int	fd, rc, saved;
+
+	if ((fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return -1;
+	rc = syncfs(fd);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+/*
+ * Moves directory tree from to to, on another file system: checked
+ * first (tree_removable()), then copied whole and synced, and only then
+ * is the original removed.  A failed copy is removed again.  When the
+ * removal fails halfway, what it removed is put back from the copy
+ * (merge_back()) and the copy goes; if even that fails, mr->split says
+ * the copy at to holds what the original lost.  -1 with errno, and
+ * mr->where naming the entry at fault where one is known.
+ */
+static int
+move_tree(int fromfd, const char *from, int tofd, const char *to,
+    struct move_report *mr)
+{
+	struct statx	 sx;
+	char		 rel[PATH_MAX];
+	int		 saved;
+
+	rel[0] = '\0';
+	if (statx(fromfd, from, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &sx) == -1)
+		return -1;
+	if (faccessat(fromfd, ".", W_OK | X_OK, AT_EACCESS) == -1 ||
+	    tree_removable(fromfd, from, sx.stx_mnt_id, rel, 0) == -1) {
+		if (mr != NULL)
+			strlcpy(mr->where, rel, sizeof(mr->where));
+		return -1;
+	}
+	if (copy_tree(fromfd, from, tofd, to) == -1 || sync_fs_of(tofd,
+	    to) == -1) {
 		saved = errno;
 		(void)remove_tree(tofd, to);
 		errno = saved;
 		return -1;
 	}
-	return remove_tree(fromfd, from);
+	if (remove_tree(fromfd, from) == 0)
+		return 0;
+	saved = errno;
+	if (merge_back(tofd, to, fromfd, from) == -1 && mr != NULL)
+		mr->split = 1;
+	errno = saved;
+	return -1;
 }
 
 /*
- * Moves file or symlink from (relative to fromfd) to to (relative to
- * tofd).  rename(2) when they share a file system; otherwise, as mv(1)
- * does for EXDEV, copy to a temporary name beside to, rename that into
- * place, and only then remove the original, so a failure leaves both
- * sides intact; directories are copied whole first (move_tree).  An
- * existing to is replaced, as rename(2) does (but not a directory).
+ * Moves file or symlink from to to on another file system, as mv(1)
+ * does for EXDEV: a synced copy beside to, renamed into place (so to is
+ * never half written), and only then is the original removed.
  */
-int
-fs_move_at(int fromfd, const char *from, int tofd, const char *to)
+static int
+move_file(int fromfd, const char *from, int tofd, const char *to,
+    const struct stat *st, unsigned int flags)
 {
-	struct stat	st;
-	char		tmp[PATH_MAX];
-	int		n, saved, rc;
+	char	tmp[PATH_MAX];
+	int	n, saved, rc;
 
-	if (renameat(fromfd, at(from), tofd, at(to)) == 0)
-		return 0;
-	if (errno != EXDEV || fstatat(fromfd, from, &st,
-	    AT_SYMLINK_NOFOLLOW) == -1)
-		return -1;
-	if (S_ISDIR(st.st_mode))
-		return move_tree(fromfd, from, tofd, to);
 	n = snprintf(tmp, sizeof(tmp), "%s.cstow-%ld", to, (long)getpid());
 	if (n < 0 || (size_t)n >= sizeof(tmp)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	rc = S_ISLNK(st.st_mode) ? copy_symlink(fromfd, from, tofd, tmp) :
-	    copy_file(fromfd, from, tofd, tmp);
+	rc = S_ISLNK(st->st_mode) ? copy_symlink(fromfd, from, tofd, tmp) :
+	    copy_file(fromfd, from, tofd, tmp, 1);
 	if (rc == -1)
 		return -1;
-	if (renameat(tofd, tmp, tofd, to) == -1) {
+	if (rename_at(tofd, tmp, tofd, to, flags) == -1) {
 		saved = errno;
 		unlinkat(tofd, tmp, 0);
 		errno = saved;
@@ -538,10 +665,157 @@ fs_move_at(int fromfd, const char *from, int tofd, const char *to)
 	return unlinkat(fromfd, from, 0);
 }
 
+/*
+ * Moves from (relative to fromfd; a file, link or whole tree) to to
+ * (relative to tofd): rename(2) when they share a file system, else a
+ * copy that takes the original's place (move_file(), move_tree()).
+ * to must not exist unless flags has FS_MOVE_REPLACE (then an existing
+ * file is replaced, as rename(2) does).  Returns 0 or -1 with errno;
+ * mr (may be NULL) tells more about a failed move across file systems.
+ */
 int
-fs_move(int dfd, const char *from, const char *to)
+fs_move_at(int fromfd, const char *from, int tofd, const char *to,
+    unsigned int flags, struct move_report *mr)
 {
-	return fs_move_at(dfd, from, dfd, to);
+	struct stat	st;
+
+	if (mr != NULL) {
+		mr->where[0] = '\0';
+		mr->split = 0;
+	}
+	if (rename_at(fromfd, at(from), tofd, at(to), flags) == 0)
+		return 0;
+	if (errno != EXDEV || fstatat(fromfd, at(from), &st,
+	    AT_SYMLINK_NOFOLLOW) == -1)
+		return -1;
+	if (S_ISDIR(st.st_mode))
+		return move_tree(fromfd, at(from), tofd, at(to), mr);
+	return move_file(fromfd, at(from), tofd, at(to), &st, flags);
+}
+
+/*
+ * Moves entry from (a file, a link or a whole tree) to to, where to does
+ * not exist: rename(2), or across file systems a copy that then takes
+ * the place of from.  A file's copy is made beside to and renamed into
+ * place, so that to is never half written.
+ */
+static int
+copy_move(int fromfd, const char *from, int tofd, const char *to,
+    struct move_report *mr)
+{
+	struct stat	st;
+
+	if (fstatat(fromfd, from, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return -1;
+	if (S_ISDIR(st.st_mode))
+		return move_tree(fromfd, from, tofd, to, mr);
+	return move_file(fromfd, from, tofd, to, &st, 0);
+}
+
+/*
+ * Puts back into orig what a cross-device move removed, from its copy
+ * (fromfd/copy): every entry of the copy that orig lacks goes back
+ * (moved, so copied again across the file systems), and the copy of
+ * every entry orig still has is removed.  Once done the copy is gone.
+ * Returns 0, or -1 with errno when something could not go back: it is
+ * then still in the copy.
+ */
+static int
+merge_back(int cfd, const char *copy, int ofd, const char *orig)
+{
+	struct arena	 a = { NULL };
+	struct dirlist	 list;
+	struct stat	 cs, os;
+	size_t		 i;
+	int		 sub = -1, dst = -1, rc = 0, saved;
+
+	if (fstatat(cfd, copy, &cs, AT_SYMLINK_NOFOLLOW) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (fstatat(ofd, orig, &os, AT_SYMLINK_NOFOLLOW) == -1) {
+		if (errno != ENOENT)
+			return -1;
+		return copy_move(cfd, copy, ofd, orig, NULL);
+	}
+	if (!S_ISDIR(cs.st_mode))
+		return unlinkat(cfd, copy, 0);
+	if (!S_ISDIR(os.st_mode)) {
+		errno = EEXIST;
+		return -1;
+	}
+	if ((sub = openat(cfd, copy, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1 || (dst = openat(ofd, orig, O_RDONLY |
+	    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	    fs_list_fd(&a, sub, &list) == -1)
+		rc = -1;
+	for (i = 0; rc == 0 && i < list.len; i++)
+		rc = merge_back(sub, list.ents[i].name, dst,
+		    list.ents[i].name);
+	saved = errno;
+	if (sub != -1)
+		close(sub);
+	if (dst != -1)
+		close(dst);
+	arena_free(&a);
+	errno = saved;
+	if (rc == 0)
+		rc = unlinkat(cfd, copy, AT_REMOVEDIR);
+	return rc;
+}
+
+int
+fs_merge_back(int cfd, const char *copy, int ofd, const char *orig)
+{
+	return merge_back(cfd, at(copy), ofd, at(orig));
+}
+
+/* Is leaf of dfd a symlink whose text is text?  1 or 0; -1 with errno
+ * when it cannot be told. */
+static int
+is_link_to(int dfd, const char *leaf, const char *text)
+{
+	char	buf[PATH_MAX];
+	ssize_t	n;
+
+	if ((n = readlinkat(dfd, leaf, buf, sizeof(buf))) == -1)
+		return errno == EINVAL || errno == ENOENT ? 0 : -1;
+	return (size_t)n == strlen(text) && memcmp(buf, text, (size_t)n) == 0;
+}
+
+/*
+ * Removes symlink leaf of dfd only if it is still the link whose text
+ * is text.  It is first renamed aside (to aside, a name in the same
+ * directory nobody else uses), which takes whatever is there at that
+ * moment out of anyone else's reach, and only then read: a file an
+ * editor saved over the link after planning is never removed, however
+ * the two race.  Our link is removed; anything else goes back.  aside
+ * NULL: leaf is itself such a private name, read and removed in place.
+ * Returns FS_UNLINKED, FS_NOT_OURS (something else is there, left as it
+ * was), FS_STRANDED (something else, which could not go back because
+ * the name was taken again meanwhile: it is at aside), or -1 with
+ * errno.
+ */
+int
+fs_unlink_checked(int dfd, const char *leaf, const char *text,
+    const char *aside)
+{
+	const char	*at_name = aside != NULL ? aside : leaf;
+	int		 ours;
+
+	int		 saved;
+
+	if (aside != NULL && rename_at(dfd, leaf, dfd, aside, 0) == -1)
+		return errno == ENOENT ? FS_NOT_OURS : -1;
+	if ((ours = is_link_to(dfd, at_name, text)) == 1 &&
+	    unlinkat(dfd, at_name, 0) == 0)
+		return FS_UNLINKED;
+	saved = errno;
+	if (aside == NULL)
+		return ours == 0 ? FS_NOT_OURS : -1;
+	/* Not ours, or it could not be removed: back where it was. */
+	if (rename_at(dfd, aside, dfd, leaf, 0) == -1)
+		return FS_STRANDED;
+	errno = saved;
+	return ours == 0 ? FS_NOT_OURS : -1;
 }
 
 /* rename(2) that fails with EEXIST rather than replace to. */
@@ -634,16 +908,16 @@ fs_hash_text(const char *text, char hex[65])
 
 /* Do two regular files hold the same bytes?  1, 0, or -1 with errno. */
 int
-fs_same_content(int dfd, const char *a, const char *b)
+fs_same_content(int afd, const char *a, int bfd, const char *b)
 {
 	struct stat	sa, sb;
 	char		ba[32768], bb[32768];
 	ssize_t		na, nb;
 	int		fa, fb = -1, same = -1, saved;
 
-	if ((fa = openat(dfd, a, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+	if ((fa = openat(afd, a, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return -1;
-	if ((fb = openat(dfd, b, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	if ((fb = openat(bfd, b, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
 	    fstat(fa, &sa) == -1 || fstat(fb, &sb) == -1)
 		goto out;
 	same = sa.st_size == sb.st_size;
@@ -667,19 +941,17 @@ out:
 }
 
 /*
- * Reads a whole file into a NUL-terminated malloc'd buffer; NULL with
- * errno set on failure.
+ * Reads what is left of open file fd into a NUL-terminated malloc'd
+ * buffer; NULL with errno set on failure.  fd stays open.
  */
 char *
-fs_read_file(int dfd, const char *path, size_t *lenp)
+fs_read_fd(int fd, size_t *lenp)
 {
 	char	*buf = NULL, *grown;
 	size_t	 len = 0, cap = 0;
 	ssize_t	 n;
-	int	 fd, saved;
+	int	 saved;
 
-	if ((fd = openat(dfd, path, O_RDONLY | O_CLOEXEC)) == -1)
-		return NULL;
 	for (;;) {
 		if (cap - len < 4096) {
 			cap = cap == 0 ? 8192 : cap * 2;
@@ -693,17 +965,34 @@ fs_read_file(int dfd, const char *path, size_t *lenp)
 			break;
 		len += (size_t)n;
 	}
-	close(fd);
 	buf[len] = '\0';
 	if (lenp != NULL)
 		*lenp = len;
 	return buf;
 fail:
 	saved = errno;
-	close(fd);
 	free(buf);
 	errno = saved;
 	return NULL;
+}
+
+/*
+ * Reads a whole file into a NUL-terminated malloc'd buffer; NULL with
+ * errno set on failure.
+ */
+char *
+fs_read_file(int dfd, const char *path, size_t *lenp)
+{
+	char	*buf;
+	int	 fd, saved;
+
+	if ((fd = openat(dfd, path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	buf = fs_read_fd(fd, lenp);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return buf;
 }
 
 /* Appends data to file name in dfd (creating it 0600) and syncs it. */

@@ -372,7 +372,8 @@ adopt(struct stow_plan *plan, const char *pkg, const char *pkg_sub,
 	int	 rc, same;
 
 	if (plan->ctx->backup_dir != NULL) {
-		same = fs_same_content(plan->ctx->target_fd, tgt, pkg_path);
+		same = fs_same_content(plan->ctx->target_fd, tgt,
+		    plan->ctx->target_fd, pkg_path);
 		if (same == -1)
 			return err_os(plan->ctx, "compare", tgt);
 		NOMEM_IF_NULL(plan, dest = path_join3(&plan->arena,
@@ -1508,9 +1509,6 @@ stow_plan_replace(struct stow_plan *plan, const char *package,
 	ctx = plan->ctx;
 	if (package == NULL || path == NULL)
 		return err_set(ctx, STOW_EINVAL, "package or path is NULL");
-	if (ctx->backup_dir == NULL)
-		return err_set(ctx, STOW_EINVAL, "replacing %s needs a backup "
-		    "directory", path);
 	if ((why = stow_replace_path_check(path)) != NULL)
 		return err_set(ctx, STOW_EINVAL, "replace path '%s' %s", path,
 		    why);
@@ -1532,5 +1530,9 @@ stow_plan_replace(struct stow_plan *plan, const char *package,
 	if ((rc = replace_needed(plan, tgt, source, &needed)) != 0 ||
 	    !needed)
 		return plan_result(plan, rc);
+	/* Only a path that is in the way needs somewhere to go. */
+	if (ctx->backup_dir == NULL)
+		return err_set(ctx, STOW_EINVAL, "replacing %s needs a backup "
+		    "directory", path);
 	return plan_result(plan, task_backup(plan, tgt, tgt));
 }

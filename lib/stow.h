@@ -59,6 +59,9 @@ STOW_API const char	*stow_version_string(void);
 #define STOW_EMISUSE	 -8	/* API misuse: wrong handle, state or order */
 #define STOW_EPARTIAL	 -9	/* applying failed and could not all be undone */
 #define STOW_EBUSY	-10	/* a journal belongs to a run still going */
+#define STOW_ECHANGED	-11	/* the disk changed under the plan (what a
+				   step would remove is not what was
+				   planned); everything was undone */
 
 /* Static text for a return code; never NULL. */
 STOW_API const char	*stow_strerror(int code);
@@ -335,6 +338,16 @@ STOW_API int	stow_plan_revert(struct stow_plan *plan);
 #define STOW_RESTORE_CHECK	0x0001u
 STOW_API int	stow_vault_restore(struct stow_ctx *ctx, const char *run_dir,
 		    unsigned int flags, stow_op_cb cb, void *payload);
+/*
+ * Calls cb with each target directory (absolute) run_dir's MANIFEST
+ * puts items back into, so that a caller can take their locks before
+ * stow_vault_restore().  A non-zero return from cb stops the walk and
+ * is returned.  Returns as stow_vault_restore() does otherwise.
+ */
+STOW_API int	stow_vault_foreach_target(struct stow_ctx *ctx,
+		    const char *run_dir,
+		    int (*cb)(const char *target, void *payload),
+		    void *payload);
 
 /* Looks a variable up (for "$VAR" and "~"); NULL when unset.  The
  * library never reads the environment itself. */

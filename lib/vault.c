@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,10 +31,13 @@ vault_open(struct stow_ctx *ctx)
 {
 	if (ctx->vault_fd != -1)
 		return 0;
+	if (ctx->backup_dir == NULL)
+		return err_set(ctx, STOW_EINVAL, "no vault configured");
 	if (fs_mkdir_p(AT_FDCWD, ctx->backup_dir, 0700, owner_uid(ctx),
 	    ctx->owner_gid) == -1)
 		return err_os(ctx, "mkdir", ctx->backup_dir);
-	if ((ctx->vault_fd = fs_open_dir(AT_FDCWD, ctx->backup_dir)) == -1)
+	if ((ctx->vault_fd = open(ctx->backup_dir, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return err_os(ctx, "open", ctx->backup_dir);
 	return 0;
 }
@@ -44,6 +48,7 @@ vault_close(struct stow_ctx *ctx)
 	if (ctx->vault_fd != -1)
 		close(ctx->vault_fd);
 	ctx->vault_fd = -1;
+	ctx->manifest_dirty = 0;
 }
 
 /* Appends s with "\\", tab and newline escaped. */
@@ -63,6 +68,17 @@ put_escaped(struct strbuf *b, const char *s)
 			rc = strbuf_putc(b, *s);
 	}
 	return rc;
+}
+
+/* Ends a MANIFEST line: its vault path, original and target. */
+static int
+put_paths(struct strbuf *b, const char *vpath, const char *orig,
+    const char *target)
+{
+	return put_escaped(b, vpath) == -1 || strbuf_putc(b, '\t') == -1 ||
+	    put_escaped(b, orig) == -1 || strbuf_putc(b, '\t') == -1 ||
+	    put_escaped(b, target) == -1 || strbuf_putc(b, '\n') == -1 ?
+	    -1 : 0;
 }
 
 /* One MANIFEST line for vault item vpath, which came from orig. */
@@ -96,8 +112,7 @@ manifest_item(struct stow_ctx *ctx, struct strbuf *b, const char *vpath,
 	*is_dir = type == 'd';
 	if (strbuf_printf(b, "%c\t%04o\t%lld\t%s\t", type,
 	    (unsigned int)(st.st_mode & 07777), (long long)size, hex) == -1 ||
-	    put_escaped(b, vpath) == -1 || strbuf_putc(b, '\t') == -1 ||
-	    put_escaped(b, orig) == -1 || strbuf_putc(b, '\n') == -1)
+	    put_paths(b, vpath, orig, ctx->target_abs) == -1)
 		return err_nomem(ctx);
 	return 0;
 }
@@ -126,58 +141,124 @@ manifest_tree(struct stow_ctx *ctx, struct arena *a, struct strbuf *b,
 	return 0;
 }
 
+/*
+ * The "p" lines of an item from target path was: one per directory
+ * above it inside the target, with its mode, so that a restore that has
+ * to make one again makes it as it was.
+ */
 static int
-manifest_append(struct stow_ctx *ctx, const char *vpath, const char *orig)
+manifest_parents(struct stow_ctx *ctx, struct arena *a, struct strbuf *b,
+    const char *was)
+{
+	struct stat	 st;
+	const char	*slash;
+	char		*dir;
+
+	for (slash = strchr(was, '/'); slash != NULL;
+	    slash = strchr(slash + 1, '/')) {
+		if ((dir = arena_strndup(a, was, (size_t)(slash - was))) ==
+		    NULL)
+			return err_nomem(ctx);
+		if (fs_lstat(ctx->target_fd, dir, &st) == -1 ||
+		    !S_ISDIR(st.st_mode))
+			continue;
+		if (strbuf_printf(b, "p\t%04o\t0\t-\t",
+		    (unsigned int)(st.st_mode & 07777)) == -1 ||
+		    put_paths(b, "-", path_join(a, ctx->target_abs, dir),
+		    ctx->target_abs) == -1)
+			return err_nomem(ctx);
+	}
+	return 0;
+}
+
+/* Appends the lines of item vpath, from target path was (NULL: a
+ * package file, orig is whole), to the MANIFEST.  Synced with the rest
+ * of the apply's (vault_sync()). */
+static int
+manifest_append(struct stow_ctx *ctx, const char *vpath, const char *was,
+    const char *orig)
 {
 	struct arena	a = { NULL };
 	struct strbuf	b = { NULL, 0, 0 };
-	int		rc;
+	int		rc = 0, fd;
+	ssize_t		n;
+	size_t		off;
 
-	if ((rc = manifest_tree(ctx, &a, &b, vpath, orig)) == 0 &&
-	    fs_append_sync(ctx->vault_fd, MANIFEST, b.s, b.len) == -1)
-		rc = err_os(ctx, "write", MANIFEST);
+	if (was != NULL)
+		rc = manifest_parents(ctx, &a, &b, was);
+	if (rc == 0)
+		rc = manifest_tree(ctx, &a, &b, vpath, orig);
+	if (rc == 0 && (fd = openat(ctx->vault_fd, MANIFEST, O_WRONLY |
+	    O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) == -1)
+		rc = err_os(ctx, "open", MANIFEST);
+	for (off = 0; rc == 0 && off < b.len; off += (size_t)n)
+		if ((n = write(fd, b.s + off, b.len - off)) == -1)
+			rc = err_os(ctx, "write", MANIFEST);
+	if (b.s != NULL && rc == 0 && close(fd) == -1)
+		rc = err_os(ctx, "close", MANIFEST);
+	ctx->manifest_dirty = 1;
 	strbuf_free(&b);
 	arena_free(&a);
 	return rc;
 }
 
 /*
- * Picks a free name for dest in the vault (dest, dest.1, dest.2 ...)
- * and moves path there: two targets of one run may share a relative
- * path, and nothing in the vault is ever overwritten.
+ * Makes what this apply told the MANIFEST last: one sync for every
+ * item, once they are all moved and before the journal, which could
+ * undo them, goes.
  */
-static int
-vault_place(struct stow_ctx *ctx, const char *path, const char *dest,
-    char *out, size_t outsize)
+int
+vault_sync(struct stow_ctx *ctx)
 {
-	const char	*leaf;
-	int		 i, n, fd;
+	int	fd, rc = 0;
 
-	/* Reached without following a symlink (walk.c). */
-	if ((fd = walk_parent(ctx, path, &leaf)) == -1)
-		return err_os(ctx, "open", path);
+	if (!ctx->manifest_dirty || ctx->vault_fd == -1)
+		return 0;
+	if ((fd = openat(ctx->vault_fd, MANIFEST, O_RDONLY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return errno == ENOENT ? 0 : err_os(ctx, "open", MANIFEST);
+	if (fsync(fd) == -1)
+		rc = err_os(ctx, "fsync", MANIFEST);
+	close(fd);
+	if (rc == 0)
+		ctx->manifest_dirty = 0;
+	return rc;
+}
+
+/*
+ * Picks the vault name of a backup planned to dest, before anything is
+ * moved: dest, else dest.1, dest.2 ...: two targets of one run may
+ * share a relative path, and nothing in the vault is ever overwritten.
+ * taken holds the names this apply has picked so far.  The name (in a)
+ * goes to *out.
+ */
+int
+vault_choose(struct stow_ctx *ctx, struct strmap *taken, struct arena *a,
+    const char *dest, const char **out)
+{
+	struct stat	 st;
+	char		*name;
+	int		 i, rc;
+
+	if ((rc = vault_open(ctx)) != 0)
+		return rc;
 	for (i = 0; i < 1000; i++) {
-		n = i == 0 ? snprintf(out, outsize, "%s", dest) :
-		    snprintf(out, outsize, "%s.%d", dest, i);
-		if (n < 0 || (size_t)n >= outsize) {
-			errno = ENAMETOOLONG;
-			return err_os(ctx, "backup", path);
-		}
-		if (fs_rename_noreplace(fd, leaf, ctx->vault_fd, out) == 0)
-			return 0;
-		if (errno == EEXIST)
+		name = i == 0 ? arena_strdup(a, dest) :
+		    arena_printf(a, "%s.%d", dest, i);
+		if (name == NULL)
+			return err_nomem(ctx);
+		if (strmap_get(taken, name) != NULL ||
+		    fs_lstat(ctx->vault_fd, name, &st) == 0)
 			continue;
-		if (errno != EXDEV)
-			return err_os(ctx, "rename", path);
-		/* Across file systems: copy (files and links only). */
-		if (fs_lstat(ctx->vault_fd, out, &(struct stat){ 0 }) == 0)
-			continue;
-		if (fs_move_at(fd, leaf, ctx->vault_fd, out) == -1)
-			return err_os(ctx, "rename", path);
+		if (errno != ENOENT && errno != ENOTDIR)
+			return err_os(ctx, "lstat", name);
+		if (strmap_put(taken, name, name) == -1)
+			return err_nomem(ctx);
+		*out = name;
 		return 0;
 	}
 	errno = EEXIST;
-	return err_os(ctx, "backup", path);
+	return err_os(ctx, "backup", dest);
 }
 
 /*
@@ -190,7 +271,6 @@ static void
 vault_prune(struct stow_ctx *ctx, const char *vpath)
 {
 	struct arena	 a = { NULL };
-	struct stat	 st;
 	char		*dir;
 
 	for (dir = path_parent(&a, vpath); dir != NULL && *dir != '\0';
@@ -198,6 +278,17 @@ vault_prune(struct stow_ctx *ctx, const char *vpath)
 		if (fs_rmdir(ctx->vault_fd, dir) == -1)
 			break;
 	arena_free(&a);
+	vault_prune_run(ctx);
+}
+
+/* The run directory goes if nothing is in it (but an empty MANIFEST). */
+void
+vault_prune_run(struct stow_ctx *ctx)
+{
+	struct stat	st;
+
+	if (ctx->vault_fd == -1)
+		return;
 	if (fs_lstat(ctx->vault_fd, MANIFEST, &st) == 0 &&
 	    S_ISREG(st.st_mode) && st.st_size == 0)
 		(void)fs_unlink(ctx->vault_fd, MANIFEST);
@@ -207,38 +298,60 @@ vault_prune(struct stow_ctx *ctx, const char *vpath)
 }
 
 /*
- * Moves path (relative to the target) into the vault at dest and
- * records it in the MANIFEST as having been at was (path itself, unless
- * it was first swapped aside).
+ * Moves path (relative to the target) to placed in the vault, chosen
+ * by vault_choose(), and records it in the MANIFEST as having been at
+ * was (path itself, unless it was first swapped aside).  A move across
+ * file systems that failed halfway and could not put everything back
+ * leaves the copy in the vault with its MANIFEST line, so that a
+ * restore finds it: STOW_EPARTIAL, saying where things are.
  */
 int
 vault_backup(struct stow_ctx *ctx, const char *path, const char *was,
-    const char *dest, char *placed, size_t placedsize, off_t *manifest_size)
+    const char *placed, off_t *manifest_size)
 {
-	struct arena	 a = { NULL };
-	struct stat	 st;
-	char		*parent, *orig;
-	int		 rc;
+	struct arena		 a = { NULL };
+	struct move_report	 mr;
+	struct stat		 st;
+	const char		*leaf, *rel;
+	char			*parent, *orig;
+	int			 fd, rc;
 
 	if ((rc = vault_open(ctx)) != 0)
 		return rc;
 	*manifest_size = fs_lstat(ctx->vault_fd, MANIFEST, &st) == 0 ?
 	    st.st_size : 0;
-	if ((parent = path_parent(&a, dest)) == NULL ||
+	if ((parent = path_parent(&a, placed)) == NULL ||
 	    (orig = path_join(&a, ctx->target_abs, was)) == NULL) {
 		arena_free(&a);
 		return err_nomem(ctx);
 	}
+	/* A package's file (--adopt) is named by its own path. */
+	if (path_is_under(orig, ctx->stow_abs, &rel))
+		was = NULL;
 	if (*parent != '\0' && fs_mkdir_p(ctx->vault_fd, parent, 0700,
 	    owner_uid(ctx), ctx->owner_gid) == -1)
 		rc = err_os(ctx, "mkdir", parent);
-	if (rc == 0)
-		rc = vault_place(ctx, path, dest, placed, placedsize);
+	/* Reached without following a symlink (walk.c). */
+	else if ((fd = walk_parent(ctx, path, &leaf)) == -1)
+		rc = err_os(ctx, "backup", was != NULL ? was : path);
+	else if (fs_move_at(fd, leaf, ctx->vault_fd, placed, 0, &mr) == -1)
+		rc = mr.split ? err_set(ctx, STOW_EPARTIAL, "backup: %s: "
+		    "%s%s%s; part of it was removed and could not be put "
+		    "back: the rest of it is in the vault at %s/%s", orig,
+		    *mr.where != '\0' ? mr.where : "", *mr.where != '\0' ?
+		    ": " : "", strerror(errno), ctx->backup_dir, placed) :
+		    *mr.where != '\0' ? err_set(ctx, STOW_EOS, "backup: %s: "
+		    "%s: %s%s", orig, mr.where, strerror(errno), errno ==
+		    EBUSY ? " (a mount point inside it: not moved)" : "") :
+		    err_os(ctx, "backup", orig);
+	walk_forget(ctx);
 	/* A backup is whole or not at all: without its MANIFEST line the
 	 * item goes back where it was. */
-	if (rc != 0)
-		vault_prune(ctx, dest);
-	else if ((rc = manifest_append(ctx, placed, orig)) != 0)
+	if (rc == STOW_EPARTIAL)
+		(void)manifest_append(ctx, placed, was, orig);
+	else if (rc != 0)
+		vault_prune(ctx, placed);
+	else if ((rc = manifest_append(ctx, placed, was, orig)) != 0)
 		(void)vault_unbackup(ctx, path, placed, *manifest_size);
 	if (rc == 0 && owner_uid(ctx) != (uid_t)-1)
 		(void)fs_lchown(ctx->vault_fd, MANIFEST, ctx->owner_uid,
@@ -247,36 +360,128 @@ vault_backup(struct stow_ctx *ctx, const char *path, const char *was,
 	return rc;
 }
 
+/* The vault path of MANIFEST line line (its fifth field), or NULL. */
+static const char *
+line_vpath(const char *line)
+{
+	int	i;
+
+	for (i = 0; i < 4 && line != NULL; i++)
+		if ((line = strchr(line, '\t')) != NULL)
+			line++;
+	return line;
+}
+
+/* Is MANIFEST line line one of item esc (its vault path, escaped) or of
+ * something below it? */
+static int
+line_of(const char *line, const struct strbuf *esc)
+{
+	const char	*v = line_vpath(line);
+
+	return v != NULL && strncmp(v, esc->s, esc->len) == 0 &&
+	    (v[esc->len] == '\t' || v[esc->len] == '/');
+}
+
+/*
+ * Removes from the MANIFEST the lines of item placed (its own, those of
+ * everything below it, and the "p" lines just before it): recovery,
+ * which does not know the MANIFEST's size before the backup, moved the
+ * item back.  -1 with errno on failure.
+ */
+static int
+manifest_drop(struct stow_ctx *ctx, const char *placed)
+{
+	struct strbuf	 keep = { NULL, 0, 0 }, held = { NULL, 0, 0 };
+	struct strbuf	 esc = { NULL, 0, 0 };
+	char		*text, *line, *next;
+	size_t		 len;
+	int		 fd = -1, rc;
+
+	if ((text = fs_read_file(ctx->vault_fd, MANIFEST, &len)) == NULL)
+		return errno == ENOENT ? 0 : -1;
+	rc = put_escaped(&esc, placed) == -1 || strbuf_putc(&esc, '\0') ==
+	    -1 ? -1 : 0;
+	esc.len = strlen(esc.s != NULL ? esc.s : "");
+	for (line = text; rc == 0 && *line != '\0'; line = next) {
+		next = line + strcspn(line, "\n");
+		next += *next == '\n';
+		if (*line == 'p')
+			rc = strbuf_put(&held, line, (size_t)(next - line));
+		else if (line_of(line, &esc))
+			strbuf_truncate(&held, 0);
+		else {
+			if (held.len > 0)
+				rc = strbuf_put(&keep, held.s, held.len);
+			if (rc == 0)
+				rc = strbuf_put(&keep, line,
+				    (size_t)(next - line));
+			strbuf_truncate(&held, 0);
+		}
+	}
+	if (rc == 0 && held.len > 0)
+		rc = strbuf_put(&keep, held.s, held.len);
+	if (rc == 0 && (fd = openat(ctx->vault_fd, MANIFEST, O_WRONLY |
+	    O_TRUNC | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		rc = -1;
+	if (rc == 0 && keep.len > 0 && write(fd, keep.s, keep.len) !=
+	    (ssize_t)keep.len)
+		rc = -1;
+	if (fd != -1 && close(fd) == -1)
+		rc = -1;
+	strbuf_free(&keep);
+	strbuf_free(&held);
+	strbuf_free(&esc);
+	free(text);
+	return rc;
+}
+
 /*
  * Undoes vault_backup(): moves placed back to path, cuts the MANIFEST
- * back to the size it had before, and prunes what is left empty.
+ * back to the size it had before (or, when that is unknown, below 0,
+ * takes the item's lines out of it), and prunes what is left empty.
  */
 int
 vault_unbackup(struct stow_ctx *ctx, const char *path, const char *placed,
     off_t manifest_size)
 {
 	const char	*leaf;
-	int		 fd;
+	int		 fd, rc;
 
 	if (placed == NULL) {
 		errno = ENOENT;
 		return err_os(ctx, "rename", path);
 	}
-	if ((fd = walk_parent(ctx, path, &leaf)) == -1 ||
-	    fs_move_at(ctx->vault_fd, placed, fd, leaf) == -1)
+	if ((fd = walk_parent(ctx, path, &leaf)) == -1)
 		return err_os(ctx, "rename", path);
-	/* A size below 0: unknown (a backup a crash cut short). */
-	if (manifest_size >= 0 &&
-	    fs_truncate(ctx->vault_fd, MANIFEST, manifest_size) == -1)
+	rc = fs_move_at(ctx->vault_fd, placed, fd, leaf, 0, NULL);
+	walk_forget(ctx);
+	if (rc == -1)
+		return err_os(ctx, "rename", path);
+	if (manifest_size >= 0 ?
+	    fs_truncate(ctx->vault_fd, MANIFEST, manifest_size) == -1 :
+	    manifest_drop(ctx, placed) == -1)
 		return err_os(ctx, "truncate", MANIFEST);
 	vault_prune(ctx, placed);
 	return 0;
 }
 
-/* One top-level item of a MANIFEST. */
+/* One item of a MANIFEST: a top-level line, or a "p" line. */
 struct vitem {
-	char	*vpath;		/* inside the run directory */
+	char	*vpath;		/* inside the run directory ("-": p) */
 	char	*orig;		/* absolute original path */
+	char	*rel;		/* orig inside target */
+	char	*target;	/* absolute */
+	mode_t	 mode;
+	char	 type;		/* f l d o p */
+	int	 done;		/* already back where it was */
+};
+
+/* A MANIFEST read for a restore. */
+struct manifest {
+	struct vec	 items;		/* struct vitem *, top-level */
+	struct vec	 parents;	/* struct vitem *, "p" lines */
+	struct vec	 targets;	/* char *, distinct */
 };
 
 /* Undoes put_escaped() in place. */
@@ -295,76 +500,319 @@ unescape(char *s)
 	*d = '\0';
 }
 
-/* Splits a MANIFEST line into its six fields; 0 or -1 if malformed. */
+/* Splits a MANIFEST line into its fields (6, or 7 with the target);
+ * how many, or -1 if malformed. */
 static int
-split_fields(char *line, char *f[6])
+split_fields(char *line, char *f[7])
 {
-	int	i;
+	int	n = 0;
 
-	for (i = 0; i < 6; i++) {
-		f[i] = line;
-		if (i < 5) {
-			if ((line = strchr(line, '\t')) == NULL)
-				return -1;
-			*line++ = '\0';
-		}
+	for (;;) {
+		f[n++] = line;
+		if ((line = strchr(line, '\t')) == NULL)
+			break;
+		*line++ = '\0';
+		if (n == 7)
+			return -1;
 	}
-	return strchr(f[5], '\t') == NULL ? 0 : -1;
+	return n >= 6 ? n : -1;
 }
 
-/* Reads the top-level items of run_dir's MANIFEST (nested entries of a
- * moved tree come back with it). */
+/* Is path, a MANIFEST's original path, inside dir (absolute)?  Its part
+ * below dir, confined (relative, no ".."), goes to *rel. */
 static int
-read_manifest(struct stow_ctx *ctx, struct arena *a, int vfd,
-    const char *run_dir, struct vec *items)
+inside(struct arena *a, const char *path, const char *dir, char **rel)
+{
+	const char	*r;
+	char		*norm;
+
+	if (*path != '/' || (norm = path_join(a, "", path)) == NULL ||
+	    strcmp(norm, path) != 0 || !path_is_under(path, dir, &r) ||
+	    *r == '\0' || stow_replace_path_check(r) != NULL)
+		return 0;
+	return (*rel = arena_strdup(a, r)) != NULL;
+}
+
+/* Adds target to m's distinct targets. */
+static int
+add_target(struct arena *a, struct manifest *m, const char *target)
+{
+	size_t	i;
+	char	*t;
+
+	for (i = 0; i < m->targets.len; i++)
+		if (strcmp(m->targets.items[i], target) == 0)
+			return 0;
+	return (t = arena_strdup(a, target)) == NULL ||
+	    vec_push(&m->targets, t) == -1 ? -1 : 0;
+}
+
+/*
+ * Reads one MANIFEST line into *it (NULL: a line inside an item already
+ * read, or a package version that stays).  Refused: any line that names
+ * a vault path outside the run directory, or an original path outside
+ * the target it came from.  A line of six fields (older cstow) came
+ * from ctx's target.
+ */
+static int
+read_item(struct stow_ctx *ctx, struct arena *a, char *line,
+    const struct vitem *last, struct vitem **out)
+{
+	struct vitem	*it;
+	char		*f[7];
+	int		 nf;
+
+	*out = NULL;
+	if ((nf = split_fields(line, f)) == -1 || f[0][0] == '\0' ||
+	    f[0][1] != '\0' || strchr("fldop", f[0][0]) == NULL)
+		return 1;
+	unescape(f[4]);
+	unescape(f[5]);
+	if (nf == 7)
+		unescape(f[6]);
+	if (path_is_under(f[5], ctx->stow_abs, NULL) && *f[0] != 'p')
+		return 0;
+	if (last != NULL && *f[0] != 'p' && path_is_under(f[4], last->vpath,
+	    NULL))
+		return 0;
+	if ((it = arena_alloc(a, sizeof(*it))) == NULL)
+		return -1;
+	memset(it, 0, sizeof(*it));
+	it->type = f[0][0];
+	it->mode = (mode_t)strtoul(f[1], NULL, 8) & 07777;
+	it->target = nf == 7 ? f[6] : ctx->target_abs;
+	it->vpath = f[4];
+	it->orig = f[5];
+	if (*it->target != '/' || !inside(a, it->orig, it->target, &it->rel) ||
+	    (it->type == 'p' ? strcmp(it->vpath, "-") != 0 :
+	    stow_replace_path_check(it->vpath) != NULL))
+		return 1;
+	*out = it;
+	return 0;
+}
+
+/* Reads run_dir's MANIFEST, open as fd, into m. */
+static int
+read_manifest(struct stow_ctx *ctx, struct arena *a, int fd,
+    const char *run_dir, struct manifest *m)
 {
 	struct vitem	*it, *last = NULL;
-	char		*text, *line, *next, *f[6];
+	char		*text, *line, *next;
 	unsigned int	 lineno = 0;
 	int		 rc = 0;
 
-	if ((text = fs_read_file(vfd, MANIFEST, NULL)) == NULL)
-		return errno == ENOENT ? err_set(ctx, STOW_ENOTFOUND,
-		    "%s: no %s to restore", run_dir, MANIFEST) :
-		    err_os(ctx, "open", MANIFEST);
-	for (line = text; line != NULL && *line != '\0'; line = next) {
+	if ((text = fs_read_fd(fd, NULL)) == NULL)
+		return err_os(ctx, "read", MANIFEST);
+	for (line = text; rc == 0 && line != NULL && *line != '\0';
+	    line = next) {
 		lineno++;
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';
-		if (split_fields(line, f) == -1) {
-			rc = err_set(ctx, STOW_EINVAL, "%s/%s:%u: malformed "
-			    "line", run_dir, MANIFEST, lineno);
-			break;
-		}
-		unescape(f[4]);
-		unescape(f[5]);
-		if (last != NULL && path_is_under(f[4], last->vpath, NULL))
-			continue;
-		if ((it = arena_alloc(a, sizeof(*it))) == NULL ||
-		    (it->vpath = arena_strdup(a, f[4])) == NULL ||
-		    (it->orig = arena_strdup(a, f[5])) == NULL ||
-		    vec_push(items, it) == -1) {
+		if ((line = arena_strdup(a, line)) == NULL ||
+		    (rc = read_item(ctx, a, line, last, &it)) == -1) {
 			rc = err_nomem(ctx);
 			break;
 		}
-		last = it;
+		if (rc != 0) {
+			rc = err_set(ctx, STOW_EINVAL, "%s/%s:%u: malformed "
+			    "line, or one naming a path outside its vault "
+			    "or its target: refused", run_dir, MANIFEST,
+			    lineno);
+			break;
+		}
+		if (it == NULL)
+			continue;
+		if (vec_push(it->type == 'p' ? &m->parents : &m->items,
+		    it) == -1 || add_target(a, m, it->target) == -1)
+			rc = err_nomem(ctx);
+		if (it->type != 'p')
+			last = it;
 	}
 	free(text);
 	return rc;
 }
 
-/* Is the link at abs (absolute) one into ctx's stow directory? */
+/*
+ * Opens run_dir and its MANIFEST (*mfd), after checking both are this
+ * user's own: a vault or MANIFEST someone else could write is never
+ * restored from.
+ */
 static int
-owned_link(struct stow_ctx *ctx, struct arena *a, const char *abs)
+open_run(struct stow_ctx *ctx, const char *run_dir, int *vfd, int *mfd)
+{
+	struct stat	st;
+
+	*mfd = -1;
+	if ((*vfd = open(run_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return errno == ENOENT ? err_set(ctx, STOW_ENOTFOUND,
+		    "%s: no such backup run", run_dir) :
+		    err_os(ctx, "open", run_dir);
+	if (fstat(*vfd, &st) == -1)
+		return err_os(ctx, "fstat", run_dir);
+	if (st.st_uid != geteuid() || (st.st_mode & 022) != 0)
+		return err_set(ctx, STOW_EINVAL, "%s: a backup run this user "
+		    "does not own (uid %lu, mode %04o): refused", run_dir,
+		    (unsigned long)st.st_uid, (unsigned int)(st.st_mode &
+		    07777));
+	if ((*mfd = openat(*vfd, MANIFEST, O_RDONLY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return errno == ENOENT ? err_set(ctx, STOW_ENOTFOUND,
+		    "%s: no %s to restore", run_dir, MANIFEST) :
+		    err_os(ctx, "open", MANIFEST);
+	if (fstat(*mfd, &st) == -1)
+		return err_os(ctx, "fstat", MANIFEST);
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 022) != 0 || st.st_nlink != 1)
+		return err_set(ctx, STOW_EINVAL, "%s/%s: not a MANIFEST this "
+		    "user wrote: refused", run_dir, MANIFEST);
+	return 0;
+}
+
+/* Reads the MANIFEST of run_dir into m; *vfd the open run directory. */
+static int
+load_run(struct stow_ctx *ctx, struct arena *a, const char *run_dir,
+    int *vfd, struct manifest *m)
+{
+	int	mfd, rc;
+
+	memset(m, 0, sizeof(*m));
+	if ((rc = open_run(ctx, run_dir, vfd, &mfd)) == 0)
+		rc = read_manifest(ctx, a, mfd, run_dir, m);
+	if (mfd != -1)
+		close(mfd);
+	return rc;
+}
+
+static void
+manifest_free(struct manifest *m)
+{
+	vec_free(&m->items);
+	vec_free(&m->parents);
+	vec_free(&m->targets);
+}
+
+STOW_API int
+stow_vault_foreach_target(struct stow_ctx *ctx, const char *run_dir,
+    int (*cb)(const char *target, void *payload), void *payload)
+{
+	struct arena	 a = { NULL };
+	struct manifest	 m;
+	size_t		 i;
+	int		 vfd = -1, rc;
+
+	if (ctx == NULL || ctx->magic != CTX_MAGIC)
+		return STOW_EMISUSE;
+	if (!ctx->configured || run_dir == NULL || cb == NULL)
+		return err_set(ctx, STOW_EMISUSE, "listing a run's targets "
+		    "needs a configured context, a run directory and a "
+		    "callback");
+	rc = load_run(ctx, &a, run_dir, &vfd, &m);
+	for (i = 0; rc == 0 && i < m.targets.len; i++)
+		rc = cb(m.targets.items[i], payload);
+	if (vfd != -1)
+		close(vfd);
+	manifest_free(&m);
+	arena_free(&a);
+	return rc;
+}
+
+/* A restore in progress. */
+struct restore {
+	struct stow_ctx		*ctx;
+	struct arena		*a;
+	struct manifest		*m;
+	int			 vfd;		/* the run directory */
+	int			*tfd;		/* per m->targets */
+	int			 check;		/* STOW_RESTORE_CHECK */
+	stow_op_cb		 cb;
+	void			*payload;
+};
+
+/* The open directory of target (one of the MANIFEST's). */
+static int
+target_fd(const struct restore *r, const char *target)
+{
+	size_t	i;
+
+	for (i = 0; i < r->m->targets.len; i++)
+		if (strcmp(r->m->targets.items[i], target) == 0)
+			return r->tfd[i];
+	return -1;
+}
+
+/* The mode the MANIFEST recorded for directory orig, or -1. */
+static int
+recorded_mode(const struct manifest *m, const char *orig)
+{
+	const struct vitem	*p;
+	size_t			 i;
+
+	for (i = 0; i < m->parents.len; i++) {
+		p = m->parents.items[i];
+		if (strcmp(p->orig, orig) == 0)
+			return (int)p->mode;
+	}
+	return -1;
+}
+
+/*
+ * Opens the directory holding it's original path, from its target one
+ * component at a time, following no symlink (O_PATH; -1 with errno,
+ * ENOTDIR where a component is a symlink or no directory).  With make
+ * set, a missing directory is made, with the mode the MANIFEST
+ * recorded for it.
+ */
+static int
+open_parent(struct restore *r, const struct vitem *it, int make)
+{
+	const char	*p = it->rel, *slash;
+	char		*comp, *abs;
+	int		 fd, next, mode, saved;
+
+	if ((fd = openat(target_fd(r, it->target), ".", O_PATH |
+	    O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	for (; (slash = strchr(p, '/')) != NULL; p = slash + 1) {
+		if ((comp = arena_strndup(r->a, p, (size_t)(slash - p))) ==
+		    NULL) {
+			close(fd);
+			errno = ENOMEM;
+			return -1;
+		}
+		next = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (next == -1 && errno == ENOENT && make &&
+		    (abs = arena_strndup(r->a, it->orig,
+		    strlen(it->target) + 1 + (size_t)(slash - it->rel))) !=
+		    NULL && mkdirat(fd, comp, 0777) == 0) {
+			if ((mode = recorded_mode(r->m, abs)) != -1)
+				(void)fchmodat(fd, comp, (mode_t)mode, 0);
+			next = openat(fd, comp, O_PATH | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC);
+		}
+		saved = errno;
+		close(fd);
+		if ((fd = next) == -1) {
+			errno = saved == ELOOP ? ENOTDIR : saved;
+			return -1;
+		}
+	}
+	return fd;
+}
+
+/* Is the link leaf of pfd, at abs, one into ctx's stow directory? */
+static int
+owned_link(struct restore *r, int pfd, const char *leaf, const char *abs)
 {
 	const char	*text;
 	char		*dest;
 
-	if ((text = fs_readlink(a, AT_FDCWD, abs)) == NULL)
+	if ((text = fs_readlink(r->a, pfd, leaf)) == NULL)
 		return 0;
-	dest = text[0] == '/' ? path_join(a, "", text) :
-	    path_join(a, path_parent(a, abs), text);
-	return dest != NULL && path_is_under(dest, ctx->stow_abs, NULL);
+	dest = text[0] == '/' ? path_join(r->a, "", text) :
+	    path_join(r->a, path_parent(r->a, abs), text);
+	return dest != NULL && path_is_under(dest, r->ctx->stow_abs, NULL);
 }
 
 /* clear_owned() modes. */
@@ -373,73 +821,170 @@ owned_link(struct stow_ctx *ctx, struct arena *a, const char *abs)
 #define CLEAR_REPORT	2	/* report only */
 
 /*
- * Removes what stands at abs if it is cstow's (a link into the stow
- * directory, or a directory of only such); see the modes above.
+ * Removes what stands at leaf of pfd (abs, for messages) if it is
+ * cstow's (a link into the stow directory, or a directory of only
+ * such); see the modes above.  Nothing is followed.
  */
 static int
-clear_owned(struct stow_ctx *ctx, struct arena *a, const char *abs,
-    int mode, stow_op_cb cb, void *payload)
+clear_owned(struct restore *r, int pfd, const char *leaf, const char *abs,
+    int mode)
 {
+	struct stow_ctx	*ctx = r->ctx;
 	struct stow_op	 op = { STOW_OP_UNLINK, abs, NULL, NULL, NULL };
 	struct dirlist	 list;
 	struct stat	 st;
 	size_t		 i;
-	int		 rc;
+	int		 fd, rc = 0;
 
-	if (fs_lstat(AT_FDCWD, abs, &st) == -1)
+	if (fs_lstat(pfd, leaf, &st) == -1)
 		return errno == ENOENT ? 0 : err_os(ctx, "lstat", abs);
-	if (S_ISLNK(st.st_mode) && owned_link(ctx, a, abs)) {
+	if (S_ISLNK(st.st_mode) && owned_link(r, pfd, leaf, abs)) {
 		if (mode == CLEAR_CHECK)
 			return 0;
-		if (cb != NULL && (rc = cb(&op, payload)) != 0)
+		if (r->cb != NULL && (rc = r->cb(&op, r->payload)) != 0)
 			return rc;
 		if (mode == CLEAR_REPORT)
 			return 0;
-		return fs_unlink(AT_FDCWD, abs) == -1 ?
-		    err_os(ctx, "unlink", abs) : 0;
+		return fs_unlink(pfd, leaf) == -1 ? err_os(ctx, "unlink",
+		    abs) : 0;
 	}
 	if (!S_ISDIR(st.st_mode))
 		return err_set(ctx, STOW_ECONFLICT, "cannot restore %s: "
 		    "something other than a cstow link is there", abs);
-	if (fs_list(a, AT_FDCWD, abs, &list) == -1)
-		return err_os(ctx, "opendir", abs);
-	for (i = 0; i < list.len; i++)
-		if ((rc = clear_owned(ctx, a, path_join(a, abs,
-		    list.ents[i].name), mode, cb, payload)) != 0)
-			return rc;
-	if (mode == CLEAR_CHECK)
-		return 0;
+	if ((fd = openat(pfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return err_os(ctx, "open", abs);
+	if (fs_list_fd(r->a, fd, &list) == -1)
+		rc = err_os(ctx, "opendir", abs);
+	for (i = 0; rc == 0 && i < list.len; i++)
+		rc = clear_owned(r, fd, list.ents[i].name, path_join(r->a,
+		    abs, list.ents[i].name), mode);
+	close(fd);
+	if (rc != 0 || mode == CLEAR_CHECK)
+		return rc;
 	op.kind = STOW_OP_RMDIR;
-	if (cb != NULL && (rc = cb(&op, payload)) != 0)
+	if (r->cb != NULL && (rc = r->cb(&op, r->payload)) != 0)
 		return rc;
 	if (mode == CLEAR_REPORT)
 		return 0;
-	return fs_rmdir(AT_FDCWD, abs) == -1 ? err_os(ctx, "rmdir", abs) : 0;
+	return fs_rmdir(pfd, leaf) == -1 ? err_os(ctx, "rmdir", abs) : 0;
 }
 
+/* Is vault item it still in the run directory?  1, 0, or an error. */
 static int
-restore_item(struct stow_ctx *ctx, struct arena *a, int vfd,
-    const struct vitem *it, int check, stow_op_cb cb, void *payload)
+in_vault(struct restore *r, const struct vitem *it)
+{
+	const char	*slash = strrchr(it->vpath, '/');
+	int		 fd, there;
+
+	if (slash == NULL)
+		return fs_lstat(r->vfd, it->vpath, &(struct stat){ 0 }) == 0;
+	if ((fd = fs_open_nofollow(r->vfd, it->vpath,
+	    (size_t)(slash - it->vpath))) == -1)
+		return errno == ENOENT ? 0 : err_os(r->ctx, "open",
+		    it->vpath);
+	there = fs_lstat(fd, slash + 1, &(struct stat){ 0 }) == 0;
+	close(fd);
+	return there;
+}
+
+/*
+ * Checks item it before anything is restored: whether it is back
+ * already (a restore that stopped halfway is resumed: what is no longer
+ * in the vault and is at its place counts as done), and whether what
+ * stands at its place may go.
+ */
+static int
+check_item(struct restore *r, struct vitem *it)
+{
+	const char	*leaf = path_basename(it->rel);
+	int		 pfd, rc, there;
+
+	if ((there = in_vault(r, it)) < 0)
+		return there;
+	if ((pfd = open_parent(r, it, 0)) == -1) {
+		if (errno == ENOTDIR)
+			return err_set(r->ctx, STOW_ECONFLICT, "cannot restore "
+			    "%s: a directory above it is a symbolic link",
+			    it->orig);
+		if (errno != ENOENT)
+			return err_os(r->ctx, "open", it->orig);
+		if (!there)
+			log_msg(r->ctx, 0, "%s: neither in the vault nor in "
+			    "its place: skipped", it->orig);
+		it->done = !there;
+		return 0;
+	}
+	if (!there) {
+		it->done = 1;
+		log_msg(r->ctx, 0, "%s: %s", it->orig, fs_lstat(pfd, leaf,
+		    &(struct stat){ 0 }) == 0 ? "already restored" :
+		    "neither in the vault nor in its place: skipped");
+		close(pfd);
+		return 0;
+	}
+	rc = clear_owned(r, pfd, leaf, it->orig, CLEAR_CHECK);
+	close(pfd);
+	return rc;
+}
+
+/* Puts item it back (or, checking, reports what would be done). */
+static int
+restore_item(struct restore *r, const struct vitem *it)
 {
 	struct stow_op	 op = { STOW_OP_MOVE, it->vpath, NULL, it->orig,
 			    NULL };
-	char		*parent;
-	int		 rc;
+	const char	*leaf = path_basename(it->rel);
+	const char	*vslash = strrchr(it->vpath, '/');
+	int		 pfd, vfd = r->vfd, rc;
 
-	if ((rc = clear_owned(ctx, a, it->orig, check ? CLEAR_REPORT :
-	    CLEAR_DO, cb, payload)) != 0)
-		return rc;
-	if (cb != NULL && (rc = cb(&op, payload)) != 0)
-		return rc;
-	if (check)
-		return 0;
-	if ((parent = path_parent(a, it->orig)) == NULL)
-		return err_nomem(ctx);
-	if (fs_mkdir_p(AT_FDCWD, parent, 0777, (uid_t)-1, (gid_t)-1) == -1)
-		return err_os(ctx, "mkdir", parent);
-	if (fs_move_at(vfd, it->vpath, AT_FDCWD, it->orig) == -1)
-		return err_os(ctx, "rename", it->orig);
+	if ((pfd = open_parent(r, it, !r->check)) == -1) {
+		if (r->check && errno == ENOENT)
+			return r->cb != NULL ? r->cb(&op, r->payload) : 0;
+		return err_os(r->ctx, "mkdir", it->orig);
+	}
+	if ((rc = clear_owned(r, pfd, leaf, it->orig, r->check ?
+	    CLEAR_REPORT : CLEAR_DO)) == 0 && r->cb != NULL)
+		rc = r->cb(&op, r->payload);
+	if (rc == 0 && !r->check && vslash != NULL &&
+	    (vfd = fs_open_nofollow(r->vfd, it->vpath,
+	    (size_t)(vslash - it->vpath))) == -1)
+		rc = err_os(r->ctx, "open", it->vpath);
+	if (rc == 0 && !r->check && fs_move_at(vfd, vslash != NULL ?
+	    vslash + 1 : it->vpath, pfd, leaf, 0, NULL) == -1)
+		rc = err_os(r->ctx, "rename", it->orig);
+	if (vfd != r->vfd && vfd != -1)
+		close(vfd);
+	close(pfd);
+	return rc;
+}
+
+/* Opens each target of the MANIFEST. */
+static int
+open_targets(struct restore *r)
+{
+	size_t	i, n = r->m->targets.len;
+
+	if ((r->tfd = reallocarray(NULL, n + 1, sizeof(*r->tfd))) == NULL)
+		return err_nomem(r->ctx);
+	for (i = 0; i < n; i++)
+		r->tfd[i] = -1;
+	for (i = 0; i < n; i++)
+		if ((r->tfd[i] = fs_open_dir(AT_FDCWD,
+		    r->m->targets.items[i])) == -1)
+			return err_os(r->ctx, "open", r->m->targets.items[i]);
 	return 0;
+}
+
+static void
+close_targets(struct restore *r)
+{
+	size_t	i;
+
+	for (i = 0; r->tfd != NULL && i < r->m->targets.len; i++)
+		if (r->tfd[i] != -1)
+			close(r->tfd[i]);
+	free(r->tfd);
 }
 
 STOW_API int
@@ -447,43 +992,41 @@ stow_vault_restore(struct stow_ctx *ctx, const char *run_dir,
     unsigned int flags, stow_op_cb cb, void *payload)
 {
 	struct arena	 a = { NULL };
-	struct vec	 items = { NULL, 0, 0 };
+	struct manifest	 m;
+	struct restore	 r;
 	struct vitem	*it;
 	size_t		 i;
-	int		 vfd, rc = 0, check = (flags & STOW_RESTORE_CHECK) != 0;
+	int		 rc;
 
 	if (ctx == NULL || ctx->magic != CTX_MAGIC)
 		return STOW_EMISUSE;
 	if (!ctx->configured || run_dir == NULL)
 		return err_set(ctx, STOW_EMISUSE, "restore needs a "
 		    "configured context and a run directory");
-	if ((vfd = fs_open_dir(AT_FDCWD, run_dir)) == -1)
-		return errno == ENOENT ? err_set(ctx, STOW_ENOTFOUND,
-		    "%s: no such backup run", run_dir) :
-		    err_os(ctx, "open", run_dir);
-	if ((rc = read_manifest(ctx, &a, vfd, run_dir, &items)) != 0)
-		goto out;
+	memset(&r, 0, sizeof(r));
+	r.ctx = ctx;
+	r.a = &a;
+	r.m = &m;
+	r.check = (flags & STOW_RESTORE_CHECK) != 0;
+	r.cb = cb;
+	r.payload = payload;
+	if ((rc = load_run(ctx, &a, run_dir, &r.vfd, &m)) == 0)
+		rc = open_targets(&r);
 	/* Check everything first: a refused item changes nothing. */
-	for (i = 0; i < items.len && rc == 0; i++) {
-		it = items.items[i];
-		if (!path_is_under(it->orig, ctx->stow_abs, NULL))
-			rc = clear_owned(ctx, &a, it->orig, CLEAR_CHECK, NULL,
-			    NULL);
+	for (i = 0; rc == 0 && i < m.items.len; i++)
+		rc = check_item(&r, m.items.items[i]);
+	for (i = 0; rc == 0 && i < m.items.len; i++) {
+		it = m.items.items[i];
+		if (!it->done)
+			rc = restore_item(&r, it);
 	}
-	for (i = 0; i < items.len && rc == 0; i++) {
-		it = items.items[i];
-		/* A package's earlier version (from --adopt) stays in the
-		 * vault: putting it back would discard the adopted one. */
-		if (!path_is_under(it->orig, ctx->stow_abs, NULL))
-			rc = restore_item(ctx, &a, vfd, it, check, cb,
-			    payload);
-	}
-	if (rc == 0 && !check &&
-	    renameat(vfd, MANIFEST, vfd, MANIFEST ".restored") == -1)
+	if (rc == 0 && !r.check &&
+	    renameat(r.vfd, MANIFEST, r.vfd, MANIFEST ".restored") == -1)
 		rc = err_os(ctx, "rename", MANIFEST);
-out:
-	close(vfd);
-	vec_free(&items);
+	close_targets(&r);
+	if (r.vfd != -1)
+		close(r.vfd);
+	manifest_free(&m);
 	arena_free(&a);
 	return rc;
 }

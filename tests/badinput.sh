@@ -546,13 +546,15 @@ else
 fi
 
 # ===========================================================================
-# A read-only target file system: found only by trying, so the run fails
-# with exit 3 and undoes what it did (the journal directory it made in
-# HOME included).
+# A read-only target file system.  A run that would change it is refused
+# before it changes anything (exit 2): it cannot even take the target's
+# lock.  A read-only file system mounted inside a writable target is
+# found only by trying: the run fails with exit 3 and undoes what it
+# did.
 
 if [ -n "$mount_why" ]; then
 	for c in ro-target-stow ro-target-unstow ro-target-is-home \
-	    entry-ro-target; do
+	    entry-ro-target ro-subdir-stow; do
 		skip "$c" "$mount_why"
 	done
 else
@@ -560,8 +562,9 @@ else
 	rm -rf "$sb/t"
 	if mount_tmpfs "$sb/t" 1m && echo keep >"$sb/t/keep" &&
 	    mount -o remount,ro "$sb/t"; then
-		case_undone ro-target-stow 3 "symlink: bin: Read-only file system" \
-		    "all changes undone" -- cstow -d stow -t t a b
+		case_run ro-target-stow 2 \
+		    "cannot change $sb/t: Read-only file system" \
+		    "nothing was changed" -- cstow -d stow -t t a b
 	else
 		not_ok ro-target-stow "cannot mount a read-only tmpfs"
 	fi
@@ -575,20 +578,20 @@ else
 		elif ! mount -o remount,ro "$sb/t"; then
 			not_ok ro-target-unstow "cannot remount read-only"
 		else
-			case_undone ro-target-unstow 3 "Read-only file system" \
-			    "all changes undone" -- cstow -d stow -t t -D a b
+			case_run ro-target-unstow 2 \
+			    "Read-only file system" "nothing was changed" -- \
+			    cstow -d stow -t t -D a b
 		fi
 	else
 		not_ok ro-target-unstow "cannot mount a tmpfs"
 	fi
 
-	# HOME is the target and is read-only: not even the journal can be
-	# written.
+	# HOME is the target and is read-only.
 	fresh
 	rm -rf "$sb/home"
 	if mount_tmpfs "$sb/home" 1m && mount -o remount,ro "$sb/home"; then
-		case_undone ro-target-is-home 3 \
-		    "$sb/home/.local/state/cstow: Read-only file system" -- \
+		case_run ro-target-is-home 2 \
+		    "cannot change $sb/home: Read-only file system" -- \
 		    cstow -d stow -t home a
 	else
 		not_ok ro-target-is-home "cannot mount a read-only tmpfs"
@@ -597,11 +600,21 @@ else
 	fresh
 	rm -rf "$sb/t"
 	if mount_tmpfs "$sb/t" 1m && mount -o remount,ro "$sb/t"; then
-		case_undone entry-ro-target 3 "Read-only file system" -- \
+		case_run entry-ro-target 2 "Read-only file system" -- \
 		    CSTOW_DIR="$sb/stow" CSTOW_TARGET="$sb/t" CSTOW_STRICT=1 \
 		    cstow-entrypoint true
 	else
 		not_ok entry-ro-target "cannot mount a read-only tmpfs"
+	fi
+
+	# The target is writable, a directory in it is not: found by trying.
+	fresh
+	if mkdir -p "$sb/t/bin" && mount_tmpfs "$sb/t/bin" 1m &&
+	    mount -o remount,ro "$sb/t/bin"; then
+		case_undone ro-subdir-stow 3 "Read-only file system" \
+		    "all changes undone" -- cstow -d stow -t t a b
+	else
+		not_ok ro-subdir-stow "cannot mount a read-only tmpfs"
 	fi
 fi
 
@@ -1023,12 +1036,12 @@ fresh_case opt-restore-nothing 2 "no backup run to restore in @SB@/home/.local/s
     cstow -d stow -t t --restore
 fresh_case opt-restore-unknown-run 2 "no-such-run" -- \
     cstow -d stow -t t --restore=no-such-run
-# Another run holds the lock (flock(1) on the stow directory, or on
-# the target).
-fresh_case opt-no-wait-locked 2 "another run holds the lock on @SB@/stow; not waiting (--no-wait)" -- \
-    flock stow cstow --no-wait -d stow -t t a
-fresh_case opt-no-wait-target-locked 2 "another run holds the lock on @SB@/t; not waiting (--no-wait)" -- \
-    flock t cstow --no-wait -d stow -t t a
+# Another run holds the lock of the target (flock(1) on its lock file,
+# which is there before: the run under test changes nothing at all).
+fresh
+: >"$sb/t/.cstow-lock"
+case_run opt-no-wait-target-locked 2 "another run holds the lock on $sb/t; not waiting (--no-wait)" -- \
+    flock t/.cstow-lock cstow --no-wait -d stow -t t a
 
 # ===========================================================================
 # cstow-entrypoint's own inputs.

@@ -582,6 +582,43 @@ START_TEST(apply_race_adopt)
 }
 END_TEST
 
+/*
+ * A link the plan removes is replaced by the user's own file after
+ * planning (an editor saving with rename-over): the apply must not
+ * delete the file.  It stops, undoes what it made and names the path.
+ */
+START_TEST(apply_unstow_keeps_replaced_file)
+{
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+	const char		*msg;
+	char			*mine;
+	int			 rc;
+
+	sb_build(S("f stow/a/x", "f stow/a/y", "d t",
+	    "l t/x -> ../stow/a/x", "l t/y -> ../stow/a/y"));
+	ctx = sb_ctx(0);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_unstow(plan, "a"), 0);
+	ck_assert_uint_eq(stow_plan_op_count(plan), 2);
+	/* The editor's save: a new file renamed over the link. */
+	sb_write("t/y.new", "mine");
+	ck_assert_int_eq(rename(sb_path("t/y.new"), sb_path("t/y")), 0);
+	rc = stow_plan_apply(plan, NULL, NULL);
+	msg = stow_ctx_errmsg(ctx);
+	ck_assert_msg(rc == STOW_ECHANGED, "apply: %d, want STOW_ECHANGED: %s",
+	    rc, msg);
+	sb_assert_file("t/y");
+	ck_assert_ptr_nonnull(mine = sb_read("t/y"));
+	ck_assert_str_eq(mine, "mine");
+	sb_assert_link("t/x", "../stow/a/x");
+	ck_assert_msg(strstr(msg, "y") != NULL && strstr(msg,
+	    "all changes undone") != NULL, "message \"%s\"", msg);
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
 /* A journal a live run holds (flock) is left alone by recovery. */
 START_TEST(apply_recover_skips_live_journal)
 {
@@ -644,15 +681,20 @@ START_TEST(apply_adopt_dotfiles)
 }
 END_TEST
 
-/* Leaves the run when the operation after the first journal batch is
- * reported, as a kill would: the batch is made, nothing is undone. */
+/* Files beyond the odd names, so that the journal is written in more
+ * than one piece; the run dies once DIE_AT operations are made. */
+#define MANY_FILES	1500
+#define DIE_AT		1200
+
+/* Leaves the run when operation DIE_AT + 1 is reported, as a kill
+ * would: those before it are made, nothing is undone. */
 static int
-die_after_batch(const struct stow_op *op, void *payload)
+die_after_many(const struct stow_op *op, void *payload)
 {
 	int	*calls = payload;
 
 	(void)op;
-	if (++*calls == JOURNAL_BATCH + 1)
+	if (++*calls == DIE_AT + 1)
 		_exit(0);
 	return 0;
 }
@@ -670,10 +712,10 @@ START_TEST(apply_journal_odd_names)
 	pid_t			 pid;
 	int			 status, calls = 0, i;
 
-	/* Sorted first, so the first batch makes them. */
+	/* Sorted first, so they are made before the run dies. */
 	sb_build(S("f stow/p/a\tb", "f stow/p/c\nd", "f stow/p/e\\f",
 	    "d t"));
-	for (i = 0; i < JOURNAL_BATCH; i++) {
+	for (i = 0; i < MANY_FILES; i++) {
 		snprintf(name, sizeof(name), "stow/p/z%04d", i);
 		sb_write(name, "");
 	}
@@ -681,24 +723,26 @@ START_TEST(apply_journal_odd_names)
 	ctx = sb_ctx_opts(&opts);
 	plan = sb_plan(ctx);
 	ck_assert_int_eq(stow_plan_stow(plan, "p"), 0);
-	ck_assert_uint_eq(stow_plan_op_count(plan), JOURNAL_BATCH + 3);
+	ck_assert_uint_eq(stow_plan_op_count(plan), MANY_FILES + 3);
 	ck_assert_int_ne(pid = fork(), -1);
 	if (pid == 0)
-		_exit(stow_plan_apply(plan, die_after_batch, &calls) == 0 ?
+		_exit(stow_plan_apply(plan, die_after_many, &calls) == 0 ?
 		    1 : 2);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	    "the child was to die after its first batch: status %d", status);
+	    "the child was to die halfway: status %d", status);
 	sb_assert_link("t/a\tb", "../stow/p/a\tb");
 	sb_assert_link("t/c\nd", "../stow/p/c\nd");
 	sb_assert_link("t/e\\f", "../stow/p/e\\f");
-	sb_assert_absent("t/z1023");
+	sb_assert_link("t/z1000", "../stow/p/z1000");
+	sb_assert_absent("t/z1300");
 	ck_assert_int_eq(stow_journal_recover(ctx, sb_path("journal"), NULL,
 	    NULL), 0);
 	sb_assert_absent("t/a\tb");
 	sb_assert_absent("t/c\nd");
 	sb_assert_absent("t/e\\f");
 	sb_assert_absent("t/z0000");
+	sb_assert_absent("t/z1000");
 	sb_assert_absent("journal");
 	sb_release(plan);
 	sb_release(ctx);
@@ -821,6 +865,7 @@ apply_suite(void)
 	tcase_add_test(tc, apply_race_stow);
 	tcase_add_test(tc, apply_race_unstow);
 	tcase_add_test(tc, apply_race_adopt);
+	tcase_add_test(tc, apply_unstow_keeps_replaced_file);
 	tcase_add_test(tc, apply_recover_skips_live_journal);
 	tcase_add_test(tc, apply_adopt_moves_content);
 	tcase_add_test(tc, apply_adopt_dotfiles);
