@@ -172,6 +172,8 @@ check: deps
 	$(MAKE) check-badinput
 	$(MAKE) check-differential
 	$(MAKE) check-crossfs
+	$(MAKE) check-root
+	$(MAKE) check-race
 	$(MAKE) check-faults
 	$(MAKE) check-container
 	$(MAKE) check-completion
@@ -205,7 +207,7 @@ check-faults: all
 check-badinput: all
 	tests/badinput.sh $(CSTOW)
 
-# Needs root (a private mount namespace with tmpfs mounts).
+# Needs root (a private mount namespace with tmpfs and overlay mounts).
 check-crossfs: all
 	tests/crossfs.sh $(CSTOW)
 
@@ -215,6 +217,18 @@ check-crossfs: all
 # npm) from it.  Needs root; fails when it cannot run.
 check-container: deps-container
 	tests/container/run.sh
+
+# Root acting over a user's files, with a real second user: what that
+# user plants (journals, MANIFESTs, symlinks, cstow.conf targets, locks)
+# never steers root's writes.  Needs root.
+.PHONY: check-root check-race
+check-root: all
+	tests/root.sh $(CSTOW)
+
+# cstow racing an editor that saves over the links it removes, and a
+# restore racing an unstow: nothing the user made is lost.
+check-race: all
+	tests/race.sh $(CSTOW) 8
 
 # The unit and scenario suites again, built with ASan and UBSan; then
 # the scenarios with an allocation of its own for every arena string,

@@ -1513,7 +1513,7 @@ run_plan_and_apply(struct run *r)
 static int
 note(struct runas *ra, const struct run *r, const char *path)
 {
-	return runas_note(ra, r->prog, path);
+	return runas_note(ra, r->prog, path, ra->write);
 }
 
 /*
@@ -1531,10 +1531,9 @@ run_as_user(struct run *r, const char *extra)
 	size_t		 i;
 	int		 rc = 0;
 
-	if (geteuid() != 0)
-		return EXIT_OK;
 	memset(&w, 0, sizeof(w));
 	memset(&s, 0, sizeof(s));
+	w.write = 1;
 	rc |= note(&w, r, getenv("HOME"));
 	rc |= note(&w, r, getenv("XDG_STATE_HOME"));
 	rc |= note(&w, r, r->backup_dir);
@@ -1563,25 +1562,40 @@ add_target(const char *target, void *payload)
 	return 0;
 }
 
-/* Takes the locks of the targets a vault run puts things back into, in
- * the order of their names, as run_lock() does. */
+/*
+ * Takes the locks of the targets a vault run puts things back into, in
+ * the order of their names, as run_lock() does.  As root, a target
+ * another user controls now is refused: root would restore into what
+ * they chose (and a user cannot read root's vault).
+ */
 static int
 lock_restore(struct run *r, struct stow_ctx *ctx, const char *run_dir)
 {
-	struct strlist	dirs = { NULL, 0 };
-	size_t		i;
-	int		rc;
+	struct strlist	 dirs = { NULL, 0 };
+	struct runas	 w;
+	size_t		 i;
+	int		 rc;
 
+	memset(&w, 0, sizeof(w));
+	w.write = 1;
 	if ((rc = stow_vault_foreach_target(ctx, run_dir, add_target,
 	    &dirs)) != 0) {
 		strlist_free(&dirs);
-		return rc;
+		return rc < 0 ? 2 : rc;
 	}
 	if (dirs.n > 0)
 		qsort(dirs.v, dirs.n, sizeof(*dirs.v), strptr_cmp);
-	for (i = 0; rc == 0 && i < dirs.n; i++)
-		if (lock_dir(r, dirs.v[i]) != EXIT_OK)
+	for (i = 0; rc == 0 && i < dirs.n; i++) {
+		if (geteuid() == 0 && (note(&w, r, dirs.v[i]) != 0 || w.set)) {
+			if (w.set)
+				fprintf(stderr, "%s: cannot restore as root into "
+				    "%s: uid %lu controls it now\n", r->prog,
+				    dirs.v[i], (unsigned long)w.uid);
 			rc = 1;
+		} else if (lock_dir(r, dirs.v[i]) != EXIT_OK)
+			rc = 1;
+	}
+	runas_free(&w);
 	strlist_free(&dirs);
 	return rc;
 }
@@ -1597,7 +1611,10 @@ run_restore(struct run *r, struct stow_ctx *ctx, const char *run_dir,
 {
 	int	rc = 0;
 
-	if (!r->simulate && (rc = lock_restore(r, ctx, run_dir)) == 1) {
+	if (!r->simulate && (rc = lock_restore(r, ctx, run_dir)) > 0) {
+		if (rc == 2)
+			fprintf(stderr, "%s: %s\n", r->prog,
+			    stow_ctx_errmsg(ctx));
 		lock_release(&r->locks);
 		return EXIT_ERROR;
 	}

@@ -746,7 +746,11 @@ print_restored(const struct stow_op *op, void *payload)
 	return 0;
 }
 
-/* --restore[=RUN]: puts a vault run back. */
+/*
+ * --restore[=RUN]: puts a vault run back.  Runs are looked for only in
+ * a vault this run may use (state.c): never one reached through a
+ * symlink, one in a repository, or another user's.
+ */
 static int
 restore(struct run *r, struct stow_ctx *ctx, const struct options *o)
 {
@@ -758,17 +762,15 @@ restore(struct run *r, struct stow_ctx *ctx, const struct options *o)
 	vault_root_resolve(&vr, r->backup_dir, o->dir, NULL);
 	if (o->restore_run != NULL && strchr(o->restore_run, '/') != NULL)
 		run = xstrdup(o->restore_run);
-	else if (vr.why != NULL && vr.exists)
-		fprintf(stderr, "%s: %s\n", getprogname(), vr.why);
-	else if (o->restore_run != NULL && vr.path != NULL)
+	else if (vr.why != NULL)
+		fprintf(stderr, "%s: no backup run can be restored: %s\n",
+		    getprogname(), vr.why);
+	else if (o->restore_run != NULL)
 		(void)asprintf(&run, "%s/%s", vr.path, o->restore_run);
-	else if (vr.path != NULL)
-		run = vault_latest(vr.path);
+	else if ((run = vault_latest(vr.path)) == NULL)
+		fprintf(stderr, "%s: no backup run to restore in %s\n",
+		    getprogname(), vr.path);
 	if (run == NULL) {
-		if (vr.why == NULL || !vr.exists)
-			fprintf(stderr, "%s: no backup run to restore in %s\n",
-			    getprogname(), vr.path != NULL ? vr.path :
-			    "(no vault)");
 		vault_root_free(&vr);
 		return EXIT_ERROR;
 	}
@@ -838,7 +840,7 @@ read_rc_as(struct stow_ctx *ctx, struct options *o, const char *path,
     struct runas *ra)
 {
 	if (geteuid() == 0 && (lstat(path, &(struct stat){ 0 }) == 0 ||
-	    errno != ENOENT) && (runas_note(ra, getprogname(), path) == -1 ||
+	    errno != ENOENT) && (runas_note(ra, getprogname(), path, 0) == -1 ||
 	    runas_become(ra, getprogname()) == -1))
 		exit(EXIT_ERROR);
 	read_rc(ctx, o, path);
@@ -852,7 +854,7 @@ static void
 become_early(struct runas *ra, const char *home)
 {
 	if (geteuid() == 0 && home != NULL && (runas_note(ra, getprogname(),
-	    home) == -1 || runas_become(ra, getprogname()) == -1))
+	    home, 1) == -1 || runas_become(ra, getprogname()) == -1))
 		exit(EXIT_ERROR);
 }
 

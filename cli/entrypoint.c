@@ -206,7 +206,7 @@ bootstrap(const struct env *e, const struct timespec *t0)
 
 	/* As root, the home's user's from the start (runas.c). */
 	memset(&ra, 0, sizeof(ra));
-	if (geteuid() == 0 && (runas_note(&ra, getprogname(), e->home) ==
+	if (geteuid() == 0 && (runas_note(&ra, getprogname(), e->home, 1) ==
 	    -1 || runas_become(&ra, getprogname()) == -1))
 		return EXIT_ERROR;
 	runas_free(&ra);
@@ -298,10 +298,12 @@ check(int argc)
 
 static pid_t	child;
 
-/* In the parent, a signal goes on to the child doing the linking. */
+/* In the parent, a signal goes on to the child doing the linking, and
+ * is remembered: the container is being stopped. */
 static void
 forward(int sig)
 {
+	cli_interrupted = sig;
 	if (child > 0)
 		kill(child, sig);
 }
@@ -391,6 +393,16 @@ main(int argc, char *argv[])
 	else {
 		cli_catch_signals();
 		rc = bootstrap(&e, &t0);
+	}
+	/* Stopped while linking (docker stop): the command is not
+	 * started, and the status says by what. */
+	if (cli_interrupted) {
+		if (*cmd != NULL)
+			fprintf(stderr, "%s: stopped by signal %d; not starting "
+			    "%s\n", getprogname(), (int)cli_interrupted, *cmd);
+		free(e.home);
+		free(e.dir);
+		return 128 + (int)cli_interrupted;
 	}
 	if (rc != EXIT_OK && !e.strict && *cmd != NULL)
 		fprintf(stderr, "%s: linking failed; starting %s anyway "

@@ -29,8 +29,7 @@ volatile sig_atomic_t	cli_interrupted;
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	cli_interrupted = 1;
+	cli_interrupted = sig;
 }
 
 /*
@@ -51,28 +50,29 @@ cli_catch_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-/* Opens (making it) the lock file at path: ours, or one we may use. */
+/*
+ * Opens (making it) the lock file at path.  One another user made (in a
+ * directory others may write, or left by their run) is refused: nobody
+ * but this user holds the locks of this user's runs.
+ */
 static int
 open_lock_file(struct lockset *locks, const char *prog, const char *path,
     int *fd)
 {
 	struct stat	st;
+	int		e;
 
 	if ((*fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
 	    0600)) == -1) {
-		if (errno == EACCES && lstat(path, &st) == 0) {
-			fprintf(stderr, "%s: %s belongs to another user (uid "
-			    "%lu), whose run is going or was killed: remove it "
-			    "once no run is going\n", prog, path,
-			    (unsigned long)st.st_uid);
-			return LOCK_FAILED;
-		}
-		if (errno == EACCES || errno == EROFS || errno == EPERM) {
-			locks->error = errno;
+		e = errno;
+		if (e == EACCES && lstat(path, &st) == 0)
+			goto foreign;
+		if (e == EACCES || e == EROFS || e == EPERM) {
+			locks->error = e;
 			return LOCK_READONLY;
 		}
 		fprintf(stderr, "%s: open: %s: %s\n", prog, path,
-		    strerror(errno));
+		    strerror(e));
 		return LOCK_FAILED;
 	}
 	if (fstat(*fd, &st) == -1 || !S_ISREG(st.st_mode)) {
@@ -80,7 +80,14 @@ open_lock_file(struct lockset *locks, const char *prog, const char *path,
 		close(*fd);
 		return LOCK_FAILED;
 	}
-	return LOCK_OK;
+	if (st.st_uid == geteuid())
+		return LOCK_OK;
+	close(*fd);
+foreign:
+	fprintf(stderr, "%s: %s belongs to another user (uid %lu), whose run "
+	    "is going or was killed: remove it once no run is going\n", prog,
+	    path, (unsigned long)st.st_uid);
+	return LOCK_FAILED;
 }
 
 /* Does path still name the file open as fd? */

@@ -10,7 +10,8 @@
 /* The name of a directory's lock file. */
 #define LOCK_FILE	".cstow-lock"
 
-/* Set by SIGINT and SIGTERM (no SA_RESTART): a wait for a lock ends. */
+/* Set to the signal by SIGINT and SIGTERM (no SA_RESTART): a wait for a
+ * lock ends, and a run stops between its operations. */
 extern volatile sig_atomic_t	cli_interrupted;
 void	 cli_catch_signals(void);
 

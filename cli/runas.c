@@ -28,12 +28,37 @@
 
 #define MAX_HOPS	40	/* symbolic links followed, as the kernel */
 
+/* path_controller()'s answer for a path every user can steer. */
+#define ANYONE	((uid_t)-2)
+
+/* The uid runas_become() made this process, or 0. */
+static uid_t	became;
+
+/*
+ * Is the directory open as fd, whose mode and owner st gives, one where
+ * every user can put what comes next (comp, missing when absent)?  So
+ * it is when anyone may write it, unless it is sticky and comp exists:
+ * then only comp's owner can replace it.
+ */
+static int
+open_to_all(int fd, const struct stat *st, const char *comp)
+{
+	if (!(st->st_mode & S_IWOTH))
+		return 0;
+	if (!(st->st_mode & S_ISVTX) || *comp == '\0')
+		return 1;
+	return fstatat(fd, comp, &(struct stat){ 0 }, AT_SYMLINK_NOFOLLOW) ==
+	    -1;
+}
+
 /*
  * Resolves path component by component as the kernel would, and returns
  * the first owner other than root of a directory passed through, a
  * symbolic link followed or the object named (with *gid the group of
- * what they own); 0 when root alone controls it.  A missing component
- * ends the walk: what exists up to there is what counts.
+ * what they own); ANYONE where a directory on the way is one every user
+ * may write into (open_to_all()); 0 when root alone controls it.  A
+ * missing component ends the walk: what exists up to there is what
+ * counts.
  */
 static uid_t
 path_controller(const char *path, gid_t *gid)
@@ -61,18 +86,22 @@ path_controller(const char *path, gid_t *gid)
 	}
 	comp = rest;
 	while (who == 0 && fd != -1) {
+		while (*comp == '/')
+			comp++;
+		slash = comp + strcspn(comp, "/");
+		if (*slash != '\0')
+			*slash++ = '\0';
 		if (fstat(fd, &st) == 0 && st.st_uid != 0) {
 			who = st.st_uid;
 			*gid = st.st_gid;
 			break;
 		}
-		while (*comp == '/')
-			comp++;
+		if (open_to_all(fd, &st, comp)) {
+			who = ANYONE;
+			break;
+		}
 		if (*comp == '\0')
 			break;
-		slash = comp + strcspn(comp, "/");
-		if (*slash != '\0')
-			*slash++ = '\0';
 		if (strcmp(comp, ".") == 0) {
 			comp = slash;
 			continue;
@@ -117,16 +146,34 @@ path_controller(const char *path, gid_t *gid)
 /*
  * Notes the user (other than root) who controls path, if any: the run
  * will be theirs.  Two different users are refused: a run as one of
- * them could not do the other's part, and a run as root must not.
- * Returns 0, or -1 once the refusal is printed.
+ * them could not do the other's part, and a run as root must not; so
+ * is a path every user can steer.  A run that was root and became a
+ * user (runas_become()) still refuses a path it writes (write set) that
+ * another user controls; one it only reads is theirs to allow.  Returns
+ * 0, or -1 once the refusal is printed.
  */
 int
-runas_note(struct runas *ra, const char *prog, const char *path)
+runas_note(struct runas *ra, const char *prog, const char *path, int write)
 {
 	uid_t	uid;
 	gid_t	gid = 0;
 
-	if (path == NULL || (uid = path_controller(path, &gid)) == 0)
+	if (path == NULL || (geteuid() != 0 && (became == 0 || !write)) ||
+	    (uid = path_controller(path, &gid)) == 0)
+		return 0;
+	if (uid == ANYONE) {
+		fprintf(stderr, "%s: refusing to run as root on %s: every user "
+		    "can change where it leads (a directory on the way is "
+		    "writable by all)\n", prog, path);
+		return -1;
+	}
+	if (became != 0 && uid != became) {
+		fprintf(stderr, "%s: refusing to run as root for two users: the "
+		    "run became uid %lu's, and %s is uid %lu's\n", prog,
+		    (unsigned long)became, path, (unsigned long)uid);
+		return -1;
+	}
+	if (became != 0)
 		return 0;
 	if (!ra->set) {
 		ra->set = 1;
@@ -173,6 +220,7 @@ runas_become(struct runas *ra, const char *prog)
 		    strerror(errno));
 		return -1;
 	}
+	became = ra->uid;
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 
 /* A user found to control a path the run reads or writes. */
 struct runas {
+	int	 write;		/* its paths are written to */
 	int	 set;
 	uid_t	 uid;
 	gid_t	 gid;		/* of what they own, if they have no passwd
@@ -15,7 +16,7 @@ struct runas {
 	char	*path;		/* the first path found theirs */
 };
 
-int	 runas_note(struct runas *, const char *, const char *);
+int	 runas_note(struct runas *, const char *, const char *, int);
 int	 runas_become(struct runas *, const char *);
 void	 runas_free(struct runas *);
 

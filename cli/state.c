@@ -167,6 +167,50 @@ walk_existing(struct vault_root *v, int *fd, size_t *done)
 	v->exists = 1;
 }
 
+/*
+ * Folds "." and ".." components of path out, in place, as text: a ".."
+ * after a directory not made yet must not carry the vault elsewhere
+ * than the check below it sees.
+ */
+static void
+normalize(char *path)
+{
+	char	*p = path, *out = path, *floor, *end;
+	size_t	 n;
+
+	if (*path == '/')
+		out++;
+	floor = out;
+	while (*p != '\0') {
+		while (*p == '/')
+			p++;
+		if (*p == '\0')
+			break;
+		end = p + strcspn(p, "/");
+		n = (size_t)(end - p);
+		if (n == 2 && p[0] == '.' && p[1] == '.' && out > floor) {
+			/* Up one: the last component goes. */
+			while (out > floor && out[-1] != '/')
+				out--;
+			if (out > floor)
+				out--;
+		} else if (!(n == 1 && *p == '.') && !(n == 2 && *p == '.' &&
+		    p[1] == '.' && floor > path && floor == path + 1)) {
+			if (out > floor || (out > path && out[-1] != '/'))
+				*out++ = '/';
+			memmove(out, p, n);
+			out += n;
+			/* A ".." that cannot go up stays, and stays put. */
+			if (n == 2 && p[0] == '.' && p[1] == '.')
+				floor = out;
+		}
+		p = end;
+	}
+	if (out == path)
+		*out++ = '.';
+	*out = '\0';
+}
+
 /* Splits v->path into its base, the deepest directory that exists at
  * or above its first len bytes (the user chose that path: symlinks up
  * to there are theirs), and what is below, to be checked and made. */
@@ -205,10 +249,12 @@ default_base(struct vault_root *v)
 	const char	*home = getenv("HOME");
 
 	if (state != NULL && *state == '/') {
-		if (asprintf(&v->path, "%s/cstow/backup", state) == -1)
+		if (asprintf(&v->path, "%s/cstow/backup", state) == -1) {
 			v->path = NULL;
-		else
-			existing_base(v, strlen(state));
+			return;
+		}
+		normalize(v->path);
+		existing_base(v, strlen(v->path) - strlen("/cstow/backup"));
 		return;
 	}
 	if (home != NULL && *home != '\0') {
@@ -240,6 +286,7 @@ vault_root_resolve(struct vault_root *v, const char *dir,
 	memset(v, 0, sizeof(*v));
 	if (dir != NULL) {
 		v->path = xstrdup(dir);
+		normalize(v->path);
 		existing_base(v, (size_t)((strrchr(dir, '/') != NULL ?
 		    strrchr(dir, '/') : dir) - dir));
 	} else

@@ -345,41 +345,51 @@ undo_verb(const struct undo *u)
 	}
 }
 
+/* Appends "verb path" for step u to list b. */
+static void
+list_step(struct strbuf *b, const struct undo *u)
+{
+	(void)strbuf_printf(b, "%s%s %.200s", b->len > 0 ? ", " : "",
+	    undo_verb(u), u->task->path);
+}
+
 /*
  * After a failure, undoes the n steps made, newest first, so the
  * target and the stow directory are as they were; the journal learns of
- * each, so that a run killed meanwhile is not undone twice.  Returns
- * rc, the original failure, with "; all changes undone" added to its
- * message; or STOW_EPARTIAL, listing what could not be undone (rc
- * itself STOW_EPARTIAL: the failure left something that no undoing
+ * each, so that a run killed meanwhile is not undone twice.  A step
+ * whose path the user changed since (a file saved where a link was
+ * removed) is not undone over their change: it is kept, and named.
+ * Returns rc, the original failure, with "; all changes undone" added
+ * to its message; or STOW_EPARTIAL, listing what could not be undone
+ * (rc itself STOW_EPARTIAL: the failure left something that no undoing
  * puts back, which its message says).
  */
 static int
 roll_back(struct stow_ctx *ctx, struct undo *undo, size_t n, int rc)
 {
-	struct strbuf	 left = { NULL, 0, 0 };
+	struct strbuf	 left = { NULL, 0, 0 }, kept = { NULL, 0, 0 };
 	char		 first[sizeof(ctx->errmsg)];
 	size_t		 i;
-	int		 saved = ctx->saved_errno;
+	int		 saved = ctx->saved_errno, undone;
 
 	strlcpy(first, ctx->errmsg, sizeof(first));
 	for (i = n; i-- > 0; ) {
 		if (undo[i].task == NULL)	/* a slot left unused */
 			continue;
-		if (undo_op(ctx, &undo[i]) == 0) {
+		if (undo_op(ctx, &undo[i]) == 0)
 			(void)journal_undone(ctx, &undo[i]);
-			continue;
-		}
-		(void)strbuf_printf(&left, "%s%s %.200s", left.len > 0 ?
-		    ", " : "", undo_verb(&undo[i]), undo[i].task->path);
+		else
+			list_step(errno == EEXIST || errno == ENOTEMPTY ?
+			    &kept : &left, &undo[i]);
 	}
 	walk_forget(ctx);
-	if (left.len == 0 && rc != STOW_EPARTIAL) {
-		err_set(ctx, rc, "%s; all changes undone", first);
-		ctx->saved_errno = saved;
-		return rc;
-	}
-	if (left.len == 0)
+	if ((undone = left.len == 0 && rc != STOW_EPARTIAL))
+		err_set(ctx, rc, "%s; all changes undone%s%s%s", first,
+		    kept.len > 0 ? ", but for paths changed since, kept as "
+		    "they are now: " : "", strbuf_str(&kept), kept.len > 0 &&
+		    strstr(kept.s, "backup") != NULL ? " (what was backed up "
+		    "from there stays in the vault)" : "");
+	else if (left.len == 0)
 		err_set(ctx, STOW_EPARTIAL, "%s; every other change undone",
 		    first);
 	else
@@ -387,7 +397,8 @@ roll_back(struct stow_ctx *ctx, struct undo *undo, size_t n, int rc)
 		    strbuf_str(&left));
 	ctx->saved_errno = saved;
 	strbuf_free(&left);
-	return STOW_EPARTIAL;
+	strbuf_free(&kept);
+	return undone ? rc : STOW_EPARTIAL;
 }
 
 /* Does kind take a path away (so that a creation there may swap in)? */
@@ -658,8 +669,12 @@ swap_fallback(struct apply *ap, size_t i, size_t end, size_t start)
 		ap->made--;
 	}
 	walk_forget(ctx);
+	/* Recovery must not take the swap's steps for made (the new entry
+	 * may look as if it was swapped in): the marks are written and
+	 * synced before the plain steps are made. */
 	for (k = start; k <= start + end - i; k++)
-		(void)journal_undone(ctx, &ap->undo[k]);
+		if ((rc = journal_undone(ctx, &ap->undo[k])) != 0)
+			return rc;
 	ap->undo[start + end - i].task = NULL;
 	if ((rc = prepare_step(ap, &ap->undo[s++], ap->tasks[i],
 	    ap->tasks[i]->path, NULL, placed)) != 0)
@@ -749,6 +764,24 @@ run_all(struct apply *ap)
 	return rc;
 }
 
+/*
+ * Does the apply need its journal?  Not when it only makes links and
+ * directories: killed halfway, it leaves some of them, which the next
+ * run finds stowed and completes, and nothing was removed or moved.
+ * (Recovery is for removals, moves and swaps, whose halves a kill could
+ * split.)
+ */
+static int
+needs_journal(const struct apply *ap)
+{
+	size_t	i;
+
+	for (i = 0; i < ap->ntasks; i++)
+		if (!creates(task_kind(ap->tasks[i])))
+			return 1;
+	return 0;
+}
+
 static size_t
 count_steps(struct apply *ap)
 {
@@ -791,8 +824,8 @@ stow_plan_apply(struct stow_plan *plan, stow_op_cb cb, void *payload)
 	    sizeof(*ap.undo))) == NULL)
 		return err_nomem(ctx);
 	plan->state = PLAN_APPLIED;
-	if (ap.ntasks > 0 && ((rc = journal_open(ctx)) != 0 ||
-	    (rc = prepare_all(&ap)) != 0)) {
+	if (ap.ntasks > 0 && ((needs_journal(&ap) &&
+	    (rc = journal_open(ctx)) != 0) || (rc = prepare_all(&ap)) != 0)) {
 		journal_close(ctx);
 		strmap_free(&ap.placed);
 		vault_prune_run(ctx);
@@ -802,8 +835,10 @@ stow_plan_apply(struct stow_plan *plan, stow_op_cb cb, void *payload)
 	/* What the vault was told lasts before the journal goes. */
 	if (rc == 0)
 		rc = vault_sync(ctx);
-	if (rc != 0)
+	if (rc != 0) {
 		rc = roll_back(ctx, ap.undo, ap.made, rc);
+		vault_prune_run(ctx);
+	}
 	/* Done or undone: nothing for a later run to recover. */
 	journal_close(ctx);
 	strmap_free(&ap.placed);

@@ -615,8 +615,12 @@ move_tree(int fromfd, const char *from, int tofd, const char *to,
 		return -1;
 	if (faccessat(fromfd, ".", W_OK | X_OK, AT_EACCESS) == -1 ||
 	    tree_removable(fromfd, from, sx.stx_mnt_id, rel, 0) == -1) {
-		if (mr != NULL)
-			strlcpy(mr->where, rel, sizeof(mr->where));
+		/* Below the tree, whatever name it has now. */
+		saved = errno;
+		if (mr != NULL && strlen(rel) > strlen(from))
+			strlcpy(mr->where, rel + strlen(from) + 1,
+			    sizeof(mr->where));
+		errno = saved;
 		return -1;
 	}
 	if (copy_tree(fromfd, from, tofd, to) == -1 || sync_fs_of(tofd,
@@ -827,7 +831,9 @@ fs_rename_noreplace(int fromfd, const char *from, int tofd, const char *to)
 
 /*
  * mkdir -p: creates path and its missing parents below dfd.  Those it
- * creates are given to uid:gid unless uid is (uid_t)-1.
+ * creates are given to uid:gid unless uid is (uid_t)-1.  Most often
+ * path or its parent exists: the whole path is tried first, and the
+ * parents are walked only when one is missing.
  */
 int
 fs_mkdir_p(int dfd, const char *path, mode_t mode, uid_t uid, gid_t gid)
@@ -841,6 +847,13 @@ fs_mkdir_p(int dfd, const char *path, mode_t mode, uid_t uid, gid_t gid)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
+	if (mkdirat(dfd, path, mode) == 0)
+		return uid != (uid_t)-1 && fchownat(dfd, path, uid, gid,
+		    AT_SYMLINK_NOFOLLOW) == -1 ? -1 : 0;
+	if (errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
 	memcpy(buf, path, n + 1);
 	for (p = buf + 1; ; p++) {
 		if (*p != '/' && *p != '\0')

@@ -724,8 +724,8 @@ undo_one(struct stow_ctx *ctx, struct stow_ctx *w, struct arena *a,
 		    "", op.kind == STOW_OP_BACKUP ? op.dest : "");
 		return 0;
 	}
-	return strbuf_printf(left, "%s%.200s", left->len > 0 ? ", " : "",
-	    u->path) == -1 ? err_nomem(ctx) : 0;
+	return strbuf_printf(left, "%s%.200s (%s)", left->len > 0 ? ", " : "",
+	    u->path, strerror(errno)) == -1 ? err_nomem(ctx) : 0;
 }
 
 /* Undoes, newest first, those of steps[0..n) that were made and not

@@ -257,8 +257,9 @@ STOW_API int	stow_plan_restow(struct stow_plan *plan, const char *package);
  * it before stow_plan_stow() for that package.  The package must
  * contain path.  A symlink among path's parents is never followed: it
  * is a conflict.  Replacing a path twice is replacing it once.  Returns
- * 0, STOW_EINVAL (no vault configured, or a path that
- * stow_replace_path_check() refuses), STOW_ENOTFOUND (no such package,
+ * 0, STOW_EINVAL (no vault configured while something is at path to
+ * replace, or a path that stow_replace_path_check() refuses),
+ * STOW_ENOTFOUND (no such package,
  * or the package does not contain path; the plan stays usable),
  * STOW_EOS, STOW_ENOMEM or STOW_EMISUSE.
  */
@@ -294,14 +295,19 @@ STOW_API int	stow_plan_foreach_conflict(const struct stow_plan *plan,
 
 /*
  * Carry out the plan.  cb (may be NULL) is called before each
- * operation is made.  Returns 0; STOW_ECONFLICT without touching the
- * disk when conflicts exist; or STOW_EMISUSE when applied twice.  When
- * an operation fails (STOW_EOS, STOW_ENOMEM), the run is cancelled
- * (STOW_ECANCELLED) or cb returns non-zero (that value), the operations
- * already made are undone, newest first, and that code is returned
- * with the target and the stow directory as they were; the message
- * names the operation and path that failed.  If undoing fails too,
- * STOW_EPARTIAL is returned and the message lists what remains.
+ * operation is made, once each.  Returns 0; STOW_ECONFLICT without
+ * touching the disk when conflicts exist; or STOW_EMISUSE when applied
+ * twice.  Every removal checks what it removes right before it acts (a
+ * link must still be the link planned).  When an operation fails
+ * (STOW_EOS, STOW_ENOMEM), finds what it removes changed since planning
+ * (STOW_ECHANGED), the run is cancelled (STOW_ECANCELLED) or cb returns
+ * non-zero (that value), the operations already made are undone, newest
+ * first, and that code is returned with the target and the stow
+ * directory as they were (a path the user changed since is kept as it
+ * is; the message names it); the message names the operation and path
+ * that failed.  If undoing fails too, STOW_EPARTIAL is returned and the
+ * message lists what remains.  With a journal, every step is written
+ * and synced before the first is made.
  */
 STOW_API int	stow_plan_apply(struct stow_plan *plan, stow_op_cb cb,
 		    void *payload);
@@ -320,14 +326,22 @@ STOW_API int	stow_plan_revert(struct stow_plan *plan);
 /*
  * The vault.  A run directory holds what a run displaced under its
  * path relative to its target, and a MANIFEST with one line per item:
- * "TYPE MODE SIZE SHA256 VAULT-PATH ORIGINAL-ABSOLUTE-PATH", fields
- * separated by tabs, with "\\", "\t" and "\n" escaped in paths.
+ * "TYPE MODE SIZE SHA256 VAULT-PATH ORIGINAL-ABSOLUTE-PATH TARGET",
+ * fields separated by tabs, with "\\", "\t" and "\n" escaped in paths;
+ * TYPE "p" lines keep the modes of directories above items.
  *
  * stow_vault_restore() puts a run's items back where they came from.
- * What stands there now must be absent, a symlink into the stow
- * directory of ctx, or a directory holding only such symlinks: it is
- * removed first.  Anything else stops the restore before any change,
- * with STOW_ECONFLICT and a message naming the path.  cb (may be
+ * The run directory and its MANIFEST must be the caller's own and
+ * writable by nobody else, every item's vault path inside the run
+ * directory and its original path inside its TARGET, which must not be
+ * a symlink now; paths are walked without following symlinks, and
+ * missing parents made with their recorded modes.  An item no longer in
+ * the vault and back in its place counts as restored (a restore that
+ * stopped halfway is resumed).  What stands there now must be absent, a
+ * symlink into the stow directory of ctx, or a directory holding only
+ * such symlinks: it is removed first.  Anything else stops the restore
+ * before any change, with STOW_ECONFLICT and a message naming the
+ * path.  cb (may be
  * NULL) sees each operation (UNLINK, RMDIR, then MOVE with dest the
  * original path) before it is made.  With STOW_RESTORE_CHECK nothing
  * is changed: cb sees what would be done.  Returns 0, STOW_ENOTFOUND
@@ -410,13 +424,18 @@ STOW_API const char	*stow_conf_package(const struct stow_conf *conf,
  * Undo the run a journal (struct stow_opts' journal) was left by, when
  * that run was killed while applying: every step it recorded that the
  * disk shows made, and that it had not undone itself, is undone, newest
- * first, and the journal is removed.  A run holds an flock(2) on its
- * journal while it applies; a journal still locked belongs to a live
- * run and is left alone (STOW_EBUSY).  ctx only receives errors.  cb
- * (may be NULL) sees each undo step.  Returns 0 (also when there is no
+ * first, and the journal is removed.  A step whose undoing would lose
+ * what the user made since is left, with a warning at log level 0.  A
+ * run holds an flock(2) on its journal while it applies; a journal
+ * still locked belongs to a live run and is left alone (STOW_EBUSY).
+ * Only the caller's own journal is carried out: a regular file owned by
+ * the caller, writable by nobody else, with one link, whose steps stay
+ * inside its target (and, for adopted files, its stow directory), whose
+ * vault is the caller's; with ctx configured, for ctx's target.  cb (may
+ * be NULL) sees each undo step.  Returns 0 (also when there is no
  * journal), STOW_EBUSY, STOW_EPARTIAL (some steps could not be undone:
- * the message lists them), STOW_EINVAL (an unreadable journal, naming
- * file:line), STOW_EOS or STOW_ENOMEM.
+ * the message lists them), STOW_EINVAL (a journal that is unreadable,
+ * naming file:line, or refused, naming why), STOW_EOS or STOW_ENOMEM.
  */
 STOW_API int	stow_journal_recover(struct stow_ctx *ctx, const char *path,
 		    stow_op_cb cb, void *payload);

@@ -273,9 +273,10 @@ vault_prune(struct stow_ctx *ctx, const char *vpath)
 	struct arena	 a = { NULL };
 	char		*dir;
 
+	/* (Those never made, a mkdir -p cut short, are passed by.) */
 	for (dir = path_parent(&a, vpath); dir != NULL && *dir != '\0';
 	    dir = path_parent(&a, dir))
-		if (fs_rmdir(ctx->vault_fd, dir) == -1)
+		if (fs_rmdir(ctx->vault_fd, dir) == -1 && errno != ENOENT)
 			break;
 	arena_free(&a);
 	vault_prune_run(ctx);
@@ -295,6 +296,55 @@ vault_prune_run(struct stow_ctx *ctx)
 	if (ctx->backup_dir != NULL &&
 	    fs_rmdir(AT_FDCWD, ctx->backup_dir) == 0)
 		vault_close(ctx);
+}
+
+/*
+ * A backup whose MANIFEST line could not be written (the failure rc,
+ * its message on ctx) goes back where it was; the message stays the
+ * failure's.  If it cannot go back, it stays in the vault, and the
+ * message says where.
+ */
+static int
+unbackup_after(struct stow_ctx *ctx, int rc, const char *path,
+    const char *placed, off_t manifest_size)
+{
+	char	msg[sizeof(ctx->errmsg)];
+	int	e = ctx->saved_errno;
+
+	strlcpy(msg, ctx->errmsg, sizeof(msg));
+	if (vault_unbackup(ctx, path, placed, manifest_size) == 0) {
+		strlcpy(ctx->errmsg, msg, sizeof(ctx->errmsg));
+		ctx->saved_errno = e;
+		return rc;
+	}
+	return err_set(ctx, STOW_EPARTIAL, "%s; it could not be moved back "
+	    "either: it is in the vault at %s/%s", msg, ctx->backup_dir,
+	    placed);
+}
+
+/*
+ * The message of a backup of orig to placed that failed (errno); mr
+ * tells more when it was a move across file systems.
+ */
+static int
+backup_failed(struct stow_ctx *ctx, const char *orig, const char *placed,
+    const struct move_report *mr)
+{
+	const char	*why = strerror(errno);
+
+	if (mr->split)
+		return err_set(ctx, STOW_EPARTIAL, "backup: %s%s%s: %s; part of "
+		    "it was removed and could not be put back: the rest of it "
+		    "is in the vault at %s/%s", orig, *mr->where != '\0' ? "/" :
+		    "", mr->where, why, ctx->backup_dir, placed);
+	if (*mr->where == '\0')
+		return err_os(ctx, "backup", orig);
+	err_set(ctx, STOW_EOS, "backup: %s/%s: %s%s", orig, mr->where, why,
+	    errno == EBUSY ? " (a mount point inside the tree: not moved "
+	    "across it)" : " (the tree could not be removed whole once "
+	    "copied to another file system: not moved)");
+	ctx->saved_errno = errno;
+	return STOW_EOS;
 }
 
 /*
@@ -335,15 +385,7 @@ vault_backup(struct stow_ctx *ctx, const char *path, const char *was,
 	else if ((fd = walk_parent(ctx, path, &leaf)) == -1)
 		rc = err_os(ctx, "backup", was != NULL ? was : path);
 	else if (fs_move_at(fd, leaf, ctx->vault_fd, placed, 0, &mr) == -1)
-		rc = mr.split ? err_set(ctx, STOW_EPARTIAL, "backup: %s: "
-		    "%s%s%s; part of it was removed and could not be put "
-		    "back: the rest of it is in the vault at %s/%s", orig,
-		    *mr.where != '\0' ? mr.where : "", *mr.where != '\0' ?
-		    ": " : "", strerror(errno), ctx->backup_dir, placed) :
-		    *mr.where != '\0' ? err_set(ctx, STOW_EOS, "backup: %s: "
-		    "%s: %s%s", orig, mr.where, strerror(errno), errno ==
-		    EBUSY ? " (a mount point inside it: not moved)" : "") :
-		    err_os(ctx, "backup", orig);
+		rc = backup_failed(ctx, orig, placed, &mr);
 	walk_forget(ctx);
 	/* A backup is whole or not at all: without its MANIFEST line the
 	 * item goes back where it was. */
@@ -352,7 +394,7 @@ vault_backup(struct stow_ctx *ctx, const char *path, const char *was,
 	else if (rc != 0)
 		vault_prune(ctx, placed);
 	else if ((rc = manifest_append(ctx, placed, was, orig)) != 0)
-		(void)vault_unbackup(ctx, path, placed, *manifest_size);
+		rc = unbackup_after(ctx, rc, path, placed, *manifest_size);
 	if (rc == 0 && owner_uid(ctx) != (uid_t)-1)
 		(void)fs_lchown(ctx->vault_fd, MANIFEST, ctx->owner_uid,
 		    ctx->owner_gid);
@@ -458,9 +500,10 @@ vault_unbackup(struct stow_ctx *ctx, const char *path, const char *placed,
 	walk_forget(ctx);
 	if (rc == -1)
 		return err_os(ctx, "rename", path);
-	if (manifest_size >= 0 ?
+	/* (No MANIFEST: the backup failed before writing it.) */
+	if ((manifest_size >= 0 ?
 	    fs_truncate(ctx->vault_fd, MANIFEST, manifest_size) == -1 :
-	    manifest_drop(ctx, placed) == -1)
+	    manifest_drop(ctx, placed) == -1) && errno != ENOENT)
 		return err_os(ctx, "truncate", MANIFEST);
 	vault_prune(ctx, placed);
 	return 0;
@@ -969,10 +1012,16 @@ open_targets(struct restore *r)
 		return err_nomem(r->ctx);
 	for (i = 0; i < n; i++)
 		r->tfd[i] = -1;
+	/* A target that is a symlink now is not the one the items came
+	 * from. */
 	for (i = 0; i < n; i++)
-		if ((r->tfd[i] = fs_open_dir(AT_FDCWD,
-		    r->m->targets.items[i])) == -1)
-			return err_os(r->ctx, "open", r->m->targets.items[i]);
+		if ((r->tfd[i] = open(r->m->targets.items[i], O_RDONLY |
+		    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+			return errno == ELOOP || errno == ENOTDIR ?
+			    err_set(r->ctx, STOW_ECONFLICT, "cannot restore "
+			    "into %s: it is a symbolic link now",
+			    (const char *)r->m->targets.items[i]) :
+			    err_os(r->ctx, "open", r->m->targets.items[i]);
 	return 0;
 }
 

@@ -57,6 +57,7 @@ umask 022
 bin=$(mktemp -d "${TMPDIR:-/tmp}/cstow-crossfs-bin.XXXXXX") || cannot_run "mktemp failed"
 base=$(mktemp -d "${TMPDIR:-/tmp}/cstow-crossfs.XXXXXX") || cannot_run "mktemp failed"
 base=$(cd -- "$base" && pwd -P)
+chmod 755 "$base"
 repofs=$base/repo-fs		# tmpfs: the dotfiles repositories
 vaultfs=$base/vault-fs		# tmpfs: vaults on another file system
 mkdir -p "$repofs" "$vaultfs"
@@ -544,6 +545,238 @@ if run_dir=$(only_run "$vault"); then
 	     content_is "$run_dir/fb" "local b"'
 else
 	not_ok "restore refusal: the vault is untouched" "$(ls -la "$vault" 2>&1)"
+fi
+
+# ---------------------------------------------------------------------------
+# 8. overlayfs, as a container's home is (Docker's overlay2, podman's
+#    default store): an image layer (the lower directory) holds the home
+#    with a preinstalled ~/.config/nvim and ~/.gitconfig, and the dotfiles
+#    repository.  Without redirect_dir (the kernel's default) a directory of
+#    the lower layer cannot be renamed (EXDEV): it is moved into the vault
+#    by copying.  cstow-entrypoint must link every package, keep the image's
+#    files in the vault with a MANIFEST, change nothing on a second start,
+#    and cstow --restore must put them back.  Then the same with
+#    redirect_dir=on.
+ovl_story() {	# ovl_story TAG MOUNT-OPTIONS
+	local tag=$1 opts=$2 o=$base/ovl-$1 h r run_dir
+	mkdir -p "$o/lower/home/dev/.config/nvim/lua" "$o/upper" "$o/work" \
+	    "$o/merged" "$o/lower/home/dev/dotfiles/nvim/.config/nvim" \
+	    "$o/lower/home/dev/dotfiles/git" \
+	    "$o/lower/home/dev/dotfiles/scripts"
+	echo 'image config' >"$o/lower/home/dev/.config/nvim/init.vim"
+	echo 'image plugin' >"$o/lower/home/dev/.config/nvim/lua/p.lua"
+	echo '[user] image' >"$o/lower/home/dev/.gitconfig"
+	echo 'personal' >"$o/lower/home/dev/dotfiles/nvim/.config/nvim/init.lua"
+	echo '[user] me' >"$o/lower/home/dev/dotfiles/git/.gitconfig"
+	echo 'echo hi' >"$o/lower/home/dev/dotfiles/scripts/hello"
+	printf '[cstow]\n\ttarget = ~\n[package "scripts"]\n\ttarget = ~/.local/bin\n[package "nvim"]\n\treplace = .config/nvim\n' \
+	    >"$o/lower/home/dev/dotfiles/cstow.conf"
+	if ! mount -t overlay "cstow-ovl-$tag" -o \
+	    "lowerdir=$o/lower,upperdir=$o/upper,workdir=$o/work$opts" \
+	    "$o/merged"; then
+		not_ok "overlay ($tag): mount" "mount -t overlay failed"
+		return
+	fi
+	h=$o/merged/home/dev
+	r=$h/dotfiles
+	run HOME="$h" CSTOW_DIR="$r" -- cstow-entrypoint true
+	check_run "overlay ($tag): the entrypoint's exit status" 0
+	checkx "overlay ($tag): every package is linked" \
+	    'is_link_to "$h/.config/nvim" "$r/nvim/.config/nvim" &&
+	     is_link_to "$h/.gitconfig" "$r/git/.gitconfig" &&
+	     is_link_to "$h/.local/bin/hello" "$r/scripts/hello"'
+	if run_dir=$(only_run "$h/.local/state/cstow/backup"); then
+		checkx "overlay ($tag): the image's files are in the vault, with a MANIFEST" \
+		    'content_is "$run_dir/.config/nvim/init.vim" "image config" &&
+		     content_is "$run_dir/.config/nvim/lua/p.lua" "image plugin" &&
+		     content_is "$run_dir/.gitconfig" "[user] image" &&
+		     manifest_has "$run_dir" d 0755 .config/nvim "$h/.config/nvim" &&
+		     manifest_has "$run_dir" f 0644 .gitconfig "$h/.gitconfig"'
+	else
+		not_ok "overlay ($tag): the image's files are in the vault" \
+		    "$(find "$h/.local/state" 2>&1 | head -n 20)"
+	fi
+	check "overlay ($tag): no temporary names left" no_leftovers "$h"
+	run HOME="$h" CSTOW_DIR="$r" -- cstow-entrypoint true
+	checkx "overlay ($tag): a second start links and moves nothing" \
+	    '[ "$status" = 0 ] && grep -q "linked 0, backed up 0" <<<"$err" &&
+	     [ "$(count_runs "$h/.local/state/cstow/backup")" = 1 ]'
+	run HOME="$h" -- cstow -d "$r" -t "$h" --restore
+	check_run "overlay ($tag): --restore" 0
+	checkx "overlay ($tag): --restore puts the image's files back" \
+	    'content_is "$h/.config/nvim/init.vim" "image config" &&
+	     content_is "$h/.config/nvim/lua/p.lua" "image plugin" &&
+	     content_is "$h/.gitconfig" "[user] image" &&
+	     [ ! -L "$h/.config/nvim" ] && [ ! -L "$h/.gitconfig" ]'
+	umount "$o/merged"
+}
+ovl_story plain ""
+if [ -e /sys/module/overlay/parameters/redirect_dir ]; then
+	ovl_story redirect ",redirect_dir=on"
+else
+	not_ok "overlay (redirect): the kernel has no redirect_dir" ""
+fi
+
+# ---------------------------------------------------------------------------
+# 9. A tree moved into a vault on another file system must never lose what
+#    it cannot put back.  A mount point inside it (a tmpfs, or a bind mount
+#    of a directory elsewhere) is never crossed: the move is refused before
+#    anything is copied or removed, the run exits 3 with every change
+#    undone, the tree (and what is mounted in it, and what is behind a bind
+#    mount) is untouched, and the vault holds no copy.
+mp_case() {	# mp_case TAG: what is mounted at .config/nvim/data
+	local tag=$1 home=$base/home9-$1 repo=$repofs/stow9-$1
+	local state=$vaultfs/state9-$1 host=$base/host9-$1
+	mkdir -p "$home/.config/nvim/data" "$repo/nvim/.config/nvim" "$host"
+	echo 'old config' >"$home/.config/nvim/init.vim"
+	echo 'new config' >"$repo/nvim/.config/nvim/init.lua"
+	if [ "$tag" = tmpfs ]; then
+		mount -t tmpfs -o size=1m "cstow-mp9" "$home/.config/nvim/data" ||
+			{ not_ok "mount point ($tag): mount" ""; return; }
+	else
+		echo 'host file' >"$host/h1"
+		mount --bind "$host" "$home/.config/nvim/data" ||
+			{ not_ok "mount point ($tag): mount" ""; return; }
+	fi
+	echo 'in the mount' >"$home/.config/nvim/data/d1"
+	run HOME="$home" XDG_STATE_HOME="$state" -- cstow -d "$repo" -t "$home" \
+	    --replace=.config/nvim nvim
+	check_run "mount point ($tag): the run fails and is undone (exit 3)" 3
+	checkx "mount point ($tag): the message names the mount point and says all was undone" \
+	    'grep -q "data" <<<"$err" && grep -q "mount point" <<<"$err" &&
+	     grep -q "all changes undone" <<<"$err"'
+	checkx "mount point ($tag): the tree and what is mounted in it are untouched" \
+	    'content_is "$home/.config/nvim/init.vim" "old config" &&
+	     content_is "$home/.config/nvim/data/d1" "in the mount" &&
+	     [ ! -L "$home/.config/nvim" ]'
+	if [ "$tag" = bind ]; then
+		check "mount point ($tag): the host directory behind it keeps its files" \
+		    content_is "$host/h1" "host file"
+	fi
+	checkx "mount point ($tag): the vault holds no copy" \
+	    '[ -z "$(find "$state" -type f 2>/dev/null)" ]'
+	umount "$home/.config/nvim/data"
+}
+mp_case tmpfs
+mp_case bind
+
+# ---------------------------------------------------------------------------
+# 10. A tree that cannot be removed whole (a read-only directory in it, run
+#    as its owner, who cannot delete in it) is found so before it is copied:
+#    the run exits 3 with every change undone, nothing is removed from the
+#    tree, and the vault holds no copy.
+xuser=cstow-xfs-$$
+if useradd --no-create-home --shell /usr/sbin/nologin "$xuser" 2>/dev/null; then
+	trap 'cleanup; userdel "$xuser" 2>/dev/null' EXIT
+	home=$base/home10
+	repo=$repofs/stow10
+	state=$vaultfs/state10
+	mkdir -p "$home/.config/nvim/ro" "$repo/nvim/.config/nvim" "$state"
+	echo 'old config' >"$home/.config/nvim/init.vim"
+	echo 'kept' >"$home/.config/nvim/ro/k1"
+	echo 'new config' >"$repo/nvim/.config/nvim/init.lua"
+	chown -R "$xuser" "$home" "$repo" "$state"
+	chmod 555 "$home/.config/nvim/ro"
+	run HOME="$home" XDG_STATE_HOME="$state" -- setpriv \
+	    --reuid="$xuser" --regid="$(id -g "$xuser")" --clear-groups \
+	    "$binary" -d "$repo" -t "$home" --replace=.config/nvim nvim
+	check_run "read-only directory in a tree: the run fails and is undone (exit 3)" 3
+	checkx "read-only directory in a tree: the message names it, and all was undone" \
+	    'grep -q "nvim/ro" <<<"$err" && grep -q "all changes undone" <<<"$err"'
+	checkx "read-only directory in a tree: nothing was removed from it" \
+	    'content_is "$home/.config/nvim/init.vim" "old config" &&
+	     content_is "$home/.config/nvim/ro/k1" "kept"'
+	checkx "read-only directory in a tree: the vault holds no copy" \
+	    '[ -z "$(find "$state" -type f 2>/dev/null)" ]'
+else
+	not_ok "read-only directory in a tree" "useradd failed"
+fi
+
+# ---------------------------------------------------------------------------
+# 11. The vault's file system is full: the backup fails, the run exits 3
+#    and says all changes were undone, which is true: the file is in
+#    place, and no journal and no directory the run made (in the state
+#    directory, on the full file system) is left behind.
+home=$base/home11
+repo=$repofs/stow11
+fullfs=$base/full11
+mkdir -p "$home" "$repo/big" "$fullfs"
+if mount -t tmpfs -o size=64k,mode=0755 cstow-full11 "$fullfs"; then
+	head -c 300000 /dev/urandom >"$home/blob"
+	cp "$home/blob" "$base/blob11.orig"
+	echo 'package blob' >"$repo/big/blob"
+	run HOME="$home" XDG_STATE_HOME="$fullfs/state" -- cstow -d "$repo" \
+	    -t "$home" --conflict=backup big
+	check_run "full vault file system: the run fails and is undone (exit 3)" 3
+	checkx "full vault file system: it says all changes were undone" \
+	    'grep -q "all changes undone" <<<"$err"'
+	checkx "full vault file system: the file is in place, whole" \
+	    'cmp -s "$home/blob" "$base/blob11.orig" && [ ! -L "$home/blob" ]'
+	checkx "full vault file system: no journal, lock or made directory left" \
+	    '[ -z "$(ls -A "$fullfs")" ] && [ ! -e "$home/.cstow-journal" ] &&
+	     [ ! -e "$home/.cstow-lock" ] && [ -z "$(ls -A "$home" | grep -v "^blob$")" ]'
+	umount "$fullfs"
+else
+	not_ok "full vault file system: mount" "mount -t tmpfs failed"
+fi
+
+# The target's own file system is full, so the journal of a run that
+# removes something cannot be written there: exit 3, and nothing left
+# behind, no journal, no lock file, no state directory.  (A run that
+# only makes links needs no journal.)
+home=$base/full11b
+repo=$repofs/stow11b
+mkdir -p "$home" "$repo/p"
+echo 'package' >"$repo/p/pf"
+if mount -t tmpfs -o size=64k,mode=0755 cstow-full11b "$home"; then
+	run HOME="$home" -- cstow -d "$repo" -t "$home" p
+	head -c 1000000 /dev/zero >"$home/filler" 2>/dev/null
+	run HOME="$home" -- cstow -d "$repo" -t "$home" -D p
+	check_run "full target file system: the run fails and is undone (exit 3)" 3
+	checkx "full target file system: it says all changes were undone" \
+	    'grep -q "all changes undone" <<<"$err"'
+	checkx "full target file system: nothing left behind (journal, lock, state)" \
+	    '[ "$(ls -A "$home" | tr "\n" " ")" = "filler pf " ] &&
+	     is_link_to "$home/pf" "$repo/p/pf"'
+	umount "$home"
+else
+	not_ok "full target file system: mount" "mount -t tmpfs failed"
+fi
+
+# ---------------------------------------------------------------------------
+# 12. A killed run's journal that cannot be undone (the link it made is on
+#    a file system since made read-only) stops runs into its own target
+#    only, with a message naming the journal and the way out; runs into
+#    other targets go on; --set-aside-journal keeps it aside and goes on.
+home=$base/home12
+t=$home/t
+mkdir -p "$t/ro" "$home/u" "$home/stow/p/ro" "$home/stow/q"
+echo x >"$home/stow/p/ro/x"
+echo q >"$home/stow/q/qf"
+ln -s ../../stow/p/ro/x "$t/ro/x"
+if mount --bind "$t/ro" "$t/ro" && mount -o remount,ro,bind "$t/ro"; then
+	printf 'cstow-journal 4\t%s\t\t1\t../stow\nS\t3\t0\tro/x\t../../stow/p/ro/x\t\t\t0\t0\n' \
+	    "$t" >"$t/.cstow-journal"
+	chmod 600 "$t/.cstow-journal"
+	run HOME="$home" -- cstow -d "$home/stow" -t "$t" q
+	check_run "broken journal: a run into its target stops (exit 4)" 4
+	checkx "broken journal: the message names the journal and the way out" \
+	    'grep -Fq "$t/.cstow-journal" <<<"$err" &&
+	     grep -q -- "--set-aside-journal" <<<"$err"'
+	checkx "broken journal: that run changed nothing" \
+	    '[ ! -e "$t/qf" ] && [ -f "$t/.cstow-journal" ]'
+	run HOME="$home" -- cstow -d "$home/stow" -t "$home/u" q
+	check_run "broken journal: a run into another target goes on" 0
+	check "broken journal: ... and links" is_link_to "$home/u/qf" "$home/stow/q/qf"
+	run HOME="$home" -- cstow -d "$home/stow" -t "$t" --set-aside-journal q
+	check_run "broken journal: --set-aside-journal goes on" 0
+	checkx "broken journal: the journal is kept aside, and the run linked" \
+	    '[ ! -e "$t/.cstow-journal" ] &&
+	     ls "$t"/.cstow-journal.aside-* >/dev/null 2>&1 &&
+	     is_link_to "$t/qf" "$home/stow/q/qf"'
+	umount "$t/ro"
+else
+	not_ok "broken journal: read-only bind mount" "mount failed"
 fi
 
 echo "$passed passed, $failed failed"

@@ -6,7 +6,11 @@
  * to learn how many injection points a run has.  CSTOW_FAULT_KILL_AT=k
  * kills the process (SIGKILL) at the k-th call instead.
  * CSTOW_FAULT_NO_EXCHANGE=1 fails every RENAME_EXCHANGE with EINVAL,
- * as a file system that cannot exchange does.
+ * as a file system that cannot exchange does.  CSTOW_FAULT_EXDEV=1
+ * fails every rename of a directory (an exchange too) with EXDEV, as
+ * overlayfs does for a directory of a lower layer, so that directories
+ * are moved by copying; the calls of a copy (files created, written,
+ * synced, their modes and times set) then count too.
  */
 #define _GNU_SOURCE
 #include <sys/stat.h>
@@ -82,6 +86,28 @@ inject(void)
 
 #define REAL(name, type)	((type)dlsym(RTLD_NEXT, name))
 
+/* CSTOW_FAULT_EXDEV=1 and path (of fd) is a directory: a rename of it
+ * fails with EXDEV. */
+static int
+dir_not_renamed(int fd, const char *path)
+{
+	struct stat	st;
+
+	if (getenv("CSTOW_FAULT_EXDEV") == NULL ||
+	    fstatat(fd, path, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    !S_ISDIR(st.st_mode))
+		return 0;
+	errno = EXDEV;
+	return 1;
+}
+
+/* Copying counts (CSTOW_FAULT_EXDEV=1): one more mutating call. */
+static int
+copy_call(void)
+{
+	return getenv("CSTOW_FAULT_EXDEV") != NULL && inject();
+}
+
 int
 mkdirat(int fd, const char *path, mode_t mode)
 {
@@ -116,7 +142,7 @@ int
 renameat(int a, const char *from, int b, const char *to)
 {
 	trace("renameat", a, from, b, to);
-	if (inject())
+	if (inject() || dir_not_renamed(a, from))
 		return -1;
 	return REAL("renameat", int (*)(int, const char *, int,
 	    const char *))(a, from, b, to);
@@ -136,6 +162,9 @@ renameat2(int a, const char *from, int b, const char *to, unsigned int fl)
 		errno = EINVAL;
 		return -1;
 	}
+	if (dir_not_renamed(a, from) || ((fl & RENAME_EXCHANGE) &&
+	    dir_not_renamed(b, to)))
+		return -1;
 	return REAL("renameat2", int (*)(int, const char *, int, const char *,
 	    unsigned int))(a, from, b, to, fl);
 }
@@ -153,6 +182,8 @@ ssize_t
 write(int fd, const void *buf, size_t n)
 {
 	/* Only writes to files count: not the program's own output. */
+	if (fd > 2)
+		trace("write", fd, "", AT_FDCWD, NULL);
 	if (fd > 2 && inject())
 		return -1;
 	return REAL("write", ssize_t (*)(int, const void *, size_t))(fd, buf,
@@ -163,6 +194,7 @@ write(int fd, const void *buf, size_t n)
 int
 fdatasync(int fd)
 {
+	trace("fdatasync", fd, "", AT_FDCWD, NULL);
 	if (inject())
 		return -1;
 	return REAL("fdatasync", int (*)(int))(fd);
@@ -171,9 +203,59 @@ fdatasync(int fd)
 int
 fsync(int fd)
 {
+	trace("fsync", fd, "", AT_FDCWD, NULL);
 	if (inject())
 		return -1;
 	return REAL("fsync", int (*)(int))(fd);
+}
+
+int
+openat(int fd, const char *path, int flags, ...)
+{
+	va_list	ap;
+	mode_t	mode = 0;
+
+	if (flags & O_CREAT) {
+		va_start(ap, flags);
+		mode = (mode_t)va_arg(ap, int);
+		va_end(ap);
+		if (getenv("CSTOW_FAULT_EXDEV") != NULL)
+			trace("openat", fd, path, AT_FDCWD, NULL);
+		if (copy_call())
+			return -1;
+	}
+	return REAL("openat", int (*)(int, const char *, int, ...))(fd, path,
+	    flags, mode);
+}
+
+int
+syncfs(int fd)
+{
+	if (getenv("CSTOW_FAULT_EXDEV") != NULL)
+		trace("syncfs", fd, "", AT_FDCWD, NULL);
+	if (copy_call())
+		return -1;
+	return REAL("syncfs", int (*)(int))(fd);
+}
+
+int
+fchmod(int fd, mode_t mode)
+{
+	if (getenv("CSTOW_FAULT_EXDEV") != NULL)
+		trace("fchmod", fd, "", AT_FDCWD, NULL);
+	if (copy_call())
+		return -1;
+	return REAL("fchmod", int (*)(int, mode_t))(fd, mode);
+}
+
+int
+futimens(int fd, const struct timespec t[2])
+{
+	if (getenv("CSTOW_FAULT_EXDEV") != NULL)
+		trace("futimens", fd, "", AT_FDCWD, NULL);
+	if (copy_call())
+		return -1;
+	return REAL("futimens", int (*)(int, const struct timespec *))(fd, t);
 }
 
 __attribute__((destructor)) static void

@@ -46,12 +46,19 @@ fresh() {	# fresh DIR: the scenario's starting tree
 	rm -rf "$1" && mkdir -p "$1" && tree_make "$here/scenario.tree" "$1"
 }
 
-run() {	# run DIR [VAR=VALUE...]: the run under test
+run() {	# run DIR [VAR=VALUE...] [-- OPTION...]: the run under test
 	local dir=$1
+	local -a vars=()
 	shift
-	(cd "$dir" && env "$@" HOME="$dir/home" XDG_STATE_HOME="$dir/state" \
-	    LD_PRELOAD="$tmp/faultinject.so" "$cstow" -d stow -t t --adopt \
-	    --replace=.config/nvim -D old -R keep -S b c nvim)
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		vars+=("$1")
+		shift
+	done
+	[ $# -gt 0 ] && shift
+	(cd "$dir" && env ${vars[@]+"${vars[@]}"} HOME="$dir/home" \
+	    XDG_STATE_HOME="$dir/state" LD_PRELOAD="$tmp/faultinject.so" \
+	    "$cstow" -d stow -t t --adopt --replace=.config/nvim "$@" \
+	    -D old -R keep -S b c nvim)
 }
 
 # 1. Without faults: count the injection points; the run must succeed.
@@ -89,22 +96,38 @@ for p in bin .config/nvim etc/crc; do
 	fi
 done
 
-# 3. Every k: the run fails, exits 3, and nothing changed.
-for k in $(seq 1 "$n"); do
+# 3. Every k: the run fails, exits 3, and nothing changed: not in the
+# target, not in the stow directory, and no journal, vault directory or
+# lock file is left behind (the state directory stays as it was, absent).
+# fail_case LABEL VAR=VALUE...: the run made with the shim set by the
+# VARs fails; FC_RUN names the run, FC_BEFORE is the snapshot of
+# "stow t state" before.
+FC_RUN=run
+fail_case() {
+	local label=$1 status after
+	shift
 	fresh "$tmp/w"
-	run "$tmp/w" CSTOW_FAULT_AT="$k" > "$tmp/out" 2>&1
+	$FC_RUN "$tmp/w" "$@" > "$tmp/out" 2>&1
 	status=$?
-	after=$(snapshot "$tmp/w")
-	if [ $status -ne 3 ]; then
-		bad "k=$k: exit $status, want 3: $(head -3 "$tmp/out")"
-	elif [ "$after" != "$before" ]; then
-		bad "k=$k: the tree changed:"
-		diff <(echo "$before") <(echo "$after") | head -10
-	elif ! grep -q "all changes undone" "$tmp/out"; then
-		bad "k=$k: no 'all changes undone' in: $(cat "$tmp/out")"
+	after=$(snapshot "$tmp/w" stow t state 2>/dev/null)
+	if [ $status -ne 3 ] && ! { [ $status -eq 2 ] &&
+	    grep -q "nothing was changed" "$tmp/out"; }; then
+		bad "$label: exit $status, want 3: $(head -3 "$tmp/out")"
+	elif [ "$after" != "$FC_BEFORE" ]; then
+		bad "$label: the tree changed:"
+		diff <(echo "$FC_BEFORE") <(echo "$after") | head -10
+	elif [ $status -eq 3 ] && ! grep -q "all changes undone" "$tmp/out"; then
+		bad "$label: no 'all changes undone' in: $(cat "$tmp/out")"
+	elif grep -q '\.cstow-\(new\|rm\)' "$tmp/out"; then
+		bad "$label: the message names a temporary name: $(cat "$tmp/out")"
 	else
 		ok
 	fi
+}
+fresh "$tmp/w"
+FC_BEFORE=$(snapshot "$tmp/w" stow t state 2>/dev/null)
+for k in $(seq 1 "$n"); do
+	fail_case "k=$k" CSTOW_FAULT_AT="$k"
 done
 
 # 4. Every k: the run is killed (SIGKILL) at its k-th mutating call; the
@@ -147,9 +170,24 @@ kill_case() {
 		diff <(echo "$KC_CLEAN") <(echo "$after") | head -10
 	elif [ -n "$lost" ]; then
 		bad "$label: file contents lost: $lost"
+	elif ! manifests_hold "$tmp/w"; then
+		bad "$label: a MANIFEST names an item its vault does not hold"
 	else
 		ok
 	fi
+}
+# manifests_hold DIR: every item a MANIFEST below DIR/state names (not
+# restored) is in its run directory: none names an item that recovery
+# moved back.
+manifests_hold() {
+	local m run v
+	while IFS= read -r m; do
+		run=$(dirname "$m")
+		while IFS= read -r v; do
+			[ -e "$run/$v" ] || [ -L "$run/$v" ] || return 1
+		done < <(awk -F '\t' '$1 != "p" { print $5 }' "$m")
+	done < <(find "$1/state" -name MANIFEST 2>/dev/null)
+	return 0
 }
 for k in $(seq 1 "$n"); do
 	kill_case "kill k=$k" CSTOW_FAULT_KILL_AT="$k"
@@ -279,6 +317,137 @@ for k in $(seq 1 "$two_n"); do
 	kill_case "two targets, kill k=$k" CSTOW_FAULT_KILL_AT="$k"
 done
 echo "kill points with two targets: $two_n"
+
+# 9. A file system that cannot rename a directory (overlayfs, for a
+# directory of a lower layer: EXDEV): the tree replaced is moved into the
+# vault by copying, and the unfolded directory swaps in the plain way.
+# The run succeeds with the clean result; every call of the copy and of
+# the removal that follows it (files made, written, synced) is made to
+# fail in turn, and the run undoes everything; killed at each call, the
+# next run converges, with nothing lost.
+fresh "$tmp/w"
+run "$tmp/w" CSTOW_FAULT_EXDEV=1 CSTOW_FAULT_COUNT="$tmp/count" \
+    > "$tmp/out" 2>&1
+status=$?
+xn=$(cat "$tmp/count" 2>/dev/null || echo 0)
+if [ $status -ne 0 ]; then
+	bad "exdev: exit $status: $(head -3 "$tmp/out")"
+elif [ "$(snapshot "$tmp/w")" != "$clean" ]; then
+	bad "exdev: not the clean result:"
+	diff <(echo "$clean") <(snapshot "$tmp/w") | head -10
+elif [ "$(cat "$tmp/w/state/cstow/backup"/*/.config/nvim/init.vim \
+    2>/dev/null)" != "image starter" ]; then
+	bad "exdev: the replaced tree is not in the vault"
+else
+	ok
+fi
+if [ "$xn" -gt "$n" ]; then ok; else bad "exdev: only $xn calls (without: $n)"; fi
+for k in $(seq 1 "$xn"); do
+	fail_case "exdev, k=$k" CSTOW_FAULT_EXDEV=1 CSTOW_FAULT_AT="$k"
+done
+KC_FRESH=fresh KC_RUN=run KC_SUBS="stow t" KC_CLEAN=$clean
+KC_FILES=$start_files
+for k in $(seq 1 "$xn"); do
+	kill_case "exdev, kill k=$k" CSTOW_FAULT_EXDEV=1 CSTOW_FAULT_KILL_AT="$k"
+done
+echo "calls with directories moved by copying: $xn"
+
+# 10. Each operation is counted once, however it is made: where names
+# cannot be exchanged, each swap is made the plain way, and the run's
+# summary (JSON "linked") says what the run with exchanges says.
+fresh "$tmp/w"
+run "$tmp/w" -- --format=json > "$tmp/json1" 2>/dev/null
+fresh "$tmp/w"
+run "$tmp/w" CSTOW_FAULT_NO_EXCHANGE=1 -- --format=json > "$tmp/json2" \
+    2>/dev/null
+l1=$(grep -o '"linked": *[0-9]*' "$tmp/json1")
+l2=$(grep -o '"linked": *[0-9]*' "$tmp/json2")
+if [ -n "$l1" ] && [ "$l1" = "$l2" ]; then
+	ok
+else
+	bad "counts: with exchange $l1, without $l2"
+fi
+
+# 11. A restore that fails at any of its calls (the items before it
+# back, the rest still in the vault) is resumed by the next --restore,
+# which counts what is back already as done and ends with the tree as
+# it was before the run.
+restore_run() {	# restore_run DIR [VAR=VALUE...]
+	local dir=$1
+	shift
+	(cd "$dir" && env "$@" HOME="$dir/home" XDG_STATE_HOME="$dir/state" \
+	    LD_PRELOAD="$tmp/faultinject.so" "$cstow" -d stow -t t --restore)
+}
+fresh "$tmp/w"
+orig_t=$(snapshot "$tmp/w" t)
+run "$tmp/w" > /dev/null 2>&1
+restore_run "$tmp/w" CSTOW_FAULT_COUNT="$tmp/count" > "$tmp/out" 2>&1
+status=$?
+rn=$(cat "$tmp/count" 2>/dev/null || echo 0)
+restored_t=$(snapshot "$tmp/w" t)
+if [ $status -ne 0 ] || [ "$rn" -lt 3 ]; then
+	bad "restore: exit $status, $rn calls: $(head -3 "$tmp/out")"
+else
+	ok
+fi
+for k in $(seq 1 "$rn"); do
+	fresh "$tmp/w"
+	run "$tmp/w" > /dev/null 2>&1
+	restore_run "$tmp/w" CSTOW_FAULT_AT="$k" > "$tmp/out" 2>&1
+	restore_run "$tmp/w" > "$tmp/out2" 2>&1
+	status=$?
+	if [ $status -ne 0 ]; then
+		bad "restore failed at k=$k, then: exit $status: $(head -3 "$tmp/out2")"
+	elif [ "$(snapshot "$tmp/w" t)" != "$restored_t" ]; then
+		bad "restore failed at k=$k, then: not the restored tree:"
+		diff <(echo "$restored_t") <(snapshot "$tmp/w" t) | head -10
+	else
+		ok
+	fi
+done
+echo "restore calls: $rn"
+
+# 12. A run killed after it made a directory, into which the user then
+# put a file: the next run cannot undo the mkdir without losing that
+# file, so it keeps the directory (saying so), finishes the work and
+# exits 0; the runs after it find nothing left to undo.
+md_fresh() {
+	rm -rf "$1" && mkdir -p "$1/stow/p/d" "$1/t" &&
+	    echo x > "$1/stow/p/d/x"
+}
+md_run() {
+	local dir=$1
+	shift
+	(cd "$dir" && env "$@" HOME="$dir/home" XDG_STATE_HOME="$dir/state" \
+	    LD_PRELOAD="$tmp/faultinject.so" "$cstow" -d stow -t t \
+	    --no-folding p)
+}
+md_fresh "$tmp/w"
+md_run "$tmp/w" CSTOW_FAULT_COUNT="$tmp/count" > /dev/null 2>&1
+mdn=$(cat "$tmp/count" 2>/dev/null || echo 0)
+kept=0
+for k in $(seq 1 "$mdn"); do
+	md_fresh "$tmp/w"
+	md_run "$tmp/w" CSTOW_FAULT_KILL_AT="$k" > /dev/null 2>&1
+	[ -d "$tmp/w/t/d" ] || continue
+	echo mine > "$tmp/w/t/d/user"
+	md_run "$tmp/w" > "$tmp/out" 2>&1
+	status=$?
+	md_run "$tmp/w" > "$tmp/out2" 2>&1
+	if [ $status -ne 0 ] || [ "$(cat "$tmp/w/t/d/user" 2>/dev/null)" != mine ] ||
+	    [ ! -L "$tmp/w/t/d/x" ]; then
+		bad "mkdir, kill k=$k, a file put in: exit $status: $(head -3 "$tmp/out")"
+	elif grep -q "undid" "$tmp/out" && ! grep -q "kept" "$tmp/out"; then
+		bad "mkdir, kill k=$k: the directory was kept without a word"
+	elif [ -s "$tmp/out2" ] || [ -e "$tmp/w/t/.cstow-journal" ]; then
+		bad "mkdir, kill k=$k: the run after it: $(head -3 "$tmp/out2")"
+	else
+		ok
+		kept=$((kept + 1))
+	fi
+done
+if [ "$kept" -gt 0 ]; then ok; else bad "mkdir: no kill point left the directory"; fi
+echo "kill points after which a file was put in a directory the run made: $kept"
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
