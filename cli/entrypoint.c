@@ -195,25 +195,38 @@ summary(const struct run *r, const struct env *e, double ms)
 		    "%.1f ms\n", getprogname(), r->linked, r->unchanged, ms);
 }
 
+/*
+ * As root, becomes the user whose home it is, or else whose repository
+ * (runas.c), before cstow.conf is read; sets r's program and stow
+ * directory.  Returns an exit code (the message printed).
+ */
+static int
+become_user(const struct env *e, struct run *r)
+{
+	struct runas	ra;
+	int		rc;
+
+	memset(&ra, 0, sizeof(ra));
+	rc = geteuid() == 0 && (runas_note(&ra, getprogname(), e->home, 1) ==
+	    -1 || runas_become(&ra, getprogname()) == -1);
+	runas_free(&ra);
+	r->prog = getprogname();
+	r->stow_dir = e->dir;
+	if (rc || run_as_user(r, NULL) != EXIT_OK)
+		return EXIT_ERROR;
+	return EXIT_OK;
+}
+
 /* Links the repository; returns an exit code. */
 static int
 bootstrap(const struct env *e, const struct timespec *t0)
 {
 	struct stow_conf	*conf;
-	struct runas		 ra;
 	struct run		 r;
 	int			 rc, bad;
 
-	/* As root, the home's user's from the start (runas.c). */
-	memset(&ra, 0, sizeof(ra));
-	if (geteuid() == 0 && (runas_note(&ra, getprogname(), e->home, 1) ==
-	    -1 || runas_become(&ra, getprogname()) == -1))
-		return EXIT_ERROR;
-	runas_free(&ra);
 	memset(&r, 0, sizeof(r));
-	r.prog = getprogname();
-	r.stow_dir = e->dir;
-	if (run_as_user(&r, NULL) != EXIT_OK)
+	if (become_user(e, &r) != EXIT_OK)
 		return EXIT_ERROR;
 	conf = load_conf(e, &bad);
 	if (bad)
@@ -245,17 +258,21 @@ check_linked(const struct env *e)
 	struct run		 r;
 	int			 rc, bad;
 
-	conf = load_conf(e, &bad);
+	/* Read as the user a start would link as, as cstow --check does. */
 	memset(&r, 0, sizeof(r));
-	r.prog = getprogname();
-	r.stow_dir = e->dir;
+	if (become_user(e, &r) != EXIT_OK) {
+		run_free(&r);
+		return EXIT_ERROR;
+	}
+	conf = load_conf(e, &bad);
 	r.home = e->home;
 	if (bad)
 		rc = EXIT_USAGE;
 	else if ((rc = add_packages(&r, e, conf)) == EXIT_OK) {
 		run_apply_conf(&r, conf, e->policy_set ? e->policy :
 		    POLICY_UNSET, "backup", e->target, e->home);
-		rc = check_packages(&r, e->packages == NULL, 0);
+		if ((rc = run_as_user(&r, NULL)) == EXIT_OK)
+			rc = check_packages(&r, e->packages == NULL, 0);
 	}
 	run_free(&r);
 	stow_conf_free(conf);

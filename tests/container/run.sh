@@ -616,6 +616,10 @@ if pdetach "$c" --user root -e HOME=/home/dev "$img/story" sleep infinity; then
 	else
 		not_ok "root: podman mount" "$(podman mount "$c" 2>&1)"
 	fi
+	podman healthcheck run "$c" >"$work/out" 2>"$work/err"
+	collect $?
+	check "root: the health check, run as root too, is healthy" \
+	    [ "$status" = 0 ]
 	pexec --user dev "$c" cstow -d /home/dev/dotfiles --restore
 	check "root: dev can cstow --restore (status 0)" [ "$status" = 0 ]
 	pexec --user dev "$c" sh -c 'cd ~ && cat .gitconfig .config/nvim/init.vim &&
