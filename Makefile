@@ -59,10 +59,11 @@ CHECK_SRCS	= tests/check_main.c tests/check_path.c tests/check_pattern.c \
 BUILD_DEPS	= build-essential pkg-config libbsd-dev libmd-dev libpcre2-dev check
 TEST_DEPS	= stow mandoc valgrind strace time util-linux attr python3 zsh fish \
 		  clang libclang-rt-14-dev
+CONTAINER_DEPS	= podman runc uidmap mmdebstrap python3-yaml
 
 .PHONY: all check check-unit check-scenarios check-differential check-asan \
 	check-valgrind check-crossfs check-faults check-badinput demo bench \
-	lint deps install \
+	check-container lint deps deps-container install \
 	uninstall \
 	clean check-completion static
 
@@ -101,7 +102,7 @@ RUN_SRCS	= cli/bootstrap.c cli/display.c cli/lock.c cli/runas.c \
 CLI_HDRS	= cli/bootstrap.h cli/check.h cli/display.h cli/lock.h \
 		  cli/runas.h cli/state.h
 CSTOW_SRCS	= cli/cstow.c $(RUN_SRCS) cli/check.c cli/json.c
-ENTRY_SRCS	= cli/entrypoint.c $(RUN_SRCS)
+ENTRY_SRCS	= cli/entrypoint.c $(RUN_SRCS) cli/check.c cli/json.c
 $(CSTOW): $(CSTOW_SRCS) $(CLI_HDRS) lib/stow.h $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Ilib -o $@ $(CSTOW_SRCS) $(LIBA) \
@@ -134,10 +135,11 @@ $(CHECK_RUNNER): $(CHECK_SRCS) tests/sandbox.h lib/extern.h $(LIBA)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Ilib -Itests -o $@ \
 	    $(CHECK_SRCS) $(LIBA) $(ALL_LDFLAGS) $(DEP_LIBS) $(CHECK_LIBS)
 
-# Installs what the build and the suites need, when it is missing.
-deps:
+# Installs the Debian packages $(1) that are missing (apt-get, as root),
+# or says how to.
+define install_missing
 	@missing=""; \
-	for p in $(BUILD_DEPS) $(TEST_DEPS); do \
+	for p in $(1); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
 		    grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
@@ -153,6 +155,16 @@ deps:
 			exit 1; \
 		fi; \
 	fi
+endef
+
+# Installs what the build and the suites need, when it is missing.
+deps:
+	$(call install_missing,$(BUILD_DEPS) $(TEST_DEPS))
+
+# What check-container needs: a container engine, and mmdebstrap for the
+# base images no registry gives it.
+deps-container:
+	$(call install_missing,$(CONTAINER_DEPS))
 
 check: deps
 	$(MAKE) all
@@ -164,6 +176,7 @@ check: deps
 	$(MAKE) check-root
 	$(MAKE) check-race
 	$(MAKE) check-faults
+	$(MAKE) check-container
 	$(MAKE) check-completion
 	$(MAKE) lint
 	$(MAKE) check-asan
@@ -198,6 +211,13 @@ check-badinput: all
 # Needs root (a private mount namespace with tmpfs and overlay mounts).
 check-crossfs: all
 	tests/crossfs.sh $(CSTOW)
+
+# The README's golden image in podman, on its default overlay storage:
+# builds the README's Dockerfile and starts containers, a Kubernetes pod
+# (podman kube play) and a dev container (the dev container CLI, from
+# npm) from it.  Needs root; fails when it cannot run.
+check-container: deps-container
+	tests/container/run.sh
 
 # Root acting over a user's files, with a real second user: what that
 # user plants (journals, MANIFESTs, symlinks, cstow.conf targets, locks)

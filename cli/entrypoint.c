@@ -23,10 +23,12 @@
 #include <stow.h>
 
 #include "bootstrap.h"
+#include "check.h"
 #include "runas.h"
 
 static const char usage_line[] =
-    "usage: %s [--] [COMMAND [ARG ...]]\n";
+    "usage: %s [--] [COMMAND [ARG ...]]\n"
+    "       %s --check\n";
 
 /* The environment, read once. */
 struct env {
@@ -44,12 +46,13 @@ struct env {
 static void
 help(void)
 {
-	printf(usage_line, getprogname());
+	printf(usage_line, getprogname(), getprogname());
 	printf(
 "\n"
 "Link the packages of a dotfiles repository into $HOME, then run COMMAND\n"
 "in place of this process (exec).  Without COMMAND, exit with the status\n"
-"of the linking.\n"
+"of the linking.  --check links nothing: it says whether the packages a\n"
+"start links are linked, and exits 0 if so, else 1 (a health check).\n"
 "\n"
 "Environment:\n"
 "  CSTOW_DIR       the dotfiles repository (default: $HOME/dotfiles)\n"
@@ -192,25 +195,38 @@ summary(const struct run *r, const struct env *e, double ms)
 		    "%.1f ms\n", getprogname(), r->linked, r->unchanged, ms);
 }
 
+/*
+ * As root, becomes the user whose home it is, or else whose repository
+ * (runas.c), before cstow.conf is read; sets r's program and stow
+ * directory.  Returns an exit code (the message printed).
+ */
+static int
+become_user(const struct env *e, struct run *r)
+{
+	struct runas	ra;
+	int		rc;
+
+	memset(&ra, 0, sizeof(ra));
+	rc = geteuid() == 0 && (runas_note(&ra, getprogname(), e->home, 1) ==
+	    -1 || runas_become(&ra, getprogname()) == -1);
+	runas_free(&ra);
+	r->prog = getprogname();
+	r->stow_dir = e->dir;
+	if (rc || run_as_user(r, NULL) != EXIT_OK)
+		return EXIT_ERROR;
+	return EXIT_OK;
+}
+
 /* Links the repository; returns an exit code. */
 static int
 bootstrap(const struct env *e, const struct timespec *t0)
 {
 	struct stow_conf	*conf;
-	struct runas		 ra;
 	struct run		 r;
 	int			 rc, bad;
 
-	/* As root, the home's user's from the start (runas.c). */
-	memset(&ra, 0, sizeof(ra));
-	if (geteuid() == 0 && (runas_note(&ra, getprogname(), e->home, 1) ==
-	    -1 || runas_become(&ra, getprogname()) == -1))
-		return EXIT_ERROR;
-	runas_free(&ra);
 	memset(&r, 0, sizeof(r));
-	r.prog = getprogname();
-	r.stow_dir = e->dir;
-	if (run_as_user(&r, NULL) != EXIT_OK)
+	if (become_user(e, &r) != EXIT_OK)
 		return EXIT_ERROR;
 	conf = load_conf(e, &bad);
 	if (bad)
@@ -232,6 +248,69 @@ bootstrap(const struct env *e, const struct timespec *t0)
 	run_free(&r);
 	stow_conf_free(conf);
 	return rc;
+}
+
+/* --check's report on the packages a start would link (check()). */
+static int
+check_linked(const struct env *e)
+{
+	struct stow_conf	*conf;
+	struct run		 r;
+	int			 rc, bad;
+
+	/* Read as the user a start would link as, as cstow --check does. */
+	memset(&r, 0, sizeof(r));
+	if (become_user(e, &r) != EXIT_OK) {
+		run_free(&r);
+		return EXIT_ERROR;
+	}
+	conf = load_conf(e, &bad);
+	r.home = e->home;
+	if (bad)
+		rc = EXIT_USAGE;
+	else if ((rc = add_packages(&r, e, conf)) == EXIT_OK) {
+		run_apply_conf(&r, conf, e->policy_set ? e->policy :
+		    POLICY_UNSET, "backup", e->target, e->home);
+		if ((rc = run_as_user(&r, NULL)) == EXIT_OK)
+			rc = check_packages(&r, e->packages == NULL, 0);
+	}
+	run_free(&r);
+	stow_conf_free(conf);
+	return rc;
+}
+
+/*
+ * --check: a health check that agrees with a start.  It reads the same
+ * environment and cstow.conf, takes the same packages with the same
+ * targets, and reports on them as cstow --check does, changing
+ * nothing.  A repository that does not exist is healthy: a start links
+ * nothing then and runs the command.  Exits 0 when every package is
+ * linked and no link into the repository dangles, else 1, whatever the
+ * reason: Docker reserves a health check's status 2.
+ */
+static int
+check(int argc)
+{
+	struct stat	st;
+	struct env	e;
+	int		rc;
+
+	if (argc > 2) {
+		fprintf(stderr, usage_line, getprogname(), getprogname());
+		return 1;
+	}
+	if (read_env(&e) == -1)
+		rc = EXIT_USAGE;
+	else if (stat(e.dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		if (!e.quiet)
+			fprintf(stderr, "%s: no dotfiles directory at %s; "
+			    "nothing to check\n", getprogname(), e.dir);
+		rc = EXIT_OK;
+	} else
+		rc = check_linked(&e);
+	free(e.home);
+	free(e.dir);
+	return rc == EXIT_OK ? 0 : 1;
 }
 
 static pid_t	child;
@@ -316,6 +395,8 @@ main(int argc, char *argv[])
 		    stow_version_string());
 		return EXIT_OK;
 	}
+	if (argc > 1 && strcmp(argv[1], "--check") == 0)
+		return check(argc);
 	cmd = argc > 1 && strcmp(argv[1], "--") == 0 ? argv + 2 : argv + 1;
 	if (read_env(&e) == -1)
 		rc = EXIT_USAGE;

@@ -14,14 +14,15 @@ cflags="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer
     -fsanitize=address,undefined -fno-sanitize-recover=all
     $(pkg-config --cflags libbsd-overlay libpcre2-8 libmd) -I$root/lib"
 libs="$(pkg-config --libs libbsd-overlay libpcre2-8 libmd) -lpthread"
+run_srcs="$root/cli/bootstrap.c $root/cli/display.c $root/cli/lock.c
+    $root/cli/runas.c $root/cli/state.c $root/cli/check.c $root/cli/json.c"
 # shellcheck disable=SC2086
-cc $cflags -o "$out/cstow" "$root"/lib/*.c "$root"/cli/cstow.c \
-    "$root"/cli/bootstrap.c "$root"/cli/check.c "$root"/cli/display.c \
-    "$root"/cli/json.c "$root/tests/fuzz/fuzz_arena.c" "$wrap" $libs
+cc $cflags -o "$out/cstow" "$root"/lib/*.c "$root"/cli/cstow.c $run_srcs \
+    "$root/tests/fuzz/fuzz_arena.c" "$wrap" $libs
 # shellcheck disable=SC2086
 cc $cflags -o "$out/cstow-entrypoint" "$root"/lib/*.c \
-    "$root"/cli/entrypoint.c "$root"/cli/bootstrap.c "$root"/cli/display.c \
-    "$root/tests/fuzz/fuzz_arena.c" "$wrap" $libs
+    "$root"/cli/entrypoint.c $run_srcs "$root/tests/fuzz/fuzz_arena.c" \
+    "$wrap" $libs
 
 "$root/tests/scenarios.sh" "$out/cstow"
 
