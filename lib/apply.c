@@ -2,9 +2,12 @@
  * apply.c: reading a plan back as data, and carrying it out.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "extern.h"
@@ -170,27 +173,33 @@ give_away(struct stow_ctx *ctx, int fd, const char *leaf, const char *path)
 }
 
 /*
- * Makes or undoes the moves: between path (relative to the target) and
- * dest.  Each side is reached through walk_parent(), whose two slots
- * keep both descriptors open at once.  What is at the destination is
- * replaced only where nothing is lost: where GNU Stow's --adopt
- * overwrites the package's file (no vault to keep it in), or where it
- * holds the same bytes (the package's version is then not kept).
+ * Makes (adopt set) or undoes the moves: between path (relative to the
+ * target) and dest.  Each side is reached through walk_parent(), whose
+ * two slots keep both descriptors open at once.  What is at the
+ * destination is replaced only where nothing is lost: adopting, where
+ * GNU Stow's --adopt overwrites the package's file (no vault to keep
+ * it in), or where it holds the same bytes (the package's version is
+ * then not kept); undoing, never (what is there is the user's since).
  */
 static int
-move_between(struct stow_ctx *ctx, const char *from, const char *to)
+move_between(struct stow_ctx *ctx, const char *from, const char *to,
+    int adopt)
 {
-	const char	*fleaf, *tleaf;
-	unsigned int	 flags = ctx->backup_dir == NULL ? FS_MOVE_REPLACE : 0;
-	int		 ffd, tfd, rc = -1;
+	struct move_report	 mr;
+	const char		*fleaf, *tleaf;
+	unsigned int		 flags = adopt && ctx->backup_dir == NULL ?
+				    FS_MOVE_REPLACE : 0;
+	int			 ffd, tfd, rc = -1;
 
+	memset(&mr, 0, sizeof(mr));
+	mr.tag = ctx->apply_tag;
 	if ((ffd = walk_parent(ctx, from, &fleaf)) != -1 &&
 	    (tfd = walk_parent(ctx, to, &tleaf)) != -1 &&
-	    (rc = fs_move_at(ffd, fleaf, tfd, tleaf, flags, NULL)) == -1 &&
-	    errno == EEXIST) {
+	    (rc = fs_move_at(ffd, fleaf, tfd, tleaf, flags, &mr)) == -1 &&
+	    errno == EEXIST && adopt) {
 		if (fs_same_content(ffd, fleaf, tfd, tleaf) == 1)
 			rc = fs_move_at(ffd, fleaf, tfd, tleaf,
-			    FS_MOVE_REPLACE, NULL);
+			    FS_MOVE_REPLACE, &mr);
 		else
 			errno = EEXIST;
 	}
@@ -214,7 +223,7 @@ unlink_planned(struct stow_ctx *ctx, int fd, const char *leaf,
 	int			 in_place = u->path == t->path;
 
 	if (in_place)
-		journal_aside(ctx->apply_pid, u->step, aside, sizeof(aside));
+		journal_aside(ctx->apply_tag, u->step, aside, sizeof(aside));
 	switch (fs_unlink_checked(fd, leaf, t->source, in_place ? aside :
 	    NULL)) {
 	case FS_UNLINKED:
@@ -234,8 +243,8 @@ unlink_planned(struct stow_ctx *ctx, int fd, const char *leaf,
 
 /* Carries out step u; errors name the system call and the user's path
  * (the task's, never a temporary name the step is made under). */
-static int
-run_op(struct stow_ctx *ctx, struct undo *u)
+int
+apply_step(struct stow_ctx *ctx, struct undo *u)
 {
 	const struct task	*t = u->task;
 	enum stow_op_kind	 kind = task_kind(t);
@@ -266,18 +275,113 @@ run_op(struct stow_ctx *ctx, struct undo *u)
 			rc = err_os(ctx, "rmdir", t->path);
 		break;
 	case STOW_OP_MOVE:
-		if (move_between(ctx, u->path, t->dest) == -1)
+		if (move_between(ctx, u->path, t->dest, 1) == -1)
 			rc = err_os(ctx, "rename", t->path);
 		break;
 	case STOW_OP_BACKUP:
 		rc = vault_backup(ctx, u->path, u->more->orig != NULL ?
-		    u->more->orig : u->path, u->more->placed,
-		    &u->more->manifest_size);
+		    u->more->orig : u->path, u->more->placed);
 		break;
 	}
 	/* What was a directory may be gone or elsewhere now. */
 	walk_forget(ctx);
 	return rc;
+}
+
+/*
+ * Undoes swap step u (its new entry exchanged with the path, leaf of fd
+ * now holding the old one), exchanging back, but only while the path
+ * still holds the new entry, known by its identity: what the user put
+ * there since is theirs, and stays (EEXIST; the old entry then stays
+ * under the temporary name).
+ */
+static int
+undo_exchange(int fd, const char *leaf, const struct undo *u)
+{
+	const char	*p = path_basename(u->more->swapped);
+	struct stat	 st;
+
+	if (u->more->new_ino != 0 && (fs_lstat(fd, p, &st) == -1 ||
+	    st.st_dev != u->more->new_dev || st.st_ino != u->more->new_ino)) {
+		errno = EEXIST;
+		return -1;
+	}
+	return fs_exchange(fd, leaf, p);
+}
+
+/* Is created entry u (a link or a directory) at path, of fd's, as
+ * made?  For a directory, how many entries the run made in it is n. */
+static int
+entry_as_made(struct arena *a, int fd, const char *leaf,
+    const struct undo *u, size_t n)
+{
+	struct dirlist	 list;
+	const char	*text;
+	int		 dfd, rc;
+
+	if (task_kind(u->task) == STOW_OP_LINK)
+		return (text = fs_readlink(a, fd, leaf)) != NULL &&
+		    strcmp(text, u->task->source) == 0;
+	if ((dfd = openat(fd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return 0;
+	rc = fs_list_fd(a, dfd, &list) == 0 && list.len == n;
+	close(dfd);
+	return rc;
+}
+
+/*
+ * Is the new entry swap step x (of steps[0..x]) swapped in still as the
+ * run made it: the same entry at the path, and for a directory (an
+ * unfolding) the same tree, every link and directory the run made in it
+ * there with nothing added?  Undoing a swap the user has changed since
+ * (a file saved over the link, one added to the unfolded directory)
+ * would put their work under the temporary name: such a swap is kept.
+ * The creations under the temporary name are the steps just before x.
+ */
+int
+swap_intact(struct stow_ctx *ctx, const struct undo *steps, size_t x)
+{
+	const struct undo	*u = &steps[x];
+	const char		*p = u->more->swapped, *tmp = u->path;
+	const char		*leaf, *path, *dir;
+	struct arena		 a = { NULL };
+	struct strmap		 made = { NULL, NULL, 0, 0 };
+	struct stat		 st;
+	size_t			 j, first = x, tl = strlen(tmp);
+	void			**n;
+	int			 fd, intact = 1;
+
+	if ((fd = walk_parent(ctx, p, &leaf)) == -1 ||
+	    fs_lstat(fd, leaf, &st) == -1 || (u->more->new_ino != 0 &&
+	    (st.st_dev != u->more->new_dev || st.st_ino != u->more->new_ino)))
+		intact = 0;
+	/* How many entries the run made in each directory it made. */
+	while (intact && first > 0 && steps[first - 1].task != NULL &&
+	    path_is_at_or_under(steps[first - 1].path, tmp)) {
+		first--;
+		if ((dir = path_parent(&a, steps[first].path)) == NULL ||
+		    (n = strmap_ref(&made, dir)) == NULL)
+			intact = 0;
+		else
+			*n = (void *)((uintptr_t)*n + 1);
+	}
+	/* Each entry where the exchange put it; steps[x] is the creation
+	 * of tmp itself, made again. */
+	for (j = first; intact && j <= x; j++) {
+		if (j < x && strcmp(steps[j].path, tmp) == 0)
+			continue;
+		if ((path = arena_printf(&a, "%s%s", p, steps[j].path +
+		    tl)) == NULL || (fd = walk_parent(ctx, path, &leaf)) == -1)
+			intact = 0;
+		else
+			intact = entry_as_made(&a, fd, leaf, &steps[j],
+			    (uintptr_t)strmap_get(&made, steps[j].path));
+	}
+	walk_forget(ctx);
+	strmap_free(&made);
+	arena_free(&a);
+	return intact == 1;
 }
 
 /* Undoes step u, which was made; -1 (errno set) on failure. */
@@ -292,7 +396,7 @@ undo_op(struct stow_ctx *ctx, const struct undo *u)
 	if ((fd = walk_parent(ctx, u->path, &leaf)) == -1)
 		return -1;
 	if (u->more != NULL && u->more->swapped != NULL) {
-		rc = fs_exchange(fd, leaf, path_basename(u->more->swapped));
+		rc = undo_exchange(fd, leaf, u);
 		walk_forget(ctx);
 		return rc;
 	}
@@ -318,11 +422,11 @@ undo_op(struct stow_ctx *ctx, const struct undo *u)
 			rc = -1;
 		break;
 	case STOW_OP_MOVE:
-		rc = move_between(ctx, t->dest, u->path);
+		rc = move_between(ctx, t->dest, u->path, 0);
 		break;
 	case STOW_OP_BACKUP:
-		rc = vault_unbackup(ctx, u->path, u->more->placed,
-		    u->more->manifest_size) == 0 ? 0 : -1;
+		rc = vault_unbackup(ctx, u->path, u->more->placed) == 0 ?
+		    0 : -1;
 		break;
 	}
 	walk_forget(ctx);
@@ -345,56 +449,133 @@ undo_verb(const struct undo *u)
 	}
 }
 
-/* Appends "verb path" for step u to list b. */
+/* Appends "verb path" for step u to list b (for a swap kept as the
+ * user changed it, where the entry it replaced is now). */
 static void
 list_step(struct strbuf *b, const struct undo *u)
 {
 	(void)strbuf_printf(b, "%s%s %.200s", b->len > 0 ? ", " : "",
 	    undo_verb(u), u->task->path);
+	if (u->more != NULL && u->more->swapped != NULL)
+		(void)strbuf_printf(b, " (what was there before is now "
+		    "%.200s)", u->path);
+	else if (task_kind(u->task) == STOW_OP_BACKUP)
+		(void)strbuf_printf(b, " (what was backed up from there stays "
+		    "in the vault)");
+}
+
+/* Lists in b the swap x kept as the user changed it; its removal, r
+ * (NULL: not made), is kept too: says where the entry it took is. */
+static void
+list_kept_swap(struct strbuf *b, const struct undo *x, const struct undo *r)
+{
+	if (r == NULL) {
+		list_step(b, x);
+		return;
+	}
+	(void)strbuf_printf(b, "%s%s %.200s", b->len > 0 ? ", " : "",
+	    undo_verb(x), x->task->path);
+	if (task_kind(r->task) == STOW_OP_BACKUP)
+		(void)strbuf_printf(b, " (what was there before stays in the "
+		    "vault)");
+	else if (task_kind(r->task) == STOW_OP_MOVE)
+		(void)strbuf_printf(b, " (what was there before stays adopted "
+		    "into the package)");
+}
+
+/* Adds to b the package file a made MOVE step u overwrote (GNU Stow's
+ * --adopt with no vault): undone or not, it is gone. */
+static void
+list_overwritten(struct strbuf *b, const struct undo *u)
+{
+	if (u->more != NULL && u->more->overwrote)
+		(void)strbuf_printf(b, "%sthe package's earlier %.200s, "
+		    "overwritten with no vault to keep it", b->len > 0 ?
+		    ", " : "", u->task->dest);
+}
+
+/* The exchange of the swap step i (of n, in the order they are made)
+ * is part of, when it is the exchange or the removal made after it;
+ * else n. */
+size_t
+swap_of(const struct undo *undo, size_t i, size_t n)
+{
+	const struct undo	*x;
+
+	if (undo[i].more != NULL && undo[i].more->swapped != NULL)
+		return i;
+	if (i == 0)
+		return n;
+	x = &undo[i - 1];
+	return x->task != NULL && x->more != NULL && x->more->swapped !=
+	    NULL && strcmp(x->path, undo[i].path) == 0 ? i - 1 : n;
+}
+
+/* Undoes step u of roll_back(), listing it in kept or left when it
+ * cannot be. */
+static void
+undo_listed(struct stow_ctx *ctx, const struct undo *u,
+    struct strbuf *kept, struct strbuf *left)
+{
+	if (undo_op(ctx, u) == 0)
+		(void)journal_undone(ctx, u);
+	else
+		list_step(errno == EEXIST || errno == ENOTEMPTY ? kept : left,
+		    u);
+	list_overwritten(left, u);
 }
 
 /*
  * After a failure, undoes the n steps made, newest first, so the
  * target and the stow directory are as they were; the journal learns of
- * each, so that a run killed meanwhile is not undone twice.  A step
- * whose path the user changed since (a file saved where a link was
- * removed) is not undone over their change: it is kept, and named.
- * Returns rc, the original failure, with "; all changes undone" added
- * to its message; or STOW_EPARTIAL, listing what could not be undone
- * (rc itself STOW_EPARTIAL: the failure left something that no undoing
- * puts back, which its message says).
+ * each, so that a run killed meanwhile is not undone twice.  What the
+ * user changed since is not undone over their change: a file saved
+ * where a link was removed, a swap whose new entry they changed
+ * (swap_intact()), which then stays whole, its removal too.  Those are
+ * kept, and named.  Returns rc, the original failure, with "; all
+ * changes undone" added to its message; or STOW_EPARTIAL, listing what
+ * could not be undone (rc itself STOW_EPARTIAL: the failure left
+ * something that no undoing puts back, which its message says).
  */
 static int
 roll_back(struct stow_ctx *ctx, struct undo *undo, size_t n, int rc)
 {
 	struct strbuf	 left = { NULL, 0, 0 }, kept = { NULL, 0, 0 };
-	char		 first[sizeof(ctx->errmsg)];
-	size_t		 i;
+	char		 first[sizeof(ctx->errmsg)], also[sizeof(ctx->errmsg)];
+	const char	*kept_tmp = NULL;
+	size_t		 i, x;
 	int		 saved = ctx->saved_errno, undone;
 
 	strlcpy(first, ctx->errmsg, sizeof(first));
 	for (i = n; i-- > 0; ) {
-		if (undo[i].task == NULL)	/* a slot left unused */
+		if (undo[i].task == NULL ||	/* a slot left unused */
+		    (kept_tmp != NULL && path_is_at_or_under(undo[i].path,
+		    kept_tmp)))
 			continue;
-		if (undo_op(ctx, &undo[i]) == 0)
-			(void)journal_undone(ctx, &undo[i]);
-		else
-			list_step(errno == EEXIST || errno == ENOTEMPTY ?
-			    &kept : &left, &undo[i]);
+		if ((x = swap_of(undo, i, n)) < n &&
+		    !swap_intact(ctx, undo, x)) {
+			kept_tmp = undo[x].path;
+			list_kept_swap(&kept, &undo[x], x < i ? &undo[i] :
+			    NULL);
+			if (x < i)
+				list_overwritten(&left, &undo[i]);
+			continue;
+		}
+		undo_listed(ctx, &undo[i], &kept, &left);
 	}
 	walk_forget(ctx);
+	snprintf(also, sizeof(also), "%s%s", kept.len > 0 ? ", but for "
+	    "paths changed since, kept as they are now: " : "",
+	    strbuf_str(&kept));
 	if ((undone = left.len == 0 && rc != STOW_EPARTIAL))
-		err_set(ctx, rc, "%s; all changes undone%s%s%s", first,
-		    kept.len > 0 ? ", but for paths changed since, kept as "
-		    "they are now: " : "", strbuf_str(&kept), kept.len > 0 &&
-		    strstr(kept.s, "backup") != NULL ? " (what was backed up "
-		    "from there stays in the vault)" : "");
+		err_set(ctx, rc, "%s; all changes undone%s", first, also);
 	else if (left.len == 0)
-		err_set(ctx, STOW_EPARTIAL, "%s; every other change undone",
-		    first);
+		err_set(ctx, STOW_EPARTIAL, "%s; every other change undone%s",
+		    first, also);
 	else
-		err_set(ctx, STOW_EPARTIAL, "%s; could not undo: %s", first,
-		    strbuf_str(&left));
+		err_set(ctx, STOW_EPARTIAL, "%s; could not undo: %s%s%s", first,
+		    strbuf_str(&left), kept.len > 0 ? "; kept as they are "
+		    "now, changed since: " : "", strbuf_str(&kept));
 	ctx->saved_errno = saved;
 	strbuf_free(&left);
 	strbuf_free(&kept);
@@ -472,12 +653,68 @@ struct apply {
 	void			 *payload;
 };
 
-/* The temporary name a swap at p builds its new entry under. */
+/*
+ * The temporary name a swap at p builds its new entry under, beside p:
+ * ".cstow-new.TAG.SLOT", slot that of its exchange.  Not derived from
+ * p's name, so that it fits NAME_MAX however long that is, and the tag
+ * (process and time) keeps it apart from any other run's.
+ */
 static const char *
-swap_tmp(struct apply *ap, const char *p)
+swap_tmp(struct apply *ap, const char *p, size_t slot)
 {
-	return arena_printf(&ap->plan->arena, "%s.cstow-new.%ld", p,
-	    ap->ctx->apply_pid);
+	const char	*slash = strrchr(p, '/');
+
+	return arena_printf(&ap->plan->arena, "%.*s.cstow-new.%s.%zu",
+	    slash != NULL ? (int)(slash - p + 1) : 0, p, ap->ctx->apply_tag,
+	    slot);
+}
+
+/* Names the apply's private names: its process, and the time, since a
+ * process ID comes back (PID 1 in every container). */
+static void
+set_apply_tag(struct stow_ctx *ctx)
+{
+	struct timespec	ts;
+
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(ctx->apply_tag, sizeof(ctx->apply_tag), "%ld.%llx",
+	    (long)getpid(), (unsigned long long)ts.tv_sec * 1000000000ULL +
+	    (unsigned long long)ts.tv_nsec);
+}
+
+/* Records on the BACKUP step u the identity of what it moves away
+ * (from, or its user's path orig), by which recovery knows the entry
+ * there is still the one a killed copy was taken of. */
+static int
+note_moved(struct stow_ctx *ctx, struct undo *u, const char *from)
+{
+	const char	*leaf;
+	struct stat	 st;
+	int		 fd;
+
+	if ((fd = walk_parent(ctx, from, &leaf)) == -1 ||
+	    fs_lstat(fd, leaf, &st) == -1)
+		return err_os(ctx, "lstat", from);
+	u->more->dev = st.st_dev;
+	u->more->ino = st.st_ino;
+	return 0;
+}
+
+/* Does the MOVE step t (GNU Stow's --adopt, with no vault) replace a
+ * package file of other content, which nothing then keeps? */
+static int
+move_overwrites(struct stow_ctx *ctx, const struct task *t)
+{
+	const char	*fleaf, *tleaf;
+	int		 ffd, tfd, rc = 0;
+
+	if (ctx->backup_dir == NULL &&
+	    (ffd = walk_parent(ctx, t->path, &fleaf)) != -1 &&
+	    (tfd = walk_parent(ctx, t->dest, &tleaf)) != -1 &&
+	    fs_lstat(tfd, tleaf, &(struct stat){ 0 }) == 0)
+		rc = fs_same_content(ffd, fleaf, tfd, tleaf) != 1;
+	walk_forget(ctx);
+	return rc;
 }
 
 /*
@@ -485,7 +722,8 @@ swap_tmp(struct apply *ap, const char *p)
  * when path is a swap's temporary name (else NULL).  What undoing the
  * step needs is looked up now, before anything is made: the mode of a
  * directory to remove, the vault name of a backup (placed, when one was
- * already chosen for it).
+ * already chosen for it) and what it moves, whether a move overwrites.
+ * Its slot is its place in ap->undo, the order steps are made in.
  */
 static int
 prepare_step(struct apply *ap, struct undo *u, const struct task *t,
@@ -495,29 +733,38 @@ prepare_step(struct apply *ap, struct undo *u, const struct task *t,
 	enum stow_op_kind	 kind = task_kind(t);
 	const char		*leaf;
 	struct stat		 st;
-	int			 fd;
+	int			 fd, rc;
 
 	memset(u, 0, sizeof(*u));
 	u->task = t;
 	u->path = path;
-	if (kind != STOW_OP_RMDIR && kind != STOW_OP_BACKUP)
+	u->slot = (unsigned int)(u - ap->undo);
+	if (kind != STOW_OP_RMDIR && kind != STOW_OP_BACKUP &&
+	    kind != STOW_OP_MOVE)
 		return 0;
 	if ((u->more = arena_alloc(&ap->plan->arena,
 	    sizeof(*u->more))) == NULL)
 		return err_nomem(ctx);
 	memset(u->more, 0, sizeof(*u->more));
 	u->more->orig = orig;
-	u->more->manifest_size = -1;
-	if (kind == STOW_OP_BACKUP && (u->more->placed = placed) != NULL)
+	switch (kind) {
+	case STOW_OP_MOVE:
+		u->more->overwrote = move_overwrites(ctx, t);
 		return 0;
-	if (kind == STOW_OP_BACKUP)
+	case STOW_OP_BACKUP:
+		if ((rc = note_moved(ctx, u, orig != NULL ? orig : path)) != 0)
+			return rc;
+		if ((u->more->placed = placed) != NULL)
+			return 0;
 		return vault_choose(ctx, &ap->placed, &ap->plan->arena,
 		    t->dest, &u->more->placed);
-	if ((fd = walk_parent(ctx, t->path, &leaf)) == -1 ||
-	    fs_lstat(fd, leaf, &st) == -1)
-		return err_os(ctx, "lstat", t->path);
-	u->more->mode = st.st_mode & 07777;
-	return 0;
+	default:
+		if ((fd = walk_parent(ctx, t->path, &leaf)) == -1 ||
+		    fs_lstat(fd, leaf, &st) == -1)
+			return err_os(ctx, "lstat", t->path);
+		u->more->mode = st.st_mode & 07777;
+		return 0;
+	}
 }
 
 /*
@@ -537,7 +784,7 @@ prepare_swap(struct apply *ap, size_t i, size_t end, size_t *s)
 	struct stat	 st;
 	int		 fd, rc;
 
-	if ((tmp = swap_tmp(ap, p)) == NULL)
+	if ((tmp = swap_tmp(ap, p, *s + end - i - 1)) == NULL)
 		return err_nomem(ctx);
 	for (k = i + 1; k < end; k++) {
 		if ((path = arena_printf(&ap->plan->arena, "%s%s", tmp,
@@ -556,7 +803,6 @@ prepare_swap(struct apply *ap, size_t i, size_t end, size_t *s)
 		return err_nomem(ctx);
 	memset(x->more, 0, sizeof(*x->more));
 	x->more->swapped = p;
-	x->more->manifest_size = -1;
 	if ((fd = walk_parent(ctx, p, &leaf)) == -1 ||
 	    fs_lstat(fd, leaf, &st) == -1)
 		return err_os(ctx, "lstat", p);
@@ -637,7 +883,7 @@ make_step(struct apply *ap, size_t s)
 {
 	int	rc;
 
-	if ((rc = run_op(ap->ctx, &ap->undo[s])) != 0)
+	if ((rc = apply_step(ap->ctx, &ap->undo[s])) != 0)
 		return rc;
 	ap->made = s + 1;
 	return 0;
@@ -710,6 +956,7 @@ run_swap(struct apply *ap, size_t i, size_t end, size_t start)
 	struct stow_ctx	*ctx = ap->ctx;
 	const char	*p = ap->tasks[i]->path, *leaf;
 	struct undo	*x = &ap->undo[start + end - i - 1];
+	struct stat	 st;
 	size_t		 k;
 	int		 fd, rc, saved;
 
@@ -718,6 +965,14 @@ run_swap(struct apply *ap, size_t i, size_t end, size_t start)
 			return rc;
 	if ((fd = walk_parent(ctx, p, &leaf)) == -1)
 		return err_os(ctx, "rename", p);
+	/* Recovery knows the new entry by its identity, wherever the
+	 * exchange left it. */
+	if (fs_lstat(fd, path_basename(x->path), &st) == -1)
+		return err_os(ctx, "lstat", p);
+	x->more->new_dev = st.st_dev;
+	x->more->new_ino = st.st_ino;
+	if ((rc = journal_swapped(ctx, x)) != 0)
+		return rc;
 	if (fs_exchange(fd, path_basename(x->path), leaf) == -1) {
 		saved = errno;
 		walk_forget(ctx);
@@ -813,7 +1068,7 @@ stow_plan_apply(struct stow_plan *plan, stow_op_cb cb, void *payload)
 		    "was changed", plan->conflicts.len,
 		    plan->conflicts.len == 1 ? "" : "s");
 	drop_skips(plan);
-	ctx->apply_pid = (long)getpid();
+	set_apply_tag(ctx);
 	memset(&ap, 0, sizeof(ap));
 	ap.plan = plan;
 	ap.ctx = ctx;
@@ -866,10 +1121,18 @@ journal_made(struct stow_ctx *ctx, struct undo *undo, size_t n)
 
 	if ((rc = journal_open(ctx)) != 0)
 		return rc;
-	for (i = 0; i < n; i++)
-		if (undo[i].task != NULL &&
-		    (rc = journal_step(ctx, &undo[i])) != 0)
+	for (i = 0; i < n; i++) {
+		if (undo[i].task == NULL)
+			continue;
+		if ((rc = journal_step(ctx, &undo[i])) != 0)
 			return rc;
+		/* Undoing its removal makes the old entry anew: only the
+		 * new one's identity tells where the exchange stands. */
+		if (undo[i].more != NULL && undo[i].more->swapped != NULL &&
+		    undo[i].more->new_ino != 0 &&
+		    (rc = journal_swapped(ctx, &undo[i])) != 0)
+			return rc;
+	}
 	return journal_sync(ctx);
 }
 

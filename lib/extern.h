@@ -116,6 +116,7 @@ char	*path_textual_parent(struct arena *, const char *);
 const char *path_dotfile(struct arena *, const char *);
 const char *path_undotfile(struct arena *, const char *);
 int	 path_is_under(const char *, const char *, const char **);
+int	 path_is_at_or_under(const char *, const char *);
 int	 path_depth(const char *);
 
 /*
@@ -179,18 +180,27 @@ int	 fs_mkdir(int, const char *);
 int	 fs_rmdir(int, const char *);
 int	 fs_symlink(const char *, int, const char *);
 int	 fs_unlink(int, const char *);
-/* What fs_move_at() found when a move across file systems failed. */
+/*
+ * A move across file systems (fs_move_at()): in, the tag that names its
+ * copy while it is made (".cstow-cp.TAG" beside the destination, NULL:
+ * the process ID); out, what it found when it failed.
+ */
 struct move_report {
-	char	where[PATH_MAX];	/* the entry at fault below the tree
-					   moved ("": the tree, or unknown) */
-	int	split;			/* the original was partly removed and
-					   could not all be put back: the copy
-					   holds the rest */
+	const char	*tag;
+	char		 where[PATH_MAX];	/* the entry at fault below the
+						   tree moved ("": the tree, or
+						   unknown) */
+	int		 split;			/* the original was partly
+						   removed and could not all be
+						   put back: the copy holds the
+						   rest */
 };
+#define COPY_PREFIX	".cstow-cp."
 #define FS_MOVE_REPLACE	0x0001u		/* replace an existing file at to */
 int	 fs_move_at(int, const char *, int, const char *, unsigned int,
 	    struct move_report *);
 int	 fs_merge_back(int, const char *, int, const char *);
+int	 fs_remove_tree(int, const char *);
 /* fs_unlink_checked() results */
 #define FS_UNLINKED	0
 #define FS_NOT_OURS	1
@@ -302,8 +312,8 @@ struct stow_ctx {
 	struct strbuf		 journal_buf;	/* steps not yet written */
 	unsigned int		 journal_steps;	/* steps recorded */
 	int			 journal_synced;	/* once since opened */
-	long			 apply_pid;	/* the applying process, asked
-					   once: names its private names */
+	char			 apply_tag[48];	/* names the apply's private
+					   names: its process and time */
 	struct walk_slot	 walk[WALK_SLOTS];	/* walk.c */
 	unsigned int		 walk_clock;
 	struct walk_chain	 walk_chain;
@@ -445,11 +455,14 @@ struct undo_more {
 	const char	*orig;		/* BACKUP: the path it had (NULL:
 					   path) */
 	const char	*placed;	/* BACKUP: its name in the vault */
-	off_t		 manifest_size;	/* BACKUP: the MANIFEST's size before */
 	mode_t		 mode;		/* RMDIR: the directory's mode;
 					   swapped: the replaced entry's */
-	dev_t		 dev;		/* swapped: the replaced entry's */
-	ino_t		 ino;		/* identity */
+	dev_t		 dev;		/* swapped: the replaced entry's, */
+	ino_t		 ino;		/* BACKUP: the moved entry's identity */
+	dev_t		 new_dev;	/* swapped: the new entry's identity */
+	ino_t		 new_ino;	/* (0: unknown) */
+	int		 overwrote;	/* MOVE: replaced a package file no
+					   vault keeps (GNU Stow's --adopt) */
 };
 
 struct undo {
@@ -457,10 +470,15 @@ struct undo {
 	const char		*path;	/* where */
 	struct undo_more	*more;	/* NULL: nothing more */
 	unsigned int		 step;	/* its journal step */
+	unsigned int		 slot;	/* its place in the order the steps
+					   are made in */
 };
 
 enum stow_op_kind task_kind(const struct task *);
 int	 undo_op(struct stow_ctx *, const struct undo *);
+int	 apply_step(struct stow_ctx *, struct undo *);
+int	 swap_intact(struct stow_ctx *, const struct undo *, size_t);
+size_t	 swap_of(const struct undo *, size_t, size_t);
 
 /* journal.c: apply.c journals every step of an apply, written and synced
  * once, before it makes the first. */
@@ -469,7 +487,8 @@ int	 journal_step(struct stow_ctx *, struct undo *);
 int	 journal_sync(struct stow_ctx *);
 int	 journal_undone(struct stow_ctx *, const struct undo *);
 void	 journal_close(struct stow_ctx *);
-void	 journal_aside(long, unsigned int, char *, size_t);
+void	 journal_aside(const char *, unsigned int, char *, size_t);
+int	 journal_swapped(struct stow_ctx *, const struct undo *);
 
 /* walk.c */
 int	 walk_parent(struct stow_ctx *, const char *, const char **);
@@ -479,8 +498,10 @@ void	 walk_forget(struct stow_ctx *);
 int	 vault_choose(struct stow_ctx *, struct strmap *, struct arena *,
 	    const char *, const char **);
 int	 vault_backup(struct stow_ctx *, const char *, const char *,
-	    const char *, off_t *);
-int	 vault_unbackup(struct stow_ctx *, const char *, const char *, off_t);
+	    const char *);
+int	 vault_unbackup(struct stow_ctx *, const char *, const char *);
+int	 manifest_forget(struct stow_ctx *, const char *);
+int	 vault_keep(struct stow_ctx *, const char *, const char *);
 int	 vault_sync(struct stow_ctx *);
 void	 vault_prune_run(struct stow_ctx *);
 void	 vault_close(struct stow_ctx *);

@@ -594,20 +594,47 @@ sync_fs_of(int dfd, const char *name)
 }
 
 /*
+ * The name a copy is made under before it takes its place: COPY_PREFIX
+ * and the tag (the process ID without one), beside to.  0, or -1 with
+ * errno ENAMETOOLONG.
+ */
+static int
+copy_name(const char *to, const struct move_report *mr, char *buf,
+    size_t size)
+{
+	const char	*slash = strrchr(to, '/');
+	int		 n, dl = slash != NULL ? (int)(slash - to + 1) : 0;
+
+	if (mr != NULL && mr->tag != NULL)
+		n = snprintf(buf, size, "%.*s%s%s", dl, to, COPY_PREFIX,
+		    mr->tag);
+	else
+		n = snprintf(buf, size, "%.*s%s%ld", dl, to, COPY_PREFIX,
+		    (long)getpid());
+	if (n < 0 || (size_t)n >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Moves directory tree from to to, on another file system: checked
- * first (tree_removable()), then copied whole and synced, and only then
- * is the original removed.  A failed copy is removed again.  When the
- * removal fails halfway, what it removed is put back from the copy
- * (merge_back()) and the copy goes; if even that fails, mr->split says
- * the copy at to holds what the original lost.  -1 with errno, and
- * mr->where naming the entry at fault where one is known.
+ * first (tree_removable()), then copied whole under a name of its own
+ * beside to (copy_name()), synced, and renamed into place, so that to
+ * never holds half a tree; only then is the original removed.  A failed
+ * copy is removed again.  When the removal fails halfway, what it
+ * removed is put back from the copy (merge_back()) and the copy goes;
+ * if even that fails, mr->split says the copy at to holds what the
+ * original lost.  -1 with errno, and mr->where naming the entry at
+ * fault where one is known.
  */
 static int
 move_tree(int fromfd, const char *from, int tofd, const char *to,
-    struct move_report *mr)
+    struct move_report *mr, unsigned int flags)
 {
 	struct statx	 sx;
-	char		 rel[PATH_MAX];
+	char		 rel[PATH_MAX], tmp[PATH_MAX];
 	int		 saved;
 
 	rel[0] = '\0';
@@ -623,10 +650,12 @@ move_tree(int fromfd, const char *from, int tofd, const char *to,
 		errno = saved;
 		return -1;
 	}
-	if (copy_tree(fromfd, from, tofd, to) == -1 || sync_fs_of(tofd,
-	    to) == -1) {
+	if (copy_name(to, mr, tmp, sizeof(tmp)) == -1)
+		return -1;
+	if (copy_tree(fromfd, from, tofd, tmp) == -1 || sync_fs_of(tofd,
+	    tmp) == -1 || rename_at(tofd, tmp, tofd, to, flags) == -1) {
 		saved = errno;
-		(void)remove_tree(tofd, to);
+		(void)remove_tree(tofd, tmp);
 		errno = saved;
 		return -1;
 	}
@@ -641,21 +670,19 @@ move_tree(int fromfd, const char *from, int tofd, const char *to,
 
 /*
  * Moves file or symlink from to to on another file system, as mv(1)
- * does for EXDEV: a synced copy beside to, renamed into place (so to is
- * never half written), and only then is the original removed.
+ * does for EXDEV: a synced copy beside to (copy_name()), renamed into
+ * place (so to is never half written), and only then is the original
+ * removed.
  */
 static int
 move_file(int fromfd, const char *from, int tofd, const char *to,
-    const struct stat *st, unsigned int flags)
+    const struct stat *st, unsigned int flags, struct move_report *mr)
 {
 	char	tmp[PATH_MAX];
-	int	n, saved, rc;
+	int	saved, rc;
 
-	n = snprintf(tmp, sizeof(tmp), "%s.cstow-%ld", to, (long)getpid());
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		errno = ENAMETOOLONG;
+	if (copy_name(to, mr, tmp, sizeof(tmp)) == -1)
 		return -1;
-	}
 	rc = S_ISLNK(st->st_mode) ? copy_symlink(fromfd, from, tofd, tmp) :
 	    copy_file(fromfd, from, tofd, tmp, 1);
 	if (rc == -1)
@@ -693,8 +720,8 @@ fs_move_at(int fromfd, const char *from, int tofd, const char *to,
 	    AT_SYMLINK_NOFOLLOW) == -1)
 		return -1;
 	if (S_ISDIR(st.st_mode))
-		return move_tree(fromfd, at(from), tofd, at(to), mr);
-	return move_file(fromfd, at(from), tofd, at(to), &st, flags);
+		return move_tree(fromfd, at(from), tofd, at(to), mr, flags);
+	return move_file(fromfd, at(from), tofd, at(to), &st, flags, mr);
 }
 
 /*
@@ -712,8 +739,8 @@ copy_move(int fromfd, const char *from, int tofd, const char *to,
 	if (fstatat(fromfd, from, &st, AT_SYMLINK_NOFOLLOW) == -1)
 		return -1;
 	if (S_ISDIR(st.st_mode))
-		return move_tree(fromfd, from, tofd, to, mr);
-	return move_file(fromfd, from, tofd, to, &st, 0);
+		return move_tree(fromfd, from, tofd, to, mr, 0);
+	return move_file(fromfd, from, tofd, to, &st, 0, mr);
 }
 
 /*
@@ -770,6 +797,13 @@ int
 fs_merge_back(int cfd, const char *copy, int ofd, const char *orig)
 {
 	return merge_back(cfd, at(copy), ofd, at(orig));
+}
+
+/* Removes path below dfd, a whole tree, following no link. */
+int
+fs_remove_tree(int dfd, const char *path)
+{
+	return remove_tree(dfd, at(path));
 }
 
 /* Is leaf of dfd a symlink whose text is text?  1 or 0; -1 with errno

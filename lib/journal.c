@@ -3,14 +3,17 @@
  * it is done, so that a run killed halfway (or cut off by a power loss)
  * can be undone by the next one.
  *
- * The header names the target, the vault and the process; then one
- * line per step ("S"), every step of the apply written and synced once
- * before the first is made.  After a step is undone, its number ("X").
- * Any step may or may not have been made when the run died, which the
- * disk tells: each step's precondition is false once it is made, and
- * recovery asks newest first, when every later step is undone (or was
- * never made).  A swap's removal under its temporary name counts as
- * made only once its exchange is.
+ * The header names the target, the vault, the apply's tag (which names
+ * its private files) and the stow directory; then one line per step
+ * ("S"), every step of the apply written and synced once, ended by an
+ * "E" line, before the first is made.  Just before a swap's exchange,
+ * the identity of its new entry ("N"); after a step is undone, its
+ * number ("X").  Any step may or may not have been made when the run
+ * died, which the disk tells: each step's precondition is false once it
+ * is made, and recovery asks newest first in the order the steps were
+ * made (each one's slot), when every later step is undone (or was never
+ * made).  A swap's removal under its temporary name counts as made only
+ * once its exchange is.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -25,9 +28,12 @@
 
 #include "extern.h"
 
-#define JOURNAL_MAGIC	"cstow-journal 4"
+#define JOURNAL_MAGIC	"cstow-journal 5"
 /* Lines gathered before they are written (not synced: journal_sync()). */
 #define JOURNAL_FLUSH	65536
+/* Flags of a step ("S" line, last field). */
+#define STEP_OVERWROTE	0x1	/* a move over a package file no vault
+				   keeps (GNU Stow's --adopt) */
 
 /*
  * A journal line is built in place: room for its longest form is made
@@ -149,34 +155,32 @@ sync_dir(struct stow_ctx *ctx)
 }
 
 /*
- * Opens the journal and locks it (flock), for as long as the run lives:
- * recovery leaves a locked journal alone.  A recovery may lock, read
- * and remove a journal just made and not yet locked (it looks like one
- * a run left on being killed at once), so once locked the name must
- * still be this file's; else it is made again.  The lock waits: besides
- * such a recovery, only a caller giving two live runs one journal holds
- * it.  *made: this call created the file (so a failure removes it).
+ * Opens the journal, a new file, and locks it (flock) for as long as the
+ * run lives: recovery leaves a locked journal alone.  A journal that is
+ * there already is never taken over: it is another run's, live or
+ * killed, whose recovery needs it (STOW_EBUSY).  A recovery may lock,
+ * read and remove the journal just made before it is locked (it looks
+ * like one a run left on being killed at once), so once locked the name
+ * must still be this file's; else it is made again.
  */
 static int
-open_locked(struct stow_ctx *ctx, int *made)
+open_locked(struct stow_ctx *ctx)
 {
 	struct stat	st, named;
 	int		tries;
 
 	for (tries = 0; tries < 8; tries++) {
-		*made = 1;
 		if ((ctx->journal_fd = open(ctx->journal, O_WRONLY | O_CREAT |
-		    O_EXCL | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600)) == -1 &&
-		    errno == EEXIST) {
-			*made = 0;
-			ctx->journal_fd = open(ctx->journal, O_WRONLY |
-			    O_APPEND | O_CLOEXEC | O_NOFOLLOW);
-		}
-		if (ctx->journal_fd == -1)
-			return err_os(ctx, "open", ctx->journal);
+		    O_EXCL | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600)) == -1)
+			return errno == EEXIST ? err_set(ctx, STOW_EBUSY, "%s: "
+			    "another run's journal is there (undo it first): "
+			    "not overwritten", ctx->journal) :
+			    err_os(ctx, "open", ctx->journal);
 		if (flock(ctx->journal_fd, LOCK_EX) == -1 ||
-		    fstat(ctx->journal_fd, &st) == -1)
+		    fstat(ctx->journal_fd, &st) == -1) {
+			(void)unlink(ctx->journal);
 			return err_os(ctx, "flock", ctx->journal);
+		}
 		if (lstat(ctx->journal, &named) == 0 &&
 		    named.st_dev == st.st_dev && named.st_ino == st.st_ino)
 			return 0;
@@ -187,8 +191,9 @@ open_locked(struct stow_ctx *ctx, int *made)
 	    "was made", ctx->journal);
 }
 
-/* The journal's header line: its target, vault, process and stow
- * directory (relative to the target: where an adopted file went). */
+/* The journal's header line: its target, vault, the apply's tag (its
+ * private names') and stow directory (relative to the target: where an
+ * adopted file went). */
 static int
 put_header(struct stow_ctx *ctx)
 {
@@ -196,12 +201,13 @@ put_header(struct stow_ctx *ctx)
 
 	if ((p = line_room(ctx, strlen(JOURNAL_MAGIC) +
 	    field_room(ctx->target_abs) + field_room(ctx->backup_dir) +
-	    NUMBER_ROOM + field_room(ctx->stow_path) + 1)) == NULL)
+	    field_room(ctx->apply_tag) + field_room(ctx->stow_path) +
+	    1)) == NULL)
 		return STOW_ENOMEM;
 	p = stpcpy(p, JOURNAL_MAGIC);
 	p = put_field(p, ctx->target_abs);
 	p = put_field(p, ctx->backup_dir);
-	p = put_number(p, (unsigned long long)ctx->apply_pid, 10);
+	p = put_field(p, ctx->apply_tag);
 	line_end(ctx, put_field(p, ctx->stow_path));
 	return 0;
 }
@@ -216,7 +222,7 @@ journal_open(struct stow_ctx *ctx)
 {
 	struct arena	 a = { NULL };
 	char		*dir;
-	int		 rc = 0, made = 0;
+	int		 rc = 0;
 
 	ctx->journal_steps = 0;
 	ctx->journal_synced = 0;
@@ -231,28 +237,40 @@ journal_open(struct stow_ctx *ctx)
 		rc = err_os(ctx, "mkdir", dir);
 	arena_free(&a);
 	if (rc == 0)
-		rc = open_locked(ctx, &made);
-	/* Emptied only once locked, since it may have been another's. */
-	if (rc == 0 && ftruncate(ctx->journal_fd, 0) == -1)
-		rc = err_os(ctx, "truncate", ctx->journal);
+		rc = open_locked(ctx);
 	if (rc == 0)
 		rc = put_header(ctx);
 	if (rc != 0 && ctx->journal_fd != -1) {
-		if (made)
-			(void)unlink(ctx->journal);
+		(void)unlink(ctx->journal);
 		close(ctx->journal_fd);
 		ctx->journal_fd = -1;
 	}
 	return rc;
 }
 
-/* The private name (".cstow-rm.PID.STEP") the link of a run's step is
+/* The private name (".cstow-rm.TAG.STEP") the link of a run's step is
  * moved aside to, in its own directory, before it is checked and
- * removed; pid is the run's process. */
+ * removed; tag is the apply's. */
 void
-journal_aside(long pid, unsigned int step, char *buf, size_t size)
+journal_aside(const char *tag, unsigned int step, char *buf, size_t size)
 {
-	snprintf(buf, size, ".cstow-rm.%ld.%u", pid, step);
+	snprintf(buf, size, ".cstow-rm.%s.%u", tag, step);
+}
+
+/* Gathers the "N" line of swap step u: its new entry's identity. */
+static int
+put_swapped(struct stow_ctx *ctx, const struct undo *u)
+{
+	char	*p;
+
+	if ((p = line_room(ctx, 1 + 3 * NUMBER_ROOM + 1)) == NULL)
+		return STOW_ENOMEM;
+	*p++ = 'N';
+	p = put_number(p, u->step, 10);
+	p = put_number(p, (unsigned long long)u->more->new_dev, 10);
+	line_end(ctx, put_number(p, (unsigned long long)u->more->new_ino,
+	    10));
+	return 0;
 }
 
 /* Gathers the line of step u, which is about to be made, and numbers
@@ -271,7 +289,7 @@ journal_step(struct stow_ctx *ctx, struct undo *u)
 		return 0;
 	if (task_kind(u->task) == STOW_OP_BACKUP && m != NULL)
 		dest = m->placed;
-	if ((p = line_room(ctx, 1 + 4 * NUMBER_ROOM + field_room(u->path) +
+	if ((p = line_room(ctx, 1 + 6 * NUMBER_ROOM + field_room(u->path) +
 	    field_room(u->task->source) + field_room(dest) +
 	    field_room(swapped) + 1)) == NULL)
 		return STOW_ENOMEM;
@@ -283,22 +301,35 @@ journal_step(struct stow_ctx *ctx, struct undo *u)
 	p = put_field(p, dest);
 	p = put_field(p, swapped);
 	p = put_number(p, m != NULL ? (unsigned long long)m->dev : 0, 10);
-	line_end(ctx, put_number(p, m != NULL ?
-	    (unsigned long long)m->ino : 0, 10));
+	p = put_number(p, m != NULL ? (unsigned long long)m->ino : 0, 10);
+	p = put_number(p, u->slot, 10);
+	line_end(ctx, put_number(p, m != NULL && m->overwrote ?
+	    STEP_OVERWROTE : 0, 10));
+	/* A revert's steps were made: the new entry of a swap is known. */
+	if (swapped != NULL && m->new_ino != 0 && put_swapped(ctx, u) != 0)
+		return STOW_ENOMEM;
 	return ctx->journal_buf.len >= JOURNAL_FLUSH ? journal_write(ctx) : 0;
 }
 
-/* Writes the steps gathered, and makes them last a power loss, before
- * any of them is made: one data sync, and for a journal just made one
- * of its directory. */
+/*
+ * Writes the steps gathered, ended by an "E" line, and makes them last a
+ * power loss, before any of them is made: one data sync, and for a
+ * journal just made one of its directory.  Steps with no "E" after them
+ * were never made (the run died while it wrote them, which may take
+ * more than one write): recovery ignores them.
+ */
 int
 journal_sync(struct stow_ctx *ctx)
 {
-	int	rc;
+	char	*p;
+	int	 rc;
 
 	if (ctx->journal_fd == -1 || (ctx->journal_buf.len == 0 &&
 	    ctx->journal_synced))
 		return 0;
+	if ((p = line_room(ctx, 2)) == NULL)
+		return STOW_ENOMEM;
+	line_end(ctx, stpcpy(p, "E"));
 	if ((rc = journal_write(ctx)) != 0)
 		return rc;
 	if (fdatasync(ctx->journal_fd) == -1)
@@ -307,6 +338,23 @@ journal_sync(struct stow_ctx *ctx)
 		return 0;
 	ctx->journal_synced = 1;
 	return sync_dir(ctx);
+}
+
+/*
+ * Records the identity of the new entry swap step u built under its
+ * temporary name, just before the exchange: the surest sign, for
+ * recovery, of which of the two names holds it.  Written, not synced:
+ * a run killed meanwhile has it written all the same; after a power
+ * loss recovery judges by the entry replaced and by what is there.
+ */
+int
+journal_swapped(struct stow_ctx *ctx, const struct undo *u)
+{
+	if (ctx->journal_fd == -1)
+		return 0;
+	if (put_swapped(ctx, u) != 0)
+		return STOW_ENOMEM;
+	return journal_write(ctx);
 }
 
 /* Records that step u was undone (or is never to be made), so that
@@ -368,7 +416,7 @@ split(char *line, char **f, int max)
 struct journal_head {
 	const char	*target;	/* NULL: no whole header */
 	const char	*vault;		/* "": none */
-	long		 pid;		/* of the run that wrote it */
+	const char	*tag;		/* of the run's private names */
 	const char	*stow_path;	/* its stow directory, from target */
 };
 
@@ -419,19 +467,32 @@ step_allowed(const struct journal_head *h, struct arena *a,
 	return 1;
 }
 
+/* A number field of a journal line; 0 and *bad set when it is not. */
+static unsigned long long
+number(const char *s, int base, int *bad)
+{
+	char			*end;
+	unsigned long long	 n = strtoull(s, &end, base);
+
+	if (*s == '\0' || *end != '\0')
+		*bad = 1;
+	return n;
+}
+
 /* A journalled step: the task it made, rebuilt from the line's fields
- * kind, mode, path, link, dest, swapped, and the replaced entry's
- * device and inode.  1 when malformed or not allowed. */
+ * kind, mode, path, link, dest, swapped, the replaced (or backed-up)
+ * entry's device and inode, its slot and its flags.  1 when malformed
+ * or not allowed. */
 static int
 parse_step(const struct journal_head *h, struct arena *a, char **f,
     struct undo *u)
 {
 	struct task	*t;
-	char		*end;
-	long		 kind = strtol(f[1], &end, 10);
+	int		 bad = 0;
+	unsigned long long kind = number(f[1], 10, &bad);
 
 	memset(u, 0, sizeof(*u));
-	if (*end != '\0' || kind < STOW_OP_MKDIR || kind > STOW_OP_BACKUP)
+	if (bad || kind < STOW_OP_MKDIR || kind > STOW_OP_BACKUP)
 		return 1;
 	if ((t = arena_alloc(a, sizeof(*t))) == NULL ||
 	    (u->more = arena_alloc(a, sizeof(*u->more))) == NULL)
@@ -447,14 +508,15 @@ parse_step(const struct journal_head *h, struct arena *a, char **f,
 	t->source = *f[4] != '\0' ? f[4] : NULL;
 	t->dest = *f[5] != '\0' ? f[5] : NULL;
 	u->task = t;
-	u->more->mode = (mode_t)strtoul(f[2], NULL, 8);
+	u->more->mode = (mode_t)number(f[2], 8, &bad);
 	u->more->swapped = *f[6] != '\0' ? f[6] : NULL;
-	u->more->dev = (dev_t)strtoull(f[7], NULL, 10);
-	u->more->ino = (ino_t)strtoull(f[8], NULL, 10);
-	u->more->manifest_size = -1;
+	u->more->dev = (dev_t)number(f[7], 10, &bad);
+	u->more->ino = (ino_t)number(f[8], 10, &bad);
+	u->slot = (unsigned int)number(f[9], 10, &bad);
+	u->more->overwrote = (number(f[10], 10, &bad) & STEP_OVERWROTE) != 0;
 	if (kind == STOW_OP_BACKUP)
 		u->more->placed = t->dest;
-	return step_allowed(h, a, u) ? 0 : 1;
+	return !bad && step_allowed(h, a, u) ? 0 : 1;
 }
 
 /* Appends a step to the growing array *steps (capacity *cap). */
@@ -479,32 +541,55 @@ static int
 read_header(struct stow_ctx *ctx, const char *path, char **f, int nf,
     struct journal_head *h)
 {
-	char	*end;
-
 	if (nf != 5 || strcmp(f[0], JOURNAL_MAGIC) != 0 || *f[1] != '/')
 		return err_set(ctx, STOW_EINVAL, "%s:1: not a cstow journal "
 		    "(or one from another version)", path);
 	h->target = f[1];
 	h->vault = f[2];
-	h->pid = strtol(f[3], &end, 10);
+	h->tag = f[3];
 	h->stow_path = f[4];
-	if (*end != '\0' || (*h->vault != '\0' && *h->vault != '/') ||
-	    *h->stow_path == '\0' || *h->stow_path == '/')
+	if ((*h->vault != '\0' && *h->vault != '/') || *h->tag == '\0' ||
+	    strchr(h->tag, '/') != NULL || strlen(h->tag) >=
+	    sizeof(((struct stow_ctx *)NULL)->apply_tag) ||
+	    *h->stow_path == '\0' ||
+	    *h->stow_path == '/')
 		return err_set(ctx, STOW_EINVAL, "%s:1: malformed header",
 		    path);
 	return 0;
 }
 
-/* Reads the journal's steps into *steps (undone ones marked by a NULL
- * task), and its header. */
+/* Reads an "X" (undone) or "N" (new entry's identity) line about step
+ * f[1] of the n read; 1 when malformed. */
+static int
+read_mark(char **f, int nf, struct undo *steps, size_t n)
+{
+	struct undo	*u;
+	int		 bad = 0;
+	unsigned long long x = number(f[1], 10, &bad);
+
+	if (bad || x >= n)
+		return 1;
+	u = &steps[x];
+	if (nf == 2 && strcmp(f[0], "X") == 0) {
+		u->task = NULL;
+		return 0;
+	}
+	if (nf != 4 || strcmp(f[0], "N") != 0 || u->more->swapped == NULL)
+		return 1;
+	u->more->new_dev = (dev_t)number(f[2], 10, &bad);
+	u->more->new_ino = (ino_t)number(f[3], 10, &bad);
+	return bad;
+}
+
+/* Reads the journal's steps into *steps, numbered as written (undone
+ * ones marked by a NULL task), and its header. */
 static int
 read_journal(struct stow_ctx *ctx, struct arena *a, const char *path,
     char *text, struct undo **steps, size_t *n, struct journal_head *h)
 {
 	struct undo	*u;
-	char		*line, *next, *f[9], *end;
-	size_t		 cap = 16;
-	unsigned long	 x;
+	char		*line, *next, *f[11];
+	size_t		 cap = 16, ended = 0;
 	unsigned int	 lineno = 0;
 	int		 nf, rc;
 
@@ -517,16 +602,11 @@ read_journal(struct stow_ctx *ctx, struct arena *a, const char *path,
 		if ((next = strchr(line, '\n')) == NULL)
 			break;		/* cut short by the kill: not made */
 		*next++ = '\0';
-		nf = split(line, f, 9);
-		if (lineno > 1 && h->target == NULL)
-			break;
+		nf = split(line, f, 11);
 		if (lineno == 1) {
 			if ((rc = read_header(ctx, path, f, nf, h)) != 0)
 				return rc;
-		} else if (nf == 2 && strcmp(f[0], "X") == 0 &&
-		    (x = strtoul(f[1], &end, 10)) < *n && *end == '\0') {
-			(*steps)[x].task = NULL;
-		} else if (nf == 9 && strcmp(f[0], "S") == 0) {
+		} else if (nf == 11 && strcmp(f[0], "S") == 0) {
 			if ((u = step_add(a, steps, n, &cap)) == NULL ||
 			    (rc = parse_step(h, a, f, u)) == -1)
 				return err_nomem(ctx);
@@ -535,14 +615,28 @@ read_journal(struct stow_ctx *ctx, struct arena *a, const char *path,
 				return err_set(ctx, STOW_EINVAL, "%s:%u: a step "
 				    "this journal may not hold: refused",
 				    path, lineno);
-		} else
+		} else if (nf == 1 && strcmp(f[0], "E") == 0)
+			ended = *n;
+		else if (nf < 2 || read_mark(f, nf, *steps, *n) != 0)
 			return err_set(ctx, STOW_EINVAL, "%s:%u: malformed "
 			    "line", path, lineno);
 	}
-	/* No whole header: killed before the first step, nothing done. */
-	if (h->target == NULL)
-		*n = 0;
+	/* Steps not ended by an "E" were never made; no whole header:
+	 * killed before the first step, nothing done. */
+	*n = h->target != NULL ? ended : 0;
 	return 0;
+}
+
+/* qsort(3): steps in the order they were made, by slot (a swap made
+ * the plain way has its new steps written later, in its own slots). */
+static int
+slot_cmp(const void *a, const void *b)
+{
+	const struct undo	*x = a, *y = b;
+
+	if (x->slot != y->slot)
+		return x->slot < y->slot ? -1 : 1;
+	return x->step < y->step ? -1 : x->step > y->step;
 }
 
 /* Is x the exchange of the swap whose removal (under the temporary
@@ -550,35 +644,48 @@ read_journal(struct stow_ctx *ctx, struct arena *a, const char *path,
 static int
 exchange_of(const struct undo *x, const struct undo *u)
 {
-	return x->more != NULL && x->more->swapped != NULL &&
+	return x->task != NULL && x->more->swapped != NULL &&
 	    strcmp(x->path, u->path) == 0;
+}
+
+/* Do st and (dev, ino) name the same entry? */
+static int
+same_entry(const struct stat *st, dev_t dev, ino_t ino)
+{
+	return ino != 0 && st->st_dev == dev && st->st_ino == ino;
 }
 
 /*
  * Was swap step u (the exchange of its temporary name with swapped)
- * made?  The new entry is told from the one it replaces by what it is:
- * a link with the text planned, or a directory where there was none
- * (and, a directory replacing a directory, by the old one's identity).
- * A user's own edit of the path since (a new file) is never taken for
- * it.
+ * made?  The temporary name holding the entry the swap replaced says it
+ * was; the path holding the new entry, known by the identity the run
+ * wrote down before the exchange, says so too.  Without that (a power
+ * loss), the temporary name holding anything else says it was not, and
+ * else what is at the path decides: a link with the text planned, or a
+ * directory where there was none, or one other than the one replaced.
  */
 static int
 exchange_made(struct stow_ctx *w, struct arena *a, const struct undo *u)
 {
-	struct stat	 st;
-	const char	*text;
-	const char	*p = u->more->swapped;
+	struct stat	 pt, tt;
+	const char	*text, *p = u->more->swapped;
+	int		 at_p, at_tmp;
 
-	if (fs_lstat(w->target_fd, p, &st) == -1)
+	at_tmp = fs_lstat(w->target_fd, u->path, &tt) == 0;
+	at_p = fs_lstat(w->target_fd, p, &pt) == 0;
+	if (at_tmp && same_entry(&tt, u->more->dev, u->more->ino))
+		return 1;
+	if (u->more->new_ino != 0)
+		return at_p && same_entry(&pt, u->more->new_dev,
+		    u->more->new_ino);
+	if (at_tmp || !at_p)
 		return 0;
 	if (task_kind(u->task) == STOW_OP_LINK)
-		return S_ISLNK(st.st_mode) &&
+		return S_ISLNK(pt.st_mode) &&
 		    (text = fs_readlink(a, w->target_fd, p)) != NULL &&
 		    strcmp(text, u->task->source) == 0;
-	if (!S_ISDIR(st.st_mode))
-		return 0;
-	return !S_ISDIR(u->more->mode) || st.st_dev != u->more->dev ||
-	    st.st_ino != u->more->ino;
+	return S_ISDIR(pt.st_mode) && (!S_ISDIR(u->more->mode) ||
+	    !same_entry(&pt, u->more->dev, u->more->ino));
 }
 
 /* Was step i made?  Each step's precondition stops holding once it is
@@ -596,9 +703,10 @@ step_made(struct stow_ctx *w, struct arena *a, struct undo *steps,
 	if (u->more->swapped != NULL)
 		return exchange_made(w, a, u);
 	/* A swap's removal is made only once its exchange was. */
-	if (i > 0 && exchange_of(&steps[i - 1], u) &&
-	    (steps[i - 1].task == NULL || !exchange_made(w, a,
-	    &steps[i - 1])))
+	if (i > 0 && steps[i - 1].more->swapped != NULL &&
+	    strcmp(steps[i - 1].path, u->path) == 0 &&
+	    (!exchange_of(&steps[i - 1], u) ||
+	    !exchange_made(w, a, &steps[i - 1])))
 		return 0;
 	there = fs_lstat(w->target_fd, u->path, &st) == 0;
 	switch (task_kind(u->task)) {
@@ -626,7 +734,7 @@ settle_aside(struct stow_ctx *w, const struct journal_head *h,
 	char		 aside[NAME_MAX + 1];
 	int		 fd, rc;
 
-	journal_aside(h->pid, u->step, aside, sizeof(aside));
+	journal_aside(h->tag, u->step, aside, sizeof(aside));
 	if ((fd = walk_parent(w, u->path, &leaf)) == -1)
 		return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
 	rc = fs_unlink_checked(fd, aside, u->task->source, NULL);
@@ -636,29 +744,65 @@ settle_aside(struct stow_ctx *w, const struct journal_head *h,
 	return rc == -1 && errno != ENOENT ? -1 : 0;
 }
 
+/* Removes the copy a move across file systems was making when the run
+ * died (COPY_PREFIX and the run's tag), beside path (of dfd). */
+static void
+drop_copy(int dfd, const char *path, const struct journal_head *h,
+    struct arena *a)
+{
+	const char	*dir, *name;
+
+	if (dfd == -1 || (dir = path_parent(a, path)) == NULL ||
+	    (name = arena_printf(a, "%s%s%s%s", dir, *dir != '\0' ? "/" : "",
+	    COPY_PREFIX, h->tag)) == NULL)
+		return;
+	(void)fs_remove_tree(dfd, name);
+}
+
+/* The copies a killed move of step u may have left, on either side:
+ * they are the run's own, and half made. */
+static void
+drop_copies(struct stow_ctx *w, const struct journal_head *h,
+    const struct undo *u, struct arena *a)
+{
+	enum stow_op_kind	kind = task_kind(u->task);
+
+	if (kind != STOW_OP_BACKUP && kind != STOW_OP_MOVE)
+		return;
+	drop_copy(w->target_fd, u->path, h, a);
+	drop_copy(kind == STOW_OP_BACKUP ? w->vault_fd : w->target_fd,
+	    kind == STOW_OP_BACKUP ? u->more->placed : u->task->dest, h, a);
+}
+
 /*
  * A backup that was moving a tree across file systems when the run died
- * may have left it in both places, part removed, the copy whole (or the
- * copy partial, nothing removed): what is missing goes back from the
- * copy, and the copy goes.  1 when it was so (the step is settled).
+ * may have left it in both places: the copy whole in the vault (it is
+ * renamed there only once it is), the original partly removed.  What is
+ * missing goes back from the copy, and the copy goes.  Only when what is
+ * at the path is that original, known by its identity: anything else
+ * there is the user's since, and the vault keeps what it holds.  1 when
+ * it was so (the step is settled).
  */
 static int
 settle_copy(struct stow_ctx *w, const struct undo *u)
 {
+	struct stat	 st;
 	const char	*leaf;
-	int		 fd, rc;
+	int		 fd, rc = 0;
 
 	if (w->vault_fd == -1 || fs_lstat(w->vault_fd, u->more->placed,
 	    &(struct stat){ 0 }) == -1)
 		return 0;
-	if ((fd = walk_parent(w, u->path, &leaf)) == -1 ||
-	    fs_lstat(fd, leaf, &(struct stat){ 0 }) == -1) {
-		walk_forget(w);
-		return 0;
+	if ((fd = walk_parent(w, u->path, &leaf)) != -1 &&
+	    fs_lstat(fd, leaf, &st) == 0 && same_entry(&st, u->more->dev,
+	    u->more->ino)) {
+		rc = fs_merge_back(w->vault_fd, u->more->placed, fd, leaf) ==
+		    -1 ? -1 : 1;
+		if (rc == 1)
+			(void)manifest_forget(w, u->more->placed);
 	}
-	rc = fs_merge_back(w->vault_fd, u->more->placed, fd, leaf);
 	walk_forget(w);
-	return rc == -1 ? -1 : 1;
+	return rc;
 }
 
 /* Does errno, from undoing a step, mean the user changed what the step
@@ -681,10 +825,72 @@ undo_to_op(const struct undo *u, struct stow_op *op)
 	    u->task->dest;
 }
 
+/* Lists path (and why it could not be undone) in left. */
+static int
+left_over(struct stow_ctx *ctx, struct strbuf *left, const char *path)
+{
+	return strbuf_printf(left, "%s%.200s (%s)", left->len > 0 ? ", " : "",
+	    path, strerror(errno)) == -1 ? err_nomem(ctx) : 0;
+}
+
+/*
+ * Warns that step u, made, was left as the user changed it since.  What
+ * a backup moved to the vault stays there, listed in its MANIFEST
+ * (vault_keep(): the run may have died before it wrote the line).
+ */
+static void
+kept_warning(struct stow_ctx *ctx, struct stow_ctx *w, const struct undo *u)
+{
+	const char	*p = u->more->swapped != NULL ? u->more->swapped :
+			    u->path;
+
+	if (task_kind(u->task) == STOW_OP_BACKUP && w->vault_fd == -1)
+		log_msg(ctx, 0, "WARNING: kept %s as it is: changed since the "
+		    "interrupted run; its vault is gone", p);
+	else if (task_kind(u->task) == STOW_OP_BACKUP) {
+		if (vault_keep(w, u->path, u->more->placed) != 0)
+			log_msg(ctx, 0, "WARNING: %s", stow_ctx_errmsg(w));
+		log_msg(ctx, 0, "WARNING: kept %s as it is: changed since the "
+		    "interrupted run; what the run moved from there stays in "
+		    "the vault at %s/%s", p, w->backup_dir, u->more->placed);
+	} else
+		log_msg(ctx, 0, "WARNING: kept %s as it is: changed since the "
+		    "interrupted run%s%s", p, u->more->swapped != NULL ?
+		    "; what was there before is now " : "",
+		    u->more->swapped != NULL ? u->path : "");
+}
+
+/*
+ * Settles what a killed removal or move of step u may have left half
+ * done, before it is judged: the half-made copies of a move across file
+ * systems go, a link moved aside is removed or goes back, a tree copied
+ * to the vault whose original is still partly there is made whole
+ * again.  *done is set when that settled the step, or failed (listed in
+ * left).  Returns 0, or an error.
+ */
+static int
+settle_step(struct stow_ctx *ctx, struct stow_ctx *w, struct arena *a,
+    const struct journal_head *h, const struct undo *u, struct strbuf *left,
+    int *done)
+{
+	int	rc = 0;
+
+	*done = 1;
+	drop_copies(w, h, u, a);
+	if (task_kind(u->task) == STOW_OP_UNLINK && u->more->swapped ==
+	    NULL && settle_aside(w, h, u) == -1)
+		return left_over(ctx, left, u->path);
+	if (task_kind(u->task) == STOW_OP_BACKUP && (rc = settle_copy(w,
+	    u)) != 0)
+		return rc == 1 ? 0 : left_over(ctx, left, u->path);
+	*done = 0;
+	return 0;
+}
+
 /*
  * Undoes step i if it was made.  A step whose undoing would lose what
- * the user made since (a file in a directory the run made, a file where
- * a link it removed was) is left, with a warning: what the run left
+ * the user made since (a file in a directory the run made, a file saved
+ * where it removed a link) is left, with a warning: what the run left
  * there is kept, and nothing is lost.  Other failures are listed in
  * left.
  */
@@ -695,55 +901,125 @@ undo_one(struct stow_ctx *ctx, struct stow_ctx *w, struct arena *a,
 {
 	struct undo	*u = &steps[i];
 	struct stow_op	 op;
-	int		 rc;
+	int		 rc, done;
 
-	if (task_kind(u->task) == STOW_OP_UNLINK && u->more->swapped ==
-	    NULL && settle_aside(w, h, u) == -1)
-		return strbuf_printf(left, "%s%.200s", left->len > 0 ? ", " :
-		    "", u->path) == -1 ? err_nomem(ctx) : 0;
-	if (task_kind(u->task) == STOW_OP_BACKUP &&
-	    (i == 0 || !exchange_of(&steps[i - 1], u) ||
-	    (steps[i - 1].task != NULL && exchange_made(w, a, &steps[i - 1]))) &&
-	    (rc = settle_copy(w, u)) != 0)
-		return rc == 1 ? 0 : strbuf_printf(left, "%s%.200s",
-		    left->len > 0 ? ", " : "", u->path) == -1 ?
-		    err_nomem(ctx) : 0;
-	if (!step_made(w, a, steps, i))
+	if ((rc = settle_step(ctx, w, a, h, u, left, &done)) != 0 || done)
+		return rc;
+	if (!step_made(w, a, steps, i)) {
+		/* A backup made, whose place the user filled since. */
+		if (task_kind(u->task) == STOW_OP_BACKUP && w->vault_fd != -1 &&
+		    fs_lstat(w->vault_fd, u->more->placed,
+		    &(struct stat){ 0 }) == 0)
+			kept_warning(ctx, w, u);
 		return 0;
+	}
 	undo_to_op(u, &op);
 	if (cb != NULL && (rc = cb(&op, payload)) != 0)
 		return rc;
 	/* What the journal kept and the step needs: swapped or not,
 	 * placed, the mode of a removed directory. */
-	if (undo_op(w, u) == 0)
-		return 0;
-	if (changed_since(errno)) {
-		log_msg(ctx, 0, "WARNING: kept %s as it is: changed since the "
-		    "interrupted run%s%s", u->path, op.kind == STOW_OP_BACKUP ?
-		    "; what the run moved from there stays in the vault at " :
-		    "", op.kind == STOW_OP_BACKUP ? op.dest : "");
+	if (undo_op(w, u) == 0) {
+		if (u->more->overwrote)
+			log_msg(ctx, 0, "WARNING: %s: the package's earlier "
+			    "version was overwritten (no vault kept it)",
+			    u->task->dest);
 		return 0;
 	}
-	return strbuf_printf(left, "%s%.200s (%s)", left->len > 0 ? ", " : "",
-	    u->path, strerror(errno)) == -1 ? err_nomem(ctx) : 0;
+	if (changed_since(errno)) {
+		kept_warning(ctx, w, u);
+		return 0;
+	}
+	return left_over(ctx, left, u->path);
 }
 
-/* Undoes, newest first, those of steps[0..n) that were made and not
- * undone already, in the tree of w. */
+/*
+ * The removal u of a swap kept (keep_swap()) was not made: the entry
+ * the swap replaced is under the temporary name.  The removal is made
+ * now where that loses nothing: a link the run was removing, an empty
+ * directory, a backup to the vault (recorded as from the user's path).
+ * 1 when it was.
+ */
+static int
+finish_removal(struct stow_ctx *w, struct undo *u, const char *p)
+{
+	enum stow_op_kind	kind = task_kind(u->task);
+
+	if (kind == STOW_OP_BACKUP && w->vault_fd == -1)
+		return 0;
+	if (kind != STOW_OP_UNLINK && kind != STOW_OP_RMDIR &&
+	    kind != STOW_OP_BACKUP)
+		return 0;
+	u->more->orig = p;
+	return apply_step(w, u) == 0;
+}
+
+/*
+ * The swap x was made, and the user has changed its new entry since
+ * (swap_intact()): it stays, and so does its removal, step i when
+ * i > x, made now if it was not (finish_removal(); else the entry the
+ * swap replaced is under the temporary name, and stays there).  Warns,
+ * saying where the entry replaced is.
+ */
+static int
+keep_swap(struct stow_ctx *ctx, struct stow_ctx *w, struct arena *a,
+    const struct journal_head *h, struct undo *steps, size_t x, size_t i,
+    struct strbuf *left)
+{
+	struct undo	*u = &steps[i];
+	const char	*p = steps[x].more->swapped;
+	int		 rc, done = 0;
+
+	if (i > x && ((rc = settle_step(ctx, w, a, h, u, left, &done)) != 0 ||
+	    done))
+		return rc;
+	if (i == x || (!step_made(w, a, steps, i) &&
+	    !finish_removal(w, u, p))) {
+		kept_warning(ctx, w, &steps[x]);
+		return 0;
+	}
+	if (task_kind(u->task) == STOW_OP_BACKUP) {
+		u->path = p;
+		kept_warning(ctx, w, u);
+	} else
+		log_msg(ctx, 0, "WARNING: kept %s as it is: changed since the "
+		    "interrupted run%s%s", p, task_kind(u->task) ==
+		    STOW_OP_MOVE ? "; what was there before stays adopted "
+		    "at " : "", task_kind(u->task) == STOW_OP_MOVE ?
+		    u->task->dest : "");
+	return 0;
+}
+
+/* Undoes, newest first by the order they were made in, those of
+ * steps[0..n) that were made and not undone already, in the tree of
+ * w.  A swap the user changed since stays whole (keep_swap()). */
 static int
 undo_steps(struct stow_ctx *ctx, struct stow_ctx *w, struct arena *a,
     const struct journal_head *h, struct undo *steps, size_t n,
     stow_op_cb cb, void *payload)
 {
-	struct strbuf	left = { NULL, 0, 0 };
-	size_t		i;
-	int		rc = 0;
+	struct strbuf	 left = { NULL, 0, 0 };
+	const char	*kept_tmp = NULL;
+	size_t		 i, x;
+	int		 rc = 0;
 
-	for (i = n; i-- > 0 && rc == 0; )
-		if (steps[i].task != NULL)
+	qsort(steps, n, sizeof(*steps), slot_cmp);
+	for (i = n; i-- > 0 && rc == 0; ) {
+		if (steps[i].task == NULL || (kept_tmp != NULL &&
+		    path_is_at_or_under(steps[i].path, kept_tmp)))
+			continue;
+		if ((x = swap_of(steps, i, n)) < n &&
+		    exchange_made(w, a, &steps[x]) &&
+		    !swap_intact(w, steps, x)) {
+			kept_tmp = steps[x].path;
+			rc = keep_swap(ctx, w, a, h, steps, x, i, &left);
+		} else
 			rc = undo_one(ctx, w, a, h, steps, i, cb, payload,
 			    &left);
+	}
 	walk_forget(w);
+	/* What a removal made now told the MANIFEST. */
+	if (rc == 0 && vault_sync(w) != 0)
+		rc = err_set(ctx, STOW_EOS, "%s", stow_ctx_errmsg(w));
 	if (rc == 0 && left.len > 0)
 		rc = err_set(ctx, STOW_EPARTIAL, "could not undo: %s",
 		    strbuf_str(&left));
@@ -861,8 +1137,12 @@ stow_journal_recover(struct stow_ctx *ctx, const char *path, stow_op_cb cb,
 	w->log_level = ctx->log_level;
 	if ((rc = read_journal(ctx, &a, path, text, &steps, &n, &h)) == 0 &&
 	    h.target != NULL && (rc = open_journal_dirs(ctx, w, path,
-	    &h)) == 0)
+	    &h)) == 0) {
+		/* Its own copies and asides under the run's tag: a recovery
+		 * killed in turn leaves them to the next one. */
+		strlcpy(w->apply_tag, h.tag, sizeof(w->apply_tag));
 		rc = undo_steps(ctx, w, &a, &h, steps, n, cb, payload);
+	}
 	if (rc == 0 && unlink(path) == -1)
 		rc = err_os(ctx, "unlink", path);
 	stow_ctx_free(w);

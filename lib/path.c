@@ -237,6 +237,13 @@ path_is_under(const char *path, const char *dir, const char **rest)
 	return 1;
 }
 
+/* Is path dir itself or below it? */
+int
+path_is_at_or_under(const char *path, const char *dir)
+{
+	return strcmp(path, dir) == 0 || path_is_under(path, dir, NULL);
+}
+
 /* The number of components of a normalised relative path. */
 int
 path_depth(const char *p)

@@ -58,7 +58,8 @@ STOW_API const char	*stow_version_string(void);
 #define STOW_ECANCELLED	 -7	/* the cancel callback asked to stop */
 #define STOW_EMISUSE	 -8	/* API misuse: wrong handle, state or order */
 #define STOW_EPARTIAL	 -9	/* applying failed and could not all be undone */
-#define STOW_EBUSY	-10	/* a journal belongs to a run still going */
+#define STOW_EBUSY	-10	/* a journal belongs to a run still going,
+				   or is in the way of this run's */
 #define STOW_ECHANGED	-11	/* the disk changed under the plan (what a
 				   step would remove is not what was
 				   planned); everything was undone */
@@ -321,10 +322,13 @@ STOW_API int	stow_plan_foreach_conflict(const struct stow_plan *plan,
  * non-zero (that value), the operations already made are undone, newest
  * first, and that code is returned with the target and the stow
  * directory as they were (a path the user changed since is kept as it
- * is; the message names it); the message names the operation and path
- * that failed.  If undoing fails too, STOW_EPARTIAL is returned and the
- * message lists what remains.  With a journal, every step is written
- * and synced before the first is made.
+ * is, and a swap whose new entry they changed is kept whole; the
+ * message names them); the message names the operation and path that
+ * failed.  If undoing fails too, or an adoption with no vault overwrote
+ * a package's file, STOW_EPARTIAL is returned and the message lists
+ * what remains.  With a journal, every step is written and synced
+ * before the first is made; a journal already there is another run's,
+ * never written over (STOW_EBUSY, nothing changed).
  */
 STOW_API int	stow_plan_apply(struct stow_plan *plan, stow_op_cb cb,
 		    void *payload);

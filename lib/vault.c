@@ -191,11 +191,13 @@ manifest_append(struct stow_ctx *ctx, const char *vpath, const char *was,
 	if (rc == 0 && (fd = openat(ctx->vault_fd, MANIFEST, O_WRONLY |
 	    O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) == -1)
 		rc = err_os(ctx, "open", MANIFEST);
-	for (off = 0; rc == 0 && off < b.len; off += (size_t)n)
-		if ((n = write(fd, b.s + off, b.len - off)) == -1)
-			rc = err_os(ctx, "write", MANIFEST);
-	if (b.s != NULL && rc == 0 && close(fd) == -1)
-		rc = err_os(ctx, "close", MANIFEST);
+	else if (rc == 0) {
+		for (off = 0; rc == 0 && off < b.len; off += (size_t)n)
+			if ((n = write(fd, b.s + off, b.len - off)) == -1)
+				rc = err_os(ctx, "write", MANIFEST);
+		if (close(fd) == -1 && rc == 0)
+			rc = err_os(ctx, "close", MANIFEST);
+	}
 	ctx->manifest_dirty = 1;
 	strbuf_free(&b);
 	arena_free(&a);
@@ -306,13 +308,13 @@ vault_prune_run(struct stow_ctx *ctx)
  */
 static int
 unbackup_after(struct stow_ctx *ctx, int rc, const char *path,
-    const char *placed, off_t manifest_size)
+    const char *placed)
 {
 	char	msg[sizeof(ctx->errmsg)];
 	int	e = ctx->saved_errno;
 
 	strlcpy(msg, ctx->errmsg, sizeof(msg));
-	if (vault_unbackup(ctx, path, placed, manifest_size) == 0) {
+	if (vault_unbackup(ctx, path, placed) == 0) {
 		strlcpy(ctx->errmsg, msg, sizeof(ctx->errmsg));
 		ctx->saved_errno = e;
 		return rc;
@@ -357,26 +359,24 @@ backup_failed(struct stow_ctx *ctx, const char *orig, const char *placed,
  */
 int
 vault_backup(struct stow_ctx *ctx, const char *path, const char *was,
-    const char *placed, off_t *manifest_size)
+    const char *placed)
 {
 	struct arena		 a = { NULL };
 	struct move_report	 mr;
-	struct stat		 st;
 	const char		*leaf, *rel;
 	char			*parent, *orig;
 	int			 fd, rc;
 
 	if ((rc = vault_open(ctx)) != 0)
 		return rc;
-	*manifest_size = fs_lstat(ctx->vault_fd, MANIFEST, &st) == 0 ?
-	    st.st_size : 0;
+	mr.tag = ctx->apply_tag;
 	if ((parent = path_parent(&a, placed)) == NULL ||
 	    (orig = path_join(&a, ctx->target_abs, was)) == NULL) {
 		arena_free(&a);
 		return err_nomem(ctx);
 	}
 	/* A package's file (--adopt) is named by its own path. */
-	if (path_is_under(orig, ctx->stow_abs, &rel))
+	if (ctx->stow_abs != NULL && path_is_under(orig, ctx->stow_abs, &rel))
 		was = NULL;
 	if (*parent != '\0' && fs_mkdir_p(ctx->vault_fd, parent, 0700,
 	    owner_uid(ctx), ctx->owner_gid) == -1)
@@ -394,7 +394,7 @@ vault_backup(struct stow_ctx *ctx, const char *path, const char *was,
 	else if (rc != 0)
 		vault_prune(ctx, placed);
 	else if ((rc = manifest_append(ctx, placed, was, orig)) != 0)
-		rc = unbackup_after(ctx, rc, path, placed, *manifest_size);
+		rc = unbackup_after(ctx, rc, path, placed);
 	if (rc == 0 && owner_uid(ctx) != (uid_t)-1)
 		(void)fs_lchown(ctx->vault_fd, MANIFEST, ctx->owner_uid,
 		    ctx->owner_gid);
@@ -479,34 +479,100 @@ manifest_drop(struct stow_ctx *ctx, const char *placed)
 }
 
 /*
- * Undoes vault_backup(): moves placed back to path, cuts the MANIFEST
- * back to the size it had before (or, when that is unknown, below 0,
- * takes the item's lines out of it), and prunes what is left empty.
+ * Undoes vault_backup(): moves placed back to path (never over what
+ * stands there now: that is the user's since, and the item stays, with
+ * its MANIFEST line), takes the item's lines out of the MANIFEST (by
+ * name: a later item the undoing keeps keeps its lines), and prunes
+ * what is left empty.
  */
 int
-vault_unbackup(struct stow_ctx *ctx, const char *path, const char *placed,
-    off_t manifest_size)
+vault_unbackup(struct stow_ctx *ctx, const char *path, const char *placed)
 {
-	const char	*leaf;
-	int		 fd, rc;
+	struct move_report	 mr;
+	const char		*leaf;
+	int			 fd, rc;
 
 	if (placed == NULL) {
 		errno = ENOENT;
 		return err_os(ctx, "rename", path);
 	}
+	memset(&mr, 0, sizeof(mr));
+	mr.tag = ctx->apply_tag;
 	if ((fd = walk_parent(ctx, path, &leaf)) == -1)
 		return err_os(ctx, "rename", path);
-	rc = fs_move_at(ctx->vault_fd, placed, fd, leaf, 0, NULL);
+	rc = fs_move_at(ctx->vault_fd, placed, fd, leaf, 0, &mr);
 	walk_forget(ctx);
 	if (rc == -1)
 		return err_os(ctx, "rename", path);
 	/* (No MANIFEST: the backup failed before writing it.) */
-	if ((manifest_size >= 0 ?
-	    fs_truncate(ctx->vault_fd, MANIFEST, manifest_size) == -1 :
-	    manifest_drop(ctx, placed) == -1) && errno != ENOENT)
+	if (manifest_drop(ctx, placed) == -1 && errno != ENOENT)
 		return err_os(ctx, "truncate", MANIFEST);
 	vault_prune(ctx, placed);
 	return 0;
+}
+
+/*
+ * Recovery put item placed back (a half-made move's copy merged into
+ * its original): its lines leave the MANIFEST, and what is left empty
+ * goes.
+ */
+int
+manifest_forget(struct stow_ctx *ctx, const char *placed)
+{
+	if (manifest_drop(ctx, placed) == -1 && errno != ENOENT)
+		return err_os(ctx, "truncate", MANIFEST);
+	vault_prune(ctx, placed);
+	return 0;
+}
+
+/* Does the MANIFEST list item placed?  1 or 0; -1 with errno. */
+static int
+manifest_lists(struct stow_ctx *ctx, const char *placed)
+{
+	struct strbuf	 esc = { NULL, 0, 0 };
+	char		*text, *line;
+	int		 listed = 0;
+
+	if ((text = fs_read_file(ctx->vault_fd, MANIFEST, NULL)) == NULL)
+		return errno == ENOENT ? 0 : -1;
+	if (put_escaped(&esc, placed) == -1 || strbuf_putc(&esc, '\0') ==
+	    -1) {
+		free(text);
+		errno = ENOMEM;
+		return -1;
+	}
+	esc.len--;
+	for (line = text; line != NULL && *line != '\0' && !listed;
+	    line = (line = strchr(line, '\n')) != NULL ? line + 1 : NULL)
+		listed = *line != 'p' && line_of(line, &esc);
+	free(text);
+	strbuf_free(&esc);
+	return listed;
+}
+
+/*
+ * Recovery keeps item placed in the vault (what the killed run moved
+ * there from path, relative to the target, whose place the user has
+ * filled since): if the run died before its MANIFEST line was written,
+ * it is written now, so that a restore knows of it.
+ */
+int
+vault_keep(struct stow_ctx *ctx, const char *path, const char *placed)
+{
+	struct arena	 a = { NULL };
+	const char	*orig;
+	int		 rc;
+
+	if ((rc = manifest_lists(ctx, placed)) != 0)
+		return rc == 1 ? 0 : err_os(ctx, "read", MANIFEST);
+	if ((orig = path_join(&a, ctx->target_abs, path)) == NULL)
+		rc = err_nomem(ctx);
+	/* A package's file (--adopt) has no place in the target. */
+	else if ((rc = manifest_append(ctx, placed, strncmp(path, "../",
+	    3) == 0 ? NULL : path, orig)) == 0)
+		rc = vault_sync(ctx);
+	arena_free(&a);
+	return rc;
 }
 
 /* One item of a MANIFEST: a top-level line, or a "p" line. */

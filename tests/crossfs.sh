@@ -755,7 +755,7 @@ echo x >"$home/stow/p/ro/x"
 echo q >"$home/stow/q/qf"
 ln -s ../../stow/p/ro/x "$t/ro/x"
 if mount --bind "$t/ro" "$t/ro" && mount -o remount,ro,bind "$t/ro"; then
-	printf 'cstow-journal 4\t%s\t\t1\t../stow\nS\t3\t0\tro/x\t../../stow/p/ro/x\t\t\t0\t0\n' \
+	printf 'cstow-journal 5\t%s\t\t1\t../stow\nS\t3\t0\tro/x\t../../stow/p/ro/x\t\t\t0\t0\t0\t0\nE\n' \
 	    "$t" >"$t/.cstow-journal"
 	chmod 600 "$t/.cstow-journal"
 	run HOME="$home" -- cstow -d "$home/stow" -t "$t" q

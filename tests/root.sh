@@ -347,7 +347,7 @@ bg_start_init() {
 # line, "S KIND MODE PATH LINK DEST SWAPPED DEV INO".  Kinds: 1 mkdir,
 # 2 rmdir, 3 link, 4 unlink, 5 move, 6 backup.  Undoing an unlink makes
 # the link PATH -> LINK; undoing a move moves DEST back to PATH.
-step() { printf 'S\t%s\t0\t%s\t%s\t%s\t\t0\t0\n' "$1" "$2" "$3" "$4"; }
+step() { printf 'S\t%s\t0\t%s\t%s\t%s\t\t0\t0\t0\t0\nE\n' "$1" "$2" "$3" "$4"; }
 
 echo "# scratch: $base; users $U ($uid) and $V ($uid2)"
 echo "# cstow: $binary"
@@ -405,7 +405,7 @@ new_case journal-absolute
 mkdir -p "$R/pkg"
 echo pkg >"$R/pkg/.foo"
 {
-	printf 'cstow-journal 4\t%s\t\t1\tdotfiles\n' "$H"
+	printf 'cstow-journal 5\t%s\t\t1\tdotfiles\n' "$H"
 	step 4 "$E/evil" "$H/payload" ""
 } >"$H/.cstow-journal"
 chmod 600 "$H/.cstow-journal"
@@ -443,7 +443,7 @@ journal_setup() {
 }
 journal_setup dotdot
 {
-	printf 'cstow-journal 4\t%s\t\t1\t../dotfiles\n' "$H/t"
+	printf 'cstow-journal 5\t%s\t\t1\t../dotfiles\n' "$H/t"
 	step 4 "../outside" "$H/payload" ""
 } >"$H/t/.cstow-journal"
 chmod 600 "$H/t/.cstow-journal"
@@ -453,7 +453,7 @@ journal_case "a journal step with '..'" \
 
 journal_setup other-target
 {
-	printf 'cstow-journal 4\t%s\t\t1\t../dotfiles\n' "$H/other"
+	printf 'cstow-journal 5\t%s\t\t1\t../dotfiles\n' "$H/other"
 	step 4 "x" "$H/payload" ""
 } >"$H/t/.cstow-journal"
 chmod 600 "$H/t/.cstow-journal"
@@ -463,7 +463,7 @@ journal_case "a journal naming another target" \
 
 journal_setup vault
 {
-	printf 'cstow-journal 4\t%s\t%s\t1\t../dotfiles\n' "$H/t" "$c/vault"
+	printf 'cstow-journal 5\t%s\t%s\t1\t../dotfiles\n' "$H/t" "$c/vault"
 	step 6 "item" "" "item"
 } >"$H/t/.cstow-journal"
 chmod 600 "$H/t/.cstow-journal"
@@ -475,7 +475,7 @@ journal_case "a journal naming a vault others can write" \
 
 journal_setup foreign
 {
-	printf 'cstow-journal 4\t%s\t\t1\t../dotfiles\n' "$H/t"
+	printf 'cstow-journal 5\t%s\t\t1\t../dotfiles\n' "$H/t"
 	step 4 "../outside" "$H/payload" ""
 } >"$H/t/.cstow-journal"
 chown_home
@@ -485,7 +485,7 @@ journal_case "a journal owned by another user" \
 
 journal_setup writable
 {
-	printf 'cstow-journal 4\t%s\t\t1\t../dotfiles\n' "$H/t"
+	printf 'cstow-journal 5\t%s\t\t1\t../dotfiles\n' "$H/t"
 	step 4 "x" "$H/payload" ""
 } >"$H/t/.cstow-journal"
 chmod 666 "$H/t/.cstow-journal"
@@ -495,7 +495,7 @@ journal_case "a journal others can write" \
 
 journal_setup hardlink
 {
-	printf 'cstow-journal 4\t%s\t\t1\t../dotfiles\n' "$H/t"
+	printf 'cstow-journal 5\t%s\t\t1\t../dotfiles\n' "$H/t"
 	step 4 "x" "$H/payload" ""
 } >"$H/t/.cstow-journal"
 chmod 600 "$H/t/.cstow-journal"

@@ -7,10 +7,15 @@
  * kills the process (SIGKILL) at the k-th call instead.
  * CSTOW_FAULT_NO_EXCHANGE=1 fails every RENAME_EXCHANGE with EINVAL,
  * as a file system that cannot exchange does.  CSTOW_FAULT_EXDEV=1
- * fails every rename of a directory (an exchange too) with EXDEV, as
- * overlayfs does for a directory of a lower layer, so that directories
- * are moved by copying; the calls of a copy (files created, written,
- * synced, their modes and times set) then count too.
+ * fails every rename of a directory the process did not make (an
+ * exchange too) with EXDEV, as overlayfs does for a directory of a
+ * lower layer, so that directories are moved by copying.
+ * CSTOW_FAULT_XDEV_ROOT=DIR makes DIR another file system: a rename
+ * between a path below it and one outside fails with EXDEV, files too.
+ * With either, the calls of a copy (files created, written, synced,
+ * their modes and times set) count too.  CSTOW_FAULT_PAUSE=FILE makes
+ * the first flock(2) wait until FILE exists, after making FILE.ready,
+ * so that another run can go first.
  */
 #define _GNU_SOURCE
 #include <sys/stat.h>
@@ -86,26 +91,89 @@ inject(void)
 
 #define REAL(name, type)	((type)dlsym(RTLD_NEXT, name))
 
-/* CSTOW_FAULT_EXDEV=1 and path (of fd) is a directory: a rename of it
- * fails with EXDEV. */
+/* The directories this process made (CSTOW_FAULT_EXDEV=1): an
+ * overlay's upper layer holds them whole, so they rename. */
+static struct {
+	dev_t	dev;
+	ino_t	ino;
+} made[8192];
+static size_t	nmade;
+
+static void
+note_made(int fd, const char *path)
+{
+	struct stat	st;
+
+	if (getenv("CSTOW_FAULT_EXDEV") != NULL && nmade < 8192 &&
+	    fstatat(fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		made[nmade].dev = st.st_dev;
+		made[nmade++].ino = st.st_ino;
+	}
+}
+
+/* CSTOW_FAULT_EXDEV=1 and path (of fd) is a directory this process did
+ * not make (one of an overlay's lower layer): a rename of it fails with
+ * EXDEV. */
 static int
 dir_not_renamed(int fd, const char *path)
 {
 	struct stat	st;
+	size_t		i;
 
 	if (getenv("CSTOW_FAULT_EXDEV") == NULL ||
 	    fstatat(fd, path, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
 	    !S_ISDIR(st.st_mode))
 		return 0;
+	for (i = 0; i < nmade; i++)
+		if (made[i].dev == st.st_dev && made[i].ino == st.st_ino)
+			return 0;
 	errno = EXDEV;
 	return 1;
 }
 
-/* Copying counts (CSTOW_FAULT_EXDEV=1): one more mutating call. */
+/* Is absolute or cwd-relative path p below dir root? */
+static int
+below(const char *p, const char *root)
+{
+	char	cwd[8192], buf[16384];
+	size_t	n = strlen(root);
+
+	if (*p != '/' && getcwd(cwd, sizeof(cwd)) != NULL) {
+		snprintf(buf, sizeof(buf), "%s/%s", cwd, p);
+		p = buf;
+	}
+	return strncmp(p, root, n) == 0 && (p[n] == '/' || p[n] == '\0');
+}
+
+/* CSTOW_FAULT_XDEV_ROOT=DIR and the rename crosses DIR's edge: it fails
+ * with EXDEV. */
+static int
+across(int a, const char *from, int b, const char *to)
+{
+	const char	*root = getenv("CSTOW_FAULT_XDEV_ROOT");
+	char		 abuf[8192], bbuf[8192];
+
+	if (root == NULL || below(full(a, from, abuf, sizeof(abuf)), root) ==
+	    below(full(b, to, bbuf, sizeof(bbuf)), root))
+		return 0;
+	errno = EXDEV;
+	return 1;
+}
+
+/* Are moves made by copying (CSTOW_FAULT_EXDEV=1 or
+ * CSTOW_FAULT_XDEV_ROOT)? */
+static int
+copying(void)
+{
+	return getenv("CSTOW_FAULT_EXDEV") != NULL ||
+	    getenv("CSTOW_FAULT_XDEV_ROOT") != NULL;
+}
+
+/* Copying counts: one more mutating call. */
 static int
 copy_call(void)
 {
-	return getenv("CSTOW_FAULT_EXDEV") != NULL && inject();
+	return copying() && inject();
 }
 
 int
@@ -114,8 +182,11 @@ mkdirat(int fd, const char *path, mode_t mode)
 	trace("mkdirat", fd, path, AT_FDCWD, NULL);
 	if (inject())
 		return -1;
-	return REAL("mkdirat", int (*)(int, const char *, mode_t))(fd, path,
-	    mode);
+	if (REAL("mkdirat", int (*)(int, const char *, mode_t))(fd, path,
+	    mode) == -1)
+		return -1;
+	note_made(fd, path);
+	return 0;
 }
 
 int
@@ -142,7 +213,7 @@ int
 renameat(int a, const char *from, int b, const char *to)
 {
 	trace("renameat", a, from, b, to);
-	if (inject() || dir_not_renamed(a, from))
+	if (inject() || dir_not_renamed(a, from) || across(a, from, b, to))
 		return -1;
 	return REAL("renameat", int (*)(int, const char *, int,
 	    const char *))(a, from, b, to);
@@ -163,7 +234,7 @@ renameat2(int a, const char *from, int b, const char *to, unsigned int fl)
 		return -1;
 	}
 	if (dir_not_renamed(a, from) || ((fl & RENAME_EXCHANGE) &&
-	    dir_not_renamed(b, to)))
+	    dir_not_renamed(b, to)) || across(a, from, b, to))
 		return -1;
 	return REAL("renameat2", int (*)(int, const char *, int, const char *,
 	    unsigned int))(a, from, b, to, fl);
@@ -219,7 +290,7 @@ openat(int fd, const char *path, int flags, ...)
 		va_start(ap, flags);
 		mode = (mode_t)va_arg(ap, int);
 		va_end(ap);
-		if (getenv("CSTOW_FAULT_EXDEV") != NULL)
+		if (copying())
 			trace("openat", fd, path, AT_FDCWD, NULL);
 		if (copy_call())
 			return -1;
@@ -231,7 +302,7 @@ openat(int fd, const char *path, int flags, ...)
 int
 syncfs(int fd)
 {
-	if (getenv("CSTOW_FAULT_EXDEV") != NULL)
+	if (copying())
 		trace("syncfs", fd, "", AT_FDCWD, NULL);
 	if (copy_call())
 		return -1;
@@ -241,7 +312,7 @@ syncfs(int fd)
 int
 fchmod(int fd, mode_t mode)
 {
-	if (getenv("CSTOW_FAULT_EXDEV") != NULL)
+	if (copying())
 		trace("fchmod", fd, "", AT_FDCWD, NULL);
 	if (copy_call())
 		return -1;
@@ -251,7 +322,7 @@ fchmod(int fd, mode_t mode)
 int
 futimens(int fd, const struct timespec t[2])
 {
-	if (getenv("CSTOW_FAULT_EXDEV") != NULL)
+	if (copying())
 		trace("futimens", fd, "", AT_FDCWD, NULL);
 	if (copy_call())
 		return -1;
@@ -268,4 +339,23 @@ report(void)
 		fprintf(f, "%ld\n", calls);
 		fclose(f);
 	}
+}
+
+/* CSTOW_FAULT_PAUSE=FILE: the first lock waits for FILE. */
+int
+flock(int fd, int op)
+{
+	static int	 paused;
+	const char	*p = getenv("CSTOW_FAULT_PAUSE");
+	char		 ready[8192];
+
+	if (p != NULL && !paused) {
+		paused = 1;
+		snprintf(ready, sizeof(ready), "%s.ready", p);
+		close(REAL("openat", int (*)(int, const char *, int, ...))(
+		    AT_FDCWD, ready, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+		while (access(p, F_OK) != 0)
+			usleep(10000);
+	}
+	return REAL("flock", int (*)(int, int))(fd, op);
 }

@@ -16,14 +16,7 @@ cstow=${1:-$root/cli/cstow}
 case $cstow in /*) ;; *) cstow=$root/$cstow ;; esac
 . "$root/tests/treelib.sh"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cstow-fault.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-cc -shared -fPIC -O2 -o "$tmp/faultinject.so" "$here/faultinject.c" -ldl ||
-	{ echo "cannot build the shim"; echo "0 passed, 1 failed"; exit 1; }
-
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+. "$here/common.sh" fault
 
 # Everything that matters about a tree, one line per entry.
 snapshot() {	# snapshot DIR [SUB...]: its SUBs (default: stow and t)
@@ -48,13 +41,10 @@ fresh() {	# fresh DIR: the scenario's starting tree
 
 run() {	# run DIR [VAR=VALUE...] [-- OPTION...]: the run under test
 	local dir=$1
-	local -a vars=()
+	local -a vars args
 	shift
-	while [ $# -gt 0 ] && [ "$1" != -- ]; do
-		vars+=("$1")
-		shift
-	done
-	[ $# -gt 0 ] && shift
+	split_vars "$@"
+	set -- ${args[@]+"${args[@]}"}
 	(cd "$dir" && env ${vars[@]+"${vars[@]}"} HOME="$dir/home" \
 	    XDG_STATE_HOME="$dir/state" LD_PRELOAD="$tmp/faultinject.so" \
 	    "$cstow" -d stow -t t --adopt --replace=.config/nvim "$@" \
@@ -89,7 +79,9 @@ for p in bin .config/nvim etc/crc; do
 	if grep -Eq "^(unlinkat|renameat2?) $p( |\$)" "$tmp/trace"; then
 		bad "$p was removed or renamed away outright:"
 		grep -E " $p( |\$)" "$tmp/trace" | sed 's/^/  /'
-	elif ! grep -Eq "^exchange $p\.cstow-new\.[0-9]+ $p\$" "$tmp/trace"; then
+	elif d=$(dirname "$p")/ && [ "$d" = ./ ] && d=; \
+	    ! grep -Eq "^exchange $d\.cstow-new\.[0-9]+\.[0-9a-f]+\.[0-9]+ $p\$" \
+	    "$tmp/trace"; then
 		bad "$p was not swapped in: $(grep -F "$p" "$tmp/trace" | head -5)"
 	else
 		ok
