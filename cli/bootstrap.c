@@ -1482,10 +1482,25 @@ check_run(struct run *r, struct group *groups, size_t ngroups,
 	return check_vault(r, groups, ngroups);
 }
 
+/* Is a journal in a target this run holds the lock of (a run killed
+ * since this one looked)? */
+static int
+journal_left(const struct run *r)
+{
+	size_t	i;
+
+	for (i = 0; i < r->locks.n; i++)
+		if (has_file(r->locks.dir[i], JOURNAL_FILE))
+			return 1;
+	return 0;
+}
+
 /*
  * The plans were made before the locks were taken (a run that changes
  * nothing takes none).  Where another run held one, and so may have
- * changed the target meanwhile, they are made again under the locks.
+ * changed the target meanwhile, they are made again under the locks;
+ * where that run was killed, after its journal is undone (it is never
+ * written over: it is all that knows what the run left half done).
  * (One that came and went unseen while this run planned is caught by
  * the apply: each operation checks what it changes.)
  */
@@ -1498,9 +1513,13 @@ lock_for_apply(struct run *r, struct group *groups, size_t ngroups)
 
 	if (r->simulate || !run_changes(groups, ngroups))
 		return EXIT_OK;
-	if ((rc = run_lock(r, groups, ngroups, 0)) != EXIT_OK ||
-	    r->locks.waited == waited)
+	if ((rc = run_lock(r, groups, ngroups, 0)) != EXIT_OK)
 		return rc;
+	if (journal_left(r)) {
+		if ((rc = recover_targets(r)) != EXIT_OK)
+			return rc;
+	} else if (r->locks.waited == waited)
+		return EXIT_OK;
 	groups_close(groups, ngroups);
 	if ((rc = plan_groups(r, groups, ngroups, &nconflicts)) != EXIT_OK)
 		return rc;
