@@ -52,6 +52,7 @@ LIBSO		= $(O)/lib/libstow.so.$(SOVERSION)
 CSTOW		= $(O)/cli/cstow
 ENTRYPOINT	= $(O)/cli/cstow-entrypoint
 CHECK_RUNNER	= $(O)/tests/check_runner
+FAULT_EDITOR	= $(O)/tests/fault/editor
 CHECK_SRCS	= tests/check_main.c tests/check_path.c tests/check_pattern.c \
 		  tests/check_rc.c tests/check_plan.c tests/check_apply.c \
 		  tests/check_cli.c tests/check_conf.c tests/sandbox.c
@@ -130,6 +131,11 @@ $(ENTRYPOINT): $(ENTRY_SRCS) $(CLI_HDRS) lib/stow.h $(LIBA)
 	$(CC) $(ALL_CFLAGS) -Ilib -o $@ $(ENTRY_SRCS) $(LIBA) $(ALL_LDFLAGS) \
 	    $(DEP_LIBS)
 
+$(FAULT_EDITOR): tests/fault/editor.c lib/stow.h $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Ilib -o $@ tests/fault/editor.c $(LIBA) \
+	    $(ALL_LDFLAGS) $(DEP_LIBS)
+
 $(CHECK_RUNNER): $(CHECK_SRCS) tests/sandbox.h lib/extern.h $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Ilib -Itests -o $@ \
@@ -198,9 +204,12 @@ check-differential: $(CSTOW)
 	tests/differential.sh $(CSTOW)
 
 # Makes each mutating system call of a run fail in turn: every change
-# must be undone.
-check-faults: all
+# must be undone.  Then what a user does during a run that fails, or
+# between a killed run and the next, is kept (user.sh; its PID-namespace
+# case needs root).
+check-faults: all $(FAULT_EDITOR)
 	tests/fault/run.sh $(CSTOW)
+	tests/fault/user.sh $(CSTOW) $(FAULT_EDITOR)
 
 # Bad input: the exit status, a message naming it, and a disk unchanged
 # to the byte.  Cases that need root (tmpfs mounts, running as nobody)
@@ -349,4 +358,5 @@ uninstall:
 
 clean:
 	rm -rf build lib/*.o lib/libstow.a lib/libstow.so lib/libstow.so.* \
-	    lib/libstow.pc cli/cstow cli/cstow-entrypoint tests/check_runner
+	    lib/libstow.pc cli/cstow cli/cstow-entrypoint tests/check_runner \
+	    tests/fault/editor

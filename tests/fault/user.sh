@@ -1,0 +1,415 @@
+#!/usr/bin/env bash
+# user.sh: what the user does while a run is going, or between a run
+# that was killed and the next one, against what the run and the next
+# one's recovery undo.  An editor saves over a link the run made; the
+# user fills a path the killed run had emptied, or adds a file to a
+# directory it unfolded; another run was waiting for the lock; the vault
+# is on another file system and a copy is cut short.  In every case
+# nothing the user had or made is lost or hidden under a temporary name,
+# the vault's MANIFEST lists what the vault holds, and the messages say
+# what was kept.  (tests/fault/faultinject.c makes the faults; editor.c
+# plays the editor inside one apply of libstow.)
+#
+# Usage: tests/fault/user.sh [CSTOW [EDITOR]]; prints "N passed, N failed".
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+cstow=${1:-$root/cli/cstow}
+editor=${2:-$root/tests/fault/editor}
+case $cstow in /*) ;; *) cstow=$root/$cstow ;; esac
+case $editor in /*) ;; *) editor=$root/$editor ;; esac
+
+. "$here/common.sh" user
+check() {	# check NAME COMMAND...: passes when the command does
+	local name=$1
+	shift
+	if "$@"; then ok; else bad "$name"; fi
+}
+
+# run DIR [VAR=VALUE...] -- ARGS...: cstow in DIR, its home and state
+# there, under the shim (harmless without CSTOW_FAULT_* variables), and
+# under the command in the array wrap, when the caller has one.
+run() {
+	local dir=$1
+	local -a vars args
+	shift
+	split_vars "$@"
+	(cd "$dir" && ${wrap[@]+"${wrap[@]}"} env HOME="$dir/home" \
+	    XDG_STATE_HOME="$dir/state" LD_PRELOAD="$tmp/faultinject.so" \
+	    ${vars[@]+"${vars[@]}"} "$cstow" ${args[@]+"${args[@]}"})
+}
+
+# call_of TRACE PATTERN [AFTER]: the number of the first call the trace
+# shows matching the extended regex PATTERN (after call AFTER).
+call_of() {
+	awk -v re="$2" -v after="${3:-0}" \
+	    'NR > after && $0 ~ re { print NR; exit }' "$1"
+}
+
+# listed DIR TEXT: some file below DIR/state holds TEXT (its first line),
+# and its run directory's MANIFEST lists it, so that a restore finds it.
+listed() {
+	local f rel rundir
+	while IFS= read -r f; do
+		[ "$(head -n1 "$f")" = "$2" ] || continue
+		rundir=$(dirname "$f")
+		while [ ! -e "$rundir/MANIFEST" ] && [ "$rundir" != "$1" ]; do
+			rundir=$(dirname "$rundir")
+		done
+		rel=${f#"$rundir"/}
+		cut -f5 "$rundir/MANIFEST" 2>/dev/null | grep -qxF "$rel" &&
+		    return 0
+	done < <(find "$1/state" -type f ! -name MANIFEST 2>/dev/null)
+	return 1
+}
+
+# no_private DIR: no temporary name of a run (.cstow-new, .cstow-cp,
+# .cstow-rm) and no journal is left anywhere below DIR.
+no_private() {
+	[ -z "$(find "$1" \( -name '.cstow-new.*' -o -name '.cstow-cp.*' \
+	    -o -name '.cstow-rm.*' -o -name '.cstow-journal' \) -print)" ]
+}
+
+is_link_to() { [ -L "$1" ] && [ "$(readlink "$1")" = "$2" ]; }
+holds() { [ -f "$1" ] && [ ! -L "$1" ] && [ "$(cat "$1")" = "$2" ]; }
+has() { case $1 in *"$2"*) return 0 ;; esac; return 1; }
+
+# 1. Killed after it backed up f and before it linked it (a file system
+# that cannot exchange: the plain way); the user, finding f gone, writes
+# a new one.  The next run keeps theirs (and backs it up, as asked): the
+# original stays in the vault, listed in its MANIFEST.
+w=$tmp/c1
+c1_fresh() {
+	rm -rf "$w" && mkdir -p "$w/stow/p" "$w/t" && echo pkg > "$w/stow/p/f" &&
+	    echo ORIGINAL > "$w/t/f"
+}
+c1_fresh
+run "$w" CSTOW_FAULT_NO_EXCHANGE=1 CSTOW_FAULT_TRACE="$tmp/c1.trace" -- \
+    -d stow -t t --conflict=backup p > /dev/null 2>&1
+k=$(call_of "$tmp/c1.trace" '^symlinkat .*/t/f$')
+c1_fresh
+run "$w" CSTOW_FAULT_NO_EXCHANGE=1 CSTOW_FAULT_KILL_AT="$k" -- \
+    -d stow -t t --conflict=backup p > /dev/null 2>&1
+echo "USER NEW" > "$w/t/f"
+out=$(run "$w" -- -d stow -t t --conflict=backup p 2>&1)
+status=$?
+check "1 kill before the link, the user writes f: next run exits 0 ($status: $out)" \
+    [ "$status" = 0 ]
+check "1 the original is in the vault, listed in its MANIFEST" listed "$w" ORIGINAL
+check "1 the user's new f is in the vault, listed" listed "$w" "USER NEW"
+check "1 f is linked, nothing private left" \
+    eval 'is_link_to "$w/t/f" ../stow/p/f && no_private "$w"'
+check "1 the recovery says it kept f ($out)" has "$out" "kept f as it is"
+
+# 2. The plain way again, a swap among others (bin unfolded, zzz backed
+# up): killed after the link bin/c1; the next run, of another package,
+# first undoes the killed one's steps in the order they were made.
+w=$tmp/c2
+c2_fresh() {
+	rm -rf "$w" && mkdir -p "$w/stow/a/bin" "$w/stow/b/bin" \
+	    "$w/stow/c/bin" "$w/stow/z" "$w/t" &&
+	    echo a1 > "$w/stow/a/bin/a1" && echo b1 > "$w/stow/b/bin/b1" &&
+	    echo c1 > "$w/stow/c/bin/c1" && echo zz > "$w/stow/b/zzz" &&
+	    echo ORIG > "$w/t/zzz" && echo z > "$w/stow/z/z1" &&
+	    ln -s ../stow/a/bin "$w/t/bin"
+}
+c2_fresh
+run "$w" CSTOW_FAULT_NO_EXCHANGE=1 CSTOW_FAULT_TRACE="$tmp/c2.trace" -- \
+    -d stow -t t --conflict=backup b c > /dev/null 2>&1
+k=$(call_of "$tmp/c2.trace" '^symlinkat .*/t/bin/c1$')
+c2_fresh
+run "$w" CSTOW_FAULT_NO_EXCHANGE=1 CSTOW_FAULT_KILL_AT=$((k + 1)) -- \
+    -d stow -t t --conflict=backup b c > /dev/null 2>&1
+out=$(run "$w" -- -d stow -t t z 2>&1)
+status=$?
+check "2 the next run exits 0 ($status: $out)" [ "$status" = 0 ]
+check "2 the killed run is undone whole: bin the link it was, zzz the file ($(cd "$w/t" && ls -lA | tail -n +2))" \
+    eval 'is_link_to "$w/t/bin" ../stow/a/bin && holds "$w/t/zzz" ORIG &&
+    is_link_to "$w/t/z1" ../stow/z/z1 && [ "$(ls -A "$w/t")" = "$(printf "bin\nz1\nzzz")" ]'
+
+# 3. The vault on another file system: f (200000 bytes) is copied there;
+# the link of g fails, and the run, moving f back, is killed halfway
+# through the copy.  The next run finds f whole, and no half copy.
+w=$tmp/c3
+c3_fresh() {
+	rm -rf "$w" && mkdir -p "$w/stow/p" "$w/t" "$w/state" &&
+	    echo pkg > "$w/stow/p/f" && echo g > "$w/stow/p/g" &&
+	    head -c 200000 /dev/urandom > "$w/t/f" &&
+	    sha256sum < "$w/t/f" > "$tmp/c3.sum"
+}
+c3_fresh
+run "$w" CSTOW_FAULT_XDEV_ROOT="$w/state" CSTOW_FAULT_TRACE="$tmp/c3.trace" \
+    -- -d stow -t t --conflict=backup p > /dev/null 2>&1
+at=$(call_of "$tmp/c3.trace" '^symlinkat .*/t/g$')
+c3_fresh
+rm -f "$tmp/c3b.trace"
+run "$w" CSTOW_FAULT_XDEV_ROOT="$w/state" CSTOW_FAULT_AT="$at" \
+    CSTOW_FAULT_TRACE="$tmp/c3b.trace" -- -d stow -t t --conflict=backup p \
+    > /dev/null 2>&1
+first=$(call_of "$tmp/c3b.trace" '^write .*/t/\.cstow-cp\.' "$at")
+k=$(call_of "$tmp/c3b.trace" '^write .*/t/\.cstow-cp\.' "${first:-0}")
+check "3 the move back copies f in more than one write (at $at: $first, $k)" \
+    eval '[ -n "$first" ] && [ -n "$k" ]'
+c3_fresh
+run "$w" CSTOW_FAULT_XDEV_ROOT="$w/state" CSTOW_FAULT_AT="$at" \
+    CSTOW_FAULT_KILL_AT="${k:-0}" -- -d stow -t t --conflict=backup p \
+    > /dev/null 2>&1
+status=$?
+check "3 killed while it copied f back (status $status)" [ "$status" = 137 ]
+out=$(run "$w" CSTOW_FAULT_XDEV_ROOT="$w/state" -- -d stow -t t -D p 2>&1)
+status=$?
+check "3 the next run exits 0 ($status: $out)" [ "$status" = 0 ]
+check "3 f is whole where it was ($(ls -l "$w/t" 2>&1 | tail -n +2))" \
+    eval '[ -f "$w/t/f" ] && [ "$(sha256sum < "$w/t/f")" = "$(cat "$tmp/c3.sum")" ]'
+check "3 no half copy and nothing private left ($(find "$w" -name '.cstow-*'))" \
+    no_private "$w"
+
+# 4. Two runs: B (unstow r) plans, then waits for the lock; meanwhile A
+# (stow p, backing up f) is killed halfway.  B, once it has the lock,
+# undoes A first (A's journal is never written over), then plans again.
+w=$tmp/c4
+c4_fresh() {
+	rm -rf "$w" && mkdir -p "$w/stow/p" "$w/stow/r" "$w/t" &&
+	    echo pkg > "$w/stow/p/f" && echo ORIGINAL > "$w/t/f" &&
+	    echo r1 > "$w/stow/r/r1" && ln -s ../stow/r/r1 "$w/t/r1"
+}
+c4_fresh
+run "$w" CSTOW_FAULT_TRACE="$tmp/c4.trace" -- -d stow -t t \
+    --conflict=backup p > /dev/null 2>&1
+k=$(call_of "$tmp/c4.trace" '^renameat2 .*/t/\.cstow-new\.')
+c4_fresh
+rm -f "$tmp/go" "$tmp/go.ready"
+run "$w" CSTOW_FAULT_PAUSE="$tmp/go" -- -d stow -t t -D r > "$tmp/c4.B" 2>&1 &
+bpid=$!
+for _ in $(seq 1 500); do [ -e "$tmp/go.ready" ] && break; sleep 0.02; done
+run "$w" CSTOW_FAULT_KILL_AT="$k" -- -d stow -t t --conflict=backup p \
+    > /dev/null 2>&1
+status=$?
+check "4 A killed halfway (status $status), its journal there" \
+    eval '[ "$status" = 137 ] && [ -e "$w/t/.cstow-journal" ]'
+touch "$tmp/go"
+wait "$bpid"
+status=$?
+check "4 B exits 0 ($status: $(cat "$tmp/c4.B"))" [ "$status" = 0 ]
+check "4 B undid A first ($(cat "$tmp/c4.B"))" \
+    has "$(cat "$tmp/c4.B")" "undid the run a crash interrupted"
+check "4 f is the original file, r1 unstowed, nothing private left" \
+    eval 'holds "$w/t/f" ORIGINAL && [ ! -e "$w/t/r1" ] && [ ! -L "$w/t/r1" ] &&
+    no_private "$w"'
+
+# 5. --adopt with no vault (GNU Stow's way): f's content overwrites the
+# package's.  A run that then fails cannot give the package its earlier
+# f back, and says so (exit 4), as does the recovery of a killed one.
+w=$tmp/c5
+adopt_fresh() {	# the package's f and the target's, and a g to link
+	rm -rf "$w" && mkdir -p "$w/stow/p" "$w/t" &&
+	    echo "package version" > "$w/stow/p/f" && echo g > "$w/stow/p/g" &&
+	    echo "target version" > "$w/t/f"
+}
+novault() {	# novault [VAR=VALUE...] -- ARGS: cstow with no home, no vault
+	local -a vars args
+	split_vars "$@"
+	(cd "$w" && env -u HOME -u XDG_STATE_HOME \
+	    LD_PRELOAD="$tmp/faultinject.so" ${vars[@]+"${vars[@]}"} "$cstow" \
+	    ${args[@]+"${args[@]}"})
+}
+adopt_fresh
+novault CSTOW_FAULT_TRACE="$tmp/c5.trace" -- -d stow -t t --adopt p \
+    > /dev/null 2>&1
+k=$(call_of "$tmp/c5.trace" '^symlinkat .*/t/g$')
+adopt_fresh
+out=$(novault CSTOW_FAULT_AT="$k" -- -d stow -t t --adopt p 2>&1)
+status=$?
+check "5 adopt with no vault, a later step fails: exit 4, naming the package's f ($status: $out)" \
+    eval '[ "$status" = 4 ] && has "$out" "the package'"'"'s earlier ../stow/p/f, overwritten"'
+check "5 the target's f is back" holds "$w/t/f" "target version"
+adopt_fresh
+{ novault CSTOW_FAULT_KILL_AT="$k" -- -d stow -t t --adopt p; } > /dev/null 2>&1
+out=$(novault -- -d stow -t t -D p 2>&1)
+check "5 the recovery of a killed one warns of the overwritten f ($out)" \
+    has "$out" "../stow/p/f: the package's earlier version was overwritten"
+
+# 6. Killed after the exchange that put the link in f's place, before
+# f's old content went to the vault; the user's editor then saves over
+# the link.  The next run keeps their save, and the old content goes to
+# the vault as the run meant: nothing under a temporary name.
+w=$tmp/c6
+c6_fresh() {
+	rm -rf "$w" && mkdir -p "$w/stow/p" "$w/t" && echo pkg > "$w/stow/p/f" &&
+	    echo ORIGINAL > "$w/t/f"
+}
+c6_fresh
+run "$w" CSTOW_FAULT_TRACE="$tmp/c6.trace" -- -d stow -t t \
+    --conflict=backup p > /dev/null 2>&1
+k=$(call_of "$tmp/c6.trace" '^exchange .*/t/f$')
+c6_fresh
+run "$w" CSTOW_FAULT_KILL_AT=$((k + 1)) -- -d stow -t t --conflict=backup p \
+    > /dev/null 2>&1
+echo "USER EDIT" > "$w/t/f.tmp" && mv "$w/t/f.tmp" "$w/t/f"
+out=$(run "$w" -- -d stow -t t -D p 2>&1)
+status=$?
+check "6 the next run exits 0 ($status: $out)" [ "$status" = 0 ]
+check "6 the user's save is kept at f" holds "$w/t/f" "USER EDIT"
+check "6 the original is in the vault, listed" listed "$w" ORIGINAL
+check "6 nothing private left ($(ls -A "$w/t"))" no_private "$w"
+check "6 the recovery says it kept f ($out)" has "$out" "kept f as it is"
+
+# 7. An unfolding killed before its exchange; the user then makes bin a
+# directory of their own.  The next run takes it for theirs, not for the
+# run's new one: it stays, and is stowed into.
+w=$tmp/c7
+c7_fresh() {
+	rm -rf "$w" && mkdir -p "$w/stow/a/bin" "$w/stow/b/bin" "$w/t" &&
+	    echo a1 > "$w/stow/a/bin/a1" && echo b1 > "$w/stow/b/bin/b1" &&
+	    ln -s ../stow/a/bin "$w/t/bin"
+}
+c7_fresh
+run "$w" CSTOW_FAULT_TRACE="$tmp/c7.trace" -- -d stow -t t b > /dev/null 2>&1
+k=$(call_of "$tmp/c7.trace" '^exchange .*/t/bin$')
+c7_fresh
+run "$w" CSTOW_FAULT_KILL_AT="$k" -- -d stow -t t b > /dev/null 2>&1
+rm "$w/t/bin" && mkdir "$w/t/bin" && echo mine > "$w/t/bin/mine"
+out=$(run "$w" -- -d stow -t t b 2>&1)
+status=$?
+check "7 the next run exits 0 ($status: $out)" [ "$status" = 0 ]
+check "7 the user's bin stays, stowed into ($(cd "$w/t" && find . | sort | tr '\n' ' '))" \
+    eval 'holds "$w/t/bin/mine" mine && is_link_to "$w/t/bin/b1" ../../stow/b/bin/b1 &&
+    [ ! -e "$w/t/bin/a1" ] && no_private "$w"'
+
+# 8. The same unfolding killed just after its exchange; the user adds a
+# file to the unfolded bin.  The next run keeps bin as it is now (the
+# run's links and the user's file), not under a temporary name.
+c7_fresh
+run "$w" CSTOW_FAULT_KILL_AT=$((k + 1)) -- -d stow -t t b > /dev/null 2>&1
+echo mine > "$w/t/bin/mine"
+out=$(run "$w" -- -d stow -t t b 2>&1)
+status=$?
+check "8 the next run exits 0 ($status: $out)" [ "$status" = 0 ]
+check "8 bin keeps the user's file and the links ($(cd "$w/t" && find . | sort | tr '\n' ' '))" \
+    eval 'holds "$w/t/bin/mine" mine && is_link_to "$w/t/bin/a1" ../../stow/a/bin/a1 &&
+    is_link_to "$w/t/bin/b1" ../../stow/b/bin/b1 && no_private "$w"'
+check "8 the recovery says it kept bin ($out)" has "$out" "kept bin as it is"
+
+# 9. An editor saves over a link the run made, and the run then fails:
+# the rollback keeps the save, and whatever the swap replaced is where
+# the run meant it to be, never under a temporary name.
+w=$tmp/c9
+adopt_fresh
+out=$(LD_PRELOAD="$tmp/faultinject.so" CSTOW_FAULT_NO_EXCHANGE=1 "$editor" "$w" - adopt g)
+check "9 adopt, no vault, the plain way: STOW_EPARTIAL naming the overwritten f ($out)" \
+    eval 'has "$out" "apply: -9:" && has "$out" "overwritten with no vault" &&
+    has "$out" "kept as they are now"'
+check "9 the save is kept, nothing private left" \
+    eval 'holds "$w/t/f" "USER SAVED" && no_private "$w"'
+adopt_fresh
+out=$("$editor" "$w" - adopt g)
+check "9 adopt, no vault, swapped: STOW_EPARTIAL naming the overwritten f ($out)" \
+    eval 'has "$out" "apply: -9:" && has "$out" "overwritten with no vault"'
+check "9 the save is kept, the adopted f in the package, nothing private left ($(ls -A "$w/t"))" \
+    eval 'holds "$w/t/f" "USER SAVED" && holds "$w/stow/p/f" "target version" &&
+    no_private "$w"'
+adopt_fresh
+mkdir -p "$w/state"
+out=$("$editor" "$w" "$w/state/vault" backup g)
+check "9 backup, swapped: all else undone, f kept ($out)" \
+    eval 'has "$out" "apply: -1:" && has "$out" "all changes undone, but for paths changed since" &&
+    has "$out" "link f (what was there before stays in the vault)"'
+check "9 the save at f, the original in the vault (listed), the package as it was, nothing private left" \
+    eval 'holds "$w/t/f" "USER SAVED" && listed "$w" "target version" &&
+    holds "$w/stow/p/f" "package version" && no_private "$w"'
+
+# 10. The same, the plain way, with two backups: the one the rollback
+# keeps (b, saved over) keeps its MANIFEST line when the other (a) is
+# moved back.
+w=$tmp/c10
+rm -rf "$w" && mkdir -p "$w/stow/p" "$w/t" "$w/state"
+for f in a b c; do echo "pkg $f" > "$w/stow/p/$f"; done
+echo "ORIGINAL a" > "$w/t/a" && echo "ORIGINAL b" > "$w/t/b"
+out=$(LD_PRELOAD="$tmp/faultinject.so" CSTOW_FAULT_NO_EXCHANGE=1 "$editor" "$w" \
+    "$w/state/vault" backup c b)
+check "10 b kept ($out)" has "$out" "backup b (what was backed up from there stays in the vault)"
+check "10 a back, b the user's, b's original in the vault and listed" \
+    eval 'holds "$w/t/a" "ORIGINAL a" && holds "$w/t/b" "USER SAVED" &&
+    listed "$w" "ORIGINAL b" && ! listed "$w" "ORIGINAL a"'
+
+# 11. A MANIFEST that cannot be written fails the run, and leaves no
+# descriptor open.
+w=$tmp/c11
+c11_fresh() {
+	rm -rf "$w" && mkdir -p "$w/stow/p" "$w/t" && echo pkg > "$w/stow/p/f" &&
+	    echo ORIG > "$w/t/f"
+}
+c11_fresh
+rm -f "$tmp/c11.trace"
+LD_PRELOAD="$tmp/faultinject.so" CSTOW_FAULT_TRACE="$tmp/c11.trace" "$editor" "$w" \
+    "$w/vault" backup > /dev/null
+k=$(call_of "$tmp/c11.trace" '^write .*/vault/MANIFEST')
+c11_fresh
+out=$(LD_PRELOAD="$tmp/faultinject.so" CSTOW_FAULT_AT="$k" "$editor" "$w" "$w/vault" backup)
+check "11 the MANIFEST's write fails: undone ($out)" \
+    eval 'has "$out" "write: MANIFEST" && has "$out" "all changes undone" &&
+    holds "$w/t/f" ORIG'
+check "11 no descriptor left open ($out)" \
+    eval '! printf "%s\n" "$out" | grep "^open: " | grep -qF "$w"'
+
+# 12. A name as long as a name may be (245 bytes here, and the longest
+# temporary name of a run would not fit after it): replaced, backed up,
+# and unfolded like any other.
+w=$tmp/c12
+long=$(printf 'n%.0s' $(seq 1 245))
+rm -rf "$w" && mkdir -p "$w/stow/p" "$w/stow/a/$long" "$w/stow/b/$long" "$w/t"
+echo pkg > "$w/stow/p/$long" && echo ORIG > "$w/t/$long"
+echo a > "$w/stow/a/$long/a" && echo b > "$w/stow/b/$long/b"
+out=$(run "$w" -- -d stow -t t --conflict=backup p 2>&1)
+status=$?
+check "12 a 245-byte name replaced: exit 0 ($status: $out)" \
+    eval '[ "$status" = 0 ] && is_link_to "$w/t/$long" "../stow/p/$long" && listed "$w" ORIG'
+mkdir "$w/t2"
+out=$(cd "$w" && "$cstow" -d stow -t t2 a 2>&1 && "$cstow" -d stow -t t2 b 2>&1)
+status=$?
+check "12 a 245-byte directory unfolded: exit 0 ($status: $out)" \
+    eval '[ "$status" = 0 ] && [ -d "$w/t2/$long" ] && [ ! -L "$w/t2/$long" ] &&
+    [ -L "$w/t2/$long/a" ] && [ -L "$w/t2/$long/b" ]'
+
+# 13. In a container every start has the same process ID: a run killed
+# there, whose leftovers the user then changes (as in 6), must not stand
+# in the way of the next starts, which have its ID again.  (A PID
+# namespace: sh is PID 1 there, cstow PID 2, each time.)
+w=$tmp/c13
+pidns() {	# pidns DIR [VAR=VALUE...] -- ARGS: run, cstow as PID 2
+	local -a wrap=(unshare -p -f --mount-proc sh -c '"$@"; exit $?' sh)
+	run "$@"
+}
+if ! unshare -p -f --mount-proc true 2>/dev/null; then
+	bad "13 cannot run: a PID namespace (unshare -p) needs root"
+else
+	c13_fresh() {
+		rm -rf "$w" && mkdir -p "$w/stow/p" "$w/t" &&
+		    echo pkg > "$w/stow/p/f" && echo ORIGINAL > "$w/t/f"
+	}
+	c13_fresh
+	rm -f "$tmp/c13.trace"
+	pidns "$w" CSTOW_FAULT_TRACE="$tmp/c13.trace" -- -d stow -t t \
+	    --conflict=backup p > /dev/null 2>&1
+	k=$(call_of "$tmp/c13.trace" '^exchange .*/t/f$')
+	c13_fresh
+	pidns "$w" CSTOW_FAULT_KILL_AT=$((k + 1)) -- -d stow -t t \
+	    --conflict=backup p > /dev/null 2>&1
+	echo "USER EDIT" > "$w/t/f.tmp" && mv "$w/t/f.tmp" "$w/t/f"
+	out=$(pidns "$w" -- -d stow -t t --conflict=backup p 2>&1)
+	status=$?
+	check "13 the next start, the same PID: exit 0 ($status: $out)" \
+	    eval '[ "$status" = 0 ] && is_link_to "$w/t/f" ../stow/p/f'
+	run "$w" -- -d stow -t t -D p > /dev/null 2>&1
+	echo ANOTHER > "$w/t/f"
+	out=$(pidns "$w" -- -d stow -t t --conflict=backup p 2>&1)
+	status=$?
+	check "13 a later start, a file in the way: exit 0 ($status: $out)" \
+	    eval '[ "$status" = 0 ] && is_link_to "$w/t/f" ../stow/p/f'
+	check "13 everything the user had is in the vault, listed" \
+	    eval 'listed "$w" ORIGINAL && listed "$w" "USER EDIT" &&
+	    listed "$w" ANOTHER && no_private "$w"'
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
