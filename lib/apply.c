@@ -249,6 +249,7 @@ apply_step(struct stow_ctx *ctx, struct undo *u)
 	const struct task	*t = u->task;
 	enum stow_op_kind	 kind = task_kind(t);
 	const char		*leaf;
+	char			 why[sizeof(ctx->errmsg)];
 	int			 fd, rc = 0;
 
 	if ((fd = walk_parent(ctx, u->path, &leaf)) == -1)
@@ -275,8 +276,17 @@ apply_step(struct stow_ctx *ctx, struct undo *u)
 			rc = err_os(ctx, "rmdir", t->path);
 		break;
 	case STOW_OP_MOVE:
-		if (move_between(ctx, u->path, t->dest, 1) == -1)
-			rc = err_os(ctx, "rename", t->path);
+		if (move_between(ctx, u->path, t->dest, 1) == 0)
+			break;
+		rc = err_os(ctx, "rename", t->path);
+		/* Across file systems, the copy may have replaced the
+		 * package's file before the original could go. */
+		if (move_overwrote(ctx, u)) {
+			strlcpy(why, ctx->errmsg, sizeof(why));
+			rc = err_set(ctx, STOW_EPARTIAL, "%s; the package's "
+			    "earlier %s was overwritten already, with no vault "
+			    "to keep it", why, t->dest);
+		}
 		break;
 	case STOW_OP_BACKUP:
 		rc = vault_backup(ctx, u->path, u->more->orig != NULL ?
@@ -384,6 +394,24 @@ swap_intact(struct stow_ctx *ctx, const struct undo *steps, size_t x)
 	return intact == 1;
 }
 
+/* Undoes the MOVE step u that replaced a package file of the same
+ * bytes: copied back, so that the package keeps its file. */
+static int
+copy_back(struct stow_ctx *ctx, const struct undo *u)
+{
+	struct move_report	 mr;
+	const char		*fleaf, *tleaf;
+	int			 ffd, tfd, rc = -1;
+
+	memset(&mr, 0, sizeof(mr));
+	mr.tag = ctx->apply_tag;
+	if ((ffd = walk_parent(ctx, u->task->dest, &fleaf)) != -1 &&
+	    (tfd = walk_parent(ctx, u->path, &tleaf)) != -1)
+		rc = fs_copy_at(ffd, fleaf, tfd, tleaf, &mr);
+	walk_forget(ctx);
+	return rc;
+}
+
 /* Undoes step u, which was made; -1 (errno set) on failure. */
 int
 undo_op(struct stow_ctx *ctx, const struct undo *u)
@@ -422,7 +450,8 @@ undo_op(struct stow_ctx *ctx, const struct undo *u)
 			rc = -1;
 		break;
 	case STOW_OP_MOVE:
-		rc = move_between(ctx, t->dest, u->path, 0);
+		rc = u->more != NULL && u->more->same ? copy_back(ctx, u) :
+		    move_between(ctx, t->dest, u->path, 0);
 		break;
 	case STOW_OP_BACKUP:
 		rc = vault_unbackup(ctx, u->path, u->more->placed) == 0 ?
@@ -700,21 +729,52 @@ note_moved(struct stow_ctx *ctx, struct undo *u, const char *from)
 	return 0;
 }
 
-/* Does the MOVE step t (GNU Stow's --adopt, with no vault) replace a
- * package file of other content, which nothing then keeps? */
-static int
-move_overwrites(struct stow_ctx *ctx, const struct task *t)
+/*
+ * What the MOVE step t (an adoption) replaces in the package: a file of
+ * the same bytes (m->same: undoing it copies that back, so the package
+ * keeps its file), or, with no vault to keep it (GNU Stow's --adopt),
+ * one of other bytes, which is then gone (m->overwrote).
+ */
+static void
+move_replaces(struct stow_ctx *ctx, const struct task *t,
+    struct undo_more *m)
+{
+	const char	*fleaf, *tleaf;
+	int		 ffd, tfd, same;
+
+	if ((ffd = walk_parent(ctx, t->path, &fleaf)) != -1 &&
+	    (tfd = walk_parent(ctx, t->dest, &tleaf)) != -1 &&
+	    fs_lstat(tfd, tleaf, &(struct stat){ 0 }) == 0) {
+		same = fs_same_content(ffd, fleaf, tfd, tleaf) == 1;
+		m->same = same;
+		m->overwrote = !same && ctx->backup_dir == NULL;
+	}
+	walk_forget(ctx);
+}
+
+/* Did the MOVE step u, which overwrites a package file, overwrite it
+ * already (the package's file now holds what the path holds), though it
+ * was not made whole? */
+int
+move_overwrote(struct stow_ctx *ctx, const struct undo *u)
 {
 	const char	*fleaf, *tleaf;
 	int		 ffd, tfd, rc = 0;
 
-	if (ctx->backup_dir == NULL &&
-	    (ffd = walk_parent(ctx, t->path, &fleaf)) != -1 &&
-	    (tfd = walk_parent(ctx, t->dest, &tleaf)) != -1 &&
-	    fs_lstat(tfd, tleaf, &(struct stat){ 0 }) == 0)
-		rc = fs_same_content(ffd, fleaf, tfd, tleaf) != 1;
+	if (u->more != NULL && u->more->overwrote &&
+	    (ffd = walk_parent(ctx, u->path, &fleaf)) != -1 &&
+	    (tfd = walk_parent(ctx, u->task->dest, &tleaf)) != -1)
+		rc = fs_same_content(ffd, fleaf, tfd, tleaf) == 1;
 	walk_forget(ctx);
 	return rc;
+}
+
+/* Makes the MOVE step u (an adoption) without replacing anything at its
+ * destination: recovery finishing the removal of a swap it keeps. */
+int
+move_keeping(struct stow_ctx *ctx, const struct undo *u)
+{
+	return move_between(ctx, u->path, u->task->dest, 0);
 }
 
 /*
@@ -749,7 +809,7 @@ prepare_step(struct apply *ap, struct undo *u, const struct task *t,
 	u->more->orig = orig;
 	switch (kind) {
 	case STOW_OP_MOVE:
-		u->more->overwrote = move_overwrites(ctx, t);
+		move_replaces(ctx, t, u->more);
 		return 0;
 	case STOW_OP_BACKUP:
 		if ((rc = note_moved(ctx, u, orig != NULL ? orig : path)) != 0)

@@ -199,7 +199,9 @@ struct move_report {
 #define FS_MOVE_REPLACE	0x0001u		/* replace an existing file at to */
 int	 fs_move_at(int, const char *, int, const char *, unsigned int,
 	    struct move_report *);
-int	 fs_merge_back(int, const char *, int, const char *);
+int	 fs_merge_back(int, const char *, int, const char *, size_t *);
+int	 fs_copy_at(int, const char *, int, const char *,
+	    const struct move_report *);
 int	 fs_remove_tree(int, const char *);
 /* fs_unlink_checked() results */
 #define FS_UNLINKED	0
@@ -463,6 +465,10 @@ struct undo_more {
 	ino_t		 new_ino;	/* (0: unknown) */
 	int		 overwrote;	/* MOVE: replaced a package file no
 					   vault keeps (GNU Stow's --adopt) */
+	int		 same;		/* MOVE: replaced a package file of
+					   the same bytes */
+	const struct task *marked;	/* recovery: the task of a step the
+					   journal marks undone */
 };
 
 struct undo {
@@ -477,6 +483,8 @@ struct undo {
 enum stow_op_kind task_kind(const struct task *);
 int	 undo_op(struct stow_ctx *, const struct undo *);
 int	 apply_step(struct stow_ctx *, struct undo *);
+int	 move_overwrote(struct stow_ctx *, const struct undo *);
+int	 move_keeping(struct stow_ctx *, const struct undo *);
 int	 swap_intact(struct stow_ctx *, const struct undo *, size_t);
 size_t	 swap_of(const struct undo *, size_t, size_t);
 

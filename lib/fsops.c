@@ -357,7 +357,7 @@ rename_at(int fromfd, const char *from, int tofd, const char *to,
 	return renameat(fromfd, from, tofd, to);
 }
 
-static int	merge_back(int, const char *, int, const char *);
+static int	merge_back(int, const char *, int, const char *, size_t *);
 
 /*
  * Copies regular file from to a new file to, keeping mode, times,
@@ -635,6 +635,7 @@ move_tree(int fromfd, const char *from, int tofd, const char *to,
 {
 	struct statx	 sx;
 	char		 rel[PATH_MAX], tmp[PATH_MAX];
+	size_t		 kept = 0;
 	int		 saved;
 
 	rel[0] = '\0';
@@ -662,7 +663,8 @@ move_tree(int fromfd, const char *from, int tofd, const char *to,
 	if (remove_tree(fromfd, from) == 0)
 		return 0;
 	saved = errno;
-	if (merge_back(tofd, to, fromfd, from) == -1 && mr != NULL)
+	if ((merge_back(tofd, to, fromfd, from, &kept) == -1 || kept > 0) &&
+	    mr != NULL)
 		mr->split = 1;
 	errno = saved;
 	return -1;
@@ -693,7 +695,15 @@ move_file(int fromfd, const char *from, int tofd, const char *to,
 		errno = saved;
 		return -1;
 	}
-	return unlinkat(fromfd, from, 0);
+	if (unlinkat(fromfd, from, 0) == 0)
+		return 0;
+	/* The original stays: so the copy goes, unless it replaced what
+	 * was at to (FS_MOVE_REPLACE), which is then gone already. */
+	saved = errno;
+	if (!(flags & FS_MOVE_REPLACE))
+		(void)unlinkat(tofd, to, 0);
+	errno = saved;
+	return -1;
 }
 
 /*
@@ -743,21 +753,44 @@ copy_move(int fromfd, const char *from, int tofd, const char *to,
 	return move_file(fromfd, from, tofd, to, &st, 0, mr);
 }
 
+/* Do the copy c and the original o (both lstat'd: cs, os) hold the
+ * same: the same link text, or regular files of the same bytes? */
+static int
+same_leaf(int cfd, const char *c, const struct stat *cs, int ofd,
+    const char *o, const struct stat *os)
+{
+	struct arena	 a = { NULL };
+	const char	*ct, *ot;
+	int		 same = 0;
+
+	if (S_ISREG(cs->st_mode) && S_ISREG(os->st_mode))
+		return fs_same_content(cfd, c, ofd, o) == 1;
+	if (S_ISLNK(cs->st_mode) && S_ISLNK(os->st_mode))
+		same = (ct = fs_readlink(&a, cfd, c)) != NULL &&
+		    (ot = fs_readlink(&a, ofd, o)) != NULL &&
+		    strcmp(ct, ot) == 0;
+	arena_free(&a);
+	return same;
+}
+
 /*
  * Puts back into orig what a cross-device move removed, from its copy
- * (fromfd/copy): every entry of the copy that orig lacks goes back
- * (moved, so copied again across the file systems), and the copy of
- * every entry orig still has is removed.  Once done the copy is gone.
- * Returns 0, or -1 with errno when something could not go back: it is
- * then still in the copy.
+ * (cfd/copy): every entry of the copy that orig lacks goes back (moved,
+ * so copied again across the file systems), and the copy of every entry
+ * orig still has as the copy holds it is removed.  An entry orig has
+ * otherwise (another file there since, other bytes) stays in the copy:
+ * nothing is lost, and *kept counts it.  Once all is back the copy is
+ * gone.  Returns 0, or -1 with errno when something could not go back:
+ * it is then still in the copy.
  */
 static int
-merge_back(int cfd, const char *copy, int ofd, const char *orig)
+merge_back(int cfd, const char *copy, int ofd, const char *orig,
+    size_t *kept)
 {
 	struct arena	 a = { NULL };
 	struct dirlist	 list;
 	struct stat	 cs, os;
-	size_t		 i;
+	size_t		 i, before = *kept;
 	int		 sub = -1, dst = -1, rc = 0, saved;
 
 	if (fstatat(cfd, copy, &cs, AT_SYMLINK_NOFOLLOW) == -1)
@@ -767,11 +800,12 @@ merge_back(int cfd, const char *copy, int ofd, const char *orig)
 			return -1;
 		return copy_move(cfd, copy, ofd, orig, NULL);
 	}
-	if (!S_ISDIR(cs.st_mode))
-		return unlinkat(cfd, copy, 0);
-	if (!S_ISDIR(os.st_mode)) {
-		errno = EEXIST;
-		return -1;
+	if (!S_ISDIR(cs.st_mode) || !S_ISDIR(os.st_mode)) {
+		if (!S_ISDIR(cs.st_mode) && same_leaf(cfd, copy, &cs, ofd, orig,
+		    &os))
+			return unlinkat(cfd, copy, 0);
+		(*kept)++;
+		return 0;
 	}
 	if ((sub = openat(cfd, copy, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1 || (dst = openat(ofd, orig, O_RDONLY |
@@ -780,7 +814,7 @@ merge_back(int cfd, const char *copy, int ofd, const char *orig)
 		rc = -1;
 	for (i = 0; rc == 0 && i < list.len; i++)
 		rc = merge_back(sub, list.ents[i].name, dst,
-		    list.ents[i].name);
+		    list.ents[i].name, kept);
 	saved = errno;
 	if (sub != -1)
 		close(sub);
@@ -788,15 +822,51 @@ merge_back(int cfd, const char *copy, int ofd, const char *orig)
 		close(dst);
 	arena_free(&a);
 	errno = saved;
-	if (rc == 0)
+	if (rc == 0 && *kept == before)
 		rc = unlinkat(cfd, copy, AT_REMOVEDIR);
 	return rc;
 }
 
 int
-fs_merge_back(int cfd, const char *copy, int ofd, const char *orig)
+fs_merge_back(int cfd, const char *copy, int ofd, const char *orig,
+    size_t *kept)
 {
-	return merge_back(cfd, at(copy), ofd, at(orig));
+	*kept = 0;
+	return merge_back(cfd, at(copy), ofd, at(orig), kept);
+}
+
+/*
+ * Copies file or symlink from (not a directory) to to, which must not
+ * exist: beside it under COPY_PREFIX and the tag (copy_name()), synced,
+ * then renamed into place, so that to is never half written.
+ */
+int
+fs_copy_at(int fromfd, const char *from, int tofd, const char *to,
+    const struct move_report *mr)
+{
+	struct stat	st;
+	char		tmp[PATH_MAX];
+	int		saved;
+
+	from = at(from);
+	to = at(to);
+	if (fstatat(fromfd, from, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return -1;
+	if (S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		return -1;
+	}
+	if (copy_name(to, mr, tmp, sizeof(tmp)) == -1 ||
+	    (S_ISLNK(st.st_mode) ? copy_symlink(fromfd, from, tofd, tmp) :
+	    copy_file(fromfd, from, tofd, tmp, 1)) == -1)
+		return -1;
+	if (rename_at(tofd, tmp, tofd, to, 0) == -1) {
+		saved = errno;
+		(void)unlinkat(tofd, tmp, 0);
+		errno = saved;
+		return -1;
+	}
+	return 0;
 }
 
 /* Removes path below dfd, a whole tree, following no link. */

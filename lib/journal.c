@@ -34,6 +34,8 @@
 /* Flags of a step ("S" line, last field). */
 #define STEP_OVERWROTE	0x1	/* a move over a package file no vault
 				   keeps (GNU Stow's --adopt) */
+#define STEP_SAME	0x2	/* a move over a package file of the same
+				   bytes */
 
 /*
  * A journal line is built in place: room for its longest form is made
@@ -303,8 +305,8 @@ journal_step(struct stow_ctx *ctx, struct undo *u)
 	p = put_number(p, m != NULL ? (unsigned long long)m->dev : 0, 10);
 	p = put_number(p, m != NULL ? (unsigned long long)m->ino : 0, 10);
 	p = put_number(p, u->slot, 10);
-	line_end(ctx, put_number(p, m != NULL && m->overwrote ?
-	    STEP_OVERWROTE : 0, 10));
+	line_end(ctx, put_number(p, m == NULL ? 0 : (m->overwrote ?
+	    STEP_OVERWROTE : 0) | (m->same ? STEP_SAME : 0), 10));
 	/* A revert's steps were made: the new entry of a swap is known. */
 	if (swapped != NULL && m->new_ino != 0 && put_swapped(ctx, u) != 0)
 		return STOW_ENOMEM;
@@ -453,9 +455,9 @@ step_allowed(const struct journal_head *h, struct arena *a,
 
 	/* A package's file is backed up from the stow directory (--adopt
 	 * keeps its version); anything else is inside the target. */
-	if (!(kind == STOW_OP_BACKUP && into_stow_dir(a, h, u->path)) &&
-	    (!confined(u->path) || (u->more->swapped != NULL &&
-	    !confined(u->more->swapped))))
+	if ((!(kind == STOW_OP_BACKUP && into_stow_dir(a, h, u->path)) &&
+	    !confined(u->path)) || (u->more->swapped != NULL &&
+	    !confined(u->more->swapped)))
 		return 0;
 	if ((kind == STOW_OP_LINK || kind == STOW_OP_UNLINK) &&
 	    t->source == NULL)
@@ -489,7 +491,7 @@ parse_step(const struct journal_head *h, struct arena *a, char **f,
 {
 	struct task	*t;
 	int		 bad = 0;
-	unsigned long long kind = number(f[1], 10, &bad);
+	unsigned long long kind = number(f[1], 10, &bad), flags;
 
 	memset(u, 0, sizeof(*u));
 	if (bad || kind < STOW_OP_MKDIR || kind > STOW_OP_BACKUP)
@@ -513,7 +515,9 @@ parse_step(const struct journal_head *h, struct arena *a, char **f,
 	u->more->dev = (dev_t)number(f[7], 10, &bad);
 	u->more->ino = (ino_t)number(f[8], 10, &bad);
 	u->slot = (unsigned int)number(f[9], 10, &bad);
-	u->more->overwrote = (number(f[10], 10, &bad) & STEP_OVERWROTE) != 0;
+	flags = number(f[10], 10, &bad);
+	u->more->overwrote = (flags & STEP_OVERWROTE) != 0;
+	u->more->same = (flags & STEP_SAME) != 0;
 	if (kind == STOW_OP_BACKUP)
 		u->more->placed = t->dest;
 	return !bad && step_allowed(h, a, u) ? 0 : 1;
@@ -571,6 +575,8 @@ read_mark(char **f, int nf, struct undo *steps, size_t n)
 		return 1;
 	u = &steps[x];
 	if (nf == 2 && strcmp(f[0], "X") == 0) {
+		if (u->task != NULL)
+			u->more->marked = u->task;
 		u->task = NULL;
 		return 0;
 	}
@@ -657,12 +663,17 @@ same_entry(const struct stat *st, dev_t dev, ino_t ino)
 
 /*
  * Was swap step u (the exchange of its temporary name with swapped)
- * made?  The temporary name holding the entry the swap replaced says it
- * was; the path holding the new entry, known by the identity the run
- * wrote down before the exchange, says so too.  Without that (a power
- * loss), the temporary name holding anything else says it was not, and
- * else what is at the path decides: a link with the text planned, or a
- * directory where there was none, or one other than the one replaced.
+ * made?  The entries' identities tell: the temporary name holding the
+ * entry the swap replaced, or the path the new entry (known by the
+ * identity the run wrote down just before the exchange), say it was;
+ * the path holding the replaced entry, or the temporary name the new
+ * one, say it was not.  Neither name holding either, once the new
+ * entry's identity was written: it was, and both moved on since (the
+ * replaced entry removed, the user's own now at the path).  Without
+ * that identity (a power loss), the temporary name holding anything
+ * says it was not, and else what is at the path decides: a link with
+ * the text planned, or a directory where there was none, or one other
+ * than the one replaced.
  */
 static int
 exchange_made(struct stow_ctx *w, struct arena *a, const struct undo *u)
@@ -673,11 +684,14 @@ exchange_made(struct stow_ctx *w, struct arena *a, const struct undo *u)
 
 	at_tmp = fs_lstat(w->target_fd, u->path, &tt) == 0;
 	at_p = fs_lstat(w->target_fd, p, &pt) == 0;
-	if (at_tmp && same_entry(&tt, u->more->dev, u->more->ino))
+	if ((at_tmp && same_entry(&tt, u->more->dev, u->more->ino)) ||
+	    (at_p && same_entry(&pt, u->more->new_dev, u->more->new_ino)))
 		return 1;
+	if ((at_p && same_entry(&pt, u->more->dev, u->more->ino)) ||
+	    (at_tmp && same_entry(&tt, u->more->new_dev, u->more->new_ino)))
+		return 0;
 	if (u->more->new_ino != 0)
-		return at_p && same_entry(&pt, u->more->new_dev,
-		    u->more->new_ino);
+		return 1;
 	if (at_tmp || !at_p)
 		return 0;
 	if (task_kind(u->task) == STOW_OP_LINK)
@@ -724,11 +738,14 @@ step_made(struct stow_ctx *w, struct arena *a, struct undo *steps,
 /*
  * Before an unlink step is judged: a link the run had moved aside under
  * its private name (fs_unlink_checked()) and not yet removed is removed
- * now if it is the link planned, or, being anything else, goes back.
+ * now if it is the link planned, or, being anything else (a file the
+ * user saved over the link), goes back; where the user has filled the
+ * path again since, it stays under the private name, which a warning
+ * names: nothing of theirs is lost, and the run is undone all the same.
  */
 static int
-settle_aside(struct stow_ctx *w, const struct journal_head *h,
-    const struct undo *u)
+settle_aside(struct stow_ctx *ctx, struct stow_ctx *w,
+    const struct journal_head *h, const struct undo *u)
 {
 	const char	*leaf;
 	char		 aside[NAME_MAX + 1];
@@ -738,8 +755,14 @@ settle_aside(struct stow_ctx *w, const struct journal_head *h,
 	if ((fd = walk_parent(w, u->path, &leaf)) == -1)
 		return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
 	rc = fs_unlink_checked(fd, aside, u->task->source, NULL);
-	if (rc == FS_NOT_OURS && fs_lstat(fd, aside, &(struct stat){ 0 }) == 0)
-		rc = fs_move_at(fd, aside, fd, leaf, 0, NULL);
+	if (rc == FS_NOT_OURS && fs_lstat(fd, aside, &(struct stat){ 0 }) == 0 &&
+	    (rc = fs_move_at(fd, aside, fd, leaf, 0, NULL)) == -1 &&
+	    errno == EEXIST) {
+		log_msg(ctx, 0, "WARNING: kept %s as it is: changed since the "
+		    "interrupted run; what was saved there before it is now "
+		    "%s beside it", u->path, aside);
+		rc = 0;
+	}
 	walk_forget(w);
 	return rc == -1 && errno != ENOENT ? -1 : 0;
 }
@@ -751,12 +774,14 @@ drop_copy(int dfd, const char *path, const struct journal_head *h,
     struct arena *a)
 {
 	const char	*dir, *name;
+	int		 pfd;
 
 	if (dfd == -1 || (dir = path_parent(a, path)) == NULL ||
-	    (name = arena_printf(a, "%s%s%s%s", dir, *dir != '\0' ? "/" : "",
-	    COPY_PREFIX, h->tag)) == NULL)
+	    (name = arena_printf(a, "%s%s", COPY_PREFIX, h->tag)) == NULL ||
+	    (pfd = fs_open_nofollow(dfd, dir, strlen(dir))) == -1)
 		return;
-	(void)fs_remove_tree(dfd, name);
+	(void)fs_remove_tree(pfd, name);
+	close(pfd);
 }
 
 /* The copies a killed move of step u may have left, on either side:
@@ -778,16 +803,21 @@ drop_copies(struct stow_ctx *w, const struct journal_head *h,
  * A backup that was moving a tree across file systems when the run died
  * may have left it in both places: the copy whole in the vault (it is
  * renamed there only once it is), the original partly removed.  What is
- * missing goes back from the copy, and the copy goes.  Only when what is
- * at the path is that original, known by its identity: anything else
- * there is the user's since, and the vault keeps what it holds.  1 when
- * it was so (the step is settled).
+ * missing at the path goes back from the copy, and the copy goes, but
+ * only where the path still holds the original (its identity, which a
+ * file the user made since may share once the original's inode is
+ * free: so what the copy holds otherwise than the path stays in the
+ * vault, listed, and a warning says so).  user is the path the user
+ * knows it by.  1 when that settled the step (nothing more to undo), 0
+ * when it was not for this step, -1 on failure.
  */
 static int
-settle_copy(struct stow_ctx *w, const struct undo *u)
+settle_copy(struct stow_ctx *ctx, struct stow_ctx *w, const struct undo *u,
+    const char *user)
 {
 	struct stat	 st;
 	const char	*leaf;
+	size_t		 kept;
 	int		 fd, rc = 0;
 
 	if (w->vault_fd == -1 || fs_lstat(w->vault_fd, u->more->placed,
@@ -796,10 +826,18 @@ settle_copy(struct stow_ctx *w, const struct undo *u)
 	if ((fd = walk_parent(w, u->path, &leaf)) != -1 &&
 	    fs_lstat(fd, leaf, &st) == 0 && same_entry(&st, u->more->dev,
 	    u->more->ino)) {
-		rc = fs_merge_back(w->vault_fd, u->more->placed, fd, leaf) ==
-		    -1 ? -1 : 1;
-		if (rc == 1)
-			(void)manifest_forget(w, u->more->placed);
+		rc = fs_merge_back(w->vault_fd, u->more->placed, fd, leaf,
+		    &kept) == -1 ? -1 : 1;
+		if (rc == 1 && manifest_forget(w, u->more->placed) == 0 &&
+		    kept > 0) {
+			if (vault_keep(w, user, u->more->placed) != 0)
+				log_msg(ctx, 0, "WARNING: %s",
+				    stow_ctx_errmsg(w));
+			log_msg(ctx, 0, "WARNING: %s: what the interrupted run "
+			    "had copied from there and is not there now stays "
+			    "in the vault at %s/%s", user, w->backup_dir,
+			    u->more->placed);
+		}
 	}
 	walk_forget(w);
 	return rc;
@@ -860,31 +898,57 @@ kept_warning(struct stow_ctx *ctx, struct stow_ctx *w, const struct undo *u)
 		    u->more->swapped != NULL ? u->path : "");
 }
 
+/* The path the user knows step i by: a swap's removal is made under
+ * its temporary name, which its exchange put where the path was. */
+static const char *
+user_path(const struct undo *steps, size_t i, size_t n)
+{
+	size_t	x = swap_of(steps, i, n);
+
+	return x < n && x < i ? steps[x].more->swapped : steps[i].path;
+}
+
+/* Warns that MOVE step u overwrote the package's file, which no vault
+ * keeps (GNU Stow's --adopt). */
+static void
+overwrote_warning(struct stow_ctx *ctx, const struct undo *u)
+{
+	log_msg(ctx, 0, "WARNING: %s: the package's earlier version was "
+	    "overwritten (no vault kept it)", u->task->dest);
+}
+
+/* What settle_step() found. */
+#define SETTLE_ON	0	/* nothing to settle: judge the step */
+#define SETTLE_DONE	1	/* settled: nothing is left to undo */
+#define SETTLE_FAILED	2	/* could not be settled: listed in left */
+
 /*
- * Settles what a killed removal or move of step u may have left half
+ * Settles what a killed removal or move of step i may have left half
  * done, before it is judged: the half-made copies of a move across file
  * systems go, a link moved aside is removed or goes back, a tree copied
  * to the vault whose original is still partly there is made whole
- * again.  *done is set when that settled the step, or failed (listed in
- * left).  Returns 0, or an error.
+ * again.  *state says how it went.  Returns 0, or an error.
  */
 static int
 settle_step(struct stow_ctx *ctx, struct stow_ctx *w, struct arena *a,
-    const struct journal_head *h, const struct undo *u, struct strbuf *left,
-    int *done)
+    const struct journal_head *h, const struct undo *steps, size_t i,
+    size_t n, struct strbuf *left, int *state)
 {
-	int	rc = 0;
+	const struct undo	*u = &steps[i];
+	int			 rc = 0;
 
-	*done = 1;
+	*state = SETTLE_ON;
 	drop_copies(w, h, u, a);
 	if (task_kind(u->task) == STOW_OP_UNLINK && u->more->swapped ==
-	    NULL && settle_aside(w, h, u) == -1)
-		return left_over(ctx, left, u->path);
-	if (task_kind(u->task) == STOW_OP_BACKUP && (rc = settle_copy(w,
-	    u)) != 0)
-		return rc == 1 ? 0 : left_over(ctx, left, u->path);
-	*done = 0;
-	return 0;
+	    NULL && settle_aside(ctx, w, h, u) == -1)
+		rc = -1;
+	else if (task_kind(u->task) == STOW_OP_BACKUP && (rc = settle_copy(ctx,
+	    w, u, user_path(steps, i, n))) == 1)
+		*state = SETTLE_DONE;
+	if (rc != -1)
+		return 0;
+	*state = SETTLE_FAILED;
+	return left_over(ctx, left, u->path);
 }
 
 /*
@@ -896,14 +960,15 @@ settle_step(struct stow_ctx *ctx, struct stow_ctx *w, struct arena *a,
  */
 static int
 undo_one(struct stow_ctx *ctx, struct stow_ctx *w, struct arena *a,
-    const struct journal_head *h, struct undo *steps, size_t i,
+    const struct journal_head *h, struct undo *steps, size_t i, size_t n,
     stow_op_cb cb, void *payload, struct strbuf *left)
 {
 	struct undo	*u = &steps[i];
 	struct stow_op	 op;
-	int		 rc, done;
+	int		 rc, state;
 
-	if ((rc = settle_step(ctx, w, a, h, u, left, &done)) != 0 || done)
+	if ((rc = settle_step(ctx, w, a, h, steps, i, n, left, &state)) != 0 ||
+	    state != SETTLE_ON)
 		return rc;
 	if (!step_made(w, a, steps, i)) {
 		/* A backup made, whose place the user filled since. */
@@ -911,6 +976,10 @@ undo_one(struct stow_ctx *ctx, struct stow_ctx *w, struct arena *a,
 		    fs_lstat(w->vault_fd, u->more->placed,
 		    &(struct stat){ 0 }) == 0)
 			kept_warning(ctx, w, u);
+		/* A move across file systems that replaced the package's
+		 * file and died before the original went. */
+		if (task_kind(u->task) == STOW_OP_MOVE && move_overwrote(w, u))
+			overwrote_warning(ctx, u);
 		return 0;
 	}
 	undo_to_op(u, &op);
@@ -920,9 +989,7 @@ undo_one(struct stow_ctx *ctx, struct stow_ctx *w, struct arena *a,
 	 * placed, the mode of a removed directory. */
 	if (undo_op(w, u) == 0) {
 		if (u->more->overwrote)
-			log_msg(ctx, 0, "WARNING: %s: the package's earlier "
-			    "version was overwritten (no vault kept it)",
-			    u->task->dest);
+			overwrote_warning(ctx, u);
 		return 0;
 	}
 	if (changed_since(errno)) {
@@ -936,44 +1003,74 @@ undo_one(struct stow_ctx *ctx, struct stow_ctx *w, struct arena *a,
  * The removal u of a swap kept (keep_swap()) was not made: the entry
  * the swap replaced is under the temporary name.  The removal is made
  * now where that loses nothing: a link the run was removing, an empty
- * directory, a backup to the vault (recorded as from the user's path).
- * 1 when it was.
+ * directory, a backup to the vault (recorded as from the user's path
+ * p), an adoption into a package that has no such file.  1 when it was.
  */
 static int
 finish_removal(struct stow_ctx *w, struct undo *u, const char *p)
 {
-	enum stow_op_kind	kind = task_kind(u->task);
+	switch (task_kind(u->task)) {
+	case STOW_OP_BACKUP:
+		if (w->backup_dir == NULL)
+			return 0;
+		u->more->orig = p;
+		/* FALLTHROUGH */
+	case STOW_OP_UNLINK:
+	case STOW_OP_RMDIR:
+		return apply_step(w, u) == 0;
+	case STOW_OP_MOVE:
+		return move_keeping(w, u) == 0;
+	default:
+		return 0;
+	}
+}
 
-	if (kind == STOW_OP_BACKUP && w->vault_fd == -1)
-		return 0;
-	if (kind != STOW_OP_UNLINK && kind != STOW_OP_RMDIR &&
-	    kind != STOW_OP_BACKUP)
-		return 0;
-	u->more->orig = p;
-	return apply_step(w, u) == 0;
+/*
+ * The removal of swap x: step i when that is it (i > x), else the step
+ * after x if the journal marks it undone (a rollback killed before it
+ * exchanged back), as a copy in r with its task.  NULL: none.
+ */
+static struct undo *
+removal_of(struct undo *steps, size_t x, size_t i, size_t n,
+    struct undo *r)
+{
+	if (i > x)
+		return &steps[i];
+	if (x + 1 >= n || steps[x + 1].task != NULL ||
+	    steps[x + 1].more->marked == NULL ||
+	    strcmp(steps[x + 1].path, steps[x].path) != 0)
+		return NULL;
+	*r = steps[x + 1];
+	r->task = r->more->marked;
+	return r;
 }
 
 /*
  * The swap x was made, and the user has changed its new entry since
- * (swap_intact()): it stays, and so does its removal, step i when
- * i > x, made now if it was not (finish_removal(); else the entry the
- * swap replaced is under the temporary name, and stays there).  Warns,
- * saying where the entry replaced is.
+ * (swap_intact()): it stays, and so does its removal, made now if it
+ * was not (finish_removal(); else the entry the swap replaced is under
+ * the temporary name, and stays there).  i is the step being undone, x
+ * itself or its removal.  Warns, saying where the entry replaced is.
  */
 static int
 keep_swap(struct stow_ctx *ctx, struct stow_ctx *w, struct arena *a,
     const struct journal_head *h, struct undo *steps, size_t x, size_t i,
-    struct strbuf *left)
+    size_t n, struct strbuf *left)
 {
-	struct undo	*u = &steps[i];
+	struct undo	 copy, *u;
 	const char	*p = steps[x].more->swapped;
-	int		 rc, done = 0;
+	int		 rc, state = SETTLE_ON;
 
-	if (i > x && ((rc = settle_step(ctx, w, a, h, u, left, &done)) != 0 ||
-	    done))
+	if ((u = removal_of(steps, x, i, n, &copy)) == NULL) {
+		kept_warning(ctx, w, &steps[x]);
+		return 0;
+	}
+	if (u == &steps[i] && ((rc = settle_step(ctx, w, a, h, steps, i, n,
+	    left, &state)) != 0 || state == SETTLE_FAILED))
 		return rc;
-	if (i == x || (!step_made(w, a, steps, i) &&
-	    !finish_removal(w, u, p))) {
+	/* (A removal settled is one not made: the entry is back.) */
+	if ((state == SETTLE_DONE || u != &steps[i] ||
+	    !step_made(w, a, steps, i)) && !finish_removal(w, u, p)) {
 		kept_warning(ctx, w, &steps[x]);
 		return 0;
 	}
@@ -983,9 +1080,8 @@ keep_swap(struct stow_ctx *ctx, struct stow_ctx *w, struct arena *a,
 	} else
 		log_msg(ctx, 0, "WARNING: kept %s as it is: changed since the "
 		    "interrupted run%s%s", p, task_kind(u->task) ==
-		    STOW_OP_MOVE ? "; what was there before stays adopted "
-		    "at " : "", task_kind(u->task) == STOW_OP_MOVE ?
-		    u->task->dest : "");
+		    STOW_OP_MOVE ? "; what was there before is adopted at " :
+		    "", task_kind(u->task) == STOW_OP_MOVE ? u->task->dest : "");
 	return 0;
 }
 
@@ -1011,9 +1107,9 @@ undo_steps(struct stow_ctx *ctx, struct stow_ctx *w, struct arena *a,
 		    exchange_made(w, a, &steps[x]) &&
 		    !swap_intact(w, steps, x)) {
 			kept_tmp = steps[x].path;
-			rc = keep_swap(ctx, w, a, h, steps, x, i, &left);
+			rc = keep_swap(ctx, w, a, h, steps, x, i, n, &left);
 		} else
-			rc = undo_one(ctx, w, a, h, steps, i, cb, payload,
+			rc = undo_one(ctx, w, a, h, steps, i, n, cb, payload,
 			    &left);
 	}
 	walk_forget(w);
@@ -1088,6 +1184,9 @@ open_journal_dirs(struct stow_ctx *ctx, struct stow_ctx *w, const char *path,
 		return err_nomem(ctx);
 	if (*h->vault == '\0')
 		return 0;
+	/* A vault not made yet is made if a backup is finished. */
+	if ((w->backup_dir = strdup(h->vault)) == NULL)
+		return err_nomem(ctx);
 	if ((w->vault_fd = open(h->vault, O_RDONLY | O_DIRECTORY |
 	    O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return errno == ENOENT ? 0 : err_os(ctx, "open", h->vault);
@@ -1096,8 +1195,6 @@ open_journal_dirs(struct stow_ctx *ctx, struct stow_ctx *w, const char *path,
 	if (st.st_uid != geteuid() || (st.st_mode & 022) != 0)
 		return err_set(ctx, STOW_EINVAL, "%s: its vault %s is not this "
 		    "user's own: refused", path, h->vault);
-	if ((w->backup_dir = strdup(h->vault)) == NULL)
-		return err_nomem(ctx);
 	return 0;
 }
 

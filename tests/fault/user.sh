@@ -70,6 +70,30 @@ no_private() {
 	    -o -name '.cstow-rm.*' -o -name '.cstow-journal' \) -print)" ]
 }
 
+# pkg_fresh: in $w, package p with its f, and the target's own f.
+pkg_fresh() {
+	rm -rf "$w" && mkdir -p "$w/stow/p" "$w/t" && echo pkg > "$w/stow/p/f" &&
+	    echo ORIGINAL > "$w/t/f"
+}
+
+# killed_then_saved PATTERN OFFSET [VAR=VALUE...]: in a fresh $w
+# (pkg_fresh), "-d stow -t t --conflict=backup p" is traced, then made
+# again and killed at the first call matching PATTERN plus OFFSET; then
+# the user's editor saves "USER EDIT" over f.  The VARs go to both runs.
+killed_then_saved() {
+	local re=$1 off=$2 k
+	shift 2
+	pkg_fresh
+	rm -f "$tmp/saved.trace"
+	run "$w" "$@" CSTOW_FAULT_TRACE="$tmp/saved.trace" -- -d stow -t t \
+	    --conflict=backup p > /dev/null 2>&1
+	k=$(call_of "$tmp/saved.trace" "$re")
+	pkg_fresh
+	{ run "$w" "$@" CSTOW_FAULT_KILL_AT=$((k + off)) -- -d stow -t t \
+	    --conflict=backup p; } > /dev/null 2>&1
+	echo "USER EDIT" > "$w/t/f.tmp" && mv "$w/t/f.tmp" "$w/t/f"
+}
+
 is_link_to() { [ -L "$1" ] && [ "$(readlink "$1")" = "$2" ]; }
 holds() { [ -f "$1" ] && [ ! -L "$1" ] && [ "$(cat "$1")" = "$2" ]; }
 has() { case $1 in *"$2"*) return 0 ;; esac; return 1; }
@@ -79,15 +103,11 @@ has() { case $1 in *"$2"*) return 0 ;; esac; return 1; }
 # a new one.  The next run keeps theirs (and backs it up, as asked): the
 # original stays in the vault, listed in its MANIFEST.
 w=$tmp/c1
-c1_fresh() {
-	rm -rf "$w" && mkdir -p "$w/stow/p" "$w/t" && echo pkg > "$w/stow/p/f" &&
-	    echo ORIGINAL > "$w/t/f"
-}
-c1_fresh
+pkg_fresh
 run "$w" CSTOW_FAULT_NO_EXCHANGE=1 CSTOW_FAULT_TRACE="$tmp/c1.trace" -- \
     -d stow -t t --conflict=backup p > /dev/null 2>&1
 k=$(call_of "$tmp/c1.trace" '^symlinkat .*/t/f$')
-c1_fresh
+pkg_fresh
 run "$w" CSTOW_FAULT_NO_EXCHANGE=1 CSTOW_FAULT_KILL_AT="$k" -- \
     -d stow -t t --conflict=backup p > /dev/null 2>&1
 echo "USER NEW" > "$w/t/f"
@@ -234,18 +254,7 @@ check "5 the recovery of a killed one warns of the overwritten f ($out)" \
 # the link.  The next run keeps their save, and the old content goes to
 # the vault as the run meant: nothing under a temporary name.
 w=$tmp/c6
-c6_fresh() {
-	rm -rf "$w" && mkdir -p "$w/stow/p" "$w/t" && echo pkg > "$w/stow/p/f" &&
-	    echo ORIGINAL > "$w/t/f"
-}
-c6_fresh
-run "$w" CSTOW_FAULT_TRACE="$tmp/c6.trace" -- -d stow -t t \
-    --conflict=backup p > /dev/null 2>&1
-k=$(call_of "$tmp/c6.trace" '^exchange .*/t/f$')
-c6_fresh
-run "$w" CSTOW_FAULT_KILL_AT=$((k + 1)) -- -d stow -t t --conflict=backup p \
-    > /dev/null 2>&1
-echo "USER EDIT" > "$w/t/f.tmp" && mv "$w/t/f.tmp" "$w/t/f"
+killed_then_saved '^exchange .*/t/f$' 1
 out=$(run "$w" -- -d stow -t t -D p 2>&1)
 status=$?
 check "6 the next run exits 0 ($status: $out)" [ "$status" = 0 ]
@@ -335,20 +344,16 @@ check "10 a back, b the user's, b's original in the vault and listed" \
 # 11. A MANIFEST that cannot be written fails the run, and leaves no
 # descriptor open.
 w=$tmp/c11
-c11_fresh() {
-	rm -rf "$w" && mkdir -p "$w/stow/p" "$w/t" && echo pkg > "$w/stow/p/f" &&
-	    echo ORIG > "$w/t/f"
-}
-c11_fresh
+pkg_fresh
 rm -f "$tmp/c11.trace"
 LD_PRELOAD="$tmp/faultinject.so" CSTOW_FAULT_TRACE="$tmp/c11.trace" "$editor" "$w" \
     "$w/vault" backup > /dev/null
 k=$(call_of "$tmp/c11.trace" '^write .*/vault/MANIFEST')
-c11_fresh
+pkg_fresh
 out=$(LD_PRELOAD="$tmp/faultinject.so" CSTOW_FAULT_AT="$k" "$editor" "$w" "$w/vault" backup)
 check "11 the MANIFEST's write fails: undone ($out)" \
     eval 'has "$out" "write: MANIFEST" && has "$out" "all changes undone" &&
-    holds "$w/t/f" ORIG'
+    holds "$w/t/f" ORIGINAL'
 check "11 no descriptor left open ($out)" \
     eval '! printf "%s\n" "$out" | grep "^open: " | grep -qF "$w"'
 
@@ -383,16 +388,12 @@ pidns() {	# pidns DIR [VAR=VALUE...] -- ARGS: run, cstow as PID 2
 if ! unshare -p -f --mount-proc true 2>/dev/null; then
 	bad "13 cannot run: a PID namespace (unshare -p) needs root"
 else
-	c13_fresh() {
-		rm -rf "$w" && mkdir -p "$w/stow/p" "$w/t" &&
-		    echo pkg > "$w/stow/p/f" && echo ORIGINAL > "$w/t/f"
-	}
-	c13_fresh
+	pkg_fresh
 	rm -f "$tmp/c13.trace"
 	pidns "$w" CSTOW_FAULT_TRACE="$tmp/c13.trace" -- -d stow -t t \
 	    --conflict=backup p > /dev/null 2>&1
 	k=$(call_of "$tmp/c13.trace" '^exchange .*/t/f$')
-	c13_fresh
+	pkg_fresh
 	pidns "$w" CSTOW_FAULT_KILL_AT=$((k + 1)) -- -d stow -t t \
 	    --conflict=backup p > /dev/null 2>&1
 	echo "USER EDIT" > "$w/t/f.tmp" && mv "$w/t/f.tmp" "$w/t/f"
@@ -410,6 +411,162 @@ else
 	    eval 'listed "$w" ORIGINAL && listed "$w" "USER EDIT" &&
 	    listed "$w" ANOTHER && no_private "$w"'
 fi
+
+# 14. A backup across file systems killed after the copy, the original
+# gone; the user writes a new file there, and the file system gives it
+# the original's inode number (ext4 hands out the lowest free one; here
+# the journal is written as such a run leaves it).  Recovery must not
+# take the new file for the original: the vault keeps the original.
+w=$tmp/c14
+rm -rf "$w" && mkdir -p "$w/stow/p" "$w/t" "$w/state/cstow/backup/run"
+chmod 700 "$w/state/cstow/backup/run"
+echo pkg > "$w/stow/p/f" && echo ORIGINAL > "$w/state/cstow/backup/run/f"
+echo "USER NEW" > "$w/t/f"
+{
+	printf 'cstow-journal 5\t%s\t%s\t1.2\t../stow\n' "$(cd "$w/t" && pwd -P)" \
+	    "$(cd "$w/state/cstow/backup/run" && pwd -P)"
+	printf 'S\t6\t0\tf\t\tf\t\t%s\t%s\t0\t0\n' $(stat -c '%d %i' "$w/t/f")
+	printf 'S\t3\t0\tf\t../stow/p/f\t\t\t0\t0\t1\t0\nE\n'
+} > "$w/t/.cstow-journal"
+chmod 600 "$w/t/.cstow-journal"
+out=$(run "$w" -- -d stow -t t -D p 2>&1)
+status=$?
+check "14 the next run exits 0 ($status: $out)" [ "$status" = 0 ]
+check "14 the user's f stays, the original stays in the vault, listed" \
+    eval 'holds "$w/t/f" "USER NEW" && listed "$w" ORIGINAL'
+check "14 a warning says where the original is ($out)" \
+    has "$out" "stays in the vault at"
+
+# 15. The vault on another file system: killed after the copy of f's
+# old content was renamed into the vault, before the old f (under the
+# swap's temporary name) was removed; the user then saves over the
+# link.  The old content ends in the vault, listed, not under the
+# temporary name.
+w=$tmp/c15
+killed_then_saved '^unlinkat .*/t/\.cstow-new\.' 0 CSTOW_FAULT_XDEV_ROOT="$w/state"
+k15=$(call_of "$tmp/saved.trace" '^unlinkat .*/t/\.cstow-new\.')
+out=$(run "$w" CSTOW_FAULT_XDEV_ROOT="$w/state" -- -d stow -t t -D p 2>&1)
+status=$?
+check "15 the next run exits 0 ($status: $out)" [ "$status" = 0 ]
+check "15 the save at f, the original in the vault (listed), nothing private left" \
+    eval 'holds "$w/t/f" "USER EDIT" && listed "$w" ORIGINAL && no_private "$w"'
+
+# 16. Killed after the old f went to the vault and before its MANIFEST
+# line was written; the user then saves over the link.  The line
+# recovery writes names f, where a restore puts it back, not the
+# temporary name it had for a moment.
+w=$tmp/c16
+killed_then_saved '^write .*/MANIFEST' 0
+out=$(run "$w" -- -d stow -t t -D p 2>&1)
+status=$?
+check "16 the next run exits 0 ($status: $out)" [ "$status" = 0 ]
+check "16 the original is listed as f's ($(cat "$w"/state/cstow/backup/*/MANIFEST 2>&1))" \
+    eval 'listed "$w" ORIGINAL && [ "$(cut -f6 "$w"/state/cstow/backup/*/MANIFEST)" = "$(cd "$w/t" && pwd -P)/f" ]'
+rm -f "$w/t/f"
+out=$(run "$w" -- -d stow -t t --restore 2>&1)
+check "16 --restore puts it back at f ($out)" holds "$w/t/f" ORIGINAL
+
+# 17. A run that fails rolls back, and is killed in the rollback after
+# moving f's old content back from the vault, before exchanging it back;
+# the user then saves over the link.  The old content goes back to the
+# vault, listed, not left under the temporary name.
+w=$tmp/c17
+c17_fresh() { pkg_fresh && echo g > "$w/stow/p/g"; }
+c17_fresh
+run "$w" CSTOW_FAULT_TRACE="$tmp/c17.trace" -- -d stow -t t \
+    --conflict=backup p > /dev/null 2>&1
+kg=$(call_of "$tmp/c17.trace" '^symlinkat .*/t/g$')
+c17_fresh
+rm -f "$tmp/c17b.trace"
+run "$w" CSTOW_FAULT_AT="$kg" CSTOW_FAULT_TRACE="$tmp/c17b.trace" -- \
+    -d stow -t t --conflict=backup p > /dev/null 2>&1
+kx=$(call_of "$tmp/c17b.trace" '^exchange .*/t/f$' "$kg")
+c17_fresh
+run "$w" CSTOW_FAULT_AT="$kg" CSTOW_FAULT_KILL_AT="${kx:-0}" -- \
+    -d stow -t t --conflict=backup p > /dev/null 2>&1
+status=$?
+check "17 killed in the rollback, before the exchange back (at $kx: $status)" \
+    [ "$status" = 137 ]
+echo "USER EDIT" > "$w/t/f.tmp" && mv "$w/t/f.tmp" "$w/t/f"
+out=$(run "$w" -- -d stow -t t -D p 2>&1)
+status=$?
+check "17 the next run exits 0 ($status: $out)" [ "$status" = 0 ]
+check "17 the save at f, the original in the vault (listed), nothing private left" \
+    eval 'holds "$w/t/f" "USER EDIT" && listed "$w" ORIGINAL && no_private "$w"'
+
+# 18. --adopt of a file whose bytes the package's already has: a run
+# that fails, or is killed and recovered, leaves the package its file.
+w=$tmp/c18
+c18_fresh() {
+	rm -rf "$w" && mkdir -p "$w/stow/p" "$w/t" && echo same > "$w/stow/p/f" &&
+	    echo g > "$w/stow/p/g" && echo same > "$w/t/f"
+}
+c18_fresh
+run "$w" CSTOW_FAULT_TRACE="$tmp/c18.trace" -- -d stow -t t --adopt p \
+    > /dev/null 2>&1
+k=$(call_of "$tmp/c18.trace" '^symlinkat .*/t/g$')
+c18_fresh
+out=$(run "$w" CSTOW_FAULT_AT="$k" -- -d stow -t t --adopt p 2>&1)
+status=$?
+check "18 a later step fails: exit 3, all undone ($status: $out)" \
+    eval '[ "$status" = 3 ] && has "$out" "all changes undone"'
+check "18 ... and the package keeps its f, the target its own" \
+    eval 'holds "$w/stow/p/f" same && holds "$w/t/f" same'
+c18_fresh
+{ run "$w" CSTOW_FAULT_KILL_AT="$k" -- -d stow -t t --adopt p; } > /dev/null 2>&1
+out=$(run "$w" -- -d stow -t t -D p 2>&1)
+check "18 killed and recovered: the package keeps its f ($out)" \
+    eval 'holds "$w/stow/p/f" same && holds "$w/t/f" same && no_private "$w"'
+
+# 19. cstow -D p waits at the lock; an editor saves over the link f
+# meanwhile.  The run moves f aside to check it, finds the save, and is
+# killed before it puts it back; the user then writes f again.  The
+# next runs go on (the first save is named in a warning), never stuck.
+w=$tmp/c19
+c19_fresh() {
+	rm -rf "$w" "$tmp/go19" "$tmp/go19.ready" && mkdir -p "$w/stow/p" "$w/t" &&
+	    echo pkg > "$w/stow/p/f" && ln -s ../stow/p/f "$w/t/f"
+}
+c19_edit() {	# the editor's save once the run waits, then the run goes on
+	for _ in $(seq 1 500); do [ -e "$tmp/go19.ready" ] && break; sleep 0.02; done
+	echo "USER SAVE 1" > "$w/t/f.tmp" && mv "$w/t/f.tmp" "$w/t/f"
+	touch "$tmp/go19"
+}
+c19_fresh
+run "$w" CSTOW_FAULT_PAUSE="$tmp/go19" CSTOW_FAULT_TRACE="$tmp/c19.trace" -- \
+    -d stow -t t -D p > /dev/null 2>&1 &
+c19_edit
+wait $!
+k=$(call_of "$tmp/c19.trace" '^renameat2 .*/t/\.cstow-rm\..* .*/t/f$')
+c19_fresh
+{ run "$w" CSTOW_FAULT_PAUSE="$tmp/go19" CSTOW_FAULT_KILL_AT="${k:-0}" -- \
+    -d stow -t t -D p & } 2> /dev/null > /dev/null
+c19_edit
+wait $! 2> /dev/null
+status=$?
+check "19 killed before the first save went back (at $k: $status)" \
+    eval '[ "$status" = 137 ] && [ ! -e "$w/t/f" ]'
+echo "USER SAVE 2" > "$w/t/f"
+out=$(run "$w" -- -d stow -t t -D p 2>&1)
+status=$?
+check "19 the next run exits 0, naming the first save ($status: $out)" \
+    eval '[ "$status" = 0 ] && has "$out" "what was saved there before it is now .cstow-rm."'
+check "19 both saves are there, and no journal" \
+    eval 'holds "$w/t/f" "USER SAVE 2" && [ ! -e "$w/t/.cstow-journal" ] &&
+    [ "$(cat "$w"/t/.cstow-rm.* 2>/dev/null)" = "USER SAVE 1" ]'
+
+# 20. A backup across file systems whose original cannot be removed
+# once copied: the run is undone, and the vault keeps no copy of it.
+# (The call that removes the original is case 15's kill point.)
+w=$tmp/c20
+pkg_fresh
+out=$(run "$w" CSTOW_FAULT_XDEV_ROOT="$w/state" CSTOW_FAULT_AT="$k15" -- \
+    -d stow -t t --conflict=backup p 2>&1)
+status=$?
+check "20 the removal fails: exit 3, all undone ($status: $out)" \
+    eval '[ "$status" = 3 ] && holds "$w/t/f" ORIGINAL'
+check "20 no copy left in the vault ($(find "$w/state" -type f 2>/dev/null))" \
+    eval '[ -z "$(find "$w/state" -type f 2>/dev/null)" ] && no_private "$w"'
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
