@@ -565,36 +565,57 @@ struct wlist {
 	char		*buf;
 };
 
-/* Reads directory d into l, without "." and "..". */
+/* Appends name, of type type, to l. */
 static void
-wlist_read(DIR *d, struct wlist *l)
+wlist_add(struct wlist *l, size_t **off, size_t *len, size_t *cap,
+    const char *name, unsigned char type)
 {
-	struct dirent	*de;
-	size_t		*off = NULL, len = 0, cap = 0, n;
-	size_t		 i;
+	size_t	n = strlen(name) + 1;
+
+	while (*len + n > *cap) {
+		*cap = *cap > 0 ? *cap * 2 : 4096;
+		l->buf = xrealloc(l->buf, *cap, 1);
+	}
+	memcpy(l->buf + *len, name, n);
+	if (l->n % 64 == 0) {
+		*off = xrealloc(*off, l->n + 64, sizeof(**off));
+		l->v = xrealloc(l->v, l->n + 64, sizeof(*l->v));
+	}
+	(*off)[l->n] = *len;
+	l->v[l->n++].type = type;
+	*len += n;
+}
+
+/*
+ * Reads directory fd into l, without "." and "..".  getdents64(2)
+ * straight on fd: a health probe lists every target directory, and
+ * fdopendir(3) would add three system calls to each.  Returns 0, or
+ * -1 with errno set (l then holds what was read).
+ */
+static int
+wlist_read(int fd, struct wlist *l)
+{
+	union {
+		struct dirent64	de;
+		char		bytes[16384];
+	}		 dbuf;
+	struct dirent64	*de;
+	size_t		*off = NULL, len = 0, cap = 0, i;
+	ssize_t		 n, at;
 
 	memset(l, 0, sizeof(*l));
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		n = strlen(de->d_name) + 1;
-		while (len + n > cap) {
-			cap = cap > 0 ? cap * 2 : 4096;
-			l->buf = xrealloc(l->buf, cap, 1);
+	while ((n = getdents64(fd, dbuf.bytes, sizeof(dbuf.bytes))) > 0)
+		for (at = 0; at < n; at += de->d_reclen) {
+			de = (struct dirent64 *)(void *)(dbuf.bytes + at);
+			if (strcmp(de->d_name, ".") != 0 &&
+			    strcmp(de->d_name, "..") != 0)
+				wlist_add(l, &off, &len, &cap, de->d_name,
+				    de->d_type);
 		}
-		memcpy(l->buf + len, de->d_name, n);
-		if (l->n % 64 == 0) {
-			off = xrealloc(off, l->n + 64, sizeof(*off));
-			l->v = xrealloc(l->v, l->n + 64, sizeof(*l->v));
-		}
-		off[l->n] = len;
-		l->v[l->n++].type = de->d_type;
-		len += n;
-	}
 	for (i = 0; i < l->n; i++)
 		l->v[i].name = l->buf + off[i];
 	free(off);
+	return n == 0 ? 0 : -1;
 }
 
 static void
@@ -677,17 +698,12 @@ walk_dir(struct walker *w, int fd, const struct stat *self)
 	const struct vdir *vd = NULL;
 	struct wlist	 l;
 	struct stat	 st;
-	DIR		*d;
 	char		*abs;
 	size_t		 i, len = w->len;
 	unsigned char	 type;
 
-	if ((d = fdopendir(fd)) == NULL) {
+	if (wlist_read(fd, &l) == -1)
 		walk_warn(w, w->path, errno);
-		close(fd);
-		return;
-	}
-	wlist_read(d, &l);
 	/* (The root is walked, marked or not.) */
 	if (len > 0 && wlist_marked(&l))
 		l.n = 0;
@@ -718,7 +734,7 @@ walk_dir(struct walker *w, int fd, const struct stat *self)
 		w->path[w->len = len] = '\0';
 	}
 	wlist_free(&l);
-	closedir(d);
+	close(fd);
 }
 
 /*
