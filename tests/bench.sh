@@ -790,20 +790,23 @@ echo
 
 echo "## Stow into existing dirs: cstow against the floor, CPU and memory"
 echo
-echo "Median of $RUNS_MID runs each, alternately, from a fresh target each run (\`timer -r\`: the child's rusage).  cstow's journal is in \`\$HOME\` on $FSTYPE, as in every row above, except in the row that puts it on $DISKFSTYPE (\`XDG_STATE_HOME\` in \`${D:-$W}\`), as a user's is: there its syncs wait for the disk."
+RUNS_RU=$((RUNS_MID * 3))
+echo "Median of $RUNS_RU runs each, alternately, from a fresh target each run (\`timer -r\`: the child's rusage; CPU times are counted in scheduler ticks, so only their sum over many runs means much).  \`cstow -n\` lists, checks and plans everything and changes nothing: what a stow that decides before it changes pays beyond the floor's walk and links.  cstow's journal is in \`\$HOME\` on $FSTYPE, as in every row above, except in the row that puts it on $DISKFSTYPE (\`XDG_STATE_HOME\` in \`${D:-$W}\`), as a user's is: there its syncs wait for the disk."
 echo
 echo "| tree | tool | wall ms | user ms | sys ms | minor faults | voluntary switches |"
 echo "|---|---|---:|---:|---:|---:|---:|"
-# ru_row TREE RESET ROOT: cstow, cstow with the journal on the disk, floor.
+# ru_row TREE RESET ROOT: cstow, cstow with the journal on the disk,
+# cstow -n (the plan alone), floor.
 ru_row() {
 	local tree=$1 reset=$2 r=$3 i k out
 	local -A w=() u=() sy=() f=() v=()
 	mkdir -p "${D:-$W}/state"
-	for ((i = 0; i < RUNS_MID; i++)); do
-		for k in cstow cstow-disk floor; do
+	for ((i = 0; i < RUNS_RU; i++)); do
+		for k in cstow cstow-disk cstow-n floor; do
 			eval "$reset $r"
 			case $k in
 			cstow) out=$("$TIMER" -r "$CSTOW" -d "$r/stow" -t "$r/t" pkg) ;;
+			cstow-n) out=$("$TIMER" -r "$CSTOW" -n -d "$r/stow" -t "$r/t" pkg) ;;
 			cstow-disk) out=$("$TIMER" -r env XDG_STATE_HOME="${D:-$W}/state" \
 			    "$CSTOW" -d "$r/stow" -t "$r/t" pkg) ;;
 			floor) out=$("$TIMER" -r "$FLOOR" link "$r/stow/pkg" "$r/t") ;;
@@ -813,9 +816,9 @@ ru_row() {
 			w[$k]+=" $1"; u[$k]+=" $3"; sy[$k]+=" $4"; f[$k]+=" $5"; v[$k]+=" $6"
 		done
 	done
-	for k in cstow cstow-disk floor; do
+	for k in cstow cstow-disk cstow-n floor; do
 		# shellcheck disable=SC2086
-		echo "| $tree | $k$([ $k = cstow-disk ] && echo " (journal on $DISKFSTYPE)") | $(fmt_ms "$(median ${w[$k]})") | $(fmt_ms "$(median ${u[$k]})") | $(fmt_ms "$(median ${sy[$k]})") | $(median ${f[$k]}) | $(median ${v[$k]}) |"
+		echo "| $tree | $k$([ $k = cstow-disk ] && echo " (journal on $DISKFSTYPE)")$([ $k = cstow-n ] && echo " (plan only)") | $(fmt_ms "$(median ${w[$k]})") | $(fmt_ms "$(median ${u[$k]})") | $(fmt_ms "$(median ${sy[$k]})") | $(median ${f[$k]}) | $(median ${v[$k]}) |"
 	done
 }
 ru_row "flat: d0000–d0199, 100 per dir" reset_dirs "$W/n$N20"
