@@ -82,45 +82,8 @@ mount -t tmpfs -o size=32m,mode=0755 cstow-crossfs-vault "$vaultfs" ||
 ln -s "$binary" "$bin/cstow"
 ln -s "$entrypoint" "$bin/cstow-entrypoint"
 
-passed=0
-failed=0
-n=0
-
-ok() {		# ok DESCRIPTION
-	n=$((n + 1))
-	passed=$((passed + 1))
-	echo "ok $n - $1"
-}
-
-not_ok() {	# not_ok DESCRIPTION WHY...
-	local d=$1
-	shift
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $d"
-	local w
-	for w in "$@"; do
-		printf '%s\n' "$w" | sed 's/^/  # /'
-	done
-}
-
-check() {	# check DESCRIPTION COMMAND...: passes when COMMAND succeeds
-	local d=$1
-	shift
-	if "$@"; then
-		ok "$d"
-	else
-		not_ok "$d" "failed: $*"
-	fi
-}
-
-checkx() {	# checkx DESCRIPTION SHELL-EXPRESSION: passes when it is true
-	if eval "$2"; then
-		ok "$1"
-	else
-		not_ok "$1" "false: $2"
-	fi
-}
+# shellcheck source=tests/tap.sh
+. "$here/tap.sh"
 
 # Runs COMMAND... with a clean environment plus the NAME=VALUE words given
 # before "--", from directory $base; stdout, stderr and the status land in
@@ -779,5 +742,5 @@ else
 	not_ok "broken journal: read-only bind mount" "mount failed"
 fi
 
-echo "$passed passed, $failed failed"
+tap_summary
 [ "$failed" -eq 0 ]

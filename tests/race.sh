@@ -20,18 +20,8 @@ command -v python3 >/dev/null 2>&1 || cannot_run "python3 is not installed"
 base=$(mktemp -d "${TMPDIR:-/tmp}/cstow-race.XXXXXX") || cannot_run "mktemp failed"
 trap 'rm -rf -- "$base"' EXIT
 
-passed=0
-failed=0
-n=0
-ok() { n=$((n + 1)); passed=$((passed + 1)); echo "ok $n - $1"; }
-not_ok() {
-	local d=$1 w
-	shift
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $d"
-	for w in "$@"; do printf '%s\n' "$w" | head -n 20 | sed 's/^/  # /'; done
-}
+# shellcheck source=tests/tap.sh
+. "$here/tap.sh"
 
 files=1500
 
@@ -156,5 +146,5 @@ for ((r = 1; r <= rounds; r++)); do
 	rm -rf -- "$w"
 done
 
-echo "$passed passed, $failed failed"
+tap_summary
 [ "$failed" -eq 0 ]

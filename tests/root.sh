@@ -134,38 +134,9 @@ uid=$(id -u "$U") && gid=$(id -g "$U") && uid2=$(id -u "$V") &&
 
 mkdir "$base/ready" && chown "$U" "$base/ready"	# lock holders say so here
 
-passed=0
-failed=0
-n=0
-
-ok() {
-	n=$((n + 1))
-	passed=$((passed + 1))
-	echo "ok $n - $1"
-}
-
-not_ok() {	# not_ok DESCRIPTION WHY...
-	local d=$1 w
-	shift
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $d"
-	for w in "$@"; do
-		printf '%s\n' "$w" | head -c 2000 | sed 's/^/  # /'
-	done
-}
-
-check() {	# check DESCRIPTION COMMAND...
-	local d=$1
-	shift
-	if "$@"; then ok "$d"; else not_ok "$d" "failed: $*" "status $status" \
-	    "stderr: $err"; fi
-}
-
-checkx() {	# checkx DESCRIPTION SHELL-EXPRESSION
-	if eval "$2"; then ok "$1"; else not_ok "$1" "false: $2" \
-	    "status $status" "stderr: $err"; fi
-}
+# shellcheck source=tests/tap.sh
+. "$here/tap.sh"
+tap_context() { printf 'status %s\nstderr: %s\n' "$status" "$err" | head -c 2000; }
 
 # run WHO [NAME=VALUE...] -- COMMAND...: runs COMMAND as WHO (root, or
 # u and v, the two users) with a clean environment plus the NAME=VALUE
@@ -1055,5 +1026,5 @@ checkx "11 cstow-entrypoint (process 1) with a command, SIGTERM while it waits: 
     '[ $ended = 1 ] && [ "$status" != 0 ] && ! has "$out" started'
 release "$h1"; release "$h2"
 
-echo "$passed passed, $failed failed"
+tap_summary
 [ "$failed" -eq 0 ]

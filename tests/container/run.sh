@@ -55,9 +55,9 @@ top=$(cd -- "$here/../.." && pwd -P)
 . "$top/tests/treelib.sh"
 
 started=$SECONDS
-passed=0
-failed=0
-n=0
+# shellcheck source=tests/tap.sh
+. "$top/tests/tap.sh"
+tap_context() { printf 'status: %s\nstdout: %s\nstderr: %s\n' "$status" "$out" "$err"; }
 
 # cannot_run WHY: ends the run as one more failure.
 cannot_run() {
@@ -66,41 +66,6 @@ cannot_run() {
 	exit 1
 }
 
-ok() {
-	n=$((n + 1))
-	passed=$((passed + 1))
-	echo "ok $n - $1"
-}
-
-not_ok() {	# not_ok DESCRIPTION WHY...
-	local d=$1 w
-	shift
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $d"
-	for w in "$@"; do
-		printf '%s\n' "$w" | sed -n '1,30s/^/  # /p'
-	done
-}
-
-check() {	# check DESCRIPTION COMMAND...: passes when COMMAND succeeds
-	local d=$1
-	shift
-	if "$@"; then
-		ok "$d"
-	else
-		not_ok "$d" "failed: $*" "stdout: $out" "stderr: $err"
-	fi
-}
-
-checkx() {	# checkx DESCRIPTION SHELL-EXPRESSION: passes when it is true
-	if eval "$2"; then
-		ok "$1"
-	else
-		not_ok "$1" "false: $2" "status: $status" "stdout: $out" \
-		    "stderr: $err"
-	fi
-}
 
 [ "$(id -u)" = 0 ] ||
 	cannot_run "needs root (rootful podman, as CI runs it)"
@@ -799,5 +764,5 @@ print(next((str(l["size"]) for l in json.load(sys.stdin)
 fi
 echo "# cstow-entrypoint in the container: first start ${first_ms:-?} ms, restart ${restart_ms:-?} ms"
 echo "# check-container took $((SECONDS - started)) s"
-echo "$passed passed, $failed failed"
+tap_summary
 [ "$failed" -eq 0 ]
