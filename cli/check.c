@@ -74,7 +74,12 @@ struct walker {
 	size_t		 len, cap;	/* (strlen(path), and its room) */
 	struct findings	 warnings;	/* directories it could not open */
 	int		 stopped;	/* interrupted */
+	void		*dents;		/* DENTS_SIZE bytes for getdents64 */
 };
+
+/* The walk's getdents64(2) buffer: one, on the heap, since a frame of
+ * each level of a deep target would hold it on the stack. */
+#define DENTS_SIZE	16384
 
 enum state {
 	ST_STOWED, ST_PARTLY, ST_MISSING, ST_CONFLICT, ST_GONE, ST_ERROR
@@ -587,26 +592,22 @@ wlist_add(struct wlist *l, size_t **off, size_t *len, size_t *cap,
 }
 
 /*
- * Reads directory fd into l, without "." and "..".  getdents64(2)
- * straight on fd: a health probe lists every target directory, and
- * fdopendir(3) would add three system calls to each.  Returns 0, or
- * -1 with errno set (l then holds what was read).
+ * Reads directory fd into l, without "." and "..", with buf (DENTS_SIZE
+ * bytes).  getdents64(2) straight on fd: a health probe lists every
+ * target directory, and fdopendir(3) would add three system calls to
+ * each.  Returns 0, or -1 with errno set (l then holds what was read).
  */
 static int
-wlist_read(int fd, struct wlist *l)
+wlist_read(int fd, struct wlist *l, char *buf)
 {
-	union {
-		struct dirent64	de;
-		char		bytes[16384];
-	}		 dbuf;
 	struct dirent64	*de;
 	size_t		*off = NULL, len = 0, cap = 0, i;
 	ssize_t		 n, at;
 
 	memset(l, 0, sizeof(*l));
-	while ((n = getdents64(fd, dbuf.bytes, sizeof(dbuf.bytes))) > 0)
+	while ((n = getdents64(fd, buf, DENTS_SIZE)) > 0)
 		for (at = 0; at < n; at += de->d_reclen) {
-			de = (struct dirent64 *)(void *)(dbuf.bytes + at);
+			de = (struct dirent64 *)(void *)(buf + at);
 			if (strcmp(de->d_name, ".") != 0 &&
 			    strcmp(de->d_name, "..") != 0)
 				wlist_add(l, &off, &len, &cap, de->d_name,
@@ -669,6 +670,13 @@ walk_into(struct walker *w, int fd, const char *name,
 	struct stat	st;
 	int		cfd;
 
+	/* The walk recurses: a target nested deeper than a path can name
+	 * (which no stow made, and no plan could read) is not walked, so
+	 * that its depth cannot exhaust the stack. */
+	if (w->len >= PATH_MAX) {
+		walk_warn(w, w->path, ENAMETOOLONG);
+		return;
+	}
 	if ((cfd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1) {
 		/* (One that is marked is skipped without a word.) */
@@ -702,7 +710,7 @@ walk_dir(struct walker *w, int fd, const struct stat *self)
 	size_t		 i, len = w->len;
 	unsigned char	 type;
 
-	if (wlist_read(fd, &l) == -1)
+	if (wlist_read(fd, &l, w->dents) == -1)
 		walk_warn(w, w->path, errno);
 	/* (The root is walked, marked or not.) */
 	if (len > 0 && wlist_marked(&l))
@@ -786,6 +794,7 @@ walker_free(struct walker *w)
 	free(w->root_abs);
 	free(w->stow_abs);
 	free(w->path);
+	free(w->dents);
 	findings_free(&w->warnings);
 }
 
@@ -809,6 +818,8 @@ walk(struct walker *w)
 	}
 	w->path = xrealloc(NULL, w->cap = 256, 1);
 	w->path[w->len = 0] = '\0';
+	if (w->dents == NULL)
+		w->dents = xrealloc(NULL, DENTS_SIZE, 1);
 	walk_dir(w, fd, &self);
 	/* Every path here begins with the root: ordered by the rest. */
 	if (f->n - first > 1)

@@ -212,6 +212,17 @@ fresh() {	# fresh: a new sandbox for the next case
 	echo afile >"$sb/afile"
 }
 
+# mkdeep DIR K: DIR/d/d/..., K thousand directories deep (mkdir -p and
+# cd by a thousand at a time: no path given to the kernel is too long).
+mkdeep() {
+	local chain i
+	chain=$(printf 'd/%.0s' {1..1000})
+	(cd -- "$1" || exit 1
+	 for ((i = 0; i < $2; i++)); do
+		mkdir -p "$chain" && cd -P "$chain" 2>/dev/null || exit 1
+	 done)
+}
+
 end_sandbox() {
 	local m
 	for m in "${mounts[@]}"; do
@@ -914,6 +925,18 @@ printf '(a|aa)+$\n' >"$sb/stow/b/.stow-local-ignore"
 case_run regex-local-ignore-limit-check 2 \
     ".stow-local-ignore:1: regex '(a|aa)+\$' gave up on" -- \
     cstow -d stow -t t --check b
+# A target nested deeper than a path can name, as a hostile home can be
+# (30,000 directories): --check names the directory it does not walk,
+# and its walk does not run out of stack (the default 8 MiB).
+fresh
+deep=$(mktemp -d "${TMPDIR:-/tmp}/cstow-badinput-deep.XXXXXX") ||
+	cannot_run "mktemp failed"
+"$binary" -d "$sb/stow" -t "$deep" a >/dev/null 2>&1 &&
+    mkdeep "$deep" 30 || cannot_run "cannot make the deep target"
+case_run check-deep-target 0 "$deep/d/d/d/d" "File name too long" -- \
+    bash -c 'ulimit -S -s 8192 && exec cstow "$@"' cstow -d stow -t "$deep" \
+    --check a
+rm -rf -- "$deep"
 fresh
 touch "$sb/stow/b/$aaab"
 case_run regex-ignore-limit 2 "ignore regex '(a|aa)+\$' gave up on '$aaab'" \
