@@ -5,8 +5,9 @@
 #
 # Sets passed, failed and n to 0 and defines:
 #   ok DESCRIPTION                  a passing check
-#   not_ok DESCRIPTION WHY...       a failing one; each WHY is printed as
-#                                   "  # " lines, the first 30 of each
+#   not_ok DESCRIPTION WHY...       a failing one; each WHY that is not
+#                                   empty is printed as "  # " lines, the
+#                                   first 30 of each
 #   check DESCRIPTION COMMAND...    passes when COMMAND succeeds
 #   checkx DESCRIPTION EXPRESSION   passes when the shell expression is true
 #   tap_summary                     the closing "N passed, N failed" line
@@ -30,6 +31,7 @@ not_ok() {
 	failed=$((failed + 1))
 	echo "not ok $n - $d"
 	for w in "$@"; do
+		[ -n "$w" ] || continue
 		printf '%s\n' "$w" | sed -n '1,30s/^/  # /p'
 	done
 }
