@@ -466,11 +466,10 @@ undo_op(struct stow_ctx *ctx, const struct undo *u)
 static const char *
 undo_verb(const struct undo *u)
 {
+	/* (op_verb() names the system call: "symlink", "rename".) */
 	switch (task_kind(u->task)) {
 	case STOW_OP_LINK:
 		return "link";
-	case STOW_OP_UNLINK:
-		return "unlink";
 	case STOW_OP_MOVE:
 		return "move";
 	default:

@@ -36,20 +36,8 @@ top=$(cd -- "$here/.." && pwd -P)
 # shellcheck source=tests/progs.sh
 . "$here/progs.sh" crossfs.sh "${1:-}"
 
-if [ "${CSTOW_CROSSFS_INNER:-}" != 1 ]; then
-	if [ "$(id -u)" != 0 ]; then
-		cannot_run "needs root to mount tmpfs file systems (in a private mount namespace made with unshare -m)"
-	fi
-	if ! command -v unshare >/dev/null 2>&1; then
-		cannot_run "unshare(1) (util-linux) is not installed"
-	fi
-	if ! unshare -m --propagation private true 2>/dev/null; then
-		cannot_run "unshare -m failed (no permission to make a mount namespace?)"
-	fi
-	CSTOW_CROSSFS_INNER=1 exec unshare -m --propagation private \
-	    "$BASH" "$here/crossfs.sh" "$binary"
-	cannot_run "could not execute unshare"
-fi
+enter_mount_namespace CSTOW_CROSSFS_INNER \
+    "to mount file systems (in a private mount namespace made with unshare -m)"
 
 # In the private mount namespace from here on.
 

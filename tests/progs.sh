@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # progs.sh: the programs under test, for the shell suites that run both
 # cstow and cstow-entrypoint.
 #
@@ -32,3 +33,22 @@ for b in "$binary" "$entrypoint"; do
 		cannot_run "no executable at $b (run make first)"
 	fi
 done
+
+# enter_mount_namespace VAR WHY: unless $VAR is 1 (the suite is already
+# inside), re-executes the suite ($0, with $binary) as root in a private
+# mount namespace (unshare -m), with VAR=1; WHY says what the suite needs
+# root for.  A suite that cannot get there cannot run.
+enter_mount_namespace() {
+	local var=$1 why=$2
+	[ "${!var:-}" = 1 ] && return 0
+	[ "$(id -u)" = 0 ] || cannot_run "needs root $why"
+	command -v unshare >/dev/null 2>&1 ||
+		cannot_run "unshare(1) (util-linux) is not installed"
+	unshare -m --propagation private true 2>/dev/null ||
+		cannot_run "unshare -m failed (no permission to make a mount namespace?)"
+	case $0 in
+	/*) set -- "$0" ;;
+	*) set -- "$PWD/$0" ;;
+	esac
+	exec env "$var=1" unshare -m --propagation private "$BASH" "$1" "$binary"
+}

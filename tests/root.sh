@@ -66,16 +66,11 @@ here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 . "$here/progs.sh" root.sh "${1:-}"
 
 if [ "${CSTOW_ROOT_INNER:-}" != 1 ]; then
-	[ "$(id -u)" = 0 ] || cannot_run "needs root (it adds users and runs cstow as root)"
-	for p in unshare setpriv useradd userdel flock timeout; do
+	for p in setpriv useradd userdel flock timeout; do
 		command -v "$p" >/dev/null 2>&1 || cannot_run "$p is not installed"
 	done
-	unshare -m --propagation private true 2>/dev/null ||
-		cannot_run "unshare -m failed (no permission to make a mount namespace?)"
-	CSTOW_ROOT_INNER=1 exec unshare -m --propagation private \
-	    "$BASH" "$here/root.sh" "$binary"
-	cannot_run "could not execute unshare"
 fi
+enter_mount_namespace CSTOW_ROOT_INNER "(it adds users and runs cstow as root)"
 
 # In the private mount namespace from here on.
 
