@@ -79,7 +79,7 @@ strlist_free(struct strlist *l)
 	l->n = 0;
 }
 
-static int
+int
 strlist_equal(const struct strlist *a, const struct strlist *b)
 {
 	size_t	i;

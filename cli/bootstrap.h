@@ -136,6 +136,7 @@ void	*xrealloc(void *, size_t, size_t);
 char	*xstrdup(const char *);
 void	 strlist_add(struct strlist *, const char *);
 void	 strlist_free(struct strlist *);
+int	 strlist_equal(const struct strlist *, const struct strlist *);
 int	 parse_policy(const char *, enum policy *);
 const char *env_lookup(const char *, void *);
 

@@ -998,32 +998,81 @@ quiet_log(int level, const char *msg, void *payload)
 }
 
 /*
+ * The plan --check asks its questions of.  Packages with the same
+ * target, flags and ignore list share one: reset between packages, it
+ * keeps what it read of the disk (the shared directories, their
+ * markers, the ignore lists), so each is read once per check, not once
+ * per package.
+ */
+struct probe {
+	const char		*target;	/* NULL: the default */
+	unsigned int		 flags;
+	const struct strlist	*ignore;
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+};
+
+static void
+probe_close(struct probe *pr)
+{
+	stow_plan_free(pr->plan);
+	stow_ctx_free(pr->ctx);
+	pr->plan = NULL;
+	pr->ctx = NULL;
+}
+
+static int
+same_target(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* A plan for j's package into target with flags, empty: pr's, reset,
+ * when it was made for the same.  An exit code. */
+static int
+probe_open(struct run *r, struct probe *pr, const struct job *j,
+    const char *target, unsigned int flags)
+{
+	if (pr->plan != NULL && same_target(pr->target, target) &&
+	    pr->flags == flags && strlist_equal(pr->ignore, &j->ignore) &&
+	    stow_plan_reset(pr->plan) == 0)
+		return EXIT_OK;
+	probe_close(pr);
+	pr->target = target;
+	pr->flags = flags;
+	pr->ignore = &j->ignore;
+	return run_open(r, target, flags, &j->ignore, NULL, &pr->ctx,
+	    &pr->plan);
+}
+
+/*
  * Plans stowing j into target (NULL: the default) with flags, applying
  * nothing, and fills ps from the plan.  Returns an exit code.
  */
 static int
-plan_job(struct run *r, const struct job *j, const char *target,
-    unsigned int flags, struct pstate *ps, int quiet, struct verified *vf)
+plan_job(struct run *r, struct probe *pr, const struct job *j,
+    const char *target, unsigned int flags, struct pstate *ps, int quiet,
+    struct verified *vf)
 {
 	struct opcount		 c = { j->name, 0, 0 };
 	struct collect		 col = { vf, NULL };
-	struct stow_ctx		*ctx = NULL;
-	struct stow_plan	*plan = NULL;
+	struct stow_plan	*plan;
 	char			*real;
 	int			 rc;
 
-	rc = run_open(r, target, flags, &j->ignore, NULL, &ctx, &plan);
+	rc = probe_open(r, pr, j, target, flags);
+	plan = pr->plan;
 	if (rc == EXIT_OK && quiet)
-		stow_ctx_set_log(ctx, -1, quiet_log, NULL);
+		stow_ctx_set_log(pr->ctx, -1, quiet_log, NULL);
 	if (rc == EXIT_OK && stow_plan_stow(plan, j->name) != 0) {
-		fprintf(stderr, "%s: %s\n", r->prog, stow_ctx_errmsg(ctx));
+		fprintf(stderr, "%s: %s\n", r->prog, stow_ctx_errmsg(pr->ctx));
 		rc = EXIT_ERROR;
 	}
 	if (rc != EXIT_OK) {
 		ps->state = ST_ERROR;
-		ps->error = xstrdup(ctx != NULL ? stow_ctx_errmsg(ctx) :
-		    "out of memory");
-		goto out;
+		ps->error = xstrdup(pr->ctx != NULL ?
+		    stow_ctx_errmsg(pr->ctx) : "out of memory");
+		return rc;
 	}
 	stow_plan_foreach_op(plan, count_op, &c);
 	/* The walk for dangling links passes these by. */
@@ -1044,9 +1093,6 @@ plan_job(struct run *r, const struct job *j, const char *target,
 		ps->state = ST_PARTLY;
 	else
 		ps->state = ST_MISSING;
-out:
-	stow_plan_free(plan);
-	stow_ctx_free(ctx);
 	return rc;
 }
 
@@ -1058,6 +1104,7 @@ static int
 plan_job_fresh(struct run *r, const struct job *j, unsigned int flags,
     struct pstate *ps)
 {
+	struct probe	 fresh = { NULL, 0, NULL, NULL, NULL };
 	const char	*tmp = getenv("TMPDIR");
 	char		*dir;
 	int		 rc;
@@ -1072,7 +1119,8 @@ plan_job_fresh(struct run *r, const struct job *j, unsigned int flags,
 		ps->error = xstrdup("cannot make a temporary directory");
 		return EXIT_ERROR;
 	}
-	rc = plan_job(r, j, dir, flags, ps, 1, NULL);
+	rc = plan_job(r, &fresh, j, dir, flags, ps, 1, NULL);
+	probe_close(&fresh);
 	(void)rmdir(dir);
 	free(dir);
 	if (rc == EXIT_OK) {
@@ -1084,8 +1132,8 @@ plan_job_fresh(struct run *r, const struct job *j, unsigned int flags,
 }
 
 static int
-check_job(struct run *r, const struct job *j, struct pstate *ps,
-    struct verified *vf)
+check_job(struct run *r, struct probe *pr, const struct job *j,
+    struct pstate *ps, struct verified *vf)
 {
 	/* What is in the way is reported, never settled. */
 	unsigned int	 flags = j->flags & ~(STOW_F_ADOPT | STOW_F_BACKUP);
@@ -1097,7 +1145,7 @@ check_job(struct run *r, const struct job *j, struct pstate *ps,
 	if (j->target != NULL && stat(j->target, &st) == -1 &&
 	    errno == ENOENT)
 		return plan_job_fresh(r, j, flags, ps);
-	return plan_job(r, j, j->target, flags, ps, 0, vf);
+	return plan_job(r, pr, j, j->target, flags, ps, 0, vf);
 }
 
 struct root {
@@ -1317,6 +1365,7 @@ check_packages(struct run *r, int all, int json)
 {
 	struct findings	 f = { NULL, 0 };
 	struct verified	 vf = { NULL, 0, 0 };
+	struct probe	 pr = { NULL, 0, NULL, NULL, NULL };
 	struct pstate	*ps;
 	size_t		 i, n = r->njobs;
 	int		 rc, error = 0, drift = 0;
@@ -1324,8 +1373,9 @@ check_packages(struct run *r, int all, int json)
 	ps = xrealloc(NULL, n + 1, sizeof(*ps));
 	memset(ps, 0, (n + 1) * sizeof(*ps));
 	for (i = 0; i < n; i++)
-		if (check_job(r, &r->jobs[i], &ps[i], &vf) != EXIT_OK)
+		if (check_job(r, &pr, &r->jobs[i], &ps[i], &vf) != EXIT_OK)
 			error = 1;
+	probe_close(&pr);
 	if (find_dangling(r, ps, n, &vf, &f) != EXIT_OK)
 		error = 1;
 	verified_free(&vf);

@@ -137,7 +137,6 @@ fs_list_fd(struct arena *a, int fd, struct dirlist *out)
 		free(ents);
 		return -1;
 	}
-	out->len = len;
 	out->ents = NULL;
 	if (len > 0) {
 		if ((out->ents = arena_alloc(a, len * sizeof(*ents))) == NULL) {
@@ -149,6 +148,8 @@ fs_list_fd(struct arena *a, int fd, struct dirlist *out)
 		dents_sort(ents, out->ents, len);
 		memcpy(out->ents, ents, len * sizeof(*ents));
 	}
+	/* (Set last: a listing that failed has no length.) */
+	out->len = len;
 	free(ents);
 	return 0;
 }

@@ -1417,6 +1417,40 @@ stow_plan_new(struct stow_plan **out, struct stow_ctx *ctx)
 	return 0;
 }
 
+/*
+ * Forgets what was planned and keeps what was read: the plan's view of
+ * the disk (listings, markers, compiled ignore lists) holds while the
+ * disk is unchanged, which a plan assumes anyway.  What planning failed
+ * halfway left is forgotten too: the view holds only what was read in
+ * full.  The arenas keep their memory until the plan is freed.
+ */
+STOW_API int
+stow_plan_reset(struct stow_plan *plan)
+{
+	if (plan == NULL || plan->magic != PLAN_MAGIC)
+		return STOW_EMISUSE;
+	if (plan->state == PLAN_APPLIED)
+		return err_set(plan->ctx, STOW_EMISUSE,
+		    "the plan was already applied");
+	disk_done(plan);
+	plan->tasks.len = 0;
+	plan->conflicts.len = 0;
+	plan->in_place_dirs.len = 0;
+	plan->restow_dirs.len = 0;
+	strmap_free(&plan->overlay);
+	plan->memo_set = 0;
+	plan->memo_slot = NULL;
+	plan->nremoved = 0;
+	plan->clear_len = 0;
+	plan->unchanged = 0;
+	plan->in_place = 0;
+	plan->folds = 0;
+	plan->package = NULL;
+	plan->peek_path[0] = '\0';
+	plan->state = PLAN_NEW;
+	return 0;
+}
+
 STOW_API void
 stow_plan_free(struct stow_plan *plan)
 {

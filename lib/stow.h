@@ -227,6 +227,14 @@ struct stow_conflict {
 STOW_API int	stow_plan_new(struct stow_plan **out, struct stow_ctx *ctx);
 /* Frees plan; NULL is a no-op. */
 STOW_API void	stow_plan_free(struct stow_plan *plan);
+/*
+ * Empty plan of its operations, conflicts and counts, keeping what it
+ * read of the disk (listings, markers, ignore lists), which is taken to
+ * be unchanged: ask about many packages one by one with one plan.  A
+ * plan whose planning failed is usable again.  Returns 0, or
+ * STOW_EMISUSE (NULL, or the plan was applied).
+ */
+STOW_API int	stow_plan_reset(struct stow_plan *plan);
 
 /*
  * Plan stowing or unstowing one package of the stow directory, on top

@@ -901,6 +901,53 @@ START_TEST(plan_unconfigured_ctx)
 }
 END_TEST
 
+/*
+ * A reset plan plans a package as a new plan would: what was planned
+ * before (a's link y, which b's y would otherwise meet) is forgotten.
+ */
+START_TEST(plan_reset_plans_afresh)
+{
+	static const char *const tree[] = { "f stow/a/bin/x", "f stow/a/bin/y",
+	    "f stow/b/bin/y", "f stow/b/bin/z", "f stow/c/bin/x", "d t/bin",
+	    "l t/bin/x -> ../../stow/a/bin/x", NULL };
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+	struct outcome		 fresh_b, fresh_c;
+	char			*ops, *conflicts;
+
+	sb_build(tree);
+	fresh_b = plan_tree(NULL, 0, NULL, S("b"));
+	fresh_c = plan_tree(NULL, 0, NULL, S("c"));
+	ck_assert_uint_eq(fresh_c.nconflicts, 1);
+	ctx = sb_ctx(0);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "a"), 0);
+	ck_assert_uint_eq(stow_plan_op_count(plan), 1);
+	ck_assert_uint_eq(stow_plan_unchanged_count(plan), 1);
+	ck_assert_int_eq(stow_plan_reset(plan), 0);
+	ck_assert_uint_eq(stow_plan_op_count(plan), 0);
+	ck_assert_uint_eq(stow_plan_unchanged_count(plan), 0);
+	ck_assert_int_eq(stow_plan_stow(plan, "b"), 0);
+	ops = sb_ops(plan);
+	conflicts = sb_conflicts(plan);
+	ck_assert_str_eq(ops, fresh_b.ops);
+	ck_assert_str_eq(conflicts, fresh_b.conflicts);
+	ck_assert_uint_eq(stow_plan_conflict_count(plan), 0);
+	ck_assert_int_eq(stow_plan_reset(plan), 0);
+	ck_assert_uint_eq(stow_plan_conflict_count(plan), 0);
+	ck_assert_int_eq(stow_plan_stow(plan, "c"), 0);
+	ck_assert_str_eq(sb_conflicts(plan), fresh_c.conflicts);
+	ck_assert_str_eq(sb_ops(plan), fresh_c.ops);
+	ck_assert_int_eq(stow_plan_reset(plan), 0);
+	ck_assert_int_eq(stow_plan_stow(plan, "b"), 0);
+	ck_assert_int_eq(stow_plan_apply(plan, NULL, NULL), 0);
+	ck_assert_int_eq(stow_plan_reset(plan), STOW_EMISUSE);
+	ck_assert_int_eq(stow_plan_reset(NULL), STOW_EMISUSE);
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
 START_TEST(plan_free_null)
 {
 	stow_plan_free(NULL);
@@ -1554,6 +1601,7 @@ plan_suite(void)
 	tcase_add_test(tc, plan_restow_dotfiles_twice);
 	tcase_add_test(tc, plan_restow_stowed_is_unchanged);
 	tcase_add_test(tc, plan_overlay_remembers_last_path);
+	tcase_add_test(tc, plan_reset_plans_afresh);
 	suite_add_tcase(s, tc);
 
 	tcase_add_checked_fixture(ctc, sandbox_setup, sandbox_teardown);
