@@ -330,8 +330,12 @@ peek(struct stow_plan *plan, struct dirlist *l, const char *path,
 	memcpy(plan->peek_path, path, n + 1);
 	plan->peek_text = text;
 	plan->peek_type = type;
-	if (type != DISK_LINK && ++l->misses >= LAZY_MISSES)
+	if (type == DISK_LINK)
+		plan->list_first = 0;
+	else if (++l->misses >= LAZY_MISSES) {
 		list_now(plan, l, path);
+		plan->list_first = 1;
+	}
 	return type;
 }
 
@@ -449,6 +453,12 @@ disk_marks(struct stow_plan *plan, const char *dir)
 		return -1;
 	if (l->marks & DISK_MARKS_KNOWN)
 		return l->marks;
+	/* Where the last directory had to be listed, this one most likely
+	 * will be too (a first stow into existing directories): its
+	 * listing then answers for the markers, and for its entries
+	 * without reading them one by one first. */
+	if (l->lazy && plan->list_first && list_dir(plan, dir, l) == 0)
+		l->lazy = 0;
 	for (i = 0; i < sizeof(marker) / sizeof(marker[0]); i++) {
 		/* A listing says; else stat(2), not a peek: a marker is
 		 * no entry the directory's walk reads. */

@@ -406,6 +406,10 @@ struct stow_plan {
 	char			 peek_path[PATH_MAX];	/* the last entry */
 	const char		*peek_text;	/* read there: its link text, */
 	int			 peek_type;	/* or DISK_ABSENT */
+	int			 list_first;	/* disk.c: the last target
+						   directory read one by one
+						   had to be listed: list the
+						   next one at once */
 	struct vec		 ignore_owned;	/* rules to free */
 	int			 restowing;	/* stow_plan_restow() */
 	struct vec		 restow_dirs;	/* struct dirlist * it walked */
