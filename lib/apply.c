@@ -39,8 +39,10 @@ task_to_op(const struct task *t, struct stow_op *op)
 		return 0;
 	op->path = t->path;
 	op->package = t->package;
-	if (op->kind == STOW_OP_MOVE || op->kind == STOW_OP_BACKUP)
+	if (op->kind == STOW_OP_MOVE)
 		op->dest = t->dest;
+	if (op->kind == STOW_OP_BACKUP)
+		op->dest = t->placed != NULL ? t->placed : t->dest;
 	if (t->type == T_LINK)
 		op->link = t->source;
 	return 1;
@@ -785,7 +787,7 @@ move_keeping(struct stow_ctx *ctx, const struct undo *u)
  * Its slot is its place in ap->undo, the order steps are made in.
  */
 static int
-prepare_step(struct apply *ap, struct undo *u, const struct task *t,
+prepare_step(struct apply *ap, struct undo *u, struct task *t,
     const char *path, const char *orig, const char *placed)
 {
 	struct stow_ctx		*ctx = ap->ctx;
@@ -813,10 +815,13 @@ prepare_step(struct apply *ap, struct undo *u, const struct task *t,
 	case STOW_OP_BACKUP:
 		if ((rc = note_moved(ctx, u, orig != NULL ? orig : path)) != 0)
 			return rc;
-		if ((u->more->placed = placed) != NULL)
-			return 0;
-		return vault_choose(ctx, &ap->placed, &ap->plan->arena,
-		    t->dest, &u->more->placed);
+		if ((u->more->placed = placed) == NULL &&
+		    (rc = vault_choose(ctx, &ap->placed, &ap->plan->arena,
+		    t->dest, &u->more->placed)) != 0)
+			return rc;
+		/* (What is reported from now on is where it goes.) */
+		t->placed = u->more->placed;
+		return 0;
 	default:
 		if ((fd = walk_parent(ctx, t->path, &leaf)) == -1 ||
 		    fs_lstat(fd, leaf, &st) == -1)

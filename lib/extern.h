@@ -343,6 +343,9 @@ struct task {
 	const char		*path;
 	const char		*source;	/* link text */
 	const char		*dest;		/* move destination */
+	const char		*placed;	/* apply.c: the vault name
+						   chosen for a backup to dest
+						   (NULL: none yet) */
 	const char		*package;
 };
 

@@ -132,6 +132,7 @@ task_add(struct stow_plan *plan, enum task_action action,
 		return NULL;
 	t->source = keep(plan, source, &ok);
 	t->dest = keep(plan, dest, &ok);
+	t->placed = NULL;
 	if (!ok || vec_push(&plan->tasks, t) == -1)
 		return NULL;
 	t->path = path;

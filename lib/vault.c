@@ -228,11 +228,30 @@ vault_sync(struct stow_ctx *ctx)
 }
 
 /*
+ * How long dest's first component is when it is a name the run
+ * directory keeps for itself (its MANIFEST, and what --restore renames
+ * that to), else 0.
+ */
+static size_t
+own_name_len(const char *dest)
+{
+	static const char *const own[] = { MANIFEST, MANIFEST ".restored" };
+	size_t	i, n = strcspn(dest, "/");
+
+	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if (strlen(own[i]) == n && strncmp(dest, own[i], n) == 0)
+			return n;
+	return 0;
+}
+
+/*
  * Picks the vault name of a backup planned to dest, before anything is
  * moved: dest, else dest.1, dest.2 ...: two targets of one run may
  * share a relative path, and nothing in the vault is ever overwritten.
- * taken holds the names this apply has picked so far.  The name (in a)
- * goes to *out.
+ * A dest whose first component is one of the run directory's own names
+ * (a target file called MANIFEST) has a number put after that
+ * component, from 1: MANIFEST.1.  taken holds the names this apply has
+ * picked so far.  The name (in a) goes to *out.
  */
 int
 vault_choose(struct stow_ctx *ctx, struct strmap *taken, struct arena *a,
@@ -240,13 +259,18 @@ vault_choose(struct stow_ctx *ctx, struct strmap *taken, struct arena *a,
 {
 	struct stat	 st;
 	char		*name;
+	size_t		 own = own_name_len(dest);
 	int		 i, rc;
 
 	if ((rc = vault_open(ctx)) != 0)
 		return rc;
 	for (i = 0; i < 1000; i++) {
-		name = i == 0 ? arena_strdup(a, dest) :
-		    arena_printf(a, "%s.%d", dest, i);
+		if (own > 0)
+			name = arena_printf(a, "%.*s.%d%s", (int)own, dest,
+			    i + 1, dest + own);
+		else
+			name = i == 0 ? arena_strdup(a, dest) :
+			    arena_printf(a, "%s.%d", dest, i);
 		if (name == NULL)
 			return err_nomem(ctx);
 		if (strmap_get(taken, name) != NULL ||
