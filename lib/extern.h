@@ -517,6 +517,7 @@ int	 vault_backup(struct stow_ctx *, const char *, const char *,
 int	 vault_unbackup(struct stow_ctx *, const char *, const char *);
 int	 manifest_forget(struct stow_ctx *, const char *);
 int	 vault_keep(struct stow_ctx *, const char *, const char *);
+int	 vault_unlist(struct stow_ctx *, const char *);
 int	 vault_sync(struct stow_ctx *);
 void	 vault_prune_run(struct stow_ctx *);
 void	 vault_close(struct stow_ctx *);

@@ -971,11 +971,16 @@ undo_one(struct stow_ctx *ctx, struct stow_ctx *w, struct arena *a,
 	    state != SETTLE_ON)
 		return rc;
 	if (!step_made(w, a, steps, i)) {
-		/* A backup made, whose place the user filled since. */
+		/* A backup made, whose place the user filled since; or
+		 * one undone, or never made, which the vault must not
+		 * list. */
 		if (task_kind(u->task) == STOW_OP_BACKUP && w->vault_fd != -1 &&
 		    fs_lstat(w->vault_fd, u->more->placed,
 		    &(struct stat){ 0 }) == 0)
 			kept_warning(ctx, w, u);
+		else if (task_kind(u->task) == STOW_OP_BACKUP &&
+		    w->vault_fd != -1 && vault_unlist(w, u->more->placed) != 0)
+			log_msg(ctx, 0, "WARNING: %s", stow_ctx_errmsg(w));
 		/* A move across file systems that replaced the package's
 		 * file and died before the original went. */
 		if (task_kind(u->task) == STOW_OP_MOVE && move_overwrote(w, u))

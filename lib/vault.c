@@ -450,6 +450,50 @@ line_of(const char *line, const struct strbuf *esc)
 }
 
 /*
+ * Replaces the MANIFEST with text (len bytes), written under a private
+ * name first and renamed over it: a run killed halfway leaves the old
+ * MANIFEST or the new one, never a part of one.  The name carries the
+ * run's tag, so only this run, or the recovery of it, ever makes it:
+ * one left by a rewrite killed before its rename goes.  -1 with errno.
+ */
+static int
+manifest_rewrite(struct stow_ctx *ctx, const char *text, size_t len)
+{
+	char	tmp[sizeof(ctx->apply_tag) + 32];
+	size_t	off;
+	ssize_t	n;
+	int	fd, saved, rc = 0;
+
+	snprintf(tmp, sizeof(tmp), ".cstow-manifest.%s", ctx->apply_tag);
+	if ((fd = openat(ctx->vault_fd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1 && errno == EEXIST &&
+	    unlinkat(ctx->vault_fd, tmp, 0) == 0)
+		fd = openat(ctx->vault_fd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1)
+		return -1;
+	for (off = 0; rc == 0 && off < len; off += (size_t)n)
+		if ((n = write(fd, text + off, len - off)) == -1)
+			rc = -1;
+	if (rc == 0 && owner_uid(ctx) != (uid_t)-1 &&
+	    fchown(fd, ctx->owner_uid, ctx->owner_gid) == -1)
+		rc = -1;
+	if (close(fd) == -1)
+		rc = -1;
+	if (rc == 0 && renameat(ctx->vault_fd, tmp, ctx->vault_fd,
+	    MANIFEST) == -1)
+		rc = -1;
+	if (rc == -1) {
+		saved = errno;
+		(void)unlinkat(ctx->vault_fd, tmp, 0);
+		errno = saved;
+	}
+	/* Synced with the rest of the apply's (vault_sync()). */
+	ctx->manifest_dirty = 1;
+	return rc;
+}
+
+/*
  * Removes from the MANIFEST the lines of item placed (its own, those of
  * everything below it, and the "p" lines just before it): recovery,
  * which does not know the MANIFEST's size before the backup, moved the
@@ -462,7 +506,7 @@ manifest_drop(struct stow_ctx *ctx, const char *placed)
 	struct strbuf	 esc = { NULL, 0, 0 };
 	char		*text, *line, *next;
 	size_t		 len;
-	int		 fd = -1, rc;
+	int		 rc;
 
 	if ((text = fs_read_file(ctx->vault_fd, MANIFEST, &len)) == NULL)
 		return errno == ENOENT ? 0 : -1;
@@ -487,14 +531,8 @@ manifest_drop(struct stow_ctx *ctx, const char *placed)
 	}
 	if (rc == 0 && held.len > 0)
 		rc = strbuf_put(&keep, held.s, held.len);
-	if (rc == 0 && (fd = openat(ctx->vault_fd, MANIFEST, O_WRONLY |
-	    O_TRUNC | O_NOFOLLOW | O_CLOEXEC)) == -1)
-		rc = -1;
-	if (rc == 0 && keep.len > 0 && write(fd, keep.s, keep.len) !=
-	    (ssize_t)keep.len)
-		rc = -1;
-	if (fd != -1 && close(fd) == -1)
-		rc = -1;
+	if (rc == 0)
+		rc = manifest_rewrite(ctx, keep.s, keep.len);
 	strbuf_free(&keep);
 	strbuf_free(&held);
 	strbuf_free(&esc);
@@ -572,6 +610,21 @@ manifest_lists(struct stow_ctx *ctx, const char *placed)
 	free(text);
 	strbuf_free(&esc);
 	return listed;
+}
+
+/*
+ * Recovery found item placed not in the vault (its backup undone, or
+ * never made): a MANIFEST that still lists it (the run died while
+ * rewriting the MANIFEST without it) has its lines taken out.
+ */
+int
+vault_unlist(struct stow_ctx *ctx, const char *placed)
+{
+	int	rc;
+
+	if ((rc = manifest_lists(ctx, placed)) == -1)
+		return err_os(ctx, "read", MANIFEST);
+	return rc == 1 ? manifest_forget(ctx, placed) : 0;
 }
 
 /*

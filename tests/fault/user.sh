@@ -64,10 +64,11 @@ listed() {
 }
 
 # no_private DIR: no temporary name of a run (.cstow-new, .cstow-cp,
-# .cstow-rm) and no journal is left anywhere below DIR.
+# .cstow-rm, .cstow-manifest) and no journal is left anywhere below DIR.
 no_private() {
 	[ -z "$(find "$1" \( -name '.cstow-new.*' -o -name '.cstow-cp.*' \
-	    -o -name '.cstow-rm.*' -o -name '.cstow-journal' \) -print)" ]
+	    -o -name '.cstow-rm.*' -o -name '.cstow-manifest.*' \
+	    -o -name '.cstow-journal' \) -print)" ]
 }
 
 # pkg_fresh: in $w, package p with its f, and the target's own f.
@@ -567,6 +568,39 @@ check "20 the removal fails: exit 3, all undone ($status: $out)" \
     eval '[ "$status" = 3 ] && holds "$w/t/f" ORIGINAL'
 check "20 no copy left in the vault ($(find "$w/state" -type f 2>/dev/null))" \
     eval '[ -z "$(find "$w/state" -type f 2>/dev/null)" ] && no_private "$w"'
+
+# 21. Case 10's rollback killed while it rewrites the MANIFEST without
+# a's lines (at its last write into the vault): the MANIFEST is the old
+# one or the new one, never a part of one, so b's original, which the
+# rollback keeps, stays listed; the next run finishes the rollback.
+w=$tmp/c21
+c21_fresh() {
+	rm -rf "$w" && mkdir -p "$w/stow/p" "$w/t" "$w/state" &&
+	    for f in a b c; do echo "pkg $f" > "$w/stow/p/$f"; done &&
+	    echo "ORIGINAL a" > "$w/t/a" && echo "ORIGINAL b" > "$w/t/b"
+}
+c21_fresh
+rm -f "$tmp/c21.trace"
+LD_PRELOAD="$tmp/faultinject.so" CSTOW_FAULT_NO_EXCHANGE=1 \
+    CSTOW_FAULT_TRACE="$tmp/c21.trace" "$editor" "$w" "$w/state/vault" \
+    backup c b > /dev/null
+k=$(awk '/^write .*\/state\/vault\// { n = NR } END { print n }' "$tmp/c21.trace")
+c21_fresh
+{ (LD_PRELOAD="$tmp/faultinject.so" CSTOW_FAULT_NO_EXCHANGE=1 \
+    CSTOW_FAULT_KILL_AT="${k:-0}" exec "$editor" "$w" "$w/state/vault" \
+    backup c b) > /dev/null 2>&1; } 2> /dev/null
+status=$?
+check "21 killed at the rollback's last write into the vault (at $k: $status)" \
+    [ "$status" = 137 ]
+check "21 b's original is still listed in the MANIFEST ($(cat "$w"/state/vault/MANIFEST 2>&1 | cut -f1,5))" \
+    listed "$w" "ORIGINAL b"
+out=$(run "$w" -- -d stow -t t -D p 2>&1)
+status=$?
+check "21 the next run exits 0 or 4 ($status: $out)" \
+    eval '[ "$status" = 0 ] || [ "$status" = 4 ]'
+check "21 a back, b the user's, b's original listed, nothing private left ($(find "$w" -name ".cstow-*"; cat "$w"/state/vault/MANIFEST | cut -f1,5))" \
+    eval 'holds "$w/t/a" "ORIGINAL a" && holds "$w/t/b" "USER SAVED" &&
+    listed "$w" "ORIGINAL b" && no_private "$w"'
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
