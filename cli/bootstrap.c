@@ -229,7 +229,7 @@ run_all_packages(struct run *r, const struct stow_conf *conf, int unstow,
 	size_t		 i;
 
 	if ((dir = opendir(r->stow_dir)) == NULL) {
-		fprintf(stderr, "%s: %s: %s\n", r->prog, r->stow_dir,
+		display_printf(stderr, "%s: %s: %s\n", r->prog, r->stow_dir,
 		    strerror(errno));
 		return EXIT_ERROR;
 	}
@@ -338,7 +338,7 @@ add_patterns(struct stow_ctx *ctx, enum stow_pattern kind,
 
 	for (i = 0; i < l->n; i++) {
 		if (stow_ctx_add_pattern(ctx, kind, l->v[i]) != 0) {
-			fprintf(stderr, "%s: %s: %s\n", prog, opt,
+			display_printf(stderr, "%s: %s: %s\n", prog, opt,
 			    stow_ctx_errmsg(ctx));
 			return EXIT_USAGE;
 		}
@@ -418,7 +418,7 @@ make_standin(const struct run *r)
 		return NULL;
 	}
 	if (mkdtemp(dir) == NULL) {
-		fprintf(stderr, "%s: mkdtemp: %s: %s\n", r->prog, dir,
+		display_printf(stderr, "%s: mkdtemp: %s: %s\n", r->prog, dir,
 		    strerror(errno));
 		free(dir);
 		return NULL;
@@ -485,7 +485,7 @@ group_open(struct run *r, struct group *g)
 
 	if (target_missing(g)) {
 		if (r->simulate && !r->silent) {
-			fprintf(stderr, "%s: would create target %s\n",
+			display_printf(stderr, "%s: would create target %s\n",
 			    r->prog, g->target);
 			return EXIT_OK;
 		}
@@ -506,7 +506,7 @@ make_targets(struct run *r, const struct group *groups, size_t n)
 	for (i = 0; i < n; i++) {
 		if (groups[i].standin != NULL &&
 		    mkdir_p(groups[i].target, &r->made) == -1) {
-			fprintf(stderr, "%s: mkdir: %s: %s\n", r->prog,
+			display_printf(stderr, "%s: mkdir: %s: %s\n", r->prog,
 			    groups[i].target, strerror(errno));
 			return EXIT_ERROR;
 		}
@@ -523,7 +523,7 @@ check_standins(const struct run *r, const struct group *groups, size_t n)
 
 	for (i = 0; i < n; i++) {
 		if (groups[i].standin != NULL) {
-			fprintf(stderr, "%s: target %s does not exist\n",
+			display_printf(stderr, "%s: target %s does not exist\n",
 			    r->prog, groups[i].target);
 			return EXIT_ERROR;
 		}
@@ -565,7 +565,7 @@ check_replaces(const struct run *r)
 	for (k = 0; k < r->replace.n; k++) {
 		if (r->replace_hits[k] == 0) {
 			if (!r->silent)
-				fprintf(stderr, "%s: no package holds %s to "
+				display_printf(stderr, "%s: no package holds %s to "
 				    "replace\n", r->prog, r->replace.v[k]);
 			return EXIT_ERROR;
 		}
@@ -760,7 +760,7 @@ print_conflicts(const struct run *r, struct group *groups, size_t ngroups)
 		last_action = x->action;
 		display_printf(stderr, "  * %s\n", x->message);
 	}
-	fprintf(stderr, "All operations aborted.\n");
+	display_printf(stderr, "All operations aborted.\n");
 	conflicts_free(&l);
 }
 
@@ -838,7 +838,7 @@ undo_applied(const struct run *r, struct group *groups, size_t failed,
 		    stow_ctx_errmsg(groups[i].ctx));
 	}
 	if (partial)
-		fprintf(stderr, "%s: the run failed and was not fully undone: "
+		display_printf(stderr, "%s: the run failed and was not fully undone: "
 		    "see the paths above\n", r->prog);
 	return partial ? EXIT_PARTIAL : EXIT_UNDONE;
 }
@@ -929,7 +929,7 @@ lock_dir(struct run *r, const char *dir)
 	    r->quiet)) == LOCK_FAILED)
 		return EXIT_ERROR;
 	if (rc == LOCK_READONLY) {
-		fprintf(stderr, "%s: cannot change %s: %s (for uid %lu); "
+		display_printf(stderr, "%s: cannot change %s: %s (for uid %lu); "
 		    "nothing was changed\n", r->prog, dir,
 		    strerror(r->locks.error), (unsigned long)geteuid());
 		return EXIT_ERROR;
@@ -1030,7 +1030,7 @@ recover_log(int level, const char *msg, void *payload)
 	const struct run	*r = payload;
 
 	(void)level;
-	fprintf(stderr, "%s: %s\n", r->prog, msg);
+	display_printf(stderr, "%s: %s\n", r->prog, msg);
 }
 
 /*
@@ -1047,11 +1047,11 @@ set_aside(const struct run *r, const char *path)
 	if (asprintf(&aside, "%s.aside-%s", path, r->stamp) == -1)
 		return EXIT_ERROR;
 	if (rename(path, aside) == -1) {
-		fprintf(stderr, "%s: rename: %s: %s\n", r->prog, path,
+		display_printf(stderr, "%s: rename: %s: %s\n", r->prog, path,
 		    strerror(errno));
 		rc = EXIT_ERROR;
 	} else
-		fprintf(stderr, "%s: set the journal aside as %s; what it "
+		display_printf(stderr, "%s: set the journal aside as %s; what it "
 		    "could not undo is as it was left\n", r->prog, aside);
 	free(aside);
 	return rc;
@@ -1089,19 +1089,20 @@ recover_target(struct run *r, const char *dir)
 	if ((e = stow_ctx_configure(ctx, &opts)) == 0)
 		e = stow_journal_recover(ctx, path, NULL, NULL);
 	if (e == 0)
-		fprintf(stderr, "%s: undid the run a crash interrupted (%s)\n",
+		display_printf(stderr, "%s: undid the run a crash interrupted (%s)\n",
 		    r->prog, path);
 	else if (r->set_aside) {
-		fprintf(stderr, "%s: %s\n", r->prog, stow_ctx_errmsg(ctx));
+		display_printf(stderr, "%s: %s\n", r->prog, stow_ctx_errmsg(ctx));
 		rc = set_aside(r, path);
 	} else {
-		fprintf(stderr, "%s: %s\n%s: %s was left by a run that was "
+		display_printf(stderr, "%s: %s\n", r->prog,
+		    stow_ctx_errmsg(ctx));
+		display_printf(stderr, "%s: %s was left by a run that was "
 		    "killed, and cannot be undone as it is; nothing is done "
 		    "in %s until it is: once what it names is sorted out, "
 		    "run again with --set-aside-journal (cstow) or "
 		    "CSTOW_SET_ASIDE_JOURNAL=1 (cstow-entrypoint), which "
-		    "keeps the journal beside it\n", r->prog,
-		    stow_ctx_errmsg(ctx), r->prog, path, dir);
+		    "keeps the journal beside it\n", r->prog, path, dir);
 		rc = e == STOW_EPARTIAL ? EXIT_PARTIAL : EXIT_ERROR;
 	}
 	stow_ctx_free(ctx);
@@ -1328,7 +1329,7 @@ make_vault(struct run *r, const struct group *groups, size_t n)
 		return EXIT_OK;
 	/* What it made it took away again (and what make_targets() made
 	 * goes with the run). */
-	fprintf(stderr, "%s: cannot back up: %s; all changes undone\n",
+	display_printf(stderr, "%s: cannot back up: %s; all changes undone\n",
 	    r->prog, r->vr.why);
 	return EXIT_UNDONE;
 }
@@ -1341,7 +1342,7 @@ check_vault(const struct run *r, const struct group *groups, size_t n)
 		return EXIT_OK;
 	if (r->vr.why == NULL && r->vr.exists)
 		return EXIT_OK;
-	fprintf(stderr, "%s: cannot back up: %s; nothing was changed\n",
+	display_printf(stderr, "%s: cannot back up: %s; nothing was changed\n",
 	    r->prog, r->vr.why != NULL ? r->vr.why : "the vault was not made");
 	return EXIT_ERROR;
 }
@@ -1470,7 +1471,7 @@ check_run(struct run *r, struct group *groups, size_t ngroups,
 	if (nconflicts > 0) {
 		print_conflicts(r, groups, ngroups);
 		if (r->no_vault)
-			fprintf(stderr, "%s: files in the way were not backed "
+			display_printf(stderr, "%s: files in the way were not backed "
 			    "up: %s\n", r->prog, r->vr.why != NULL ?
 			    r->vr.why : "there is no vault");
 		return EXIT_CONFLICT;
@@ -1653,7 +1654,7 @@ lock_restore(struct run *r, struct stow_ctx *ctx, const char *run_dir)
 	for (i = 0; rc == 0 && i < dirs.n; i++) {
 		if (geteuid() == 0 && (note(&w, r, dirs.v[i]) != 0 || w.set)) {
 			if (w.set)
-				fprintf(stderr, "%s: cannot restore as root into "
+				display_printf(stderr, "%s: cannot restore as root into "
 				    "%s: uid %lu controls it now\n", r->prog,
 				    dirs.v[i], (unsigned long)w.uid);
 			rc = 1;
@@ -1678,7 +1679,7 @@ run_restore(struct run *r, struct stow_ctx *ctx, const char *run_dir,
 
 	if (!r->simulate && (rc = lock_restore(r, ctx, run_dir)) > 0) {
 		if (rc == 2)
-			fprintf(stderr, "%s: %s\n", r->prog,
+			display_printf(stderr, "%s: %s\n", r->prog,
 			    stow_ctx_errmsg(ctx));
 		lock_release(&r->locks);
 		return EXIT_ERROR;
@@ -1688,7 +1689,7 @@ run_restore(struct run *r, struct stow_ctx *ctx, const char *run_dir,
 		    STOW_RESTORE_CHECK : 0, cb, payload);
 	lock_release(&r->locks);
 	if (rc != 0)
-		fprintf(stderr, "%s: %s\n", r->prog, stow_ctx_errmsg(ctx));
+		display_printf(stderr, "%s: %s\n", r->prog, stow_ctx_errmsg(ctx));
 	return rc == 0 ? EXIT_OK : rc == STOW_ECONFLICT ? EXIT_CONFLICT :
 	    EXIT_ERROR;
 }

@@ -775,13 +775,13 @@ walker_init(struct walker *w, struct run *r, const char *root)
 	w->r = r;
 	w->root = root;
 	if ((w->root_abs = realpath(root, NULL)) == NULL) {
-		fprintf(stderr, "%s: %s: %s\n", r->prog, root,
+		display_printf(stderr, "%s: %s: %s\n", r->prog, root,
 		    strerror(errno));
 		return EXIT_ERROR;
 	}
 	if ((w->stow_abs = realpath(r->stow_dir, NULL)) == NULL ||
 	    stat(w->stow_abs, &w->stow_st) == -1) {
-		fprintf(stderr, "%s: %s: %s\n", r->prog, r->stow_dir,
+		display_printf(stderr, "%s: %s: %s\n", r->prog, r->stow_dir,
 		    strerror(errno));
 		return EXIT_ERROR;
 	}
@@ -810,7 +810,7 @@ walk(struct walker *w)
 
 	if ((fd = open(w->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
 	    fstat(fd, &self) == -1) {
-		fprintf(stderr, "%s: %s: %s\n", w->r->prog, w->root,
+		display_printf(stderr, "%s: %s: %s\n", w->r->prog, w->root,
 		    strerror(errno));
 		if (fd != -1)
 			close(fd);
@@ -828,10 +828,10 @@ walk(struct walker *w)
 		qsort(w->warnings.v, w->warnings.n, sizeof(*w->warnings.v),
 		    walk_order);
 	for (i = 0; i < w->warnings.n; i++)
-		fprintf(stderr, "%s: %s: %s\n", w->r->prog,
+		display_printf(stderr, "%s: %s: %s\n", w->r->prog,
 		    w->warnings.v[i].path, w->warnings.v[i].link);
 	if (w->stopped) {
-		fprintf(stderr, "%s: interrupted\n", w->r->prog);
+		display_printf(stderr, "%s: interrupted\n", w->r->prog);
 		return EXIT_ERROR;
 	}
 	return EXIT_OK;
@@ -1065,7 +1065,7 @@ plan_job(struct run *r, struct probe *pr, const struct job *j,
 	if (rc == EXIT_OK && quiet)
 		stow_ctx_set_log(pr->ctx, -1, quiet_log, NULL);
 	if (rc == EXIT_OK && stow_plan_stow(plan, j->name) != 0) {
-		fprintf(stderr, "%s: %s\n", r->prog, stow_ctx_errmsg(pr->ctx));
+		display_printf(stderr, "%s: %s\n", r->prog, stow_ctx_errmsg(pr->ctx));
 		rc = EXIT_ERROR;
 	}
 	if (rc != EXIT_OK) {
@@ -1112,7 +1112,7 @@ plan_job_fresh(struct run *r, const struct job *j, unsigned int flags,
 	dir = xasprintf_join(tmp != NULL && *tmp == '/' ? tmp : "/tmp", "/",
 	    "cstow-empty.XXXXXX");
 	if (mkdtemp(dir) == NULL) {
-		fprintf(stderr, "%s: mkdtemp: %s: %s\n", r->prog, dir,
+		display_printf(stderr, "%s: mkdtemp: %s: %s\n", r->prog, dir,
 		    strerror(errno));
 		free(dir);
 		ps->state = ST_ERROR;

@@ -82,12 +82,12 @@ usage_error(const char *fmt, ...)
 {
 	va_list	ap;
 
-	fprintf(stderr, "%s: ", getprogname());
+	display_printf(stderr, "%s: ", getprogname());
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	display_vprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	fprintf(stderr, usage_line, getprogname());
+	display_printf(stderr, usage_line, getprogname());
 	exit(EXIT_USAGE);
 }
 
@@ -162,11 +162,11 @@ static void
 vreport_option(const struct source *src, int idx, const char *fmt,
     va_list ap)
 {
-	fprintf(stderr, "%s: ", getprogname());
+	display_printf(stderr, "%s: ", getprogname());
 	if (src->file != NULL)
-		fprintf(stderr, "%s:%u: ", src->file,
+		display_printf(stderr, "%s:%u: ", src->file,
 		    stow_rc_line(src->rc, idx >= 2 ? (size_t)idx - 2 : 0));
-	vfprintf(stderr, fmt, ap);
+	display_vprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 }
 
@@ -186,7 +186,7 @@ static void
 usage_exit(const struct source *src)
 {
 	if (src->file == NULL)
-		fprintf(stderr, usage_line, getprogname());
+		display_printf(stderr, usage_line, getprogname());
 	exit(EXIT_USAGE);
 }
 
@@ -737,7 +737,7 @@ read_rc(struct stow_ctx *ctx, struct options *o, const char *file)
 	if ((r = stow_rc_read(&rc, ctx, file)) == STOW_ENOTFOUND)
 		return;
 	if (r != 0) {
-		fprintf(stderr, "%s: %s\n", getprogname(),
+		display_printf(stderr, "%s: %s\n", getprogname(),
 		    stow_ctx_errmsg(ctx));
 		exit(EXIT_USAGE);
 	}
@@ -790,7 +790,7 @@ check_options(struct options *o)
 		else if (getcwd(cwd, sizeof(cwd)) != NULL)
 			o->dir = xstrdup(cwd);
 		else {
-			fprintf(stderr, "%s: getcwd: %s\n", getprogname(),
+			display_printf(stderr, "%s: getcwd: %s\n", getprogname(),
 			    strerror(errno));
 			exit(EXIT_ERROR);
 		}
@@ -822,7 +822,7 @@ check_options(struct options *o)
 		while (n > 1 && p[n - 1] == '/')
 			n--;
 		if (memchr(p, '/', n) != NULL) {
-			fprintf(stderr, "%s: Slashes are not permitted in "
+			display_printf(stderr, "%s: Slashes are not permitted in "
 			    "package names: %s\n", getprogname(), p);
 			exit(EXIT_ERROR);
 		}
@@ -855,7 +855,7 @@ load_conf(struct stow_ctx *ctx, const struct options *o)
 	if (rc == STOW_ENOTFOUND && o->config == NULL)
 		return NULL;
 	if (rc != 0) {
-		fprintf(stderr, "%s: %s\n", getprogname(),
+		display_printf(stderr, "%s: %s\n", getprogname(),
 		    stow_ctx_errmsg(ctx));
 		exit(rc == STOW_EINVAL ? EXIT_USAGE : EXIT_ERROR);
 	}
@@ -931,7 +931,7 @@ restore_log(int level, const char *msg, void *payload)
 {
 	(void)level;
 	(void)payload;
-	fprintf(stderr, "%s: %s\n", getprogname(), msg);
+	display_printf(stderr, "%s: %s\n", getprogname(), msg);
 }
 
 static int
@@ -964,12 +964,12 @@ restore(struct run *r, struct stow_ctx *ctx, const struct options *o)
 	if (o->restore_run != NULL && strchr(o->restore_run, '/') != NULL)
 		run = xstrdup(o->restore_run);
 	else if (vr.why != NULL)
-		fprintf(stderr, "%s: no backup run can be restored: %s\n",
+		display_printf(stderr, "%s: no backup run can be restored: %s\n",
 		    getprogname(), vr.why);
 	else if (o->restore_run != NULL)
 		(void)asprintf(&run, "%s/%s", vr.path, o->restore_run);
 	else if ((run = vault_latest(vr.path)) == NULL)
-		fprintf(stderr, "%s: no backup run to restore in %s\n",
+		display_printf(stderr, "%s: no backup run to restore in %s\n",
 		    getprogname(), vr.path);
 	if (run == NULL) {
 		vault_root_free(&vr);
@@ -978,7 +978,7 @@ restore(struct run *r, struct stow_ctx *ctx, const struct options *o)
 	opts.stow_dir = o->dir;
 	opts.target_dir = o->target;
 	if ((rc = stow_ctx_configure(ctx, &opts)) != 0) {
-		fprintf(stderr, "%s: %s\n", getprogname(),
+		display_printf(stderr, "%s: %s\n", getprogname(),
 		    stow_ctx_errmsg(ctx));
 		rc = EXIT_ERROR;
 	} else {

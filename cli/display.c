@@ -97,22 +97,18 @@ display_fputs(const char *s, FILE *fp)
 }
 
 /*
- * fprintf(3) for a line of text holding names: what fmt and the
+ * vfprintf(3) for a line of text holding names: what fmt and the
  * arguments make is written escaped (display_fputs()), but for a
  * newline that ends it.  Returns 0, or -1 when out of memory (nothing
  * written).
  */
 int
-display_printf(FILE *fp, const char *fmt, ...)
+display_vprintf(FILE *fp, const char *fmt, va_list ap)
 {
-	va_list	 ap;
 	char	*s;
 	int	 n;
 
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n == -1)
+	if ((n = vasprintf(&s, fmt, ap)) == -1)
 		return -1;
 	if (n > 0 && s[n - 1] == '\n') {
 		s[n - 1] = '\0';
@@ -122,4 +118,17 @@ display_printf(FILE *fp, const char *fmt, ...)
 		display_fputs(s, fp);
 	free(s);
 	return 0;
+}
+
+/* display_vprintf() with the arguments. */
+int
+display_printf(FILE *fp, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 rc;
+
+	va_start(ap, fmt);
+	rc = display_vprintf(fp, fmt, ap);
+	va_end(ap);
+	return rc;
 }

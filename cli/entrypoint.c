@@ -25,6 +25,7 @@
 #include "bootstrap.h"
 #include "check.h"
 #include "runas.h"
+#include "display.h"
 
 static const char usage_line[] =
     "usage: %s [--] [COMMAND [ARG ...]]\n"
@@ -87,7 +88,7 @@ read_env(struct env *e)
 	memset(e, 0, sizeof(*e));
 	if ((v = getenv("HOME")) == NULL || *v == '\0') {
 		if ((pw = getpwuid(getuid())) == NULL) {
-			fprintf(stderr, "%s: HOME is not set\n",
+			display_printf(stderr, "%s: HOME is not set\n",
 			    getprogname());
 			return -1;
 		}
@@ -111,7 +112,7 @@ read_env(struct env *e)
 	e->policy = POLICY_BACKUP;
 	if ((v = getenv("CSTOW_CONFLICT")) != NULL && *v != '\0') {
 		if (parse_policy(v, &e->policy) == -1) {
-			fprintf(stderr, "%s: CSTOW_CONFLICT must be fail, adopt "
+			display_printf(stderr, "%s: CSTOW_CONFLICT must be fail, adopt "
 			    "or backup, not '%s'\n", getprogname(), v);
 			return -1;
 		}
@@ -172,7 +173,7 @@ load_conf(const struct env *e, int *bad)
 	}
 	rc = stow_conf_read(&conf, ctx, path, env_lookup, NULL);
 	if (rc != 0 && rc != STOW_ENOTFOUND) {
-		fprintf(stderr, "%s: %s\n", getprogname(),
+		display_printf(stderr, "%s: %s\n", getprogname(),
 		    stow_ctx_errmsg(ctx));
 		*bad = 1;
 	}
@@ -187,11 +188,11 @@ summary(const struct run *r, const struct env *e, double ms)
 	if (e->quiet)
 		return;
 	if (r->backed_up > 0)
-		fprintf(stderr, "%s: linked %zu, backed up %zu to %s, "
+		display_printf(stderr, "%s: linked %zu, backed up %zu to %s, "
 		    "unchanged %zu, %.1f ms\n", getprogname(), r->linked,
 		    r->backed_up, r->vault, r->unchanged, ms);
 	else
-		fprintf(stderr, "%s: linked %zu, backed up 0, unchanged %zu, "
+		display_printf(stderr, "%s: linked %zu, backed up 0, unchanged %zu, "
 		    "%.1f ms\n", getprogname(), r->linked, r->unchanged, ms);
 }
 
@@ -303,7 +304,7 @@ check(int argc)
 		rc = EXIT_USAGE;
 	else if (stat(e.dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
 		if (!e.quiet)
-			fprintf(stderr, "%s: no dotfiles directory at %s; "
+			display_printf(stderr, "%s: no dotfiles directory at %s; "
 			    "nothing to check\n", getprogname(), e.dir);
 		rc = EXIT_OK;
 	} else
@@ -339,7 +340,7 @@ bootstrap_apart(const struct env *e, const struct timespec *t0)
 
 	fflush(NULL);
 	if ((child = fork()) == -1) {
-		fprintf(stderr, "%s: fork: %s\n", getprogname(),
+		display_printf(stderr, "%s: fork: %s\n", getprogname(),
 		    strerror(errno));
 		return EXIT_ERROR;
 	}
@@ -354,7 +355,7 @@ bootstrap_apart(const struct env *e, const struct timespec *t0)
 	sigaction(SIGTERM, &sa, NULL);
 	while (waitpid(child, &status, 0) == -1)
 		if (errno != EINTR) {
-			fprintf(stderr, "%s: waitpid: %s\n", getprogname(),
+			display_printf(stderr, "%s: waitpid: %s\n", getprogname(),
 			    strerror(errno));
 			return EXIT_ERROR;
 		}
@@ -371,7 +372,7 @@ static int
 exec_command(char **argv)
 {
 	execvp(argv[0], argv);
-	fprintf(stderr, "%s: %s: %s\n", getprogname(), argv[0],
+	display_printf(stderr, "%s: %s: %s\n", getprogname(), argv[0],
 	    strerror(errno));
 	return errno == ENOENT ? 127 : 126;
 }
@@ -402,7 +403,7 @@ main(int argc, char *argv[])
 		rc = EXIT_USAGE;
 	else if (stat(e.dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
 		if (!e.quiet)
-			fprintf(stderr, "%s: no dotfiles directory at %s; "
+			display_printf(stderr, "%s: no dotfiles directory at %s; "
 			    "nothing to link\n", getprogname(), e.dir);
 		rc = EXIT_OK;
 	} else if (geteuid() == 0)
@@ -415,14 +416,14 @@ main(int argc, char *argv[])
 	 * started, and the status says by what. */
 	if (cli_interrupted) {
 		if (*cmd != NULL)
-			fprintf(stderr, "%s: stopped by signal %d; not starting "
+			display_printf(stderr, "%s: stopped by signal %d; not starting "
 			    "%s\n", getprogname(), (int)cli_interrupted, *cmd);
 		free(e.home);
 		free(e.dir);
 		return 128 + (int)cli_interrupted;
 	}
 	if (rc != EXIT_OK && !e.strict && *cmd != NULL)
-		fprintf(stderr, "%s: linking failed; starting %s anyway "
+		display_printf(stderr, "%s: linking failed; starting %s anyway "
 		    "(CSTOW_STRICT=1 stops here)\n", getprogname(), *cmd);
 	free(e.home);
 	free(e.dir);

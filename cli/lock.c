@@ -23,6 +23,7 @@
 
 #include "bootstrap.h"
 #include "lock.h"
+#include "display.h"
 
 volatile sig_atomic_t	cli_interrupted;
 
@@ -71,12 +72,12 @@ open_lock_file(struct lockset *locks, const char *prog, const char *path,
 			locks->error = e;
 			return LOCK_READONLY;
 		}
-		fprintf(stderr, "%s: open: %s: %s\n", prog, path,
+		display_printf(stderr, "%s: open: %s: %s\n", prog, path,
 		    strerror(e));
 		return LOCK_FAILED;
 	}
 	if (fstat(*fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		fprintf(stderr, "%s: %s: not a lock file\n", prog, path);
+		display_printf(stderr, "%s: %s: not a lock file\n", prog, path);
 		close(*fd);
 		return LOCK_FAILED;
 	}
@@ -84,7 +85,7 @@ open_lock_file(struct lockset *locks, const char *prog, const char *path,
 		return LOCK_OK;
 	close(*fd);
 foreign:
-	fprintf(stderr, "%s: %s belongs to another user (uid %lu), whose run "
+	display_printf(stderr, "%s: %s belongs to another user (uid %lu), whose run "
 	    "is going or was killed: remove it once no run is going\n", prog,
 	    path, (unsigned long)st.st_uid);
 	return LOCK_FAILED;
@@ -105,11 +106,11 @@ static int
 wait_lock(const char *prog, const char *dir, int fd, int quiet)
 {
 	if (!quiet)
-		fprintf(stderr, "%s: waiting for another run on %s\n", prog,
+		display_printf(stderr, "%s: waiting for another run on %s\n", prog,
 		    dir);
 	while (flock(fd, LOCK_EX) == -1) {
 		if (errno != EINTR || cli_interrupted) {
-			fprintf(stderr, "%s: %s while waiting for the lock on "
+			display_printf(stderr, "%s: %s while waiting for the lock on "
 			    "%s; nothing was changed\n", prog,
 			    cli_interrupted ? "interrupted" : strerror(errno),
 			    dir);
@@ -142,7 +143,7 @@ lock_take(struct lockset *locks, const char *prog, const char *dir,
 			break;
 		if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 			if (errno != EWOULDBLOCK || no_wait) {
-				fprintf(stderr, "%s: another run holds the "
+				display_printf(stderr, "%s: another run holds the "
 				    "lock on %s%s\n", prog, dir, no_wait ?
 				    "; not waiting (--no-wait)" : "");
 				rc = LOCK_FAILED;
@@ -166,7 +167,7 @@ lock_take(struct lockset *locks, const char *prog, const char *dir,
 		rc = LOCK_FAILED;
 	}
 	if (rc == LOCK_FAILED && tries == 100)
-		fprintf(stderr, "%s: %s: removed each time it was locked\n",
+		display_printf(stderr, "%s: %s: removed each time it was locked\n",
 		    prog, path);
 	free(path);
 	return rc;

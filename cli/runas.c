@@ -25,6 +25,7 @@
 
 #include "bootstrap.h"
 #include "runas.h"
+#include "display.h"
 
 #define MAX_HOPS	40	/* symbolic links followed, as the kernel */
 
@@ -162,13 +163,13 @@ runas_note(struct runas *ra, const char *prog, const char *path, int write)
 	    (uid = path_controller(path, &gid)) == 0)
 		return 0;
 	if (uid == ANYONE) {
-		fprintf(stderr, "%s: refusing to run as root on %s: every user "
+		display_printf(stderr, "%s: refusing to run as root on %s: every user "
 		    "can change where it leads (a directory on the way is "
 		    "writable by all)\n", prog, path);
 		return -1;
 	}
 	if (became != 0 && uid != became) {
-		fprintf(stderr, "%s: refusing to run as root for two users: the "
+		display_printf(stderr, "%s: refusing to run as root for two users: the "
 		    "run became uid %lu's, and %s is uid %lu's\n", prog,
 		    (unsigned long)became, path, (unsigned long)uid);
 		return -1;
@@ -184,7 +185,7 @@ runas_note(struct runas *ra, const char *prog, const char *path, int write)
 	}
 	if (ra->uid == uid)
 		return 0;
-	fprintf(stderr, "%s: refusing to run as root for two users: %s is "
+	display_printf(stderr, "%s: refusing to run as root for two users: %s is "
 	    "uid %lu's and %s is uid %lu's\n", prog, ra->path,
 	    (unsigned long)ra->uid, path, (unsigned long)uid);
 	return -1;
@@ -215,7 +216,7 @@ runas_become(struct runas *ra, const char *prog)
 	if (rc == 0)
 		rc = setresuid(ra->uid, ra->uid, ra->uid);
 	if (rc == -1 || geteuid() != ra->uid || getegid() != gid) {
-		fprintf(stderr, "%s: cannot become uid %lu (who controls "
+		display_printf(stderr, "%s: cannot become uid %lu (who controls "
 		    "%s): %s\n", prog, (unsigned long)ra->uid, ra->path,
 		    strerror(errno));
 		return -1;

@@ -1012,8 +1012,9 @@ conf_case conf-replace-dotdot $'[package "a"]\n\treplace = ../x\n' \
     "stow/cstow.conf:2: replace path '../x' contains '..'"
 conf_case conf-replace-dot $'[package "a"]\n\treplace = .\n' \
     "stow/cstow.conf:2: replace path '.' names no file"
+# (A backslash in a message is shown doubled, as in a name.)
 conf_case conf-bad-escape $'[cstow]\n\ttarget = a\\q\n' \
-    "stow/cstow.conf:2: invalid escape '\\q'"
+    "stow/cstow.conf:2: invalid escape '\\\\q'"
 conf_case conf-unknown-section $'[bogus]\n' \
     "stow/cstow.conf:1: unknown section 'bogus'"
 conf_case conf-bad-package-name $'[package ".."]\n\tskip\n' \
