@@ -171,6 +171,53 @@ manifest_parents(struct stow_ctx *ctx, struct arena *a, struct strbuf *b,
 	return 0;
 }
 
+/*
+ * Opens the run's MANIFEST (flags: O_RDONLY, or O_WRONLY | O_APPEND |
+ * O_CREAT) as a file this run may read and write: a regular file with
+ * one link, owned by this user or by the one the vault is made for.
+ * The vault is that user's, who could leave there a link to, or a hard
+ * link of, a file the run may read and they may not, or a FIFO: none is
+ * followed, read, written or waited on.  -1 with errno (ENOENT: none
+ * yet; EPERM: something else stands there).
+ */
+static int
+manifest_open(struct stow_ctx *ctx, int flags)
+{
+	struct stat	st;
+	int		fd, saved;
+
+	if ((fd = openat(ctx->vault_fd, MANIFEST, flags | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC, 0600)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1)
+		saved = errno;
+	else if (S_ISREG(st.st_mode) && st.st_nlink == 1 &&
+	    (st.st_uid == geteuid() || st.st_uid == owner_uid(ctx)))
+		return fd;
+	else
+		saved = EPERM;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+/* The whole MANIFEST (manifest_open()), NUL-terminated, malloc'd; NULL
+ * with errno. */
+static char *
+manifest_read(struct stow_ctx *ctx, size_t *lenp)
+{
+	char	*text;
+	int	 fd, saved;
+
+	if ((fd = manifest_open(ctx, O_RDONLY)) == -1)
+		return NULL;
+	text = fs_read_fd(fd, lenp);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return text;
+}
+
 /* Appends the lines of item vpath, from target path was (NULL: a
  * package file, orig is whole), to the MANIFEST.  Synced with the rest
  * of the apply's (vault_sync()). */
@@ -188,13 +235,16 @@ manifest_append(struct stow_ctx *ctx, const char *vpath, const char *was,
 		rc = manifest_parents(ctx, &a, &b, was);
 	if (rc == 0)
 		rc = manifest_tree(ctx, &a, &b, vpath, orig);
-	if (rc == 0 && (fd = openat(ctx->vault_fd, MANIFEST, O_WRONLY |
-	    O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) == -1)
+	if (rc == 0 && (fd = manifest_open(ctx, O_WRONLY | O_APPEND |
+	    O_CREAT)) == -1)
 		rc = err_os(ctx, "open", MANIFEST);
 	else if (rc == 0) {
 		for (off = 0; rc == 0 && off < b.len; off += (size_t)n)
 			if ((n = write(fd, b.s + off, b.len - off)) == -1)
 				rc = err_os(ctx, "write", MANIFEST);
+		/* (Handed over by the descriptor, never by name.) */
+		if (owner_uid(ctx) != (uid_t)-1)
+			(void)fchown(fd, ctx->owner_uid, ctx->owner_gid);
 		if (close(fd) == -1 && rc == 0)
 			rc = err_os(ctx, "close", MANIFEST);
 	}
@@ -216,8 +266,7 @@ vault_sync(struct stow_ctx *ctx)
 
 	if (!ctx->manifest_dirty || ctx->vault_fd == -1)
 		return 0;
-	if ((fd = openat(ctx->vault_fd, MANIFEST, O_RDONLY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1)
+	if ((fd = manifest_open(ctx, O_RDONLY)) == -1)
 		return errno == ENOENT ? 0 : err_os(ctx, "open", MANIFEST);
 	if (fsync(fd) == -1)
 		rc = err_os(ctx, "fsync", MANIFEST);
@@ -419,9 +468,6 @@ vault_backup(struct stow_ctx *ctx, const char *path, const char *was,
 		vault_prune(ctx, placed);
 	else if ((rc = manifest_append(ctx, placed, was, orig)) != 0)
 		rc = unbackup_after(ctx, rc, path, placed);
-	if (rc == 0 && owner_uid(ctx) != (uid_t)-1)
-		(void)fs_lchown(ctx->vault_fd, MANIFEST, ctx->owner_uid,
-		    ctx->owner_gid);
 	arena_free(&a);
 	return rc;
 }
@@ -508,7 +554,7 @@ manifest_drop(struct stow_ctx *ctx, const char *placed)
 	size_t		 len;
 	int		 rc;
 
-	if ((text = fs_read_file(ctx->vault_fd, MANIFEST, &len)) == NULL)
+	if ((text = manifest_read(ctx, &len)) == NULL)
 		return errno == ENOENT ? 0 : -1;
 	rc = put_escaped(&esc, placed) == -1 || strbuf_putc(&esc, '\0') ==
 	    -1 ? -1 : 0;
@@ -595,7 +641,7 @@ manifest_lists(struct stow_ctx *ctx, const char *placed)
 	char		*text, *line;
 	int		 listed = 0;
 
-	if ((text = fs_read_file(ctx->vault_fd, MANIFEST, NULL)) == NULL)
+	if ((text = manifest_read(ctx, NULL)) == NULL)
 		return errno == ENOENT ? 0 : -1;
 	if (put_escaped(&esc, placed) == -1 || strbuf_putc(&esc, '\0') ==
 	    -1) {

@@ -670,6 +670,58 @@ START_TEST(apply_unstow_keeps_replaced_file)
 END_TEST
 
 /* A journal a live run holds (flock) is left alone by recovery. */
+/* At the third operation the vault's owner makes its MANIFEST a link to
+ * a file the run may read and they may not, and stops the run. */
+static int
+plant_manifest_link(const struct stow_op *op, void *payload)
+{
+	int	*n = payload;
+
+	(void)op;
+	if (++*n < 3)
+		return 0;
+	ck_assert_int_eq(unlink(sb_path("vault/MANIFEST")), 0);
+	sb_symlink("vault/MANIFEST", "../secret");
+	return 7;
+}
+
+/*
+ * The rollback takes the undone backups' lines out of the MANIFEST: it
+ * never reads through a link planted there, which would copy what the
+ * link leads to into a MANIFEST its owner may read.
+ */
+START_TEST(apply_rollback_manifest_not_followed)
+{
+	struct stow_opts	 opts = STOW_OPTS_INIT;
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+	const char		*text;
+	char			*got;
+	int			 n = 0;
+
+	sb_build(S("f stow/p/a", "f stow/p/b", "f stow/p/c", "f t/a",
+	    "f t/b", "f secret"));
+	sb_write("secret", "SECRET\n");
+	opts.backup_dir = sb_path("vault");
+	opts.flags = STOW_F_BACKUP;
+	ctx = sb_ctx_opts(&opts);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "p"), 0);
+	ck_assert_int_ne(stow_plan_apply(plan, plant_manifest_link, &n), 0);
+	if ((text = sb_readlink("vault/MANIFEST")) == NULL) {
+		got = sb_read("vault/MANIFEST");
+		ck_assert_ptr_null(got != NULL ? strstr(got, "SECRET") : NULL);
+	} else
+		ck_assert_str_eq(text, "../secret");
+	ck_assert_str_eq(sb_read("secret"), "SECRET\n");
+	/* (Nothing of the target's is lost either.) */
+	ck_assert_int_eq(sb_type("t/a"), 'f');
+	ck_assert_int_eq(sb_type("t/b"), 'f');
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
 START_TEST(apply_recover_skips_live_journal)
 {
 	struct stow_ctx	*ctx = sb_new_ctx();
@@ -921,6 +973,7 @@ apply_suite(void)
 	tcase_add_test(tc, apply_race_unstow);
 	tcase_add_test(tc, apply_race_adopt);
 	tcase_add_test(tc, apply_unstow_keeps_replaced_file);
+	tcase_add_test(tc, apply_rollback_manifest_not_followed);
 	tcase_add_test(tc, apply_recover_skips_live_journal);
 	tcase_add_test(tc, apply_adopt_moves_content);
 	tcase_add_test(tc, apply_adopt_dotfiles);
