@@ -1221,6 +1221,6 @@ stow_plan_revert(struct stow_plan *plan)
 	rc = roll_back(ctx, plan->undo, plan->nundo, STOW_OK);
 	journal_close(ctx);
 	plan->undo = NULL;
-	plan->state = PLAN_BROKEN;
+	plan->state = PLAN_REVERTED;
 	return rc;
 }

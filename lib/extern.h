@@ -26,6 +26,7 @@
 #define PLAN_NEW	1
 #define PLAN_APPLIED	2
 #define PLAN_BROKEN	3	/* planning failed halfway */
+#define PLAN_REVERTED	4	/* applied, then stow_plan_revert() */
 
 /*
  * util.c: bump allocation for a plan's strings and records, all freed

@@ -1429,7 +1429,8 @@ stow_plan_reset(struct stow_plan *plan)
 {
 	if (plan == NULL || plan->magic != PLAN_MAGIC)
 		return STOW_EMISUSE;
-	if (plan->state == PLAN_APPLIED)
+	/* (What it read is older than what its apply changed.) */
+	if (plan->state == PLAN_APPLIED || plan->state == PLAN_REVERTED)
 		return err_set(plan->ctx, STOW_EMISUSE,
 		    "the plan was already applied");
 	disk_done(plan);

@@ -942,6 +942,10 @@ START_TEST(plan_reset_plans_afresh)
 	ck_assert_int_eq(stow_plan_stow(plan, "b"), 0);
 	ck_assert_int_eq(stow_plan_apply(plan, NULL, NULL), 0);
 	ck_assert_int_eq(stow_plan_reset(plan), STOW_EMISUSE);
+	/* Reverted, it read the disk before its apply changed it. */
+	ck_assert_int_eq(stow_plan_revert(plan), 0);
+	ck_assert_int_eq(stow_plan_reset(plan), STOW_EMISUSE);
+	ck_assert_int_eq(stow_plan_stow(plan, "b"), STOW_EMISUSE);
 	ck_assert_int_eq(stow_plan_reset(NULL), STOW_EMISUSE);
 	sb_release(plan);
 	sb_release(ctx);
