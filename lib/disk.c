@@ -447,7 +447,6 @@ disk_marks(struct stow_plan *plan, const char *dir)
 	struct stat		 st;
 	const char		*path;
 	size_t			 i;
-	unsigned int		 t;
 
 	if ((l = cache_entry(plan, dir)) == NULL)
 		return -1;
@@ -460,15 +459,14 @@ disk_marks(struct stow_plan *plan, const char *dir)
 	if (l->lazy && plan->list_first && list_dir(plan, dir, l) == 0)
 		l->lazy = 0;
 	for (i = 0; i < sizeof(marker) / sizeof(marker[0]); i++) {
-		/* A listing says; else stat(2), not a peek: a marker is
-		 * no entry the directory's walk reads. */
-		if (!l->lazy) {
-			if ((t = disk_entry_type(l, marker[i].name)) !=
-			    DISK_NOENT && (t != DT_LNK && t != DT_UNKNOWN))
-				l->marks |= marker[i].bit;
-			if (t == DISK_NOENT || (t != DT_LNK && t != DT_UNKNOWN))
-				continue;
-		}
+		/* A listing says when there is none; one it shows is
+		 * asked of stat(2), as GNU Stow's -e asks: in a directory
+		 * that can be listed but not searched, stat(2) finds
+		 * nothing.  Not a peek: a marker is no entry the
+		 * directory's walk reads. */
+		if (!l->lazy && disk_entry_type(l, marker[i].name) ==
+		    DISK_NOENT)
+			continue;
 		m = arena_mark(&plan->scratch);
 		if ((path = path_join(&plan->scratch, dir,
 		    marker[i].name)) == NULL)

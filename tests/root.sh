@@ -1021,5 +1021,19 @@ checkx "11 cstow-entrypoint (process 1) with a command, SIGTERM while it waits: 
     '[ $ended = 1 ] && [ "$status" != 0 ] && ! has "$out" started'
 release "$h1"; release "$h2"
 
+# 12. A target directory the user may list but not search (r--): a
+# .stow there, which stat(2) cannot see, does not make it a marked stow
+# directory, as GNU Stow's -e does not, whatever was listed before it.
+new_case marker-unsearchable
+mkdir -p "$R/p/d2" "$H/t/d2"
+echo a >"$R/p/a" && echo b >"$R/p/b" && echo x >"$R/p/d2/x"
+: >"$H/t/d2/.stow"
+chown_home
+chmod 0444 "$H/t/d2"
+run u HOME="$H" -- cstow -n -v -d "$R" -t "$H/t" p
+checkx "12 an r-- target directory holding .stow is not skipped as marked" \
+    'has "$err" "LINK: d2/x" && ! has "$err" "skipping marked"'
+chmod 0755 "$H/t/d2"
+
 tap_summary
 [ "$failed" -eq 0 ]
