@@ -513,6 +513,7 @@ void	 walk_forget(struct stow_ctx *);
 /* vault.c */
 int	 vault_choose(struct stow_ctx *, struct strmap *, struct arena *,
 	    const char *, const char **);
+const char *vault_first_name(struct arena *, const char *);
 int	 vault_backup(struct stow_ctx *, const char *, const char *,
 	    const char *);
 int	 vault_unbackup(struct stow_ctx *, const char *, const char *);

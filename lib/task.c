@@ -329,6 +329,8 @@ task_backup(struct stow_plan *plan, const char *path, const char *dest)
 	if (s->link != NULL || s->dir != NULL || s->gone != NULL)
 		return internal(plan, "backup clashes with a planned "
 		    "operation", path);
+	if ((dest = vault_first_name(&plan->arena, dest)) == NULL)
+		return err_nomem(plan->ctx);
 	log_msg(plan->ctx, 1, "BACKUP: %s -> %s", path, dest);
 	if ((t = task_add(plan, T_BACKUP, T_FILE, s->path, NULL, dest)) == NULL)
 		return err_nomem(plan->ctx);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "extern.h"
@@ -277,63 +278,154 @@ vault_sync(struct stow_ctx *ctx)
 }
 
 /*
- * How long dest's first component is when it is a name the run
- * directory keeps for itself (its MANIFEST, and what --restore renames
- * that to), else 0.
+ * Is the first n bytes of name one of the names the run directory keeps
+ * for itself (its MANIFEST, and what --restore renames that to)?  Case
+ * is ignored: the vault's file system may ignore it.
  */
-static size_t
-own_name_len(const char *dest)
+static int
+own_name(const char *name, size_t n)
 {
 	static const char *const own[] = { MANIFEST, MANIFEST ".restored" };
-	size_t	i, n = strcspn(dest, "/");
+	size_t	i;
 
 	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++)
-		if (strlen(own[i]) == n && strncmp(dest, own[i], n) == 0)
-			return n;
+		if (strlen(own[i]) == n && strncasecmp(name, own[i], n) == 0)
+			return 1;
 	return 0;
+}
+
+/* What a name of a vault item is in the map of names taken: an item,
+ * or a directory holding one. */
+static char	dir_mark;
+
+/*
+ * Where vault name name clashes: the length of its first leading part
+ * (whole components) that cannot be a directory of it (a name of the
+ * run directory's own at the top, an item this apply chose, something
+ * in the vault that is no directory), or of the whole name when it is
+ * taken itself, or holds an item chosen below it; 0 when it is free.
+ * (size_t)-1 with errno when the vault cannot be asked.
+ */
+static size_t
+clash_len(struct stow_ctx *ctx, const struct strmap *taken,
+    const char *name)
+{
+	struct stat	 st;
+	char		 part[PATH_MAX];
+	const char	*v;
+	size_t		 n, len = strlen(name);
+
+	if (len >= sizeof(part)) {
+		errno = ENAMETOOLONG;
+		return (size_t)-1;
+	}
+	if (own_name(name, strcspn(name, "/")))
+		return strcspn(name, "/");
+	for (n = strcspn(name, "/"); n < len; n += 1 + strcspn(name + n + 1,
+	    "/")) {
+		memcpy(part, name, n);
+		part[n] = '\0';
+		if ((v = strmap_get(taken, part)) != NULL && v != &dir_mark)
+			return n;
+	}
+	if (strmap_get(taken, name) != NULL ||
+	    fs_lstat(ctx->vault_fd, name, &st) == 0)
+		return len;
+	if (errno == ENOENT)
+		return 0;
+	if (errno != ENOTDIR)
+		return (size_t)-1;
+	/* Something on the way is no directory: which part? */
+	for (n = strcspn(name, "/"); n < len; n += 1 + strcspn(name + n + 1,
+	    "/")) {
+		part[n] = '\0';
+		if (fs_lstat(ctx->vault_fd, part, &st) == 0 &&
+		    !S_ISDIR(st.st_mode))
+			return n;
+		part[n] = name[n];
+	}
+	return len;
+}
+
+/* Takes name, and marks each directory above it as holding an item. */
+static int
+take_name(struct strmap *taken, struct arena *a, const char *name)
+{
+	char	*part;
+	void	**ref;
+	size_t	 n, len = strlen(name);
+
+	for (n = strcspn(name, "/"); n < len; n += 1 + strcspn(name + n + 1,
+	    "/")) {
+		if ((part = arena_strndup(a, name, n)) == NULL ||
+		    (ref = strmap_ref(taken, part)) == NULL)
+			return -1;
+		if (*ref == NULL)
+			*ref = &dir_mark;
+	}
+	return strmap_put(taken, name, (void *)(uintptr_t)name);
 }
 
 /*
  * Picks the vault name of a backup planned to dest, before anything is
- * moved: dest, else dest.1, dest.2 ...: two targets of one run may
- * share a relative path, and nothing in the vault is ever overwritten.
- * A dest whose first component is one of the run directory's own names
- * (a target file called MANIFEST) has a number put after that
- * component, from 1: MANIFEST.1.  taken holds the names this apply has
- * picked so far.  The name (in a) goes to *out.
+ * moved.  Nothing in the vault is ever overwritten, and no item takes
+ * the place of a directory another needs: where part of the name
+ * clashes (clash_len()), a number goes after that part, from 1: a
+ * target file called MANIFEST goes to MANIFEST.1, two targets' d/x to
+ * d/x and d/x.1, one's file d and the other's d/x to d and d.1/x.
+ * taken holds the names this apply has picked so far, and the
+ * directories above them.  The name (in a) goes to *out.
  */
 int
 vault_choose(struct stow_ctx *ctx, struct strmap *taken, struct arena *a,
     const char *dest, const char **out)
 {
-	struct stat	 st;
-	char		*name;
-	size_t		 own = own_name_len(dest);
-	int		 i, rc;
+	const char	*base = dest, *name = dest;
+	size_t		 at = 0, end = 0, n;
+	int		 i = 0, tries, rc;
 
 	if ((rc = vault_open(ctx)) != 0)
 		return rc;
-	for (i = 0; i < 1000; i++) {
-		if (own > 0)
-			name = arena_printf(a, "%.*s.%d%s", (int)own, dest,
-			    i + 1, dest + own);
-		else
-			name = i == 0 ? arena_strdup(a, dest) :
-			    arena_printf(a, "%s.%d", dest, i);
-		if (name == NULL)
-			return err_nomem(ctx);
-		if (strmap_get(taken, name) != NULL ||
-		    fs_lstat(ctx->vault_fd, name, &st) == 0)
-			continue;
-		if (errno != ENOENT && errno != ENOTDIR)
+	for (tries = 0; tries < 1000; tries++) {
+		if ((n = clash_len(ctx, taken, name)) == (size_t)-1)
 			return err_os(ctx, "lstat", name);
-		if (strmap_put(taken, name, name) == -1)
+		if (n == 0) {
+			if (take_name(taken, a, name) == -1)
+				return err_nomem(ctx);
+			*out = name;
+			return 0;
+		}
+		/* The part numbered last clashes again: the next number;
+		 * another part: number that one, from the name as it is. */
+		if (i > 0 && n == end)
+			i++;
+		else {
+			base = name;
+			at = n;
+			i = 1;
+		}
+		if ((name = arena_printf(a, "%.*s.%d%s", (int)at, base, i,
+		    base + at)) == NULL)
 			return err_nomem(ctx);
-		*out = name;
-		return 0;
+		end = at + (size_t)snprintf(NULL, 0, ".%d", i);
 	}
 	errno = EEXIST;
 	return err_os(ctx, "backup", dest);
+}
+
+/*
+ * The vault name a backup planned to dest is first offered: dest, with
+ * a number after a first component that is one of the run directory's
+ * own names (vault_choose() would skip it).  In a; NULL when out of
+ * memory.
+ */
+const char *
+vault_first_name(struct arena *a, const char *dest)
+{
+	size_t	n = strcspn(dest, "/");
+
+	return own_name(dest, n) ? arena_printf(a, "%.*s.1%s", (int)n, dest,
+	    dest + n) : dest;
 }
 
 /*
