@@ -616,6 +616,10 @@ manifest_rewrite(struct stow_ctx *ctx, const char *text, size_t len)
 	if (rc == 0 && owner_uid(ctx) != (uid_t)-1 &&
 	    fchown(fd, ctx->owner_uid, ctx->owner_gid) == -1)
 		rc = -1;
+	/* On disk before it replaces the old one: a crash then leaves
+	 * one of the two, not an empty file (only undoing comes here). */
+	if (rc == 0 && fdatasync(fd) == -1)
+		rc = -1;
 	if (close(fd) == -1)
 		rc = -1;
 	if (rc == 0 && renameat(ctx->vault_fd, tmp, ctx->vault_fd,
@@ -626,8 +630,6 @@ manifest_rewrite(struct stow_ctx *ctx, const char *text, size_t len)
 		(void)unlinkat(ctx->vault_fd, tmp, 0);
 		errno = saved;
 	}
-	/* Synced with the rest of the apply's (vault_sync()). */
-	ctx->manifest_dirty = 1;
 	return rc;
 }
 
@@ -753,7 +755,9 @@ manifest_lists(struct stow_ctx *ctx, const char *placed)
 /*
  * Recovery found item placed not in the vault (its backup undone, or
  * never made): a MANIFEST that still lists it (the run died while
- * rewriting the MANIFEST without it) has its lines taken out.
+ * rewriting the MANIFEST without it) has its lines taken out, and the
+ * directories made for it go while empty (the run died before it moved
+ * the item in).
  */
 int
 vault_unlist(struct stow_ctx *ctx, const char *placed)
@@ -762,7 +766,10 @@ vault_unlist(struct stow_ctx *ctx, const char *placed)
 
 	if ((rc = manifest_lists(ctx, placed)) == -1)
 		return err_os(ctx, "read", MANIFEST);
-	return rc == 1 ? manifest_forget(ctx, placed) : 0;
+	if (rc == 1)
+		return manifest_forget(ctx, placed);
+	vault_prune(ctx, placed);
+	return 0;
 }
 
 /*

@@ -602,5 +602,31 @@ check "21 a back, b the user's, b's original listed, nothing private left ($(fin
     eval 'holds "$w/t/a" "ORIGINAL a" && holds "$w/t/b" "USER SAVED" &&
     listed "$w" "ORIGINAL b" && no_private "$w"'
 
+# 22. Killed as the backup of d/f went into the vault, after the vault's
+# directory d was made for it: the next run's recovery puts f back and
+# leaves no empty directory in the vault.
+w=$tmp/c22
+c22_fresh() {
+	rm -rf "$w" && mkdir -p "$w/stow/p/d" "$w/t/d" &&
+	    echo pkg > "$w/stow/p/d/f" && echo ORIGINAL > "$w/t/d/f"
+}
+c22_fresh
+rm -f "$tmp/c22.trace"
+run "$w" CSTOW_FAULT_TRACE="$tmp/c22.trace" -- -d stow -t t \
+    --conflict=backup p > /dev/null 2>&1
+k=$(call_of "$tmp/c22.trace" '^renameat2 .*/state/cstow/backup/[^/]*/d/f$')
+c22_fresh
+{ run "$w" CSTOW_FAULT_KILL_AT="${k:-0}" -- -d stow -t t \
+    --conflict=backup p; } > /dev/null 2>&1
+status=$?
+check "22 killed as the backup went into the vault (at $k: $status)" \
+    [ "$status" = 137 ]
+out=$(run "$w" -- -d stow -t t -D p 2>&1)
+status=$?
+check "22 the next run exits 0 ($status: $out)" [ "$status" = 0 ]
+check "22 f back, no empty directory in the vault ($(find "$w/state/cstow/backup" -mindepth 1 -type d -empty 2>/dev/null))" \
+    eval 'holds "$w/t/d/f" ORIGINAL && no_private "$w" &&
+    [ -z "$(find "$w/state/cstow/backup" -mindepth 1 -type d -empty 2>/dev/null)" ]'
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
