@@ -215,6 +215,7 @@ int	 fs_lchown(int, const char *, uid_t, gid_t);
 int	 fs_hash_file(int, const char *, char [65], off_t *);
 void	 fs_hash_text(const char *, char [65]);
 int	 fs_same_content(int, const char *, int, const char *);
+char	*fs_read_close(int, size_t *);
 char	*fs_read_file(int, const char *, size_t *);
 char	*fs_read_fd(int, size_t *);
 int	 fs_append_sync(int, const char *, const char *, size_t);

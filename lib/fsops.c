@@ -1094,6 +1094,23 @@ fail:
 	return NULL;
 }
 
+/* fs_read_fd() of fd (-1: the open failed, errno set), which is then
+ * closed. */
+char *
+fs_read_close(int fd, size_t *lenp)
+{
+	char	*buf;
+	int	 saved;
+
+	if (fd == -1)
+		return NULL;
+	buf = fs_read_fd(fd, lenp);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return buf;
+}
+
 /*
  * Reads a whole file into a NUL-terminated malloc'd buffer; NULL with
  * errno set on failure.
@@ -1101,16 +1118,7 @@ fail:
 char *
 fs_read_file(int dfd, const char *path, size_t *lenp)
 {
-	char	*buf;
-	int	 fd, saved;
-
-	if ((fd = openat(dfd, path, O_RDONLY | O_CLOEXEC)) == -1)
-		return NULL;
-	buf = fs_read_fd(fd, lenp);
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return buf;
+	return fs_read_close(openat(dfd, path, O_RDONLY | O_CLOEXEC), lenp);
 }
 
 /* Appends data to file name in dfd (creating it 0600) and syncs it. */

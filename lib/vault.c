@@ -207,16 +207,7 @@ manifest_open(struct stow_ctx *ctx, int flags)
 static char *
 manifest_read(struct stow_ctx *ctx, size_t *lenp)
 {
-	char	*text;
-	int	 fd, saved;
-
-	if ((fd = manifest_open(ctx, O_RDONLY)) == -1)
-		return NULL;
-	text = fs_read_fd(fd, lenp);
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return text;
+	return fs_read_close(manifest_open(ctx, O_RDONLY), lenp);
 }
 
 /* Appends the lines of item vpath, from target path was (NULL: a
