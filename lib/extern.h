@@ -176,6 +176,7 @@ char	*fs_readlink(struct arena *, int, const char *);
 int	 fs_open_dir(int, const char *);
 int	 fs_open_path(int, const char *);
 int	 fs_open_nofollow(int, const char *, size_t);
+int	 fs_mkdir_nofollow(int, const char *, mode_t, uid_t, gid_t);
 int	 fs_dir_path(int, char *, size_t);
 int	 fs_mkdir(int, const char *);
 int	 fs_rmdir(int, const char *);

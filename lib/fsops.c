@@ -206,14 +206,23 @@ fs_open_path(int dfd, const char *path)
 	return openat(dfd, at(path), O_PATH | O_DIRECTORY | O_CLOEXEC);
 }
 
+/* What walk_nofollow() makes of a missing component: a directory of
+ * mode, given to uid:gid unless uid is (uid_t)-1. */
+struct mkspec {
+	mode_t	mode;
+	uid_t	uid;
+	gid_t	gid;
+};
+
 /*
  * Opens directory dir (its first len bytes, relative to root) one
- * component at a time, following no symlink (O_PATH: a descriptor for
- * *at() calls, closed by the caller); -1 with errno set on failure:
- * ENOTDIR where a component is a symlink.
+ * component at a time, following no symlink, making each missing one
+ * when mk says how; O_PATH: a descriptor for *at() calls, closed by the
+ * caller.  -1 with errno set on failure: ENOTDIR where a component is a
+ * symlink.
  */
-int
-fs_open_nofollow(int root, const char *dir, size_t len)
+static int
+walk_nofollow(int root, const char *dir, size_t len, const struct mkspec *mk)
 {
 	char		 comp[NAME_MAX + 1];
 	const char	*p = dir, *end = dir + len, *slash;
@@ -237,6 +246,10 @@ fs_open_nofollow(int root, const char *dir, size_t len)
 		if (n > 0 && !(n == 1 && *p == '.')) {
 			memcpy(comp, p, n);
 			comp[n] = '\0';
+			if (mk != NULL && mkdirat(fd, comp, mk->mode) == 0 &&
+			    mk->uid != (uid_t)-1 && fchownat(fd, comp, mk->uid,
+			    mk->gid, AT_SYMLINK_NOFOLLOW) == -1)
+				goto fail;
 			next = openat(fd, comp, O_PATH | O_DIRECTORY |
 			    O_NOFOLLOW | O_CLOEXEC);
 			if (fd != root)
@@ -257,6 +270,24 @@ fail:
 		close(fd);
 	errno = saved;
 	return -1;
+}
+
+int
+fs_open_nofollow(int root, const char *dir, size_t len)
+{
+	return walk_nofollow(root, dir, len, NULL);
+}
+
+/* fs_open_nofollow() of dir, made first where missing (mkdir -p, each
+ * directory it makes of mode and, unless uid is (uid_t)-1, given to
+ * uid:gid), never through a symlink. */
+int
+fs_mkdir_nofollow(int root, const char *dir, mode_t mode, uid_t uid,
+    gid_t gid)
+{
+	struct mkspec	mk = { mode, uid, gid };
+
+	return walk_nofollow(root, dir, strlen(dir), &mk);
 }
 
 int

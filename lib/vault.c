@@ -175,25 +175,45 @@ manifest_parents(struct stow_ctx *ctx, struct arena *a, struct strbuf *b,
 /*
  * Opens the run's MANIFEST (flags: O_RDONLY, or O_WRONLY | O_APPEND |
  * O_CREAT) as a file this run may read and write: a regular file with
- * one link, owned by this user or by the one the vault is made for.
- * The vault is that user's, who could leave there a link to, or a hard
- * link of, a file the run may read and they may not, or a FIFO: none is
- * followed, read, written or waited on.  -1 with errno (ENOENT: none
- * yet; EPERM: something else stands there).
+ * one link, owned as the run directory is (a file system that maps
+ * owners maps both).  The vault is its user's, who could leave there a
+ * link to, or a hard link of, a file the run may read and they may not,
+ * or a FIFO: none is followed, read, written or waited on.  -1 with
+ * errno (ENOENT: none yet; EPERM: something else stands there).  A
+ * MANIFEST this call makes is given to the run directory's owner.
  */
+/* Gives the file open as fd, which this run made in the vault, to the
+ * run directory's owner (when they differ: root making a user's vault). */
+static void
+give_to_vault_owner(struct stow_ctx *ctx, int fd)
+{
+	struct stat	st, vst;
+
+	if (fstat(fd, &st) == 0 && fstat(ctx->vault_fd, &vst) == 0 &&
+	    (st.st_uid != vst.st_uid || st.st_gid != vst.st_gid))
+		(void)fchown(fd, vst.st_uid, vst.st_gid);
+}
+
 static int
 manifest_open(struct stow_ctx *ctx, int flags)
 {
-	struct stat	st;
+	struct stat	st, vst;
 	int		fd, saved;
 
-	if ((fd = openat(ctx->vault_fd, MANIFEST, flags | O_NOFOLLOW |
-	    O_NONBLOCK | O_CLOEXEC, 0600)) == -1)
+	if ((flags & O_CREAT) != 0 && (fd = openat(ctx->vault_fd, MANIFEST,
+	    flags | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) != -1) {
+		give_to_vault_owner(ctx, fd);
+		return fd;
+	}
+	if ((flags & O_CREAT) != 0 && errno != EEXIST)
 		return -1;
-	if (fstat(fd, &st) == -1)
+	if ((fd = openat(ctx->vault_fd, MANIFEST, (flags & ~O_CREAT) |
+	    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || fstat(ctx->vault_fd, &vst) == -1)
 		saved = errno;
 	else if (S_ISREG(st.st_mode) && st.st_nlink == 1 &&
-	    (st.st_uid == geteuid() || st.st_uid == owner_uid(ctx)))
+	    st.st_uid == vst.st_uid)
 		return fd;
 	else
 		saved = EPERM;
@@ -234,9 +254,6 @@ manifest_append(struct stow_ctx *ctx, const char *vpath, const char *was,
 		for (off = 0; rc == 0 && off < b.len; off += (size_t)n)
 			if ((n = write(fd, b.s + off, b.len - off)) == -1)
 				rc = err_os(ctx, "write", MANIFEST);
-		/* (Handed over by the descriptor, never by name.) */
-		if (owner_uid(ctx) != (uid_t)-1)
-			(void)fchown(fd, ctx->owner_uid, ctx->owner_gid);
 		if (close(fd) == -1 && rc == 0)
 			rc = err_os(ctx, "close", MANIFEST);
 	}
@@ -291,11 +308,13 @@ static char	dir_mark;
 
 /*
  * Where vault name name clashes: the length of its first leading part
- * (whole components) that cannot be a directory of it (a name of the
- * run directory's own at the top, an item this apply chose, something
- * in the vault that is no directory), or of the whole name when it is
- * taken itself, or holds an item chosen below it; 0 when it is free.
- * (size_t)-1 with errno when the vault cannot be asked.
+ * (whole components) that cannot be a directory of it, or of the whole
+ * name when it is taken itself, or holds an item chosen below it; 0
+ * when it is free.  A leading part clashes when it is a name of the run
+ * directory's own (at the top), an item this apply chose, or anything
+ * already in the vault that this apply did not make: another target's
+ * item, or its directory, or a link, is never gone into.  (size_t)-1
+ * with errno when the vault cannot be asked.
  */
 static size_t
 clash_len(struct stow_ctx *ctx, const struct strmap *taken,
@@ -316,26 +335,17 @@ clash_len(struct stow_ctx *ctx, const struct strmap *taken,
 	    "/")) {
 		memcpy(part, name, n);
 		part[n] = '\0';
-		if ((v = strmap_get(taken, part)) != NULL && v != &dir_mark)
+		if ((v = strmap_get(taken, part)) == &dir_mark)
+			continue;
+		if (v != NULL || fs_lstat(ctx->vault_fd, part, &st) == 0)
 			return n;
+		/* (Missing: so is all below it.) */
+		return errno == ENOENT ? 0 : (size_t)-1;
 	}
 	if (strmap_get(taken, name) != NULL ||
 	    fs_lstat(ctx->vault_fd, name, &st) == 0)
 		return len;
-	if (errno == ENOENT)
-		return 0;
-	if (errno != ENOTDIR)
-		return (size_t)-1;
-	/* Something on the way is no directory: which part? */
-	for (n = strcspn(name, "/"); n < len; n += 1 + strcspn(name + n + 1,
-	    "/")) {
-		part[n] = '\0';
-		if (fs_lstat(ctx->vault_fd, part, &st) == 0 &&
-		    !S_ISDIR(st.st_mode))
-			return n;
-		part[n] = name[n];
-	}
-	return len;
+	return errno == ENOENT ? 0 : (size_t)-1;
 }
 
 /* Takes name, and marks each directory above it as holding an item. */
@@ -360,10 +370,11 @@ take_name(struct strmap *taken, struct arena *a, const char *name)
 /*
  * Picks the vault name of a backup planned to dest, before anything is
  * moved.  Nothing in the vault is ever overwritten, and no item takes
- * the place of a directory another needs: where part of the name
- * clashes (clash_len()), a number goes after that part, from 1: a
- * target file called MANIFEST goes to MANIFEST.1, two targets' d/x to
- * d/x and d/x.1, one's file d and the other's d/x to d and d.1/x.
+ * the place of a directory another needs, nor goes into another's:
+ * where part of the name clashes (clash_len()), a number goes after
+ * that part, from 1: a target file called MANIFEST goes to MANIFEST.1,
+ * two targets' d/x to d/x and d.1/x, one's file d and the other's d/x
+ * to d and d.1/x.
  * taken holds the names this apply has picked so far, and the
  * directories above them.  The name (in a) goes to *out.
  */
@@ -521,7 +532,7 @@ vault_backup(struct stow_ctx *ctx, const char *path, const char *was,
 	struct move_report	 mr;
 	const char		*leaf, *rel;
 	char			*parent, *orig;
-	int			 fd, rc;
+	int			 fd, vfd, rc;
 
 	if ((rc = vault_open(ctx)) != 0)
 		return rc;
@@ -534,15 +545,19 @@ vault_backup(struct stow_ctx *ctx, const char *path, const char *was,
 	/* A package's file (--adopt) is named by its own path. */
 	if (ctx->stow_abs != NULL && path_is_under(orig, ctx->stow_abs, &rel))
 		was = NULL;
-	if (*parent != '\0' && fs_mkdir_p(ctx->vault_fd, parent, 0700,
-	    owner_uid(ctx), ctx->owner_gid) == -1)
-		rc = err_os(ctx, "mkdir", parent);
-	/* Reached without following a symlink (walk.c). */
+	/* Both ends reached without following a symlink (walk.c; the
+	 * vault is its user's, who could plant one). */
+	if ((vfd = fs_mkdir_nofollow(ctx->vault_fd, parent, 0700,
+	    owner_uid(ctx), ctx->owner_gid)) == -1)
+		rc = err_os(ctx, "mkdir", *parent != '\0' ? parent : ".");
 	else if ((fd = walk_parent(ctx, path, &leaf)) == -1)
 		rc = err_os(ctx, "backup", was != NULL ? was : path);
-	else if (fs_move_at(fd, leaf, ctx->vault_fd, placed, 0, &mr) == -1)
+	else if (fs_move_at(fd, leaf, vfd, path_basename(placed), 0,
+	    &mr) == -1)
 		rc = backup_failed(ctx, orig, placed, &mr);
 	walk_forget(ctx);
+	if (vfd != -1)
+		close(vfd);
 	/* A backup is whole or not at all: without its MANIFEST line the
 	 * item goes back where it was. */
 	if (rc == STOW_EPARTIAL)
@@ -604,9 +619,8 @@ manifest_rewrite(struct stow_ctx *ctx, const char *text, size_t len)
 	for (off = 0; rc == 0 && off < len; off += (size_t)n)
 		if ((n = write(fd, text + off, len - off)) == -1)
 			rc = -1;
-	if (rc == 0 && owner_uid(ctx) != (uid_t)-1 &&
-	    fchown(fd, ctx->owner_uid, ctx->owner_gid) == -1)
-		rc = -1;
+	if (rc == 0)
+		give_to_vault_owner(ctx, fd);
 	/* On disk before it replaces the old one: a crash then leaves
 	 * one of the two, not an empty file (only undoing comes here). */
 	if (rc == 0 && fdatasync(fd) == -1)
@@ -682,8 +696,8 @@ int
 vault_unbackup(struct stow_ctx *ctx, const char *path, const char *placed)
 {
 	struct move_report	 mr;
-	const char		*leaf;
-	int			 fd, rc;
+	const char		*leaf, *name;
+	int			 fd, vfd, rc, saved;
 
 	if (placed == NULL) {
 		errno = ENOENT;
@@ -691,15 +705,28 @@ vault_unbackup(struct stow_ctx *ctx, const char *path, const char *placed)
 	}
 	memset(&mr, 0, sizeof(mr));
 	mr.tag = ctx->apply_tag;
-	if ((fd = walk_parent(ctx, path, &leaf)) == -1)
+	name = path_basename(placed);
+	/* Both ends reached without following a symlink: the vault is its
+	 * user's, who could plant one. */
+	if ((vfd = fs_open_nofollow(ctx->vault_fd, placed, name == placed ?
+	    0 : (size_t)(name - 1 - placed))) == -1)
 		return err_os(ctx, "rename", path);
-	rc = fs_move_at(ctx->vault_fd, placed, fd, leaf, 0, &mr);
+	if ((fd = walk_parent(ctx, path, &leaf)) == -1)
+		rc = -1;
+	else
+		rc = fs_move_at(vfd, name, fd, leaf, 0, &mr);
+	saved = errno;
 	walk_forget(ctx);
+	close(vfd);
+	errno = saved;
 	if (rc == -1)
 		return err_os(ctx, "rename", path);
-	/* (No MANIFEST: the backup failed before writing it.) */
+	/* The item is back: a MANIFEST that still lists it (one that is
+	 * no file of the run's) misleads no restore, which finds it in
+	 * place.  (No MANIFEST: the backup failed before writing it.) */
 	if (manifest_drop(ctx, placed) == -1 && errno != ENOENT)
-		return err_os(ctx, "truncate", MANIFEST);
+		log_msg(ctx, 0, "WARNING: %s: %s; it still lists %s, which is "
+		    "back at %s", MANIFEST, strerror(errno), placed, path);
 	vault_prune(ctx, placed);
 	return 0;
 }

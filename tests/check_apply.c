@@ -707,7 +707,11 @@ START_TEST(apply_rollback_manifest_not_followed)
 	ctx = sb_ctx_opts(&opts);
 	plan = sb_plan(ctx);
 	ck_assert_int_eq(stow_plan_stow(plan, "p"), 0);
-	ck_assert_int_ne(stow_plan_apply(plan, plant_manifest_link, &n), 0);
+	ck_assert_int_eq(stow_plan_apply(plan, plant_manifest_link, &n), 7);
+	/* Every backup is back; the MANIFEST could not say so. */
+	ck_assert_msg(strstr(stow_ctx_errmsg(ctx), "all changes undone") !=
+	    NULL && strstr(stow_ctx_errmsg(ctx), "vault at") == NULL,
+	    "%s", stow_ctx_errmsg(ctx));
 	if ((text = sb_readlink("vault/MANIFEST")) == NULL) {
 		got = sb_read("vault/MANIFEST");
 		ck_assert_ptr_null(got != NULL ? strstr(got, "SECRET") : NULL);
@@ -717,6 +721,76 @@ START_TEST(apply_rollback_manifest_not_followed)
 	/* (Nothing of the target's is lost either.) */
 	ck_assert_int_eq(sb_type("t/a"), 'f');
 	ck_assert_int_eq(sb_type("t/b"), 'f');
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
+/* Before the first operation, the vault's owner makes d in it a link to
+ * elsewhere, and lets the run go on. */
+static int
+plant_vault_dir_link(const struct stow_op *op, void *payload)
+{
+	int	*n = payload;
+
+	(void)op;
+	if (++*n == 1)
+		sb_symlink("vault/d", "../elsewhere");
+	return 0;
+}
+
+/* At the third operation, the vault's owner moves d, which holds a
+ * backup, aside and puts a link to elsewhere in its place; then stops
+ * the run. */
+static int
+swap_vault_dir_for_link(const struct stow_op *op, void *payload)
+{
+	int	*n = payload;
+
+	(void)op;
+	if (++*n < 3)
+		return 0;
+	ck_assert_int_eq(rename(sb_path("vault/d"), sb_path("vault/d-moved")),
+	    0);
+	sb_symlink("vault/d", "../elsewhere");
+	return 7;
+}
+
+/*
+ * A backup goes into the vault, and back out of it, without following a
+ * link the vault's owner planted there: nothing is moved into, or out
+ * of, what the link leads to.
+ */
+START_TEST(apply_vault_links_not_followed)
+{
+	struct stow_opts	 opts = STOW_OPTS_INIT;
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+	int			 n = 0;
+
+	sb_build(S("f stow/p/d/f", "f stow/p/d/g", "f stow/p/z", "f t/d/f",
+	    "d elsewhere"));
+	sb_write("t/d/f", "MINE\n");
+	opts.backup_dir = sb_path("vault");
+	opts.flags = STOW_F_BACKUP;
+	ctx = sb_ctx_opts(&opts);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "p"), 0);
+	ck_assert_int_ne(stow_plan_apply(plan, plant_vault_dir_link, &n), 0);
+	ck_assert_int_eq(sb_type("elsewhere/f"), 0);
+	ck_assert_str_eq(sb_read("t/d/f"), "MINE\n");
+	sb_release(plan);
+
+	/* Out of the vault: the rollback does not fetch elsewhere/f. */
+	ck_assert_int_eq(unlink(sb_path("vault/d")), 0);
+	sb_write("elsewhere/f", "NOT YOURS\n");
+	n = 0;
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "p"), 0);
+	ck_assert_int_ne(stow_plan_apply(plan, swap_vault_dir_for_link, &n),
+	    0);
+	ck_assert_str_eq(sb_read("elsewhere/f"), "NOT YOURS\n");
+	ck_assert_str_eq(sb_read("vault/d-moved/f"), "MINE\n");
 	sb_release(plan);
 	sb_release(ctx);
 }
@@ -974,6 +1048,7 @@ apply_suite(void)
 	tcase_add_test(tc, apply_race_adopt);
 	tcase_add_test(tc, apply_unstow_keeps_replaced_file);
 	tcase_add_test(tc, apply_rollback_manifest_not_followed);
+	tcase_add_test(tc, apply_vault_links_not_followed);
 	tcase_add_test(tc, apply_recover_skips_live_journal);
 	tcase_add_test(tc, apply_adopt_moves_content);
 	tcase_add_test(tc, apply_adopt_dotfiles);
