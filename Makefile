@@ -53,6 +53,7 @@ CSTOW		= $(O)/cli/cstow
 ENTRYPOINT	= $(O)/cli/cstow-entrypoint
 CHECK_RUNNER	= $(O)/tests/check_runner
 FAULT_EDITOR	= $(O)/tests/fault/editor
+CHOWN_DRIVER	= $(O)/tests/chown_driver
 CHECK_SRCS	= tests/check_main.c tests/check_path.c tests/check_pattern.c \
 		  tests/check_rc.c tests/check_plan.c tests/check_apply.c \
 		  tests/check_cli.c tests/check_conf.c tests/sandbox.c
@@ -134,6 +135,11 @@ $(ENTRYPOINT): $(ENTRY_SRCS) $(CLI_HDRS) lib/stow.h $(LIBA)
 $(FAULT_EDITOR): tests/fault/editor.c lib/stow.h $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Ilib -o $@ tests/fault/editor.c $(LIBA) \
+	    $(ALL_LDFLAGS) $(DEP_LIBS)
+
+$(CHOWN_DRIVER): tests/chown_driver.c lib/stow.h $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Ilib -o $@ tests/chown_driver.c $(LIBA) \
 	    $(ALL_LDFLAGS) $(DEP_LIBS)
 
 $(CHECK_RUNNER): $(CHECK_SRCS) tests/sandbox.h lib/extern.h $(LIBA)
@@ -232,8 +238,8 @@ check-container: deps-container
 # user plants (journals, MANIFESTs, symlinks, cstow.conf targets, locks)
 # never steers root's writes.  Needs root.
 .PHONY: check-root check-race
-check-root: all
-	tests/root.sh $(CSTOW)
+check-root: all $(CHOWN_DRIVER)
+	CSTOW_CHOWN_DRIVER=$(CHOWN_DRIVER) tests/root.sh $(CSTOW)
 
 # cstow racing an editor that saves over the links it removes, and a
 # restore racing an unstow: nothing the user made is lost.
@@ -359,4 +365,4 @@ uninstall:
 clean:
 	rm -rf build lib/*.o lib/libstow.a lib/libstow.so lib/libstow.so.* \
 	    lib/libstow.pc cli/cstow cli/cstow-entrypoint tests/check_runner \
-	    tests/fault/editor
+	    tests/fault/editor tests/chown_driver

@@ -46,9 +46,15 @@
 #      make nothing in or for the home;
 #  11  SIGTERM and SIGINT end a run waiting for a lock at once, changing
 #      nothing; cstow-entrypoint as process 1 of a PID namespace (as in
-#      a container) too, and does not start its command after it.
+#      a container) too, and does not start its command after it;
+#  12  a target directory a user may list but not search is not taken
+#      for a marked stow directory;
+#  13  libstow with STOW_F_CHOWN (tests/chown_driver.c, from
+#      $CSTOW_CHOWN_DRIVER): root backing up into one vault run for two
+#      users' targets writes a MANIFEST owned as its run directory, and
+#      gives each user their links.
 #
-# Checks numbered 1 to 11 above; "(setup)" checks only say that a case
+# Checks numbered 1 to 13 above; "(setup)" checks only say that a case
 # could be built.  Each case passes with the design described in
 # cstow(1) and fails with the design before it (journals in the state
 # directory, locks on directories, root writing with its own rights).
@@ -1034,6 +1040,27 @@ run u HOME="$H" -- cstow -n -v -d "$R" -t "$H/t" p
 checkx "12 an r-- target directory holding .stow is not skipped as marked" \
     'has "$err" "LINK: d2/x" && ! has "$err" "skipping marked"'
 chmod 0755 "$H/t/d2"
+
+# 13. A root process using libstow with STOW_F_CHOWN for two users'
+# targets, one vault run directory for both: both applies go through
+# (the second once refused the MANIFEST the first wrote, and said its
+# file was left in the vault), the MANIFEST lists both backups and is
+# owned as its run directory, and each user gets their own link.
+new_case chown-two-users
+driver=${CSTOW_CHOWN_DRIVER:-$here/chown_driver}
+mkdir -p "$c/stow/p" "$c/t1" "$c/t2"
+echo pkg >"$c/stow/p/f" && echo one >"$c/t1/f" && echo two >"$c/t2/f"
+chown -R "$U:$U" "$c/t1" && chown -R "$V:$V" "$c/t2"
+cp -- "$driver" "$bin/chown_driver" 2>/dev/null
+run root -- "$bin/chown_driver" "$c/stow" "$c/vault" p "$c/t1" "$c/t2"
+checkx "13 STOW_F_CHOWN, two users, one vault run: both applies go through" \
+    '[ "$status" = 0 ] && has "$out" "$c/t1: 0 ok" && has "$out" "$c/t2: 0 ok"'
+checkx "13 ... the MANIFEST lists both, owned as its run directory" \
+    '[ "$(grep -c "^f" "$c/vault/MANIFEST" 2>/dev/null)" = 2 ] &&
+    [ "$(stat -c %u "$c/vault/MANIFEST")" = "$(stat -c %u "$c/vault")" ]'
+checkx "13 ... each user owns the link made in their target" \
+    '[ "$(owner_of "$c/t1/f")" = "$U" ] && [ "$(owner_of "$c/t2/f")" = "$V" ] &&
+    [ -L "$c/t1/f" ] && [ -L "$c/t2/f" ]'
 
 tap_summary
 [ "$failed" -eq 0 ]
