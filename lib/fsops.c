@@ -1026,7 +1026,9 @@ fs_hash_file(int dfd, const char *path, char hex[65], off_t *size)
 	off_t		total = 0;
 	int		fd, saved;
 
-	if ((fd = openat(dfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+	/* (Not waiting on a FIFO put in the file's place.) */
+	if ((fd = openat(dfd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1)
 		return -1;
 	SHA256Init(&sha);
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {

@@ -84,8 +84,8 @@ put_paths(struct strbuf *b, const char *vpath, const char *orig,
 
 /* One MANIFEST line for vault item vpath, which came from orig. */
 static int
-manifest_item(struct stow_ctx *ctx, struct strbuf *b, const char *vpath,
-    const char *orig, int *is_dir)
+manifest_item(struct stow_ctx *ctx, struct strbuf *b, int dfd,
+    const char *name, const char *vpath, const char *orig, int *is_dir)
 {
 	struct stat	 st;
 	char		 hex[65], text[PATH_MAX];
@@ -93,17 +93,16 @@ manifest_item(struct stow_ctx *ctx, struct strbuf *b, const char *vpath,
 	ssize_t		 n;
 	char		 type;
 
-	if (fs_lstat(ctx->vault_fd, vpath, &st) == -1)
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
 		return err_os(ctx, "lstat", vpath);
 	strlcpy(hex, "-", sizeof(hex));
 	if (S_ISREG(st.st_mode)) {
 		type = 'f';
-		if (fs_hash_file(ctx->vault_fd, vpath, hex, &size) == -1)
+		if (fs_hash_file(dfd, name, hex, &size) == -1)
 			return err_os(ctx, "read", vpath);
 	} else if (S_ISLNK(st.st_mode)) {
 		type = 'l';
-		if ((n = readlinkat(ctx->vault_fd, vpath, text,
-		    sizeof(text) - 1)) == -1)
+		if ((n = readlinkat(dfd, name, text, sizeof(text) - 1)) == -1)
 			return err_os(ctx, "readlink", vpath);
 		text[n] = '\0';
 		size = n;
@@ -122,24 +121,28 @@ manifest_item(struct stow_ctx *ctx, struct strbuf *b, const char *vpath,
  * everything below it. */
 static int
 manifest_tree(struct stow_ctx *ctx, struct arena *a, struct strbuf *b,
-    const char *vpath, const char *orig)
+    int dfd, const char *name, const char *vpath, const char *orig)
 {
 	struct dirlist	list;
 	size_t		i;
-	int		rc, is_dir;
+	int		fd, rc, is_dir;
 
-	if ((rc = manifest_item(ctx, b, vpath, orig, &is_dir)) != 0 ||
-	    !is_dir)
+	if ((rc = manifest_item(ctx, b, dfd, name, vpath, orig,
+	    &is_dir)) != 0 || !is_dir)
 		return rc;
-	if (fs_list(a, ctx->vault_fd, vpath, &list) == -1)
-		return err_os(ctx, "opendir", vpath);
-	for (i = 0; i < list.len; i++) {
-		rc = manifest_tree(ctx, a, b, path_join(a, vpath,
-		    list.ents[i].name), path_join(a, orig, list.ents[i].name));
-		if (rc != 0)
-			return rc;
+	if ((fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1 || fs_list_fd(a, fd, &list) == -1) {
+		rc = err_os(ctx, "opendir", vpath);
+		if (fd != -1)
+			close(fd);
+		return rc;
 	}
-	return 0;
+	for (i = 0; i < list.len && rc == 0; i++)
+		rc = manifest_tree(ctx, a, b, fd, list.ents[i].name,
+		    path_join(a, vpath, list.ents[i].name),
+		    path_join(a, orig, list.ents[i].name));
+	close(fd);
+	return rc;
 }
 
 /*
@@ -239,14 +242,23 @@ manifest_append(struct stow_ctx *ctx, const char *vpath, const char *was,
 {
 	struct arena	a = { NULL };
 	struct strbuf	b = { NULL, 0, 0 };
-	int		rc = 0, fd;
+	const char	*name;
+	int		rc = 0, fd, dfd;
 	ssize_t		n;
 	size_t		off;
 
 	if (was != NULL)
 		rc = manifest_parents(ctx, &a, &b, was);
-	if (rc == 0)
-		rc = manifest_tree(ctx, &a, &b, vpath, orig);
+	/* The item is read as it was moved in: from its directory, opened
+	 * without following a symlink its user could plant on the way. */
+	name = path_basename(vpath);
+	if (rc == 0 && (dfd = fs_open_nofollow(ctx->vault_fd, vpath,
+	    name == vpath ? 0 : (size_t)(name - 1 - vpath))) == -1)
+		rc = err_os(ctx, "open", vpath);
+	else if (rc == 0) {
+		rc = manifest_tree(ctx, &a, &b, dfd, name, vpath, orig);
+		close(dfd);
+	}
 	if (rc == 0 && (fd = manifest_open(ctx, O_WRONLY | O_APPEND |
 	    O_CREAT)) == -1)
 		rc = err_os(ctx, "open", MANIFEST);
