@@ -246,9 +246,13 @@ walk_nofollow(int root, const char *dir, size_t len, const struct mkspec *mk)
 		if (n > 0 && !(n == 1 && *p == '.')) {
 			memcpy(comp, p, n);
 			comp[n] = '\0';
-			if (mk != NULL && mkdirat(fd, comp, mk->mode) == 0 &&
-			    mk->uid != (uid_t)-1 && fchownat(fd, comp, mk->uid,
-			    mk->gid, AT_SYMLINK_NOFOLLOW) == -1)
+			/* (A mkdir that fails for another reason than
+			 * EEXIST says why, not the open after it.) */
+			if (mk != NULL && mkdirat(fd, comp, mk->mode) == 0) {
+				if (mk->uid != (uid_t)-1 && fchownat(fd, comp,
+				    mk->uid, mk->gid, AT_SYMLINK_NOFOLLOW) == -1)
+					goto fail;
+			} else if (mk != NULL && errno != EEXIST)
 				goto fail;
 			next = openat(fd, comp, O_PATH | O_DIRECTORY |
 			    O_NOFOLLOW | O_CLOEXEC);
