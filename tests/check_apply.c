@@ -669,20 +669,35 @@ START_TEST(apply_unstow_keeps_replaced_file)
 }
 END_TEST
 
-/* A journal a live run holds (flock) is left alone by recovery. */
-/* At the third operation the vault's owner makes its MANIFEST a link to
- * a file the run may read and they may not, and stops the run. */
+/* What the vault's owner does during an apply: act() before operation
+ * number at (from 1); then the run goes on (stop 0) or is stopped with
+ * stop. */
+struct owner_act {
+	int	  at;
+	void	(*act)(void);
+	int	  stop;
+	int	  n;		/* operations seen */
+};
+
 static int
-plant_manifest_link(const struct stow_op *op, void *payload)
+act_at_op(const struct stow_op *op, void *payload)
 {
-	int	*n = payload;
+	struct owner_act	*o = payload;
 
 	(void)op;
-	if (++*n < 3)
+	if (++o->n != o->at)
 		return 0;
+	o->act();
+	return o->stop;
+}
+
+/* The MANIFEST becomes a link to a file the run may read and the
+ * vault's owner may not. */
+static void
+plant_manifest_link(void)
+{
 	ck_assert_int_eq(unlink(sb_path("vault/MANIFEST")), 0);
 	sb_symlink("vault/MANIFEST", "../secret");
-	return 7;
 }
 
 /*
@@ -695,9 +710,9 @@ START_TEST(apply_rollback_manifest_not_followed)
 	struct stow_opts	 opts = STOW_OPTS_INIT;
 	struct stow_ctx		*ctx;
 	struct stow_plan	*plan;
+	struct owner_act	 o = { 3, plant_manifest_link, 7, 0 };
 	const char		*text;
 	char			*got;
-	int			 n = 0;
 
 	sb_build(S("f stow/p/a", "f stow/p/b", "f stow/p/c", "f t/a",
 	    "f t/b", "f secret"));
@@ -707,7 +722,7 @@ START_TEST(apply_rollback_manifest_not_followed)
 	ctx = sb_ctx_opts(&opts);
 	plan = sb_plan(ctx);
 	ck_assert_int_eq(stow_plan_stow(plan, "p"), 0);
-	ck_assert_int_eq(stow_plan_apply(plan, plant_manifest_link, &n), 7);
+	ck_assert_int_eq(stow_plan_apply(plan, act_at_op, &o), 7);
 	/* Every backup is back; the MANIFEST could not say so. */
 	ck_assert_msg(strstr(stow_ctx_errmsg(ctx), "all changes undone") !=
 	    NULL && strstr(stow_ctx_errmsg(ctx), "vault at") == NULL,
@@ -726,34 +741,21 @@ START_TEST(apply_rollback_manifest_not_followed)
 }
 END_TEST
 
-/* Before the first operation, the vault's owner makes d in it a link to
- * elsewhere, and lets the run go on. */
-static int
-plant_vault_dir_link(const struct stow_op *op, void *payload)
+/* d in the vault becomes a link to elsewhere. */
+static void
+plant_vault_dir_link(void)
 {
-	int	*n = payload;
-
-	(void)op;
-	if (++*n == 1)
-		sb_symlink("vault/d", "../elsewhere");
-	return 0;
+	sb_symlink("vault/d", "../elsewhere");
 }
 
-/* At the third operation, the vault's owner moves d, which holds a
- * backup, aside and puts a link to elsewhere in its place; then stops
- * the run. */
-static int
-swap_vault_dir_for_link(const struct stow_op *op, void *payload)
+/* d in the vault, which holds a backup, is moved aside, and a link to
+ * elsewhere put in its place. */
+static void
+swap_vault_dir_for_link(void)
 {
-	int	*n = payload;
-
-	(void)op;
-	if (++*n < 3)
-		return 0;
 	ck_assert_int_eq(rename(sb_path("vault/d"), sb_path("vault/d-moved")),
 	    0);
-	sb_symlink("vault/d", "../elsewhere");
-	return 7;
+	plant_vault_dir_link();
 }
 
 /*
@@ -766,7 +768,8 @@ START_TEST(apply_vault_links_not_followed)
 	struct stow_opts	 opts = STOW_OPTS_INIT;
 	struct stow_ctx		*ctx;
 	struct stow_plan	*plan;
-	int			 n = 0;
+	struct owner_act	 before = { 1, plant_vault_dir_link, 0, 0 };
+	struct owner_act	 during = { 3, swap_vault_dir_for_link, 7, 0 };
 
 	sb_build(S("f stow/p/d/f", "f stow/p/d/g", "f stow/p/z", "f t/d/f",
 	    "d elsewhere"));
@@ -776,7 +779,7 @@ START_TEST(apply_vault_links_not_followed)
 	ctx = sb_ctx_opts(&opts);
 	plan = sb_plan(ctx);
 	ck_assert_int_eq(stow_plan_stow(plan, "p"), 0);
-	ck_assert_int_ne(stow_plan_apply(plan, plant_vault_dir_link, &n), 0);
+	ck_assert_int_ne(stow_plan_apply(plan, act_at_op, &before), 0);
 	ck_assert_int_eq(sb_type("elsewhere/f"), 0);
 	ck_assert_str_eq(sb_read("t/d/f"), "MINE\n");
 	sb_release(plan);
@@ -784,11 +787,9 @@ START_TEST(apply_vault_links_not_followed)
 	/* Out of the vault: the rollback does not fetch elsewhere/f. */
 	ck_assert_int_eq(unlink(sb_path("vault/d")), 0);
 	sb_write("elsewhere/f", "NOT YOURS\n");
-	n = 0;
 	plan = sb_plan(ctx);
 	ck_assert_int_eq(stow_plan_stow(plan, "p"), 0);
-	ck_assert_int_ne(stow_plan_apply(plan, swap_vault_dir_for_link, &n),
-	    0);
+	ck_assert_int_ne(stow_plan_apply(plan, act_at_op, &during), 0);
 	ck_assert_str_eq(sb_read("elsewhere/f"), "NOT YOURS\n");
 	ck_assert_str_eq(sb_read("vault/d-moved/f"), "MINE\n");
 	sb_release(plan);
@@ -796,6 +797,7 @@ START_TEST(apply_vault_links_not_followed)
 }
 END_TEST
 
+/* A journal a live run holds (flock) is left alone by recovery. */
 START_TEST(apply_recover_skips_live_journal)
 {
 	struct stow_ctx	*ctx = sb_new_ctx();
