@@ -689,7 +689,7 @@ if [ "${#REGEX_ROWS[@]}" -gt 0 ]; then
 	    { echo "cstow's message when the regex gives up: \`$(sed "s|$W|…|g" "$W/regex.msg")\`"; echo; }
 fi
 [ -z "$FIRST_LINE" ] || { echo "$FIRST_LINE"; echo; }
-echo "floor: \`link\` (one symlinkat per file) for stow into existing dirs; \`fold\` (symlinkat per top-level entry, descending only into existing dirs) for empty target and dotfiles; \`noop\` (readlinkat per file) for the no-op (the result needs no change); \`restow\` (the no-op's calls, and one listing of each target directory walked) for restow; \`unlink\` (readlinkat and unlinkat per link: an unstow reads a link to know it owns it) for unstow; \`check\` (the no-op's calls, then a listing of every target directory) for --check; \`tree\` (mkdirat per directory, symlinkat per file) for a stow without folding.  The real-tree rows pass every package to each tool at once.  cp -as makes absolute links; into an empty target it creates every directory and file link (no folding); for dotfiles it keeps the dot-X names."
+echo "floor: \`link\` (one symlinkat per file) for stow into existing dirs; \`fold\` (symlinkat per top-level entry, descending only into existing dirs) for empty target and dotfiles; \`noop\` (readlinkat per file) for the no-op (the result needs no change); \`restow\` (the no-op's calls, and one listing of each target directory walked) for restow; \`unlink\` (readlinkat and unlinkat per link: an unstow reads a link to know it owns it) for unstow; \`check\` (the no-op's calls, then a listing of every target directory) for --check; \`tree\` (mkdirat per directory, symlinkat per file) for a stow without folding.  \`plan\` (the paired rounds' plan-first floor): \`tree\`'s calls, made only after every source and existing target directory was listed and every step kept in memory.  The real-tree rows pass every package to each tool at once.  cp -as makes absolute links; into an empty target it creates every directory and file link (no folding); for dotfiles it keeps the dot-X names."
 echo
 
 # --- system calls, memory, growth ------------------------------------------
@@ -823,6 +823,118 @@ ru_row() {
 }
 ru_row "flat: d0000–d0199, 100 per dir" reset_dirs "$W/n$N20"
 ru_row "deep: share/dNN/eNNN, 50 per dir" reset_copy "$W/deep"
+echo
+# --- paired rounds: the ratios the targets are set in ------------------------
+
+# Five-run medians taken apart move by up to ±15% between two runs of
+# this benchmark on a shared machine, whose load drifts over minutes.
+# Here each round runs every command of a row once, one after another,
+# in an order that rotates each round, and a ratio is taken within the
+# round, where both sides met the same machine; a row gives the median
+# of the rounds' ratios and their quartiles.
+
+# paired ROUNDS RESET CHECK NAME CMD [NAME CMD]...: PT[NAME] = the times
+# (ms), round by round.  RESET (a command string, untimed) runs before
+# each command, CHECK (one printing "ok" or a complaint) after each
+# command's first run; CMD is a command string (q).  Returns 1, with a
+# note, when a command fails or leaves the wrong tree.
+declare -A PT
+paired() {
+	local rounds=$1 reset=$2 check=$3 i j k n out res
+	local -a names=() cmds=()
+	shift 3
+	while [ $# -ge 2 ]; do names+=("$1"); cmds+=("$2"); shift 2; done
+	n=${#names[@]}
+	PT=()
+	for ((i = 0; i < rounds; i++)); do
+		for ((j = 0; j < n; j++)); do
+			k=$(((i + j) % n))
+			eval "$reset" || { note "paired rounds: reset failed"; return 1; }
+			out=$(eval "\"\$TIMER\" -l \"\$W/logs/paired.log\" ${cmds[k]}")
+			if [ "${out#* }" != ok ]; then
+				note "paired rounds, ${names[k]}: ${out#* }: $(head -n 2 "$W/logs/paired.log" | tr '\n' ' ')"
+				return 1
+			fi
+			PT[${names[k]}]+=" ${out%% *}"
+			[ "$i" -gt 0 ] || [ "$(eval "$check")" = ok ] || {
+				note "paired rounds, ${names[k]}: wrong result: $(eval "$check")"
+				return 1; }
+		done
+	done
+}
+# pratio A B: A's time over B's, round by round: "median× (quartiles)".
+pratio() {
+	# shellcheck disable=SC2086
+	paste <(printf '%s\n' ${PT[$1]}) <(printf '%s\n' ${PT[$2]}) |
+	    awk '{ print $1 / $2 }' | sort -g | awk '{ a[NR] = $1 } END {
+	    printf "%.2f× (%.2f–%.2f)", a[int((NR + 1) / 2)],
+	    a[int((NR + 3) / 4)], a[int((3 * NR + 3) / 4)] }'
+}
+q() { printf '%q ' "$@"; }
+PAIRED_ROUNDS=21
+[ "${BENCH_QUICK:-0}" = 1 ] && PAIRED_ROUNDS=3
+echo "## Paired rounds: stow against the floors, --check against the no-op"
+echo
+echo "$PAIRED_ROUNDS rounds; in each, every command of the row runs once (in an order that rotates by round, after its reset), and each ratio is taken within the round: the median of the rounds' ratios, with their quartiles.  The plan-first floor (\`floor plan\`) is the least a stow that decides before it changes must do: it lists each source and existing target directory, keeps every step in memory with a path set for conflicts, and only then makes the directories and links; no journal, no ignore lists, no folding."
+echo
+echo "| workload | cstow/floor | plan-first floor/floor | cstow/plan-first floor |"
+echo "|---|---:|---:|---:|"
+# stow_pair LABEL RESET CHECK CSTOW-CMD FLOOR-CMD PLAN-CMD
+stow_pair() {
+	say "paired rounds: $1 ($PAIRED_ROUNDS rounds)"
+	if paired "$PAIRED_ROUNDS" "$2" "$3" cstow "$4" floor "$5" plan "$6"; then
+		echo "| $1 | $(pratio cstow floor) | $(pratio plan floor) | $(pratio cstow plan) |"
+	else
+		echo "| $1 | error (see the notes) | | |"
+	fi
+}
+r=$W/deep
+stow_pair "deep tree (share/dNN/eNNN), fresh \`cp -a\` copy" "reset_copy $r" \
+    "expect_links $r/t $N20" \
+    "$(q "$CSTOW" -d "$r/stow" -t "$r/t" pkg)" \
+    "$(q "$FLOOR" link "$r/stow/pkg" "$r/t")" \
+    "$(q "$FLOOR" plan "$r/t" "$r/stow/pkg")"
+r=$W/real
+# shellcheck disable=SC2086
+stow_pair "real-tree shape, --no-folding into an empty target" "reset_empty $r" \
+    "expect_links $r/t $nreal" \
+    "$(q "$CSTOW" -d "$r/stow" -t "$r/t" --no-folding $REAL_PKGS)" \
+    "$(q "$FLOOR" tree "$r/t" "${real_args[@]}")" \
+    "$(q "$FLOOR" plan "$r/t" "${real_args[@]}")"
+r=$W/n$N20
+stow_pair "20k files into existing dirs" "reset_dirs $r" \
+    "expect_links $r/t $N20" \
+    "$(q "$CSTOW" -d "$r/stow" -t "$r/t" pkg)" \
+    "$(q "$FLOOR" link "$r/stow/pkg" "$r/t")" \
+    "$(q "$FLOOR" plan "$r/t" "$r/stow/pkg")"
+echo
+echo "| workload (all stowed) | cstow --check / cstow no-op | check floor / no-op floor |"
+echo "|---|---:|---:|"
+# check_pair LABEL LINKS CHECK-CMD NOOP-CMD CHECK-FLOOR-CMD NOOP-FLOOR-CMD:
+# on a target of LINKS links, all stowed.
+check_pair() {
+	say "paired rounds: --check, $1 ($PAIRED_ROUNDS rounds)"
+	if paired "$PAIRED_ROUNDS" : "expect_links $r/t $2" check "$3" \
+	    noop "$4" fcheck "$5" fnoop "$6"; then
+		echo "| $1 | $(pratio check noop) | $(pratio fcheck fnoop) |"
+	else
+		echo "| $1 | error (see the notes) | |"
+	fi
+}
+reset_stowed "$r"
+check_pair "20k files in 200 directories" $N20 \
+    "$(q "$CSTOW" -d "$r/stow" -t "$r/t" --check pkg)" \
+    "$(q "$CSTOW" -d "$r/stow" -t "$r/t" pkg)" \
+    "$(q "$FLOOR" check "$r/stow/pkg" "$r/t")" \
+    "$(q "$FLOOR" noop "$r/stow/pkg" "$r/t")"
+r=$W/real
+reset_real_stowed "$r"
+# shellcheck disable=SC2086
+check_pair "real-tree shape" "$nreal" \
+    "$(q "$CSTOW" -d "$r/stow" -t "$r/t" --check --no-folding $REAL_PKGS)" \
+    "$(q "$CSTOW" -d "$r/stow" -t "$r/t" --no-folding $REAL_PKGS)" \
+    "$(q "$FLOOR" check "${real_args[@]}" "$r/t")" \
+    "$(q "$FLOOR" noop "${real_args[@]}" "$r/t")"
 echo
 echo "## Memory and growth"
 echo

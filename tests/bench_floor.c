@@ -36,6 +36,16 @@
  *                         of each SRC; where a directory entry collides
  *                         with an existing DST directory, descend into it.
  *                         -d maps "dot-X" names to ".X" (--dotfiles)
+ *   floor plan DST SRC... stow without folding, deciding everything before
+ *                         changing anything, as cstow does: walk each SRC
+ *                         and list each DST directory that exists, keep
+ *                         every link and directory to make in memory (a
+ *                         path set: a later SRC sees what an earlier one
+ *                         planned), stop at the first entry in the way,
+ *                         and only then mkdirat and symlinkat, in order,
+ *                         each directory opened once per run of its
+ *                         entries.  No journal, no ignore lists, no
+ *                         folding: the least a plan-first stow pays
  *
  * Link texts are relative, as Stow makes them ("../../stow/pkg/d000/f000").
  * Exit status 0 on success, 1 on any failure (with a message).
@@ -48,6 +58,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -338,6 +349,244 @@ list_tree(int dst, const char *name)
 		die("list target dir", name);
 }
 
+/*
+ * plan: what a stow that decides before it changes must keep.  Each
+ * planned step is a directory to make or a link to make, with its path
+ * below DST (which the apply opens the parent of) and, for a link, its
+ * text.
+ */
+struct step {
+	char *path;		/* below DST */
+	char *text;		/* NULL: a directory */
+	size_t dir_len;		/* path[0..dir_len) is the parent ("" at top) */
+};
+
+static struct step *steps;
+static size_t nsteps, capsteps;
+
+/* The set of planned paths (open addressing, FNV-1a), so that a later
+ * SRC finds what an earlier one planned: a directory to fill, or a
+ * link in the way.  It holds indexes into steps, plus one (0: empty),
+ * which stay true as steps grows. */
+static size_t *set;
+static size_t capset = 1u << 10, nset;
+
+static uint64_t
+hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static struct step *
+planned(const char *path)
+{
+	size_t i = hash_str(path) & (capset - 1);
+
+	for (; set[i] != 0; i = (i + 1) & (capset - 1))
+		if (strcmp(steps[set[i] - 1].path, path) == 0)
+			return &steps[set[i] - 1];
+	return NULL;
+}
+
+static void
+set_add(size_t k)
+{
+	size_t i;
+
+	if ((nset + 1) * 2 > capset) {
+		size_t *old = set;
+		size_t oldcap = capset;
+
+		capset *= 2;
+		if ((set = calloc(capset, sizeof(*set))) == NULL)
+			die("plan", "set");
+		nset = 0;
+		for (i = 0; i < oldcap; i++)
+			if (old[i] != 0)
+				set_add(old[i] - 1);
+		free(old);
+	}
+	for (i = hash_str(steps[k].path) & (capset - 1); set[i] != 0;
+	    i = (i + 1) & (capset - 1))
+		;
+	set[i] = k + 1;
+	nset++;
+}
+
+static void
+plan_step(const char *path, size_t dir_len, const char *text)
+{
+	if (nsteps == capsteps) {
+		capsteps = capsteps == 0 ? 1024 : capsteps * 2;
+		if ((steps = reallocarray(steps, capsteps,
+		    sizeof(*steps))) == NULL)
+			die("plan", path);
+	}
+	struct step *st = &steps[nsteps++];
+	if ((st->path = strdup(path)) == NULL ||
+	    (text != NULL && (st->text = strdup(text)) == NULL))
+		die("plan", path);
+	if (text == NULL)
+		st->text = NULL;
+	st->dir_len = dir_len;
+}
+
+/* A DST directory's names, sorted, to look entries up in. */
+struct names {
+	char **v;
+	size_t n;
+};
+
+static int
+cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+list_names(int at, const char *path, struct names *l)
+{
+	union {
+		struct dirent64 de;
+		char bytes[16384];
+	} buf;
+	ssize_t n, off;
+	size_t cap = 0;
+	int fd = openat(at, path[0] == '\0' ? "." : path, O_RDONLY |
+	    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	l->v = NULL;
+	l->n = 0;
+	if (fd < 0)
+		die("open target dir", path);
+	while ((n = getdents64(fd, buf.bytes, sizeof(buf.bytes))) > 0) {
+		for (off = 0; off < n; ) {
+			struct dirent64 *de = (struct dirent64 *)
+			    (void *)(buf.bytes + off);
+			off += de->d_reclen;
+			if (is_dot(de->d_name))
+				continue;
+			if (l->n == cap) {
+				cap = cap == 0 ? 16 : cap * 2;
+				if ((l->v = reallocarray(l->v, cap,
+				    sizeof(*l->v))) == NULL)
+					die("list", path);
+			}
+			if ((l->v[l->n++] = strdup(de->d_name)) == NULL)
+				die("list", path);
+		}
+	}
+	if (n < 0)
+		die("list target dir", path);
+	close(fd);
+	qsort(l->v, l->n, sizeof(*l->v), cmp_name);
+}
+
+static void
+names_free(struct names *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+/* plan: SRC dir stream, the DST path below DST (dst), whether it is on
+ * disk (else planned: nothing there yet), text as for do_link. */
+static void
+do_plan(DIR *src, int dst, char *path, size_t plen, int on_disk,
+    struct text *t)
+{
+	struct dirent *e;
+	struct names l = { NULL, 0 };
+	int sfd = dirfd(src);
+
+	if (on_disk)
+		list_names(dst, path, &l);
+	while ((e = readdir(src)) != NULL) {
+		if (is_dot(e->d_name))
+			continue;
+		size_t n = strlen(e->d_name);
+		if (plen + n + 2 >= PATH_MAX) {
+			errno = ENAMETOOLONG;
+			die("plan", e->d_name);
+		}
+		size_t len = plen;
+		if (plen > 0)
+			path[len++] = '/';
+		memcpy(path + len, e->d_name, n + 1);
+		char *name = e->d_name;
+		int there = on_disk && bsearch(&name, l.v, l.n, sizeof(*l.v),
+		    cmp_name) != NULL;
+		struct step *st = nsteps == 0 ? NULL : planned(path);
+		size_t mark = text_push(t, e->d_name);
+		int isdir = entry_is_dir(sfd, e);
+		if (isdir && (st == NULL || st->text == NULL)) {
+			struct stat sb;
+			if (there && (fstatat(dst, path, &sb,
+			    AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(sb.st_mode)))
+				die("in the way", path);
+			if (!there && st == NULL) {
+				plan_step(path, plen, NULL);
+				set_add(nsteps - 1);
+			}
+			DIR *s = open_dir(sfd, e->d_name);
+			text_down(t);
+			do_plan(s, dst, path, len + n, there, t);
+			text_up(t);
+			closedir(s);
+		} else if (there || st != NULL) {
+			errno = EEXIST;
+			die("in the way", path);
+		} else {
+			plan_step(path, plen, t->buf);
+			count++;
+		}
+		t->len = mark;
+		t->buf[mark] = '\0';
+		path[plen] = '\0';
+	}
+	names_free(&l);
+}
+
+/* The planned steps, in order; each parent directory is opened once
+ * per run of steps in it. */
+static void
+apply_plan(int dst)
+{
+	int at = -1;
+	const char *at_path = NULL;
+	size_t at_len = 0;
+	char parent[PATH_MAX];
+
+	for (size_t i = 0; i < nsteps; i++) {
+		struct step *st = &steps[i];
+		if (at == -1 || st->dir_len != at_len ||
+		    strncmp(st->path, at_path, at_len) != 0) {
+			if (at != -1 && at != dst)
+				close(at);
+			memcpy(parent, st->path, st->dir_len);
+			parent[st->dir_len] = '\0';
+			at = st->dir_len == 0 ? dst : openat(dst, parent,
+			    O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (at < 0)
+				die("open target dir", parent);
+			at_path = st->path;
+			at_len = st->dir_len;
+		}
+		const char *name = st->path + st->dir_len +
+		    (st->dir_len > 0);
+		if (st->text == NULL ? mkdirat(at, name, 0755) :
+		    symlinkat(st->text, at, name))
+			die(st->text == NULL ? "mkdir" : "symlink", st->path);
+	}
+	if (at != -1 && at != dst)
+		close(at);
+}
+
 /* REL: the relative path from directory DST to SRC (both must exist). */
 static void
 relpath(const char *src, const char *dst, struct text *t)
@@ -382,7 +631,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: %s link|noop|restow|check SRC... DST | "
-	    "unlink DST | fold [-d] DST SRC... | tree DST SRC...\n", prog);
+	    "unlink DST | fold [-d] DST SRC... | tree|plan DST SRC...\n", prog);
 	exit(1);
 }
 
@@ -437,6 +686,21 @@ main(int argc, char **argv)
 			do_link(s, dst, &t);
 			closedir(s);
 		}
+		close(dst);
+	} else if (strcmp(argv[1], "plan") == 0) {
+		char path[PATH_MAX] = "";
+		int dst = open(argv[2], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dst < 0)
+			die("open", argv[2]);
+		if ((set = calloc(capset, sizeof(*set))) == NULL)
+			die("plan", argv[2]);
+		for (int j = 3; j < argc; j++) {
+			DIR *s = open_dir(AT_FDCWD, argv[j]);
+			relpath(argv[j], argv[2], &t);
+			do_plan(s, dst, path, 0, 1, &t);
+			closedir(s);
+		}
+		apply_plan(dst);
 		close(dst);
 	} else if (strcmp(argv[1], "fold") == 0) {
 		int i = 2;
