@@ -38,13 +38,18 @@ struct group {
 
 static void	groups_close(struct group *, size_t);
 
+static void __attribute__((noreturn))
+out_of_memory(void)
+{
+	fprintf(stderr, "%s: out of memory\n", getprogname());
+	exit(EXIT_ERROR);
+}
+
 void *
 xrealloc(void *p, size_t n, size_t size)
 {
-	if ((p = reallocarray(p, n, size)) == NULL) {
-		fprintf(stderr, "%s: out of memory\n", getprogname());
-		exit(EXIT_ERROR);
-	}
+	if ((p = reallocarray(p, n, size)) == NULL)
+		out_of_memory();
 	return p;
 }
 
@@ -53,10 +58,8 @@ xstrdup(const char *s)
 {
 	char	*p;
 
-	if ((p = strdup(s)) == NULL) {
-		fprintf(stderr, "%s: out of memory\n", getprogname());
-		exit(EXIT_ERROR);
-	}
+	if ((p = strdup(s)) == NULL)
+		out_of_memory();
 	return p;
 }
 
@@ -670,30 +673,103 @@ group_plan(struct run *r, struct group *groups, size_t gi)
 	return rc;
 }
 
-static int
-copy_conflict(const struct stow_conflict *c, void *payload)
+/* Appends a conflict to l, which takes message (allocated). */
+static void
+conflict_add(struct conflict_list *l, enum stow_action action,
+    enum stow_conflict_kind kind, const char *package, const char *path,
+    char *message)
 {
-	struct conflict_list	*l = payload;
 	struct conflict_copy	*x;
 
 	l->v = xrealloc(l->v, l->n + 1, sizeof(*l->v));
 	x = &l->v[l->n++];
-	x->action = c->action;
-	x->kind = c->kind;
-	x->package = xstrdup(c->package);
-	x->path = xstrdup(c->path);
-	x->message = xstrdup(c->message);
+	x->action = action;
+	x->kind = kind;
+	x->package = xstrdup(package);
+	x->path = xstrdup(path);
+	x->message = message;
 	x->target = l->target;
+}
+
+static int
+copy_conflict(const struct stow_conflict *c, void *payload)
+{
+	conflict_add(payload, c->action, c->kind, c->package, c->path,
+	    xstrdup(c->message));
 	return 0;
 }
 
-/* Appends plan's conflicts (its target: target) to l. */
+/*
+ * The names a run keeps in a target it changes, and what it keeps
+ * there.  A package entry planned at one would take the run's place: a
+ * link named .cstow-journal stops every later run into the target.
+ */
+static const struct {
+	const char	*name;
+	const char	*what;
+} own_names[] = {
+	{ JOURNAL_FILE, "journal" },
+	{ LOCK_FILE, "lock" }
+};
+
+/* What the run keeps where op puts a link or a directory (NULL: op
+ * leaves the run's own names alone). */
+static const char *
+own_name_taken(const struct stow_op *op)
+{
+	size_t	i;
+
+	if (op->kind != STOW_OP_LINK && op->kind != STOW_OP_MKDIR)
+		return NULL;
+	for (i = 0; i < sizeof(own_names) / sizeof(own_names[0]); i++)
+		if (strcmp(op->path, own_names[i].name) == 0)
+			return own_names[i].what;
+	return NULL;
+}
+
+static int
+copy_own_name(const struct stow_op *op, void *payload)
+{
+	const char	*what;
+	char		*msg;
+
+	if ((what = own_name_taken(op)) == NULL)
+		return 0;
+	if (asprintf(&msg, "cannot stow %s: the name is cstow's own in the "
+	    "target, where a run keeps its %s", op->path, what) == -1)
+		out_of_memory();
+	conflict_add(payload, STOW_ACTION_STOW, STOW_CONFLICT_NOT_OWNED,
+	    op->package, op->path, msg);
+	return 0;
+}
+
+/* Appends plan's conflicts (its target: target) to l: the library's,
+ * and the operations that would take the run's own names. */
 void
 conflicts_collect(struct conflict_list *l, const struct stow_plan *plan,
     const char *target)
 {
 	l->target = target;
 	stow_plan_foreach_conflict(plan, copy_conflict, l);
+	stow_plan_foreach_op(plan, copy_own_name, l);
+}
+
+static int
+count_own_name(const struct stow_op *op, void *payload)
+{
+	if (own_name_taken(op) != NULL)
+		++*(size_t *)payload;
+	return 0;
+}
+
+/* How many conflicts conflicts_collect() finds in plan. */
+size_t
+conflicts_count(const struct stow_plan *plan)
+{
+	size_t	n = stow_plan_conflict_count(plan);
+
+	stow_plan_foreach_op(plan, count_own_name, &n);
+	return n;
 }
 
 /* GNU Stow's order: unstow first, then by package, then by message. */
@@ -1237,8 +1313,7 @@ plan_groups(struct run *r, struct group *groups, size_t ngroups,
 		    groups[i].plan != NULL)
 			rc = group_plan(r, groups, i);
 		if (groups[i].plan != NULL)
-			*nconflicts += stow_plan_conflict_count(
-			    groups[i].plan);
+			*nconflicts += conflicts_count(groups[i].plan);
 	}
 	return rc;
 }
