@@ -395,6 +395,30 @@ struct stow_plan {
 	int			 memo_set;
 	size_t			 memo_hash;	/* its hash */
 	struct overlay_slot	*memo_slot;	/* and its slot (NULL: none) */
+	struct strmap		 dirs;		/* task.c: a directory part
+						   ("a/b/", "") -> struct
+						   dir_plan */
+	struct vec		 dir_list;	/* the same, to free */
+	char			 memo_dkey[PATH_MAX];	/* the directory
+						   part dirs was last asked
+						   about, if memo_dset, */
+	size_t			 memo_dlen;	/* its length */
+	int			 memo_dset;
+	struct dir_plan		*memo_dir;	/* and its record (NULL:
+						   none) */
+	size_t			 npending;	/* links pending, in all */
+	size_t			 made;		/* slots and pending links
+						   made so far */
+	size_t			 entry_made;	/* made, as the walk's entry
+						   being planned began */
+	int			 walk_fresh;	/* nothing was planned in the
+						   directory the stow walk
+						   going on is in before it */
+	const char		*entry_tgt;	/* the target path of the
+						   walk's entry being planned
+						   (NULL: none) */
+	int			 oom;		/* a lookup ran out of
+						   memory: the plan fails */
 	size_t			 nremoved;	/* link removals planned */
 	char			 clear_dir[PATH_MAX];	/* task.c: no removal */
 	size_t			 clear_len;	/* here or above (0: none) */
@@ -446,6 +470,17 @@ int	 task_gone(struct stow_plan *, const char *);
 int	 task_conflict(struct stow_plan *, enum stow_conflict_kind,
 	    const char *, const char *, ...)
 	    __attribute__((format(printf, 4, 5)));
+/* What walk_begin() keeps of the walk a walk is nested in. */
+struct walk_state {
+	int		 fresh;
+	const char	*entry_tgt;
+	size_t		 entry_made;
+};
+void	 walk_begin(struct stow_plan *, const char *, int,
+	    struct walk_state *);
+void	 walk_entry(struct stow_plan *, const char *);
+void	 walk_end(struct stow_plan *, const struct walk_state *);
+void	 dirs_clear(struct stow_plan *);
 struct task *task_link_for(struct stow_plan *, const char *);
 struct task *task_dir_for(struct stow_plan *, const char *);
 int	 state_is_link(struct stow_plan *, const char *);

@@ -628,6 +628,7 @@ stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
 {
 	const struct dirlist	*list, *tlist;
 	struct in_place_dir	*ipd = NULL;
+	struct walk_state	 outer;
 	struct pkg_dir		 pd;
 	struct arena_mark	 mark;
 	struct entry		 e;
@@ -647,7 +648,9 @@ stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
 	if ((list = pd.list = disk_list(plan, pd.dir)) == NULL)
 		return err_os(plan->ctx, "cannot read directory",
 		    path_join(&plan->arena, plan->ctx->target_abs, pd.dir));
-	for (i = 0; i < list->len; i++) {
+	/* (--dotfiles can give two entries one name in the target.) */
+	walk_begin(plan, tgt, !has_flag(plan, STOW_F_DOTFILES), &outer);
+	for (i = 0; i < list->len && rc == 0; i++) {
 		name = list->ents[i].name;
 		e.dtype = list->ents[i].type;
 		/* (Set by stow_over_link(); a directory walked below
@@ -660,18 +663,19 @@ stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
 			if ((tname = target_name(plan, name)) == NULL)
 				rc = err_nomem(plan->ctx);
 			else if ((rc = entry_make(plan, &pd, i, name, tname,
-			    &e, &ign)) == 0 && !ign)
+			    &e, &ign)) == 0 && !ign) {
+				walk_entry(plan, e.tgt);
 				rc = stow_node(plan, sp, pkg, &e);
+			}
+			walk_entry(plan, NULL);
 			disk_entry_done(plan, mark);
-			if (rc != 0)
-				return rc;
 		}
-		if (plan->in_place && (rc = note_in_place(plan, &ipd, tgt,
-		    list, i)) != 0)
-			return rc;
+		if (rc == 0 && plan->in_place)
+			rc = note_in_place(plan, &ipd, tgt, list, i);
 	}
+	walk_end(plan, &outer);
 	plan->in_place = 0;
-	return 0;
+	return rc;
 }
 
 /* What each_node() calls for a node of the directory it goes over. */
@@ -1321,6 +1325,9 @@ plan_check(struct stow_plan *plan)
 static int
 plan_result(struct stow_plan *plan, int rc)
 {
+	/* (A lookup that ran out of memory may have missed a link.) */
+	if (rc == 0 && plan->oom)
+		rc = err_nomem(plan->ctx);
 	if (rc != 0)
 		plan->state = PLAN_BROKEN;
 	return rc;
@@ -1343,8 +1350,8 @@ stow_plan_stow(struct stow_plan *plan, const char *package)
 	log_msg(plan->ctx, 2, "Planning stow of package %s...", pkg);
 	rc = stow_contents(plan, plan->ctx->stow_path, pkg, "", ".");
 	disk_done(plan);
-	if (rc != 0)
-		return plan_result(plan, rc);
+	if ((rc = plan_result(plan, rc)) != 0)
+		return rc;
 	log_msg(plan->ctx, 2, "Planning stow of package %s... done", pkg);
 	return 0;
 }
@@ -1366,8 +1373,8 @@ stow_plan_unstow(struct stow_plan *plan, const char *package)
 	log_msg(plan->ctx, 2, "Planning unstow of package %s...", pkg);
 	rc = unstow_contents(plan, "", ".", &kept, NULL);
 	disk_done(plan);
-	if (rc != 0)
-		return plan_result(plan, rc);
+	if ((rc = plan_result(plan, rc)) != 0)
+		return rc;
 	log_msg(plan->ctx, 2, "Planning unstow of package %s... done", pkg);
 	return 0;
 }
@@ -1441,6 +1448,8 @@ stow_plan_reset(struct stow_plan *plan)
 	strmap_free(&plan->overlay);
 	plan->memo_set = 0;
 	plan->memo_slot = NULL;
+	dirs_clear(plan);
+	plan->oom = 0;
 	plan->nremoved = 0;
 	plan->clear_len = 0;
 	plan->unchanged = 0;
@@ -1471,6 +1480,8 @@ stow_plan_free(struct stow_plan *plan)
 	vec_free(&plan->tasks);
 	vec_free(&plan->conflicts);
 	strmap_free(&plan->overlay);
+	dirs_clear(plan);
+	vec_free(&plan->dir_list);
 	strmap_free(&plan->ignores);
 	strmap_free(&plan->dircache);
 	arena_free(&plan->arena);

@@ -21,6 +21,225 @@ internal(struct stow_plan *plan, const char *what, const char *path)
 
 static void	removal_planned(struct stow_plan *, const char *);
 
+/*
+ * What is planned directly in one target directory: how many overlay
+ * slots have paths in it, and the links a fresh walk planned there
+ * without a slot (pending).
+ *
+ * A stow walks a package directory's listing into a target directory.
+ * When nothing was planned in that directory before the walk, nothing
+ * is planned at the path of an entry of the listing until the entry
+ * plans it: each entry is a name of the listing, planned only at its
+ * own path and below, and no two are the same (--dotfiles, which can
+ * give two entries one name, walks the slow way).  Until the entry
+ * plans something, questions about its own path are answered "nothing"
+ * at once, and a link it plans there joins the directory's pending
+ * links instead of a slot of its own.  (Questions about other paths,
+ * such as a sibling an existing link leads through, take the slow way:
+ * an earlier entry may have planned there.)  A fresh stow of a package,
+ * most of what a stow does, thus looks nothing up and makes no slots,
+ * which took more time than its links.  The first slow question about
+ * a directory puts its pending links into the overlay
+ * (pending_flush()).
+ */
+struct dir_plan {
+	size_t		slots;
+	struct vec	pending;	/* struct task */
+};
+
+/* The length of path's directory part: up to and including its last
+ * '/' (0: none), the key of its struct dir_plan. */
+static size_t
+dir_part_len(const char *path)
+{
+	const char	*slash = strrchr(path, '/');
+
+	return slash == NULL ? 0 : (size_t)(slash - path) + 1;
+}
+
+/* Keeps d (NULL: none) as the answer for the directory part of path
+ * (dlen bytes); one too long to keep is not kept. */
+static struct dir_plan *
+dir_keep(struct stow_plan *plan, const char *path, size_t dlen,
+    struct dir_plan *d)
+{
+	if ((plan->memo_dset = dlen < sizeof(plan->memo_dkey))) {
+		memcpy(plan->memo_dkey, path, dlen);
+		plan->memo_dlen = dlen;
+	}
+	plan->memo_dir = d;
+	return d;
+}
+
+/* The record of the directory part of path (dlen bytes): NULL when
+ * nothing was planned in it (or, plan->oom set, when out of memory),
+ * unless make (NULL then: out of memory).  Questions come in runs for
+ * one directory: the last answer is kept. */
+static struct dir_plan *
+dir_plan_get(struct stow_plan *plan, const char *path, size_t dlen,
+    int make)
+{
+	struct dir_plan	*d;
+	char		 small[1024], *key;
+	void		**ref;
+
+	if (plan->memo_dset && plan->memo_dlen == dlen &&
+	    memcmp(plan->memo_dkey, path, dlen) == 0)
+		d = plan->memo_dir;
+	else {
+		if ((key = dlen < sizeof(small) ? small : malloc(dlen + 1)) ==
+		    NULL) {
+			plan->oom = 1;	/* (not knowing: the plan fails) */
+			return NULL;
+		}
+		memcpy(key, path, dlen);
+		key[dlen] = '\0';
+		d = strmap_get(&plan->dirs, key);
+		if (key != small)
+			free(key);
+		dir_keep(plan, path, dlen, d);
+	}
+	if (d != NULL || !make)
+		return d;
+	if ((key = arena_strndup(&plan->arena, path, dlen)) == NULL ||
+	    (ref = strmap_ref(&plan->dirs, key)) == NULL ||
+	    (d = arena_alloc(&plan->arena, sizeof(*d))) == NULL ||
+	    vec_push(&plan->dir_list, d) == -1)
+		return NULL;
+	memset(d, 0, sizeof(*d));
+	*ref = d;
+	return dir_keep(plan, path, dlen, d);
+}
+
+/* Forgets what was planned by directory (the tasks stay). */
+void
+dirs_clear(struct stow_plan *plan)
+{
+	struct dir_plan	*d;
+	size_t		 i;
+
+	for (i = 0; i < plan->dir_list.len; i++) {
+		d = plan->dir_list.items[i];
+		vec_free(&d->pending);
+	}
+	plan->dir_list.len = 0;
+	strmap_free(&plan->dirs);
+	plan->memo_dset = 0;
+	plan->memo_dir = NULL;
+	plan->npending = 0;
+	plan->made = plan->entry_made = 0;
+	plan->entry_tgt = NULL;
+	plan->walk_fresh = 0;
+}
+
+/*
+ * A stow walk into target directory tgt begins: *saved keeps the walk
+ * it is nested in.  The walk is fresh when it may be (its entries'
+ * names in the target are all different) and nothing was planned in
+ * tgt yet.
+ */
+void
+walk_begin(struct stow_plan *plan, const char *tgt, int may_be_fresh,
+    struct walk_state *saved)
+{
+	struct dir_plan	*d = NULL;
+	char		 small[1024], *key;
+	size_t		 n = strlen(tgt);
+
+	saved->fresh = plan->walk_fresh;
+	saved->entry_tgt = plan->entry_tgt;
+	saved->entry_made = plan->entry_made;
+	plan->walk_fresh = 0;
+	plan->entry_tgt = NULL;
+	if (!may_be_fresh)
+		return;
+	if (n == 0 || (n == 1 && tgt[0] == '.'))
+		d = dir_plan_get(plan, "", 0, 0);	/* the top */
+	else if ((key = n + 1 < sizeof(small) ? small : malloc(n + 2)) ==
+	    NULL) {
+		plan->oom = 1;
+		return;
+	} else {
+		memcpy(key, tgt, n);
+		key[n] = '/';
+		key[n + 1] = '\0';
+		d = dir_plan_get(plan, key, n + 1, 0);
+		if (key != small)
+			free(key);
+	}
+	plan->walk_fresh = !plan->oom && (d == NULL || (d->slots == 0 &&
+	    d->pending.len == 0));
+}
+
+/* The walk's entry whose target path is tgt (the plan's, for as long as
+ * the entry is planned) is about to be planned. */
+void
+walk_entry(struct stow_plan *plan, const char *tgt)
+{
+	plan->entry_tgt = tgt;
+	plan->entry_made = plan->made;
+}
+
+/* The walk is over: the one it was nested in goes on. */
+void
+walk_end(struct stow_plan *plan, const struct walk_state *saved)
+{
+	plan->walk_fresh = saved->fresh;
+	plan->entry_tgt = saved->entry_tgt;
+	plan->entry_made = saved->entry_made;
+}
+
+/* Is path that of the entry a fresh walk is planning, which has
+ * planned nothing yet: nothing planned there at all? */
+static int
+fresh_here(const struct stow_plan *plan, const char *path)
+{
+	return plan->walk_fresh && plan->made == plan->entry_made &&
+	    plan->entry_tgt != NULL && (path == plan->entry_tgt ||
+	    strcmp(path, plan->entry_tgt) == 0);
+}
+
+/* Puts d's pending links into the overlay: a slot each.  -1 when out
+ * of memory (the links not put in stay pending). */
+static int
+pending_flush(struct stow_plan *plan, struct dir_plan *d)
+{
+	struct overlay_slot	*s;
+	struct task		*t;
+	void			**ref;
+
+	while (d->pending.len > 0) {
+		t = d->pending.items[d->pending.len - 1];
+		if ((ref = strmap_ref(&plan->overlay, t->path)) == NULL ||
+		    (s = arena_alloc(&plan->arena, sizeof(*s))) == NULL)
+			return -1;
+		s->path = t->path;
+		s->link = t;
+		s->replaced = s->dir = s->gone = s->filled = NULL;
+		*ref = s;
+		d->slots++;
+		d->pending.len--;
+		plan->npending--;
+	}
+	return 0;
+}
+
+/* Adds link task t to the directory a fresh walk is in, pending.  -1
+ * when out of memory. */
+static int
+pending_add(struct stow_plan *plan, struct task *t)
+{
+	struct dir_plan	*d;
+
+	if ((d = dir_plan_get(plan, t->path, dir_part_len(t->path), 1)) ==
+	    NULL || vec_push(&d->pending, t) == -1)
+		return -1;
+	plan->npending++;
+	plan->made++;
+	plan->memo_set = 0;	/* its answer for t->path may be "none" */
+	return 0;
+}
+
 /* Keeps s (NULL: none) as the overlay's answer for path, whose hash is
  * h; a path too long to keep leaves no answer (memo_set 0). */
 static struct overlay_slot *
@@ -41,18 +260,26 @@ memo_keep(struct stow_plan *plan, const char *path, size_t h,
  * path several times in a row (is it a link, what is its text, unlink
  * it), so the last answer is kept with its path and hash: a repeat costs
  * a strcmp, and a slot made next (slot_make()) needs no hash of its own.
+ * Out of memory, links pending in path's directory may be missed: the
+ * plan fails then (slot_make() and pending_add() do).
  */
 static struct overlay_slot *
 slot_get(struct stow_plan *plan, const char *path)
 {
-	size_t	h;
+	struct dir_plan	*d;
+	size_t		 h;
 
-	if (plan->overlay.len == 0) {
+	if ((plan->overlay.len == 0 && plan->npending == 0) ||
+	    fresh_here(plan, path)) {
 		plan->memo_set = 0;	/* nothing planned: nothing to ask */
 		return NULL;
 	}
 	if (plan->memo_set && strcmp(plan->memo_path, path) == 0)
 		return plan->memo_slot;
+	if (plan->npending > 0 && (d = dir_plan_get(plan, path,
+	    dir_part_len(path), 0)) != NULL && d->pending.len > 0 &&
+	    pending_flush(plan, d) == -1)
+		plan->oom = 1;
 	h = strmap_hash(path);
 	return memo_keep(plan, path, h, strmap_get_hashed(&plan->overlay,
 	    path, h));
@@ -65,22 +292,29 @@ static struct overlay_slot *
 slot_make(struct stow_plan *plan, const char *path)
 {
 	struct overlay_slot	*s;
+	struct dir_plan		*d;
 	char			*key;
 	void			**ref;
 	size_t			 h;
 
 	if ((s = slot_get(plan, path)) != NULL)
 		return s;
+	if (plan->oom)
+		return NULL;
 	/* slot_get() left path's hash in memo_hash, unless the overlay
 	 * was empty or path too long to keep. */
 	h = plan->memo_set ? plan->memo_hash : strmap_hash(path);
 	if ((key = arena_strdup(&plan->arena, path)) == NULL ||
 	    (ref = strmap_ref_hashed(&plan->overlay, key, h)) == NULL ||
-	    (s = arena_alloc(&plan->arena, sizeof(*s))) == NULL)
+	    (s = arena_alloc(&plan->arena, sizeof(*s))) == NULL ||
+	    (d = dir_plan_get(plan, key, dir_part_len(key), 1)) == NULL)
 		return NULL;
 	s->path = key;
 	s->link = s->replaced = s->dir = s->gone = s->filled = NULL;
 	*ref = s;
+	d->slots++;
+	plan->made++;
+	/* (dir_plan_get() kept the memo of paths apart from this one.) */
 	plan->memo_slot = s;	/* memo_path, if set, is path */
 	return s;
 }
@@ -148,7 +382,16 @@ task_link(struct stow_plan *plan, const char *source, const char *path)
 {
 	struct overlay_slot	*s;
 	struct task		*t;
+	const char		*own;
 
+	if (fresh_here(plan, path)) {
+		log_msg(plan->ctx, 1, "LINK: %s => %s", path, source);
+		if ((own = arena_strdup(&plan->arena, path)) == NULL ||
+		    (t = task_add(plan, T_CREATE, T_LINK, own, source,
+		    NULL)) == NULL || pending_add(plan, t) == -1)
+			return err_nomem(plan->ctx);
+		return 0;
+	}
 	if ((s = slot_make(plan, path)) == NULL)
 		return err_nomem(plan->ctx);
 	if (s->dir != NULL && s->dir->action == T_CREATE)

@@ -289,7 +289,7 @@ vec_push(struct vec *v, void *item)
 	size_t	  cap;
 
 	if (v->len == v->cap) {
-		cap = v->cap == 0 ? 64 : v->cap * 2;
+		cap = v->cap == 0 ? 16 : v->cap * 2;
 		if ((items = reallocarray(v->items, cap, sizeof(*items))) == NULL)
 			return -1;
 		v->items = items;

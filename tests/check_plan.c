@@ -361,6 +361,64 @@ START_TEST(plan_conflict_other_package)
 }
 END_TEST
 
+/*
+ * A link planned where nothing was planned before (a fresh walk keeps
+ * it pending, without a slot) is seen by every later package of the
+ * plan: as another package's link in the way, or (below) as a folded
+ * directory to unfold.
+ */
+START_TEST(plan_pending_links_seen_later)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/bin/x", "f stow/a/bin/y", "f stow/b/bin/y",
+	    "d t/bin"), 0, NULL, S("a", "b"));
+	ck_assert_str_eq(o.conflicts,
+	    "stow b OTHER_PACKAGE bin/y: existing target is stowed to a "
+	    "different package: bin/y => ../../stow/a/bin/y\n");
+}
+END_TEST
+
+START_TEST(plan_pending_link_unfolded_later)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/lib/p/one", "f stow/a/lib/q", "f stow/b/lib/p/two",
+	    "d t/lib"), 0, NULL, S("a", "b"));
+	ck_assert_str_eq(o.conflicts, "");
+	ck_assert_str_eq(o.ops,
+	    "LINK lib/q => ../../stow/a/lib/q (a)\n"
+	    "MKDIR lib/p (b)\n"
+	    "LINK lib/p/one => ../../../stow/a/lib/p/one (a)\n"
+	    "LINK lib/p/two => ../../../stow/b/lib/p/two (b)\n");
+}
+END_TEST
+
+/*
+ * An entry asks about paths beside its own: here z, whose link leads
+ * through x into a stow directory (x/y, marked .stow), is asked whether
+ * x is being removed, which the unfolding of x, an earlier entry of the
+ * same walk, planned.  It is: z's link is left dangling by the plan, so
+ * it is replaced, not a conflict.
+ */
+START_TEST(plan_sibling_removal_seen)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/x/y/.stow", "f stow/a/x/y/q/f",
+	    "f stow/b/x/k", "f stow/b/z", "l t/x -> ../stow/a/x",
+	    "l t/z -> x/y/q/f"), 0, NULL, S("b"));
+	ck_assert_str_eq(o.conflicts, "");
+	ck_assert_str_eq(o.ops,
+	    "UNLINK x => ../stow/a/x (b)\n"
+	    "MKDIR x (b)\n"
+	    "LINK x/y => ../../stow/a/x/y (a)\n"
+	    "LINK x/k => ../../stow/b/x/k (b)\n"
+	    "UNLINK z => x/y/q/f (b)\n"
+	    "LINK z => ../stow/b/z (b)\n");
+}
+END_TEST
+
 /* Absolute links cannot be unstowed, so they are not stowed. */
 START_TEST(plan_conflict_absolute_link)
 {
@@ -1563,6 +1621,9 @@ plan_suite(void)
 	tcase_add_test(tc, plan_conflict_dir_where_file);
 	tcase_add_test(tc, plan_conflict_foreign_link);
 	tcase_add_test(tc, plan_conflict_other_package);
+	tcase_add_test(tc, plan_pending_links_seen_later);
+	tcase_add_test(tc, plan_pending_link_unfolded_later);
+	tcase_add_test(tc, plan_sibling_removal_seen);
 	tcase_add_test(tc, plan_conflict_absolute_link);
 	tcase_add_test(tc, plan_unstow_ignores_foreign_link);
 	tcase_add_test(tc, plan_unstow_conflict_dir_where_file);
