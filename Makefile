@@ -216,6 +216,7 @@ check-differential: $(CSTOW)
 check-faults: all $(FAULT_EDITOR)
 	tests/fault/run.sh $(CSTOW)
 	tests/fault/user.sh $(CSTOW) $(FAULT_EDITOR)
+	tests/fault/oom.sh $(CSTOW)
 
 # Bad input: the exit status, a message naming it, and a disk unchanged
 # to the byte.  Cases that need root (tmpfs mounts, running as nobody)

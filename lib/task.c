@@ -667,9 +667,10 @@ parent_removed(struct stow_plan *plan, const char *path)
 	if (dn > 0 && dn == plan->clear_len &&
 	    memcmp(path, plan->clear_dir, dn) == 0)
 		return removed_here(plan, path);
-	buf = n < sizeof(small) ? small : malloc(n + 1);
-	if (buf == NULL)
+	if ((buf = n < sizeof(small) ? small : malloc(n + 1)) == NULL) {
+		plan->oom = 1;	/* (not knowing: the plan fails) */
 		return 0;
+	}
 	memcpy(buf, path, n + 1);
 	for (p = buf; !found; p++) {
 		if (*p != '/' && *p != '\0')

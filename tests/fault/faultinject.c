@@ -16,6 +16,10 @@
  * their modes and times set) count too.  CSTOW_FAULT_PAUSE=FILE makes
  * the first flock(2) wait until FILE exists, after making FILE.ready,
  * so that another run can go first.
+ * CSTOW_FAULT_MALLOC_MIN=N counts the malloc(3) calls of N bytes or
+ * more apart: CSTOW_FAULT_MALLOC_AT=k makes the k-th of them fail
+ * (ENOMEM), once, and CSTOW_FAULT_MALLOC_COUNT=FILE writes their count
+ * there at exit.
  */
 #define _GNU_SOURCE
 #include <sys/stat.h>
@@ -329,16 +333,47 @@ futimens(int fd, const struct timespec t[2])
 	return REAL("futimens", int (*)(int, const struct timespec *))(fd, t);
 }
 
-__attribute__((destructor)) static void
-report(void)
+extern void	*__libc_malloc(size_t);
+
+static long	mallocs;
+
+void *
+malloc(size_t n)
 {
-	const char	*path = getenv("CSTOW_FAULT_COUNT");
+	static long	 min = -2, at;
+	const char	*e;
+
+	if (min == -2) {
+		min = (e = getenv("CSTOW_FAULT_MALLOC_MIN")) != NULL ?
+		    atol(e) : -1;
+		at = (e = getenv("CSTOW_FAULT_MALLOC_AT")) != NULL ?
+		    atol(e) : 0;
+	}
+	if (min >= 0 && n >= (size_t)min && ++mallocs == at) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return __libc_malloc(n);
+}
+
+/* Writes count to the file named by environment variable var, if set. */
+static void
+report_count(const char *var, long count)
+{
+	const char	*path = getenv(var);
 	FILE		*f;
 
 	if (path != NULL && (f = fopen(path, "w")) != NULL) {
-		fprintf(f, "%ld\n", calls);
+		fprintf(f, "%ld\n", count);
 		fclose(f);
 	}
+}
+
+__attribute__((destructor)) static void
+report(void)
+{
+	report_count("CSTOW_FAULT_COUNT", calls);
+	report_count("CSTOW_FAULT_MALLOC_COUNT", mallocs);
 }
 
 /* CSTOW_FAULT_PAUSE=FILE: the first lock waits for FILE. */
