@@ -99,24 +99,37 @@ display_fputs(const char *s, FILE *fp)
 /*
  * vfprintf(3) for a line of text holding names: what fmt and the
  * arguments make is written escaped (display_fputs()), but for a
- * newline that ends it.  Returns 0, or -1 when out of memory (nothing
- * written).
+ * newline that ends it.  It goes out in one piece: on an unbuffered
+ * stream (stderr) a write(2) each, so that a reader logging what it
+ * gets, or another process writing there, does not cut a line up.
+ * Returns 0, or -1 when out of memory (nothing written).
  */
 int
 display_vprintf(FILE *fp, const char *fmt, va_list ap)
 {
-	char	*s;
-	int	 n;
+	FILE	*mem;
+	char	*s, *out = NULL;
+	size_t	 len = 0;
+	int	 n, nl;
 
 	if ((n = vasprintf(&s, fmt, ap)) == -1)
 		return -1;
-	if (n > 0 && s[n - 1] == '\n') {
+	if ((mem = open_memstream(&out, &len)) == NULL) {
+		free(s);
+		return -1;
+	}
+	if ((nl = n > 0 && s[n - 1] == '\n'))
 		s[n - 1] = '\0';
-		display_fputs(s, fp);
-		fputc('\n', fp);
-	} else
-		display_fputs(s, fp);
+	display_fputs(s, mem);
+	if (nl)
+		fputc('\n', mem);
 	free(s);
+	if (fclose(mem) != 0) {
+		free(out);
+		return -1;
+	}
+	fwrite(out, 1, len, fp);
+	free(out);
 	return 0;
 }
 
