@@ -691,6 +691,22 @@ act_at_op(const struct stow_op *op, void *payload)
 	return o->stop;
 }
 
+/* A context with the vault "vault" (STOW_F_BACKUP), in *ctx, and a plan
+ * from it of package p stowed. */
+static struct stow_plan *
+vault_plan_p(struct stow_ctx **ctx)
+{
+	struct stow_opts	 opts = STOW_OPTS_INIT;
+	struct stow_plan	*plan;
+
+	opts.backup_dir = sb_path("vault");
+	opts.flags = STOW_F_BACKUP;
+	*ctx = sb_ctx_opts(&opts);
+	plan = sb_plan(*ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "p"), 0);
+	return plan;
+}
+
 /* The MANIFEST becomes a link to a file the run may read and the
  * vault's owner may not. */
 static void
@@ -707,7 +723,6 @@ plant_manifest_link(void)
  */
 START_TEST(apply_rollback_manifest_not_followed)
 {
-	struct stow_opts	 opts = STOW_OPTS_INIT;
 	struct stow_ctx		*ctx;
 	struct stow_plan	*plan;
 	struct owner_act	 o = { 3, plant_manifest_link, 7, 0 };
@@ -717,11 +732,7 @@ START_TEST(apply_rollback_manifest_not_followed)
 	sb_build(S("f stow/p/a", "f stow/p/b", "f stow/p/c", "f t/a",
 	    "f t/b", "f secret"));
 	sb_write("secret", "SECRET\n");
-	opts.backup_dir = sb_path("vault");
-	opts.flags = STOW_F_BACKUP;
-	ctx = sb_ctx_opts(&opts);
-	plan = sb_plan(ctx);
-	ck_assert_int_eq(stow_plan_stow(plan, "p"), 0);
+	plan = vault_plan_p(&ctx);
 	ck_assert_int_eq(stow_plan_apply(plan, act_at_op, &o), 7);
 	/* Every backup is back; the MANIFEST could not say so. */
 	ck_assert_msg(strstr(stow_ctx_errmsg(ctx), "all changes undone") !=
@@ -765,7 +776,6 @@ swap_vault_dir_for_link(void)
  */
 START_TEST(apply_vault_links_not_followed)
 {
-	struct stow_opts	 opts = STOW_OPTS_INIT;
 	struct stow_ctx		*ctx;
 	struct stow_plan	*plan;
 	struct owner_act	 before = { 1, plant_vault_dir_link, 0, 0 };
@@ -774,11 +784,7 @@ START_TEST(apply_vault_links_not_followed)
 	sb_build(S("f stow/p/d/f", "f stow/p/d/g", "f stow/p/z", "f t/d/f",
 	    "d elsewhere"));
 	sb_write("t/d/f", "MINE\n");
-	opts.backup_dir = sb_path("vault");
-	opts.flags = STOW_F_BACKUP;
-	ctx = sb_ctx_opts(&opts);
-	plan = sb_plan(ctx);
-	ck_assert_int_eq(stow_plan_stow(plan, "p"), 0);
+	plan = vault_plan_p(&ctx);
 	ck_assert_int_ne(stow_plan_apply(plan, act_at_op, &before), 0);
 	ck_assert_int_eq(sb_type("elsewhere/f"), 0);
 	ck_assert_str_eq(sb_read("t/d/f"), "MINE\n");

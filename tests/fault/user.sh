@@ -77,21 +77,29 @@ pkg_fresh() {
 	    echo ORIGINAL > "$w/t/f"
 }
 
-# killed_then_saved PATTERN OFFSET [VAR=VALUE...]: in a fresh $w
-# (pkg_fresh), "-d stow -t t --conflict=backup p" is traced, then made
-# again and killed at the first call matching PATTERN plus OFFSET; then
-# the user's editor saves "USER EDIT" over f.  The VARs go to both runs.
-killed_then_saved() {
-	local re=$1 off=$2 k
-	shift 2
-	pkg_fresh
-	rm -f "$tmp/saved.trace"
-	run "$w" "$@" CSTOW_FAULT_TRACE="$tmp/saved.trace" -- -d stow -t t \
+# killed_at FRESH PATTERN OFFSET [VAR=VALUE...]: in $w as FRESH makes
+# it, "-d stow -t t --conflict=backup p" is traced, then made again from
+# FRESH and killed at the first call matching PATTERN plus OFFSET: $k is
+# that call (empty: none matched, and the run is not killed), $status
+# the run's exit status.  The VARs go to both runs.
+killed_at() {
+	local fresh=$1 re=$2 off=$3
+	shift 3
+	"$fresh"
+	rm -f "$tmp/killed.trace"
+	run "$w" "$@" CSTOW_FAULT_TRACE="$tmp/killed.trace" -- -d stow -t t \
 	    --conflict=backup p > /dev/null 2>&1
-	k=$(call_of "$tmp/saved.trace" "$re")
-	pkg_fresh
+	k=$(call_of "$tmp/killed.trace" "$re")
+	"$fresh"
 	{ run "$w" "$@" CSTOW_FAULT_KILL_AT=$((k + off)) -- -d stow -t t \
 	    --conflict=backup p; } > /dev/null 2>&1
+	status=$?
+}
+
+# killed_then_saved PATTERN OFFSET [VAR=VALUE...]: killed_at in a fresh
+# $w (pkg_fresh); then the user's editor saves "USER EDIT" over f.
+killed_then_saved() {
+	killed_at pkg_fresh "$@"
 	echo "USER EDIT" > "$w/t/f.tmp" && mv "$w/t/f.tmp" "$w/t/f"
 }
 
@@ -445,7 +453,7 @@ check "14 a warning says where the original is ($out)" \
 # temporary name.
 w=$tmp/c15
 killed_then_saved '^unlinkat .*/t/\.cstow-new\.' 0 CSTOW_FAULT_XDEV_ROOT="$w/state"
-k15=$(call_of "$tmp/saved.trace" '^unlinkat .*/t/\.cstow-new\.')
+k15=$k
 out=$(run "$w" CSTOW_FAULT_XDEV_ROOT="$w/state" -- -d stow -t t -D p 2>&1)
 status=$?
 check "15 the next run exits 0 ($status: $out)" [ "$status" = 0 ]
@@ -610,15 +618,7 @@ c22_fresh() {
 	rm -rf "$w" && mkdir -p "$w/stow/p/d" "$w/t/d" &&
 	    echo pkg > "$w/stow/p/d/f" && echo ORIGINAL > "$w/t/d/f"
 }
-c22_fresh
-rm -f "$tmp/c22.trace"
-run "$w" CSTOW_FAULT_TRACE="$tmp/c22.trace" -- -d stow -t t \
-    --conflict=backup p > /dev/null 2>&1
-k=$(call_of "$tmp/c22.trace" '^renameat2 .*/state/cstow/backup/[^/]*/d/f$')
-c22_fresh
-{ run "$w" CSTOW_FAULT_KILL_AT="${k:-0}" -- -d stow -t t \
-    --conflict=backup p; } > /dev/null 2>&1
-status=$?
+killed_at c22_fresh '^renameat2 .*/state/cstow/backup/[^/]*/d/f$' 0
 check "22 killed as the backup went into the vault (at $k: $status)" \
     [ "$status" = 137 ]
 out=$(run "$w" -- -d stow -t t -D p 2>&1)
