@@ -30,7 +30,10 @@
 #define VAULT_PACKAGES		"@packages"
 
 /* A package entry being stowed, with its paths worked out. */
+struct pkg_dir;
+
 struct entry {
+	const struct pkg_dir *walk;	/* the package directory it is in */
 	const char	*pkg_sub;	/* inside the package */
 	const char	*tgt;		/* in the target */
 	const char	*pkg_path;	/* the package entry, from the target */
@@ -64,7 +67,7 @@ struct owner {
 };
 
 static int	stow_contents(struct stow_plan *, const char *, const char *,
-		    const char *, const char *);
+		    const char *, const char *, const struct entry *);
 static int	unstow_contents(struct stow_plan *, const char *,
 		    const char *, int *, const char **);
 static int	stow_into_absent(struct stow_plan *, const char *,
@@ -356,11 +359,11 @@ stow_over_link(struct stow_plan *plan, const char *sp, const char *pkg,
 		return rc;
 	saved = plan->package;
 	plan->package = o.package;
-	rc = stow_contents(plan, o.stow_path, o.package, ex_sub, tgt);
+	rc = stow_contents(plan, o.stow_path, o.package, ex_sub, tgt, NULL);
 	plan->package = saved;
 	if (rc != 0)
 		return rc;
-	return stow_contents(plan, sp, pkg, pkg_sub, tgt);
+	return stow_contents(plan, sp, pkg, pkg_sub, tgt, NULL);
 }
 
 /*
@@ -392,7 +395,7 @@ stow_into_absent(struct stow_plan *plan, const char *sp, const char *pkg,
 		/* (Asked already: the answer is kept.) */
 		if (disk_type(plan, tgt, 0) == DISK_ABSENT)
 			disk_new_dir(plan, tgt);
-		return stow_contents(plan, sp, pkg, pkg_sub, tgt);
+		return stow_contents(plan, sp, pkg, pkg_sub, tgt, e);
 	}
 	return task_link(plan, source, tgt);
 }
@@ -465,7 +468,7 @@ stow_node(struct stow_plan *plan, const char *sp, const char *pkg,
 				    tgt, "cannot stow non-directory %s over "
 				    "existing directory target %s", pkg_path,
 				    tgt);
-			return stow_contents(plan, sp, pkg, pkg_sub, tgt);
+			return stow_contents(plan, sp, pkg, pkg_sub, tgt, e);
 		}
 		if (has_flag(plan, STOW_F_ADOPT)) {
 			if (!is_dir)
@@ -516,6 +519,39 @@ pkg_dir_open(struct stow_plan *plan, const char *sp, const char *pkg,
 	pd->src_len = strlen(pd->src_dir);
 	pd->stow_top = strcmp(pd->dir, sp) == 0;
 	return package_rules(plan, sp, pkg, &pd->rules);
+}
+
+/*
+ * pkg_dir_open() of directory entry e of a walk: its prefixes are the
+ * walk's, one name longer, and already normalised (a listing's name is
+ * never ".", ".." or empty), so they are taken from the entry's paths
+ * rather than joined again.  They live in plan->scratch with the
+ * entry's, for as long as the entry is planned.
+ */
+static int
+pkg_dir_below(struct stow_plan *plan, const struct entry *e,
+    struct pkg_dir *pd)
+{
+	const struct pkg_dir	*up = e->walk;
+	char			*src;
+	size_t			 n = strlen(e->source);
+
+	pd->list = NULL;
+	pd->dir = e->pkg_path;
+	pd->dir_len = strlen(pd->dir);
+	pd->root_len = up->root_len;
+	pd->tgt = e->tgt;
+	pd->tgt_len = strlen(pd->tgt);
+	/* One level deeper than the entry's own link: one more "../" up
+	 * to the same package directory. */
+	NOMEM_IF_NULL(plan, src = arena_bytes(&plan->scratch, n + 4));
+	memcpy(src, "../", 3);
+	memcpy(src + 3, e->source, n + 1);
+	pd->src_dir = src;
+	pd->src_len = n + 3;
+	pd->stow_top = 0;	/* (below sp/pkg, never sp itself) */
+	pd->rules = up->rules;
+	return 0;
 }
 
 /* The name of package entry name in the target (--dotfiles: "dot-x"
@@ -569,6 +605,7 @@ entry_make(struct stow_plan *plan, const struct pkg_dir *pd, size_t i,
 	size_t		 pl = strlen(pname);
 	size_t		 tl = tname == pname ? pl : strlen(tname);
 
+	e->walk = pd;
 	NOMEM_IF_NULL(plan, e->pkg_path = path_child_len(tmp, pd->dir,
 	    pd->dir_len, pname, pl));
 	/* pkg_path[root_len] is the "/" that roots pkg_sub. */
@@ -621,10 +658,12 @@ note_in_place(struct stow_plan *plan, struct in_place_dir **ipd,
 
 /*
  * Stows the contents of package directory pkg_sub into target dir tgt.
+ * e: the entry of the walk above that is that directory (NULL: none,
+ * the package's top or another package's directory).
  */
 static int
 stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
-    const char *pkg_sub, const char *tgt)
+    const char *pkg_sub, const char *tgt, const struct entry *e_up)
 {
 	const struct dirlist	*list, *tlist;
 	struct in_place_dir	*ipd = NULL;
@@ -641,7 +680,8 @@ stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
 	memset(&e, 0, sizeof(e));
 	tlist = plan->restowing ? disk_cached(plan, tgt) : NULL;
 	disk_prime(plan, tgt);
-	if ((rc = pkg_dir_open(plan, sp, pkg, pkg_sub, tgt, &pd)) != 0)
+	if ((rc = e_up != NULL ? pkg_dir_below(plan, e_up, &pd) :
+	    pkg_dir_open(plan, sp, pkg, pkg_sub, tgt, &pd)) != 0)
 		return rc;
 	log_msg(plan->ctx, 3, "Stowing contents of %s (target %s)", pd.dir,
 	    tgt);
@@ -1348,7 +1388,7 @@ stow_plan_stow(struct stow_plan *plan, const char *package)
 	plan->package = pkg;
 	plan->action = STOW_ACTION_STOW;
 	log_msg(plan->ctx, 2, "Planning stow of package %s...", pkg);
-	rc = stow_contents(plan, plan->ctx->stow_path, pkg, "", ".");
+	rc = stow_contents(plan, plan->ctx->stow_path, pkg, "", ".", NULL);
 	disk_done(plan);
 	if ((rc = plan_result(plan, rc)) != 0)
 		return rc;
