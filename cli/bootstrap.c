@@ -26,6 +26,13 @@ static int	mkdir_p(const char *, struct strlist *);
 
 
 /* Packages that share a target and settings, planned together. */
+/* What one pass over a plan's operations finds (plan_groups()). */
+struct tally {
+	size_t	ops;		/* operations */
+	size_t	backups;	/* of them, backups */
+	size_t	own_names;	/* of them, taking the run's own names */
+};
+
 struct group {
 	char			*journal;	/* where its apply writes */
 	char			*standin;	/* planned into instead */
@@ -34,6 +41,7 @@ struct group {
 	const struct strlist	*ignore;
 	struct stow_ctx		*ctx;
 	struct stow_plan	*plan;
+	struct tally		 tally;		/* of plan, as planned */
 };
 
 static void	groups_close(struct group *, size_t);
@@ -755,21 +763,24 @@ conflicts_collect(struct conflict_list *l, const struct stow_plan *plan,
 }
 
 static int
-count_own_name(const struct stow_op *op, void *payload)
+tally_op(const struct stow_op *op, void *payload)
 {
-	if (own_name_taken(op) != NULL)
-		++*(size_t *)payload;
+	struct tally	*t = payload;
+
+	t->ops++;
+	t->backups += op->kind == STOW_OP_BACKUP;
+	t->own_names += own_name_taken(op) != NULL;
 	return 0;
 }
 
-/* How many conflicts conflicts_collect() finds in plan. */
-size_t
-conflicts_count(const struct stow_plan *plan)
+/* Counts plan's operations in one pass: a big plan's are many, and
+ * going over them is not free. */
+static void
+tally_plan(const struct stow_plan *plan, struct tally *t)
 {
-	size_t	n = stow_plan_conflict_count(plan);
-
-	stow_plan_foreach_op(plan, count_own_name, &n);
-	return n;
+	memset(t, 0, sizeof(*t));
+	if (plan != NULL)
+		stow_plan_foreach_op(plan, tally_op, t);
 }
 
 /* GNU Stow's order: unstow first, then by package, then by message. */
@@ -1017,7 +1028,7 @@ lock_dir(struct run *r, const char *dir)
 static int
 group_changes(const struct group *g)
 {
-	return g->plan != NULL && stow_plan_op_count(g->plan) > 0;
+	return g->plan != NULL && g->tally.ops > 0;
 }
 
 /*
@@ -1297,7 +1308,9 @@ groups_free(struct group *groups, size_t n)
 	free(groups);
 }
 
-/* Opens and plans every group; counts the conflicts. */
+/* Opens and plans every group; counts the conflicts: the library's,
+ * and the operations that would take the run's own names (as
+ * conflicts_collect() finds them). */
 static int
 plan_groups(struct run *r, struct group *groups, size_t ngroups,
     size_t *nconflicts)
@@ -1312,8 +1325,10 @@ plan_groups(struct run *r, struct group *groups, size_t ngroups,
 		if ((rc = group_open(r, &groups[i])) == EXIT_OK &&
 		    groups[i].plan != NULL)
 			rc = group_plan(r, groups, i);
+		tally_plan(groups[i].plan, &groups[i].tally);
 		if (groups[i].plan != NULL)
-			*nconflicts += conflicts_count(groups[i].plan);
+			*nconflicts += stow_plan_conflict_count(
+			    groups[i].plan) + groups[i].tally.own_names;
 	}
 	return rc;
 }
@@ -1349,14 +1364,6 @@ targets_missing(const struct group *groups, size_t n)
 	return 0;
 }
 
-/* Does the plan back something up?  (stow_plan_foreach_op() callback.) */
-static int
-is_backup(const struct stow_op *op, void *payload)
-{
-	(void)payload;
-	return op->kind == STOW_OP_BACKUP;
-}
-
 /* Does some group's plan back something up? */
 static int
 plans_back_up(const struct group *groups, size_t n)
@@ -1364,8 +1371,7 @@ plans_back_up(const struct group *groups, size_t n)
 	size_t	i;
 
 	for (i = 0; i < n; i++)
-		if (groups[i].plan != NULL &&
-		    stow_plan_foreach_op(groups[i].plan, is_backup, NULL) == 1)
+		if (groups[i].plan != NULL && groups[i].tally.backups > 0)
 			return 1;
 	return 0;
 }

@@ -128,7 +128,6 @@ struct conflict_list {
 
 void	 conflicts_collect(struct conflict_list *, const struct stow_plan *,
 	    const char *);
-size_t	 conflicts_count(const struct stow_plan *);
 void	 conflicts_sort(struct conflict_list *);
 void	 conflicts_free(struct conflict_list *);
 
