@@ -1127,6 +1127,11 @@ stow_plan_apply(struct stow_plan *plan, stow_op_cb cb, void *payload)
 	if (plan->state != PLAN_NEW)
 		return err_set(ctx, STOW_EMISUSE,
 		    "the plan was already applied");
+	/* (A lookup that ran out of memory may have missed something.) */
+	if (plan->oom) {
+		plan->state = PLAN_BROKEN;
+		return err_nomem(ctx);
+	}
 	if (plan->conflicts.len > 0)
 		return err_set(ctx, STOW_ECONFLICT, "%zu conflict%s: nothing "
 		    "was changed", plan->conflicts.len,

@@ -1758,7 +1758,7 @@ stow_plan_replace(struct stow_plan *plan, const char *package,
 		    STOW_ENOTFOUND;
 	/* Replacing the same path twice is replacing it once. */
 	if (task_gone(plan, tgt))
-		return 0;
+		return plan_result(plan, 0);
 	plan->package = pkg;
 	plan->action = STOW_ACTION_STOW;
 	if ((rc = replace_parents_ok(plan, tgt, &ok)) != 0 || !ok)

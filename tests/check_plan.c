@@ -284,6 +284,44 @@ START_TEST(plan_replace_refuses_paths_outside_target)
 END_TEST
 
 /*
+ * A lookup that ran out of memory (plan->oom, as tests/fault/oom.sh
+ * makes one) may have answered wrong: no later call returns 0 as if
+ * the plan were sound, not even replacing a path already replaced
+ * (which returns early), and the plan is never applied.
+ */
+START_TEST(plan_out_of_memory_is_never_applied)
+{
+	struct stow_opts	 opts = STOW_OPTS_INIT;
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+	char			*before;
+
+	sb_build(S("f stow/a/x", "f t/x = mine"));
+	before = sb_snapshot("");
+	opts.backup_dir = sb_path("vault");
+	ctx = sb_ctx_opts(&opts);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_replace(plan, "a", "x"), 0);
+	plan->oom = 1;
+	ck_assert_int_eq(stow_plan_replace(plan, "a", "x"), STOW_ENOMEM);
+	ck_assert_int_ne(stow_plan_apply(plan, NULL, NULL), 0);
+	sb_release(plan);
+	sb_release(ctx);
+	ck_assert_str_eq(sb_snapshot(""), before);
+
+	/* Set between planning and applying: still not applied. */
+	ctx = sb_ctx_opts(&opts);
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_replace(plan, "a", "x"), 0);
+	plan->oom = 1;
+	ck_assert_int_eq(stow_plan_apply(plan, NULL, NULL), STOW_ENOMEM);
+	sb_release(plan);
+	sb_release(ctx);
+	ck_assert_str_eq(sb_snapshot(""), before);
+}
+END_TEST
+
+/*
  * GNU Stow 2.4.1 words a plain file in the way as "cannot stow SRC over
  * existing target TGT since neither a link nor a directory and --adopt
  * not specified", SRC being the package entry from the target (2.3.1
@@ -1616,6 +1654,7 @@ plan_suite(void)
 	tcase_add_test(tc, plan_stow_twice_is_empty);
 	tcase_add_test(tc, plan_replaces_dangling_owned_link);
 	tcase_add_test(tc, plan_replace_refuses_paths_outside_target);
+	tcase_add_test(tc, plan_out_of_memory_is_never_applied);
 	tcase_add_test(tc, plan_conflict_plain_file);
 	tcase_add_test(tc, plan_conflict_file_where_dir);
 	tcase_add_test(tc, plan_conflict_dir_where_file);
