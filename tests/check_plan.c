@@ -520,6 +520,27 @@ START_TEST(plan_no_folding)
 }
 END_TEST
 
+/* A directory walked from its entry extends the entry's paths: each
+ * level one "../" more, dot- names renamed only in the target. */
+START_TEST(plan_no_folding_dotfiles_deep)
+{
+	struct outcome	o;
+
+	o = plan_tree(S("f stow/a/dot-config/nvim/lua/x",
+	    "f stow/a/dot-config/nvim/init"),
+	    STOW_F_NO_FOLDING | STOW_F_DOTFILES, NULL, S("a"));
+	ck_assert_str_eq(o.ops,
+	    "MKDIR .config (a)\n"
+	    "MKDIR .config/nvim (a)\n"
+	    "LINK .config/nvim/init => ../../../stow/a/dot-config/nvim/init "
+	    "(a)\n"
+	    "MKDIR .config/nvim/lua (a)\n"
+	    "LINK .config/nvim/lua/x => ../../../../stow/a/dot-config/nvim/"
+	    "lua/x (a)\n");
+	ck_assert_str_eq(o.conflicts, "");
+}
+END_TEST
+
 /* --no-folding leaves directories behind on unstow: no refolding. */
 START_TEST(plan_no_folding_unstow_keeps_dirs)
 {
@@ -1667,6 +1688,7 @@ plan_suite(void)
 	tcase_add_test(tc, plan_unstow_ignores_foreign_link);
 	tcase_add_test(tc, plan_unstow_conflict_dir_where_file);
 	tcase_add_test(tc, plan_no_folding);
+	tcase_add_test(tc, plan_no_folding_dotfiles_deep);
 	tcase_add_test(tc, plan_no_folding_unstow_keeps_dirs);
 	tcase_add_test(tc, plan_dotfiles_renames);
 	tcase_add_test(tc, plan_dotfiles_off_literal);
