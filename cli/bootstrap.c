@@ -727,7 +727,10 @@ own_name_taken(const struct stow_op *op)
 {
 	size_t	i;
 
-	if (op->kind != STOW_OP_LINK && op->kind != STOW_OP_MKDIR)
+	/* (Each name is a dot file at the top: a plan's other
+	 * operations are ruled out by their first byte.) */
+	if ((op->kind != STOW_OP_LINK && op->kind != STOW_OP_MKDIR) ||
+	    op->path[0] != '.')
 		return NULL;
 	for (i = 0; i < sizeof(own_names) / sizeof(own_names[0]); i++)
 		if (strcmp(op->path, own_names[i].name) == 0)
