@@ -343,8 +343,8 @@ peek(struct stow_plan *plan, struct dirlist *l, const char *path,
  * The type of path on disk: DISK_ABSENT, DISK_DIR, DISK_LINK (only when
  * not following) or DISK_OTHER.  follow: as stat(2), else lstat(2).
  */
-int
-disk_type(struct stow_plan *plan, const char *path, int follow)
+static int
+disk_type_of(struct stow_plan *plan, const char *path, int follow)
 {
 	struct stat	 st;
 	struct dirlist	*l;
@@ -372,6 +372,29 @@ disk_type(struct stow_plan *plan, const char *path, int follow)
 	if (S_ISDIR(st.st_mode))
 		return DISK_DIR;
 	return S_ISLNK(st.st_mode) ? DISK_LINK : DISK_OTHER;
+}
+
+/* disk_type_of(), answered for the walk's entry (plan->entry_tgt) from
+ * what was kept. */
+int
+disk_type(struct stow_plan *plan, const char *path, int follow)
+{
+	int	*kept = path == plan->entry_tgt ?
+		    &plan->entry_disk[follow != 0] : NULL;
+	int	 type;
+
+	/* The planner asks about the walk's entry several times in a row
+	 * (a link? anything there?), and the disk does not change while
+	 * it plans: the answers are kept until the next entry. */
+	if (kept != NULL && *kept != 0)
+		return *kept - 1;
+	type = disk_type_of(plan, path, follow);
+	if (kept != NULL)
+		*kept = type + 1;
+	/* What is no link is the same followed. */
+	if (kept != NULL && !follow && type != DISK_LINK)
+		plan->entry_disk[1] = type + 1;
+	return type;
 }
 
 /* The text of the symlink path on disk; NULL with errno.  It lives in

@@ -258,6 +258,8 @@ int	 ignore_rules_from_text(struct stow_ctx *, struct ignore_rules *,
 	    const char *, const char *);
 void	 ignore_rules_free(struct ignore_rules *);
 int	 ignore_match(const struct ignore_rules *, const char *);
+int	 ignore_match_name(const struct ignore_rules *, const char *,
+	    const char *);
 int	 ignore_match_unchecked(const struct ignore_rules *, const char *);
 int	 ignore_explain(struct stow_ctx *, const struct ignore_rules *,
 	    const char *);
@@ -417,6 +419,12 @@ struct stow_plan {
 	const char		*entry_tgt;	/* the target path of the
 						   walk's entry being planned
 						   (NULL: none) */
+	size_t			 entry_dlen;	/* its directory part's
+						   length, "/" included */
+	int			 entry_disk[2];	/* disk.c: disk_type() of
+						   entry_tgt, not following
+						   and following, plus 1 (0:
+						   not asked yet) */
 	int			 oom;		/* a lookup ran out of
 						   memory: the plan fails */
 	size_t			 nremoved;	/* link removals planned */
@@ -474,6 +482,7 @@ int	 task_conflict(struct stow_plan *, enum stow_conflict_kind,
 struct walk_state {
 	int		 fresh;
 	const char	*entry_tgt;
+	size_t		 entry_dlen;
 	size_t		 entry_made;
 };
 void	 walk_begin(struct stow_plan *, const char *, int,

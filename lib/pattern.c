@@ -729,11 +729,10 @@ ignore_rules_free(struct ignore_rules *r)
  * the pre-checks first.
  */
 static int
-rules_try(const struct ignore_rules *r, const char *rooted, int checked,
-    int *err)
+rules_try(const struct ignore_rules *r, const char *rooted, const char *name,
+    int checked, int *err)
 {
-	const char	*name;
-	int		 m;
+	int	m;
 
 	if (r->path_re != NULL && (!checked || path_may_match(r, rooted)) &&
 	    (m = pat_try(r->path_re, r->path_jit, r->md, r->mc, rooted,
@@ -741,7 +740,6 @@ rules_try(const struct ignore_rules *r, const char *rooted, int checked,
 		return m;
 	if (r->segment_re == NULL)
 		return 0;
-	name = path_basename(rooted);
 	if (checked && !name_may_match(r, name))
 		return 0;
 	return pat_try(r->segment_re, r->segment_jit, r->md, r->mc, name,
@@ -751,7 +749,16 @@ rules_try(const struct ignore_rules *r, const char *rooted, int checked,
 int
 ignore_match(const struct ignore_rules *r, const char *rooted)
 {
-	return rules_try(r, rooted, 1, NULL);
+	return rules_try(r, rooted, path_basename(rooted), 1, NULL);
+}
+
+/* ignore_match() of rooted, whose last component is name (a copy will
+ * do): the planner has it at hand. */
+int
+ignore_match_name(const struct ignore_rules *r, const char *rooted,
+    const char *name)
+{
+	return rules_try(r, rooted, name, 1, NULL);
 }
 
 /* ignore_match() by the regexes alone, which the tests hold the
@@ -759,7 +766,7 @@ ignore_match(const struct ignore_rules *r, const char *rooted)
 int
 ignore_match_unchecked(const struct ignore_rules *r, const char *rooted)
 {
-	return rules_try(r, rooted, 0, NULL);
+	return rules_try(r, rooted, path_basename(rooted), 0, NULL);
 }
 
 /*
@@ -821,7 +828,7 @@ ignore_explain(struct stow_ctx *ctx, const struct ignore_rules *r,
 		}
 	}
 	free(copy);
-	(void)rules_try(r, rooted, 0, &err);
+	(void)rules_try(r, rooted, path_basename(rooted), 0, &err);
 	return pat_gave_up(ctx, r->file, 0, NULL, NULL, rooted, err);
 }
 

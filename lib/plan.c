@@ -136,11 +136,12 @@ package_rules(struct stow_plan *plan, const char *sp, const char *pkg,
 }
 
 /* Is the path inside the package ignored, by --ignore or by the
- * package's rules?  rooted is that path with a leading "/".  1 or 0;
- * an error (a regex gave up) is recorded and returned. */
+ * package's rules?  rooted is that path with a leading "/", name its
+ * last component.  1 or 0; an error (a regex gave up) is recorded and
+ * returned. */
 static int
 ignored(const struct stow_plan *plan, const struct ignore_rules *rules,
-    const char *rooted)
+    const char *rooted, const char *name)
 {
 	struct stow_ctx	*ctx = plan->ctx;
 	int		 m;
@@ -150,7 +151,7 @@ ignored(const struct stow_plan *plan, const struct ignore_rules *rules,
 		    rooted + 1);
 	if (m == 1)
 		return 1;
-	if ((m = ignore_match(rules, rooted)) == -1)
+	if ((m = ignore_match_name(rules, rooted, name)) == -1)
 		return ignore_explain(ctx, rules, rooted);
 	return m;
 }
@@ -564,27 +565,27 @@ target_name(struct stow_plan *plan, const char *name)
 }
 
 /*
- * Is entry i of pd's walk, whose path inside the package is rooted,
- * ignored?  Answered once per listing and rules: a restow walks each
- * package directory twice.  1 or 0, or an error (recorded).
+ * Is entry i of pd's walk, named name, whose path inside the package is
+ * rooted, ignored?  Answered once per listing and rules: a restow walks
+ * each package directory twice.  1 or 0, or an error (recorded).
  */
 static int
 entry_ignored(struct stow_plan *plan, const struct pkg_dir *pd, size_t i,
-    const char *rooted)
+    const char *rooted, const char *name)
 {
 	struct dirlist	*l = pd->list;
 	int		 m;
 
 	if (l == NULL)
-		return ignored(plan, pd->rules, rooted);
+		return ignored(plan, pd->rules, rooted, name);
 	if (l->ignored_by != pd->rules) {
 		if ((l->ignored = arena_alloc(&plan->arena, l->len)) == NULL)
-			return ignored(plan, pd->rules, rooted);
+			return ignored(plan, pd->rules, rooted, name);
 		memset(l->ignored, 0, l->len);
 		l->ignored_by = pd->rules;
 	}
 	if (l->ignored[i] == 0) {
-		if ((m = ignored(plan, pd->rules, rooted)) < 0)
+		if ((m = ignored(plan, pd->rules, rooted, name)) < 0)
 			return m;
 		l->ignored[i] = (unsigned char)(1 + m);
 	}
@@ -614,7 +615,8 @@ entry_make(struct stow_plan *plan, const struct pkg_dir *pd, size_t i,
 		*ignored_out = 1;
 		return 0;
 	}
-	if ((*ignored_out = entry_ignored(plan, pd, i, e->pkg_sub - 1)) < 0)
+	if ((*ignored_out = entry_ignored(plan, pd, i, e->pkg_sub - 1,
+	    pname)) < 0)
 		return *ignored_out;
 	if (*ignored_out)
 		return 0;

@@ -129,6 +129,7 @@ dirs_clear(struct stow_plan *plan)
 	plan->npending = 0;
 	plan->made = plan->entry_made = 0;
 	plan->entry_tgt = NULL;
+	plan->entry_disk[0] = plan->entry_disk[1] = 0;
 	plan->walk_fresh = 0;
 }
 
@@ -148,12 +149,15 @@ walk_begin(struct stow_plan *plan, const char *tgt, int may_be_fresh,
 
 	saved->fresh = plan->walk_fresh;
 	saved->entry_tgt = plan->entry_tgt;
+	saved->entry_dlen = plan->entry_dlen;
 	saved->entry_made = plan->entry_made;
 	plan->walk_fresh = 0;
 	plan->entry_tgt = NULL;
+	/* (An entry's path is tgt/name, or name alone at the top.) */
+	plan->entry_dlen = n == 0 || (n == 1 && tgt[0] == '.') ? 0 : n + 1;
 	if (!may_be_fresh)
 		return;
-	if (n == 0 || (n == 1 && tgt[0] == '.'))
+	if (plan->entry_dlen == 0)
 		d = dir_plan_get(plan, "", 0, 0);	/* the top */
 	else if ((key = n + 1 < sizeof(small) ? small : malloc(n + 2)) ==
 	    NULL) {
@@ -178,6 +182,7 @@ walk_entry(struct stow_plan *plan, const char *tgt)
 {
 	plan->entry_tgt = tgt;
 	plan->entry_made = plan->made;
+	plan->entry_disk[0] = plan->entry_disk[1] = 0;
 }
 
 /* The walk is over: the one it was nested in goes on. */
@@ -186,7 +191,10 @@ walk_end(struct stow_plan *plan, const struct walk_state *saved)
 {
 	plan->walk_fresh = saved->fresh;
 	plan->entry_tgt = saved->entry_tgt;
+	plan->entry_dlen = saved->entry_dlen;
 	plan->entry_made = saved->entry_made;
+	/* (What disk_type() kept was of the walk's last entry.) */
+	plan->entry_disk[0] = plan->entry_disk[1] = 0;
 }
 
 /* Is path that of the entry a fresh walk is planning, which has
@@ -224,14 +232,14 @@ pending_flush(struct stow_plan *plan, struct dir_plan *d)
 	return 0;
 }
 
-/* Adds link task t to the directory a fresh walk is in, pending.  -1
- * when out of memory. */
+/* Adds link task t, at the path of the walk's entry, to the directory
+ * the fresh walk is in, pending.  -1 when out of memory. */
 static int
 pending_add(struct stow_plan *plan, struct task *t)
 {
 	struct dir_plan	*d;
 
-	if ((d = dir_plan_get(plan, t->path, dir_part_len(t->path), 1)) ==
+	if ((d = dir_plan_get(plan, t->path, plan->entry_dlen, 1)) ==
 	    NULL || vec_push(&d->pending, t) == -1)
 		return -1;
 	plan->npending++;
