@@ -859,6 +859,7 @@ struct counts {
 	struct strlist	 backups;	/* "PATH to VAULT/DEST" */
 	char		*marked;	/* the package whose jobs were last
 					   marked changed */
+	const char	*marked_at;	/* the plan's string for it */
 };
 
 /* Counts links and backups as they are made (or would be). */
@@ -872,7 +873,8 @@ count_op(const struct stow_op *op, void *payload)
 
 	/* (Operations come package by package: a package's jobs are
 	 * marked once, not for each of its operations.) */
-	if (c->marked == NULL || strcmp(c->marked, op->package) != 0) {
+	if (op->package != c->marked_at && (c->marked == NULL ||
+	    strcmp(c->marked, op->package) != 0)) {
 		for (i = 0; i < c->run->njobs; i++) {
 			j = &c->run->jobs[i];
 			if (strcmp(j->name, op->package) == 0)
@@ -881,6 +883,9 @@ count_op(const struct stow_op *op, void *payload)
 		free(c->marked);
 		c->marked = xstrdup(op->package);
 	}
+	/* (A plan gives each of its operations its own package string:
+	 * the next ones are known by their pointer.) */
+	c->marked_at = op->package;
 	if (op->kind == STOW_OP_LINK)
 		c->run->linked++;
 	if (op->kind == STOW_OP_BACKUP) {
@@ -937,7 +942,7 @@ undo_applied(const struct run *r, struct group *groups, size_t failed,
 static int
 apply_all(struct run *r, struct group *groups, size_t ngroups)
 {
-	struct counts	c = { r, { NULL, 0 }, NULL };
+	struct counts	c = { r, { NULL, 0 }, NULL, NULL };
 	size_t		i;
 	int		rc = EXIT_OK, src;
 
