@@ -272,6 +272,7 @@ int	 ignore_global_rules(struct stow_ctx *,
 #define WALK_SLOTS	2
 struct walk_slot {
 	char		*dir;		/* relative to the target */
+	size_t		 len;		/* strlen(dir) */
 	int		 fd;
 	unsigned int	 used;		/* walk_clock when last used */
 };

@@ -136,7 +136,7 @@ walk_parent(struct stow_ctx *ctx, const char *path, const char **leaf)
 	len = (size_t)(slash - path);
 	lru = &ctx->walk[0];
 	for (s = ctx->walk; s < ctx->walk + WALK_SLOTS; s++) {
-		if (s->dir != NULL && strlen(s->dir) == len &&
+		if (s->dir != NULL && s->len == len &&
 		    memcmp(s->dir, path, len) == 0) {
 			s->used = ++ctx->walk_clock;
 			return s->fd;
@@ -156,6 +156,7 @@ walk_parent(struct stow_ctx *ctx, const char *path, const char **leaf)
 		errno = ENOMEM;
 		return -1;
 	}
+	lru->len = len;
 	lru->fd = fd;
 	lru->used = ++ctx->walk_clock;
 	return fd;
