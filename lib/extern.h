@@ -36,6 +36,7 @@
 struct arena_chunk;
 struct arena {
 	struct arena_chunk	*head;
+	struct arena_chunk	*spare;		/* released, kept for reuse */
 };
 struct arena_mark {
 	struct arena_chunk	*chunk;

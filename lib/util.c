@@ -30,7 +30,10 @@ arena_take(struct arena *a, size_t n, size_t align)
 	at = c == NULL ? 0 : (c->used + align - 1) & ~(align - 1);
 	if (c == NULL || at > c->size || c->size - at < n) {
 		size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
-		if ((c = malloc(sizeof(*c) + size)) == NULL)
+		if (size == ARENA_CHUNK && a->spare != NULL) {
+			c = a->spare;
+			a->spare = NULL;
+		} else if ((c = malloc(sizeof(*c) + size)) == NULL)
 			return NULL;
 		c->size = size;
 		c->used = 0;
@@ -104,7 +107,9 @@ arena_mark(const struct arena *a)
 }
 
 /* Frees everything a handed out since mark m: a stack of short-lived
- * strings reuses the same memory instead of growing. */
+ * strings reuses the same memory instead of growing.  One chunk is kept
+ * spare: strings that cross into a new chunk, entry after entry, would
+ * otherwise allocate and free it each time. */
 void
 arena_release(struct arena *a, struct arena_mark m)
 {
@@ -112,7 +117,10 @@ arena_release(struct arena *a, struct arena_mark m)
 
 	while (a->head != m.chunk && (c = a->head) != NULL) {
 		a->head = c->next;
-		free(c);
+		if (a->spare == NULL && c->size == ARENA_CHUNK)
+			a->spare = c;
+		else
+			free(c);
 	}
 	if (a->head != NULL)
 		a->head->used = m.used;
@@ -128,6 +136,8 @@ arena_free(struct arena *a)
 		free(c);
 	}
 	a->head = NULL;
+	free(a->spare);
+	a->spare = NULL;
 }
 
 /*
