@@ -84,8 +84,11 @@ err_os(struct stow_ctx *ctx, const char *syscall, const char *path)
 	char	buf[PATH_SHOWN + 1];
 	int	saved = errno;
 
+	/* (A path that could not be made for want of memory: the error
+	 * is still told.) */
 	snprintf(ctx->errmsg, sizeof(ctx->errmsg), "%s: %s: %s", syscall,
-	    shown_path(path, buf), strerror(saved));
+	    path != NULL ? shown_path(path, buf) : "(out of memory)",
+	    strerror(saved));
 	ctx->saved_errno = saved;
 	if (saved == ENOMEM)
 		return STOW_ENOMEM;

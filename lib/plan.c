@@ -98,7 +98,7 @@ package_rules(struct stow_plan *plan, const char *sp, const char *pkg,
 	struct stow_ctx			*ctx = plan->ctx;
 	const struct ignore_rules	*rules;
 	struct ignore_rules		*own;
-	char				*dir, *file, *text;
+	char				*dir, *file, *shown, *text;
 	int				 rc;
 
 	NOMEM_IF_NULL(plan, dir = path_join(&plan->arena, sp, pkg));
@@ -106,13 +106,15 @@ package_rules(struct stow_plan *plan, const char *sp, const char *pkg,
 		return 0;
 	NOMEM_IF_NULL(plan, file = path_join(&plan->arena, dir,
 	    LOCAL_IGNORE_FILE));
+	/* (Named in its messages as the user knows it.) */
+	NOMEM_IF_NULL(plan, shown = path_join(&plan->arena, ctx->target_abs,
+	    file));
 	if ((text = fs_read_file(ctx->target_fd, file, NULL)) != NULL) {
 		if ((own = calloc(1, sizeof(*own))) == NULL) {
 			free(text);
 			return err_nomem(ctx);
 		}
-		rc = ignore_rules_from_text(ctx, own, text,
-		    path_join(&plan->arena, ctx->target_abs, file));
+		rc = ignore_rules_from_text(ctx, own, text, shown);
 		free(text);
 		if (rc != 0 || vec_push(&plan->ignore_owned, own)) {
 			ignore_rules_free(own);
@@ -121,8 +123,7 @@ package_rules(struct stow_plan *plan, const char *sp, const char *pkg,
 		}
 		rules = own;
 	} else if (errno != ENOENT) {
-		return err_os(ctx, "open", path_join(&plan->arena,
-		    ctx->target_abs, file));
+		return err_os(ctx, "open", shown);
 	} else if ((rc = ignore_global_rules(ctx, &rules)) != 0) {
 		return rc;
 	} else if (rules == NULL &&
@@ -258,14 +259,18 @@ owner_subpath(struct stow_plan *plan, const struct owner *o)
 	return path_is_under(o->path, pkg_root, &rest) ? rest : "";
 }
 
-/* The text of a link at tgt pointing to pkg_path (both from target). */
+/* The text of a link at tgt pointing to pkg_path (both from target);
+ * NULL when out of memory, or given NULL for a path not made for want
+ * of it. */
 static char *
 link_text(struct stow_plan *plan, const char *tgt, const char *pkg_path)
 {
-	int	 depth = path_depth(tgt) - 1, i;
+	int	 depth, i;
 	char	*up;
 
-	if (depth <= 0)
+	if (tgt == NULL || pkg_path == NULL)
+		return NULL;
+	if ((depth = path_depth(tgt) - 1) <= 0)
 		return arena_strdup(&plan->arena, pkg_path);
 	if ((up = arena_alloc(&plan->arena, (size_t)depth * 3)) == NULL)
 		return NULL;
@@ -299,7 +304,7 @@ stow_over_link(struct stow_plan *plan, const char *sp, const char *pkg,
 	struct arena	*a = &plan->arena;
 	struct stow_ctx	*ctx = plan->ctx;
 	struct owner	 o;
-	const char	*existing, *ex_sub, *saved;
+	const char	*existing, *ex_sub, *saved, *ex_path, *src_path;
 	char		*parent;
 	int		 rc;
 
@@ -346,8 +351,9 @@ stow_over_link(struct stow_plan *plan, const char *sp, const char *pkg,
 		return task_link(plan, source, tgt);
 	}
 	NOMEM_IF_NULL(plan, parent = path_parent(a, tgt));
-	if (!state_is_dir(plan, path_join(a, parent, existing)) ||
-	    !state_is_dir(plan, path_join(a, parent, source)))
+	NOMEM_IF_NULL(plan, ex_path = path_join(a, parent, existing));
+	NOMEM_IF_NULL(plan, src_path = path_join(a, parent, source));
+	if (!state_is_dir(plan, ex_path) || !state_is_dir(plan, src_path))
 		return task_conflict(plan, STOW_CONFLICT_OTHER_PACKAGE, tgt,
 		    "existing target is stowed to a different package: "
 		    "%s => %s", tgt, existing);
@@ -504,6 +510,7 @@ pkg_dir_open(struct stow_plan *plan, const char *sp, const char *pkg,
     const char *pkg_sub, const char *tgt, struct pkg_dir *pd)
 {
 	struct arena	*a = &plan->arena;
+	const char	*x;
 
 	pd->list = NULL;
 	NOMEM_IF_NULL(plan, pd->dir = path_join3(a, sp, pkg, pkg_sub));
@@ -514,8 +521,8 @@ pkg_dir_open(struct stow_plan *plan, const char *sp, const char *pkg,
 	    (*pkg_sub != '\0');
 	pd->tgt = tgt;
 	/* Links in tgt lead up out of it, then down to the package. */
-	NOMEM_IF_NULL(plan, pd->src_dir = link_text(plan,
-	    path_child(a, tgt, "x"), pd->dir));
+	NOMEM_IF_NULL(plan, x = path_child(a, tgt, "x"));
+	NOMEM_IF_NULL(plan, pd->src_dir = link_text(plan, x, pd->dir));
 	pd->tgt_len = strlen(tgt);
 	pd->src_len = strlen(pd->src_dir);
 	pd->stow_top = strcmp(pd->dir, sp) == 0;
@@ -1633,7 +1640,7 @@ package_side(struct stow_plan *plan, const char *pkg, const char *tgt)
 	struct arena	*a = &plan->arena;
 	const char	*sp = plan->ctx->stow_path, *p = tgt, *end, *dot;
 	const char	*sub = "";
-	char		*comp, *cand;
+	char		*comp, *cand, *path;
 
 	for (; *p != '\0'; p = *end == '\0' ? end : end + 1) {
 		end = strchr(p, '/');
@@ -1643,10 +1650,10 @@ package_side(struct stow_plan *plan, const char *pkg, const char *tgt)
 			goto nomem;
 		if (has_flag(plan, STOW_F_DOTFILES)) {
 			if ((dot = path_undotfile(a, comp)) == NULL ||
-			    (cand = path_join(a, sub, dot)) == NULL)
+			    (cand = path_join(a, sub, dot)) == NULL ||
+			    (path = path_join3(a, sp, pkg, cand)) == NULL)
 				goto nomem;
-			if (disk_type(plan, path_join3(a, sp, pkg, cand), 0) !=
-			    DISK_ABSENT) {
+			if (disk_type(plan, path, 0) != DISK_ABSENT) {
 				sub = cand;
 				continue;
 			}
@@ -1654,7 +1661,9 @@ package_side(struct stow_plan *plan, const char *pkg, const char *tgt)
 		if ((sub = path_join(a, sub, comp)) == NULL)
 			goto nomem;
 	}
-	if (disk_type(plan, path_join3(a, sp, pkg, sub), 0) == DISK_ABSENT) {
+	if ((path = path_join3(a, sp, pkg, sub)) == NULL)
+		goto nomem;
+	if (disk_type(plan, path, 0) == DISK_ABSENT) {
 		err_set(plan->ctx, STOW_ENOTFOUND, "package %s does not "
 		    "contain %s", pkg, tgt);
 		return NULL;

@@ -124,6 +124,7 @@ manifest_tree(struct stow_ctx *ctx, struct arena *a, struct strbuf *b,
     int dfd, const char *name, const char *vpath, const char *orig)
 {
 	struct dirlist	list;
+	char		*sub_v, *sub_o;
 	size_t		i;
 	int		fd, rc, is_dir;
 
@@ -137,10 +138,14 @@ manifest_tree(struct stow_ctx *ctx, struct arena *a, struct strbuf *b,
 			close(fd);
 		return rc;
 	}
-	for (i = 0; i < list.len && rc == 0; i++)
-		rc = manifest_tree(ctx, a, b, fd, list.ents[i].name,
-		    path_join(a, vpath, list.ents[i].name),
-		    path_join(a, orig, list.ents[i].name));
+	for (i = 0; i < list.len && rc == 0; i++) {
+		if ((sub_v = path_join(a, vpath, list.ents[i].name)) == NULL ||
+		    (sub_o = path_join(a, orig, list.ents[i].name)) == NULL)
+			rc = err_nomem(ctx);
+		else
+			rc = manifest_tree(ctx, a, b, fd, list.ents[i].name,
+			    sub_v, sub_o);
+	}
 	close(fd);
 	return rc;
 }
@@ -156,7 +161,7 @@ manifest_parents(struct stow_ctx *ctx, struct arena *a, struct strbuf *b,
 {
 	struct stat	 st;
 	const char	*slash;
-	char		*dir;
+	char		*dir, *abs;
 
 	for (slash = strchr(was, '/'); slash != NULL;
 	    slash = strchr(slash + 1, '/')) {
@@ -166,10 +171,10 @@ manifest_parents(struct stow_ctx *ctx, struct arena *a, struct strbuf *b,
 		if (fs_lstat(ctx->target_fd, dir, &st) == -1 ||
 		    !S_ISDIR(st.st_mode))
 			continue;
-		if (strbuf_printf(b, "p\t%04o\t0\t-\t",
+		if ((abs = path_join(a, ctx->target_abs, dir)) == NULL ||
+		    strbuf_printf(b, "p\t%04o\t0\t-\t",
 		    (unsigned int)(st.st_mode & 07777)) == -1 ||
-		    put_paths(b, "-", path_join(a, ctx->target_abs, dir),
-		    ctx->target_abs) == -1)
+		    put_paths(b, "-", abs, ctx->target_abs) == -1)
 			return err_nomem(ctx);
 	}
 	return 0;
@@ -1167,12 +1172,12 @@ static int
 owned_link(struct restore *r, int pfd, const char *leaf, const char *abs)
 {
 	const char	*text;
-	char		*dest;
+	char		*dest, *parent = NULL;
 
-	if ((text = fs_readlink(r->a, pfd, leaf)) == NULL)
+	if ((text = fs_readlink(r->a, pfd, leaf)) == NULL ||
+	    (text[0] != '/' && (parent = path_parent(r->a, abs)) == NULL))
 		return 0;
-	dest = text[0] == '/' ? path_join(r->a, "", text) :
-	    path_join(r->a, path_parent(r->a, abs), text);
+	dest = path_join(r->a, text[0] == '/' ? "" : parent, text);
 	return dest != NULL && path_is_under(dest, r->ctx->stow_abs, NULL);
 }
 
@@ -1194,6 +1199,7 @@ clear_owned(struct restore *r, int pfd, const char *leaf, const char *abs,
 	struct stow_op	 op = { STOW_OP_UNLINK, abs, NULL, NULL, NULL };
 	struct dirlist	 list;
 	struct stat	 st;
+	char		*sub;
 	size_t		 i;
 	int		 fd, rc = 0;
 
@@ -1217,9 +1223,12 @@ clear_owned(struct restore *r, int pfd, const char *leaf, const char *abs,
 		return err_os(ctx, "open", abs);
 	if (fs_list_fd(r->a, fd, &list) == -1)
 		rc = err_os(ctx, "opendir", abs);
-	for (i = 0; rc == 0 && i < list.len; i++)
-		rc = clear_owned(r, fd, list.ents[i].name, path_join(r->a,
-		    abs, list.ents[i].name), mode);
+	for (i = 0; rc == 0 && i < list.len; i++) {
+		if ((sub = path_join(r->a, abs, list.ents[i].name)) == NULL)
+			rc = err_nomem(ctx);
+		else
+			rc = clear_owned(r, fd, list.ents[i].name, sub, mode);
+	}
 	close(fd);
 	if (rc != 0 || mode == CLEAR_CHECK)
 		return rc;

@@ -4,6 +4,7 @@
  * its sandbox, plans, compares the operations and conflicts with GNU
  * Stow 2.4.1's, and checks that the tree is byte-for-byte unchanged.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -318,6 +319,22 @@ START_TEST(plan_out_of_memory_is_never_applied)
 	sb_release(plan);
 	sb_release(ctx);
 	ck_assert_str_eq(sb_snapshot(""), before);
+}
+END_TEST
+
+/* An error about a path that could not be made for want of memory is
+ * still told, and the path said to be missing (err_os() was handed
+ * NULL by callers that joined a path without checking). */
+START_TEST(err_os_without_path)
+{
+	struct stow_ctx	*ctx = stow_ctx_new();
+
+	ck_assert_ptr_nonnull(ctx);
+	errno = ENOENT;
+	ck_assert_int_eq(err_os(ctx, "open", NULL), STOW_EOS);
+	ck_assert_str_eq(stow_ctx_errmsg(ctx), "open: (out of memory): "
+	    "No such file or directory");
+	stow_ctx_free(ctx);
 }
 END_TEST
 
@@ -1676,6 +1693,7 @@ plan_suite(void)
 	tcase_add_test(tc, plan_replaces_dangling_owned_link);
 	tcase_add_test(tc, plan_replace_refuses_paths_outside_target);
 	tcase_add_test(tc, plan_out_of_memory_is_never_applied);
+	tcase_add_test(tc, err_os_without_path);
 	tcase_add_test(tc, plan_conflict_plain_file);
 	tcase_add_test(tc, plan_conflict_file_where_dir);
 	tcase_add_test(tc, plan_conflict_dir_where_file);

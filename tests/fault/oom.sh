@@ -62,5 +62,54 @@ for ((k = 1; k <= n; k++)); do
 	fi
 done
 
+# A plan that unfolds 2,000 folded directories, named with 200 bytes:
+# its arena takes a new 64 KiB chunk every so often, at whatever
+# allocation comes next, so failing each chunk in turn fails the
+# planner's allocations at many places (joining the paths an unfolding
+# compares, a walk's link prefix...).  Each run must fail saying so or
+# plan what the clean run planned; none may die of a signal.
+w2=$tmp/w2
+long=$(printf "%0195d" 0)
+names=$(seq -f "d%04g$long" 2000)
+mkdir -p "$w2/stow/a" "$w2/stow/b" "$w2/t" &&
+    (cd "$w2/stow/a" && mkdir $names && for d in $names; do
+	: > "$d/x" || exit 1; done) &&
+    (cd "$w2/stow/b" && mkdir $names && for d in $names; do
+	: > "$d/y" || exit 1; done) &&
+    (cd "$w2/t" && for d in $names; do
+	ln -s "../stow/a/$d" "$d" || exit 1; done) ||
+	{ echo "cannot make the tree"; echo "$pass passed, $((fail + 1)) failed"; exit 1; }
+
+plan2() {	# plan2 [VAR=VALUE...]: the plan, as JSON, in $tmp/out
+	(cd "$w2" && env "$@" CSTOW_FAULT_MALLOC_MIN=65536 \
+	    LD_PRELOAD="$tmp/faultinject.so" \
+	    "$cstow" -n --format=json -d stow -t t b) > "$tmp/out" 2>&1
+}
+
+plan2 CSTOW_FAULT_MALLOC_COUNT="$tmp/count2"
+want=$?
+cp "$tmp/out" "$tmp/want"
+n=$(cat "$tmp/count2" 2>/dev/null || echo 0)
+if [ "$want" -eq 0 ] && [ "$(grep -c '"kind": "mkdir"' "$tmp/want")" -eq 2000 ]; then
+	ok
+else
+	bad "the unfolding run without faults (status $want): $(head -c 300 "$tmp/want")"
+fi
+if [ "$n" -ge 20 ]; then ok; else bad "only $n allocations of 64 KiB or more"; fi
+echo "allocations of 64 KiB or more, unfolding: $n"
+
+for ((k = 1; k <= n; k++)); do
+	plan2 CSTOW_FAULT_MALLOC_AT=$k
+	status=$?
+	if [ "$status" -eq 2 ] &&
+	    grep -Eq 'out of memory|Cannot allocate memory' "$tmp/out"; then
+		ok
+	elif [ "$status" -eq "$want" ] && cmp -s "$tmp/out" "$tmp/want"; then
+		ok
+	else
+		bad "unfolding, allocation $k failed: status $status: $(head -c 300 "$tmp/out" | tr '\n' ' ')"
+	fi
+done
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
