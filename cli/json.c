@@ -95,6 +95,8 @@ conflict_kind_name(enum stow_conflict_kind k)
 		return "absolute-link";
 	case STOW_CONFLICT_TYPE:
 		return "type";
+	case STOW_CONFLICT_LINK_LOOP:
+		return "link-loop";
 	}
 	return "unknown";
 }

@@ -383,6 +383,8 @@ struct open_dir {
 					   listed from yet */
 };
 
+struct walk_frame;
+
 struct stow_plan {
 	unsigned int		 magic;
 	int			 state;
@@ -429,6 +431,11 @@ struct stow_plan {
 						   not asked yet) */
 	int			 oom;		/* a lookup ran out of
 						   memory: the plan fails */
+	const struct walk_frame	*frames;	/* plan.c: the package
+						   directories the stow walk
+						   is in, where asked */
+	int			 guarded;	/* plan.c: the walk came
+						   through a link: ask each */
 	size_t			 nremoved;	/* link removals planned */
 	char			 clear_dir[PATH_MAX];	/* task.c: no removal */
 	size_t			 clear_len;	/* here or above (0: none) */

@@ -68,6 +68,8 @@ struct owner {
 
 static int	stow_contents(struct stow_plan *, const char *, const char *,
 		    const char *, const char *, const struct entry *);
+static int	stow_entries(struct stow_plan *, const char *, const char *,
+		    struct pkg_dir *, const char *, const struct dirlist *);
 static int	unstow_contents(struct stow_plan *, const char *,
 		    const char *, int *, const char **);
 static int	stow_into_absent(struct stow_plan *, const char *,
@@ -666,6 +668,58 @@ note_in_place(struct stow_plan *plan, struct in_place_dir **ipd,
 }
 
 /*
+ * A package directory a stow walk is in, known by its identity where
+ * the walk may have come to it through a symbolic link.
+ */
+struct walk_frame {
+	dev_t			 dev;
+	ino_t			 ino;
+	const char		*dir;	/* sp/pkg/pkg_sub, for messages */
+	const struct walk_frame	*up;
+};
+
+/*
+ * Is package directory pd->dir, reached from entry e_up (NULL: the
+ * package's top, or a directory an unfolding walks), one the walk is in
+ * already?  A symbolic link in a package can lead back up ("ln -s ..
+ * up" in a cloned repository), and the walk would then go on until
+ * memory runs out.  Only directories that may be reached through a
+ * link are asked (stat(2)): a walk down real directories cannot come
+ * back.  *looped: it is (a conflict is recorded); else *f is the
+ * directory's frame, pushed (*pushed) when it was asked.
+ */
+static int
+loop_guard(struct stow_plan *plan, const struct pkg_dir *pd, const char *tgt,
+    const struct entry *e_up, struct walk_frame *f, int *pushed,
+    int *looped)
+{
+	const struct walk_frame	*w;
+	struct stat		 st;
+
+	*pushed = *looped = 0;
+	if (e_up != NULL && e_up->dtype == DT_DIR && !plan->guarded)
+		return 0;
+	if (fs_stat_follow(plan->ctx->target_fd, pd->dir, &st) == -1)
+		return 0;	/* (the listing tells what is wrong) */
+	for (w = plan->frames; w != NULL; w = w->up) {
+		if (w->dev == st.st_dev && w->ino == st.st_ino) {
+			*looped = 1;
+			return task_conflict(plan, STOW_CONFLICT_LINK_LOOP,
+			    tgt, "package directory %s leads back to %s, "
+			    "which holds it: a symbolic link loop", pd->dir,
+			    w->dir);
+		}
+	}
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	f->dir = pd->dir;
+	f->up = plan->frames;
+	plan->frames = f;
+	*pushed = 1;
+	return 0;
+}
+
+/*
  * Stows the contents of package directory pkg_sub into target dir tgt.
  * e: the entry of the walk above that is that directory (NULL: none,
  * the package's top or another package's directory).
@@ -674,19 +728,13 @@ static int
 stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
     const char *pkg_sub, const char *tgt, const struct entry *e_up)
 {
-	const struct dirlist	*list, *tlist;
-	struct in_place_dir	*ipd = NULL;
-	struct walk_state	 outer;
+	const struct dirlist	*tlist;
 	struct pkg_dir		 pd;
-	struct arena_mark	 mark;
-	struct entry		 e;
-	const char		*name, *tname;
-	size_t			 i;
-	int			 rc, skip, ign = 0;
+	struct walk_frame	 frame;
+	int			 rc, skip, pushed, looped, guarded;
 
 	if ((rc = should_skip(plan, tgt, &skip)) != 0 || skip)
 		return rc;
-	memset(&e, 0, sizeof(e));
 	tlist = plan->restowing ? disk_cached(plan, tgt) : NULL;
 	disk_prime(plan, tgt);
 	if ((rc = e_up != NULL ? pkg_dir_below(plan, e_up, &pd) :
@@ -694,9 +742,38 @@ stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
 		return rc;
 	log_msg(plan->ctx, 3, "Stowing contents of %s (target %s)", pd.dir,
 	    tgt);
-	if ((list = pd.list = disk_list(plan, pd.dir)) == NULL)
+	if ((rc = loop_guard(plan, &pd, tgt, e_up, &frame, &pushed,
+	    &looped)) != 0 || looped)
+		return rc;
+	/* (Below a link, every directory is asked.) */
+	guarded = plan->guarded;
+	plan->guarded |= e_up != NULL && e_up->dtype != DT_DIR;
+	rc = stow_entries(plan, sp, pkg, &pd, tgt, tlist);
+	plan->guarded = guarded;
+	if (pushed)
+		plan->frames = frame.up;
+	return rc;
+}
+
+/* Stows the entries of the package directory pd into target directory
+ * tgt (tlist: its listing, when a restow walked it). */
+static int
+stow_entries(struct stow_plan *plan, const char *sp, const char *pkg,
+    struct pkg_dir *pd, const char *tgt, const struct dirlist *tlist)
+{
+	const struct dirlist	*list;
+	struct in_place_dir	*ipd = NULL;
+	struct walk_state	 outer;
+	struct arena_mark	 mark;
+	struct entry		 e;
+	const char		*name, *tname;
+	size_t			 i;
+	int			 rc = 0, ign = 0;
+
+	memset(&e, 0, sizeof(e));
+	if ((list = pd->list = disk_list(plan, pd->dir)) == NULL)
 		return err_os(plan->ctx, "cannot read directory",
-		    path_join(&plan->arena, plan->ctx->target_abs, pd.dir));
+		    path_join(&plan->arena, plan->ctx->target_abs, pd->dir));
 	/* (--dotfiles can give two entries one name in the target.) */
 	walk_begin(plan, tgt, !has_flag(plan, STOW_F_DOTFILES), &outer);
 	for (i = 0; i < list->len && rc == 0; i++) {
@@ -711,7 +788,7 @@ stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
 			mark = arena_mark(&plan->scratch);
 			if ((tname = target_name(plan, name)) == NULL)
 				rc = err_nomem(plan->ctx);
-			else if ((rc = entry_make(plan, &pd, i, name, tname,
+			else if ((rc = entry_make(plan, pd, i, name, tname,
 			    &e, &ign)) == 0 && !ign) {
 				walk_entry(plan, e.tgt);
 				rc = stow_node(plan, sp, pkg, &e);
@@ -1499,6 +1576,8 @@ stow_plan_reset(struct stow_plan *plan)
 	plan->memo_slot = NULL;
 	dirs_clear(plan);
 	plan->oom = 0;
+	plan->frames = NULL;
+	plan->guarded = 0;
 	plan->nremoved = 0;
 	plan->clear_len = 0;
 	plan->unchanged = 0;

@@ -207,10 +207,13 @@ enum stow_conflict_kind {
 	STOW_CONFLICT_NOT_OWNED = 1,	/* a file or foreign link in the way */
 	STOW_CONFLICT_OTHER_PACKAGE,	/* the path belongs to another package */
 	STOW_CONFLICT_ABSOLUTE_LINK,	/* the package holds an absolute link */
-	STOW_CONFLICT_TYPE		/* stowing: a directory where the
+	STOW_CONFLICT_TYPE,		/* stowing: a directory where the
 					   package has a file, or the
 					   reverse; unstowing: a directory
 					   where the package has a file */
+	STOW_CONFLICT_LINK_LOOP		/* stowing: a symbolic link in the
+					   package leads back to a directory
+					   the walk is in */
 };
 
 /* One conflict.  message is GNU Stow's wording, naming the path. */

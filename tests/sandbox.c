@@ -651,6 +651,8 @@ kind_name(enum stow_conflict_kind kind)
 		return "ABSOLUTE_LINK";
 	case STOW_CONFLICT_TYPE:
 		return "TYPE";
+	case STOW_CONFLICT_LINK_LOOP:
+		return "LINK_LOOP";
 	}
 	return "UNKNOWN";
 }
