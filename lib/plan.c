@@ -667,6 +667,20 @@ note_in_place(struct stow_plan *plan, struct in_place_dir **ipd,
 	return 0;
 }
 
+/* Has the cancel callback asked to stop?  Asked as each directory is
+ * walked: planning a big tree takes a while, and has changed nothing
+ * yet that would need undoing. */
+static int
+plan_cancelled(struct stow_plan *plan)
+{
+	struct stow_ctx	*ctx = plan->ctx;
+
+	if (ctx->cancel_cb == NULL || !ctx->cancel_cb(ctx->cancel_payload))
+		return 0;
+	return err_set(ctx, STOW_ECANCELLED, "cancelled while planning; "
+	    "nothing was changed");
+}
+
 /*
  * A package directory a stow walk is in, known by its identity where
  * the walk may have come to it through a symbolic link.
@@ -733,7 +747,8 @@ stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
 	struct walk_frame	 frame;
 	int			 rc, skip, pushed, looped, guarded;
 
-	if ((rc = should_skip(plan, tgt, &skip)) != 0 || skip)
+	if ((rc = plan_cancelled(plan)) != 0 ||
+	    (rc = should_skip(plan, tgt, &skip)) != 0 || skip)
 		return rc;
 	tlist = plan->restowing ? disk_cached(plan, tgt) : NULL;
 	disk_prime(plan, tgt);
@@ -1337,6 +1352,8 @@ unstow_contents(struct stow_plan *plan, const char *pkg_sub,
 	int			 compat = has_flag(plan, STOW_F_COMPAT);
 	int			 dotfiles = has_flag(plan, STOW_F_DOTFILES);
 
+	if ((rc = plan_cancelled(plan)) != 0)
+		return rc;
 	*kept = 0;
 	if (fold != NULL)
 		*fold = NULL;

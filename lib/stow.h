@@ -168,8 +168,9 @@ typedef void (*stow_log_cb)(int level, const char *msg, void *payload);
 STOW_API void		 stow_ctx_set_log(struct stow_ctx *ctx, int max_level,
 			    stow_log_cb cb, void *payload);
 
-/* Called between operations by stow_plan_apply(); a non-zero return
- * stops the run with STOW_ECANCELLED. */
+/* Called between operations by stow_plan_apply(), and as planning
+ * walks each directory; a non-zero return stops the run (or the
+ * planning, which changed nothing) with STOW_ECANCELLED. */
 typedef int (*stow_cancel_cb)(void *payload);
 STOW_API void		 stow_ctx_set_cancel(struct stow_ctx *ctx,
 			    stow_cancel_cb cb, void *payload);

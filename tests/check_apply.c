@@ -391,21 +391,24 @@ START_TEST(apply_cancelled)
 	sb_build(S("f stow/a/a1", "f stow/a/a2", "f stow/a/a3"));
 	ctx = sb_ctx(0);
 
-	/* Cancelled before the first operation: nothing changes. */
-	n = 1;
+	/* Cancelled before the first operation: nothing changes.  (The
+	 * planning asks too: the count is set for the apply.) */
+	n = 1000;
 	stow_ctx_set_cancel(ctx, cancel_at, &n);
 	before = sb_snapshot("");
 	plan = sb_plan(ctx);
 	ck_assert_int_eq(stow_plan_stow(plan, "a"), 0);
+	n = 1;
 	ck_assert_int_eq(stow_plan_apply(plan, NULL, NULL), STOW_ECANCELLED);
 	sb_release(plan);
 	after = sb_snapshot("");
 	ck_assert_str_eq(after, before);
 
 	/* Cancelled between operations: those before it are undone. */
-	n = 2;
+	n = 1000;
 	plan = sb_plan(ctx);
 	ck_assert_int_eq(stow_plan_stow(plan, "a"), 0);
+	n = 2;
 	ck_assert_int_eq(stow_plan_apply(plan, NULL, NULL), STOW_ECANCELLED);
 	ck_assert_ptr_nonnull(strstr(stow_ctx_errmsg(ctx), "cancel"));
 	ck_assert_ptr_nonnull(strstr(stow_ctx_errmsg(ctx),

@@ -338,6 +338,46 @@ START_TEST(err_os_without_path)
 }
 END_TEST
 
+/* Asks to stop on its *payload-th call. */
+static int
+cancel_at(void *payload)
+{
+	return --*(int *)payload == 0;
+}
+
+/* The cancel callback is asked as planning walks each directory (a
+ * plan of a big tree, or a signal in a container, must not wait for
+ * the whole walk): stowing and unstowing stop with STOW_ECANCELLED,
+ * nothing changed. */
+START_TEST(plan_cancelled_while_walking)
+{
+	static const char *const pkgs[] = { "a" };
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+	char			*before;
+	int			 calls, action;
+
+	sb_build(S("f stow/a/d1/d2/d3/x", "l t/y -> ../stow/a/y",
+	    "f stow/a/y", "d t/d1/d2/d3"));
+	before = sb_snapshot("");
+	for (action = 0; action < 2; action++) {
+		ctx = sb_ctx(0);
+		plan = sb_plan(ctx);
+		calls = 3;
+		stow_ctx_set_cancel(ctx, cancel_at, &calls);
+		ck_assert_int_eq((action == 0 ? stow_plan_stow(plan, pkgs[0]) :
+		    stow_plan_unstow(plan, pkgs[0])), STOW_ECANCELLED);
+		ck_assert_int_eq(calls, 0);
+		ck_assert_str_eq(stow_ctx_errmsg(ctx), "cancelled while "
+		    "planning; nothing was changed");
+		ck_assert_int_ne(stow_plan_apply(plan, NULL, NULL), 0);
+		sb_release(plan);
+		sb_release(ctx);
+	}
+	ck_assert_str_eq(sb_snapshot(""), before);
+}
+END_TEST
+
 /*
  * GNU Stow 2.4.1 words a plain file in the way as "cannot stow SRC over
  * existing target TGT since neither a link nor a directory and --adopt
@@ -1694,6 +1734,7 @@ plan_suite(void)
 	tcase_add_test(tc, plan_replace_refuses_paths_outside_target);
 	tcase_add_test(tc, plan_out_of_memory_is_never_applied);
 	tcase_add_test(tc, err_os_without_path);
+	tcase_add_test(tc, plan_cancelled_while_walking);
 	tcase_add_test(tc, plan_conflict_plain_file);
 	tcase_add_test(tc, plan_conflict_file_where_dir);
 	tcase_add_test(tc, plan_conflict_dir_where_file);
