@@ -233,9 +233,8 @@ check_path(struct parser *ps, int k, const char *raw, unsigned int line,
 	 * directory), not to wherever the program happens to run. */
 	if (exp[0] == '/')
 		*out = arena_strdup(&ps->conf->arena, exp);
-	else
-		*out = path_join(&ps->conf->arena, path_parent(&ps->conf->arena,
-		    ps->file), exp);
+	else if ((*out = path_parent(&ps->conf->arena, ps->file)) != NULL)
+		*out = path_join(&ps->conf->arena, *out, exp);
 	free(exp);
 	return *out == NULL ? err_nomem(ps->ctx) : 0;
 }

@@ -221,7 +221,8 @@ find_owner(struct stow_plan *plan, const char *tgt, const char *dest,
 	o->path = o->stow_path = o->package = "";
 	if (dest[0] == '/')
 		return 0;
-	NOMEM_IF_NULL(plan, p = path_join(a, path_parent(a, tgt), dest));
+	NOMEM_IF_NULL(plan, p = path_parent(a, tgt));
+	NOMEM_IF_NULL(plan, p = path_join(a, p, dest));
 	if (path_is_under(p, plan->ctx->stow_path, &rest)) {
 		slash = strchr(rest, '/');
 		NOMEM_IF_NULL(plan, o->package = slash == NULL ? rest :
@@ -682,25 +683,30 @@ plan_cancelled(struct stow_plan *plan)
 }
 
 /*
- * A package directory a stow walk is in, known by its identity where
- * the walk may have come to it through a symbolic link.
+ * A package directory a stow walk is in, and the target directory it
+ * walks it into, known by their identities where the walk may have
+ * come to them through a symbolic link.
  */
 struct walk_frame {
-	dev_t			 dev;
-	ino_t			 ino;
+	dev_t			 dev, tdev;
+	ino_t			 ino, tino;
 	const char		*dir;	/* sp/pkg/pkg_sub, for messages */
 	const struct walk_frame	*up;
 };
 
 /*
- * Is package directory pd->dir, reached from entry e_up (NULL: the
- * package's top, or a directory an unfolding walks), one the walk is in
- * already?  A symbolic link in a package can lead back up ("ln -s ..
- * up" in a cloned repository), and the walk would then go on until
- * memory runs out.  Only directories that may be reached through a
- * link are asked (stat(2)): a walk down real directories cannot come
- * back.  *looped: it is (a conflict is recorded); else *f is the
- * directory's frame, pushed (*pushed) when it was asked.
+ * Is the walk of package directory pd->dir into target directory tgt,
+ * reached from entry e_up (NULL: the package's top, or a directory an
+ * unfolding walks), one the walk is in already, the same package
+ * directory into the same target directory?  Then it would repeat
+ * itself without end: a symbolic link in a package can lead back up
+ * ("ln -s .. up" in a cloned repository) while the target's links lead
+ * back too (into the package, or unfolded again).  A link back up
+ * whose target directories end is walked as GNU Stow walks it, until
+ * they do.  Only walks that may come through a link are asked
+ * (stat(2), both directories): a walk down real directories cannot
+ * come back.  *looped: it is (a conflict is recorded); else *f is the
+ * walk's frame, pushed (*pushed) when it was asked.
  */
 static int
 loop_guard(struct stow_plan *plan, const struct pkg_dir *pd, const char *tgt,
@@ -708,15 +714,19 @@ loop_guard(struct stow_plan *plan, const struct pkg_dir *pd, const char *tgt,
     int *looped)
 {
 	const struct walk_frame	*w;
-	struct stat		 st;
+	struct stat		 st, tst;
 
 	*pushed = *looped = 0;
 	if (e_up != NULL && e_up->dtype == DT_DIR && !plan->guarded)
 		return 0;
-	if (fs_stat_follow(plan->ctx->target_fd, pd->dir, &st) == -1)
-		return 0;	/* (the listing tells what is wrong) */
+	/* (A directory that cannot be asked: the listing tells what is
+	 * wrong, or the target's is planned, not there to come back to.) */
+	if (fs_stat_follow(plan->ctx->target_fd, tgt, &tst) == -1 ||
+	    fs_stat_follow(plan->ctx->target_fd, pd->dir, &st) == -1)
+		return 0;
 	for (w = plan->frames; w != NULL; w = w->up) {
-		if (w->dev == st.st_dev && w->ino == st.st_ino) {
+		if (w->dev == st.st_dev && w->ino == st.st_ino &&
+		    w->tdev == tst.st_dev && w->tino == tst.st_ino) {
 			*looped = 1;
 			return task_conflict(plan, STOW_CONFLICT_LINK_LOOP,
 			    tgt, "package directory %s leads back to %s, "
@@ -726,6 +736,8 @@ loop_guard(struct stow_plan *plan, const struct pkg_dir *pd, const char *tgt,
 	}
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
+	f->tdev = tst.st_dev;
+	f->tino = tst.st_ino;
 	f->dir = pd->dir;
 	f->up = plan->frames;
 	plan->frames = f;
