@@ -357,7 +357,7 @@ swap_intact(struct stow_ctx *ctx, const struct undo *steps, size_t x)
 	const struct undo	*u = &steps[x];
 	const char		*p = u->more->swapped, *tmp = u->path;
 	const char		*leaf, *path, *dir;
-	struct arena		 a = { NULL };
+	struct arena		 a = { NULL, NULL };
 	struct strmap		 made = { NULL, NULL, 0, 0 };
 	struct stat		 st;
 	size_t			 j, first = x, tl = strlen(tmp);
@@ -419,7 +419,7 @@ int
 undo_op(struct stow_ctx *ctx, const struct undo *u)
 {
 	const struct task	*t = u->task;
-	struct arena		 a = { NULL };
+	struct arena		 a = { NULL, NULL };
 	const char		*leaf, *text;
 	int			 fd, rc = 0;
 

@@ -146,7 +146,7 @@ dup_opt(struct stow_ctx *ctx, char **dst, const char *src)
 static int
 ctx_set_dirs(struct stow_ctx *ctx, const struct stow_opts *opts)
 {
-	struct arena	 a = { NULL };
+	struct arena	 a = { NULL, NULL };
 	char		*rel;
 	int		 fd = -1, rc;
 

@@ -486,7 +486,7 @@ copy_entry(int fromfd, const char *from, int tofd, const char *to)
 static int
 copy_tree(int fromfd, const char *from, int tofd, const char *to)
 {
-	struct arena	 a = { NULL };
+	struct arena	 a = { NULL, NULL };
 	struct dirlist	 list;
 	struct stat	 st;
 	size_t		 i;
@@ -520,7 +520,7 @@ out:
 static int
 remove_tree(int dfd, const char *path)
 {
-	struct arena	 a = { NULL };
+	struct arena	 a = { NULL, NULL };
 	struct dirlist	 list;
 	size_t		 i;
 	int		 fd, rc = -1, saved;
@@ -559,7 +559,7 @@ static int
 tree_removable(int dfd, const char *name, uint64_t mnt, char *rel,
     size_t rlen)
 {
-	struct arena	 a = { NULL };
+	struct arena	 a = { NULL, NULL };
 	struct dirlist	 list;
 	struct statx	 sx;
 	size_t		 i, n = strlen(name);
@@ -795,7 +795,7 @@ static int
 same_leaf(int cfd, const char *c, const struct stat *cs, int ofd,
     const char *o, const struct stat *os)
 {
-	struct arena	 a = { NULL };
+	struct arena	 a = { NULL, NULL };
 	const char	*ct, *ot;
 	int		 same = 0;
 
@@ -823,7 +823,7 @@ static int
 merge_back(int cfd, const char *copy, int ofd, const char *orig,
     size_t *kept)
 {
-	struct arena	 a = { NULL };
+	struct arena	 a = { NULL, NULL };
 	struct dirlist	 list;
 	struct stat	 cs, os;
 	size_t		 i, before = *kept;

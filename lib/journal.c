@@ -139,7 +139,7 @@ journal_write(struct stow_ctx *ctx)
 static int
 sync_dir(struct stow_ctx *ctx)
 {
-	struct arena	 a = { NULL };
+	struct arena	 a = { NULL, NULL };
 	const char	*dir;
 	int		 fd, rc = 0;
 
@@ -222,7 +222,7 @@ put_header(struct stow_ctx *ctx)
 int
 journal_open(struct stow_ctx *ctx)
 {
-	struct arena	 a = { NULL };
+	struct arena	 a = { NULL, NULL };
 	char		*dir;
 	int		 rc = 0;
 
@@ -1207,7 +1207,7 @@ STOW_API int
 stow_journal_recover(struct stow_ctx *ctx, const char *path, stow_op_cb cb,
     void *payload)
 {
-	struct arena		 a = { NULL };
+	struct arena		 a = { NULL, NULL };
 	struct journal_head	 h;
 	struct stow_ctx		*w;
 	struct undo		*steps;

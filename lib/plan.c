@@ -1660,7 +1660,7 @@ stow_plan_foreach_unchanged(const struct stow_plan *plan, stow_names_cb cb,
     void *payload)
 {
 	const struct in_place_dir *d;
-	struct arena		 a = { NULL };
+	struct arena		 a = { NULL, NULL };
 	const char		**names = NULL, **grown;
 	size_t			 i, k, n, cap = 0;
 	int			 rc = 0, dotfiles;

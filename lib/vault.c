@@ -245,7 +245,7 @@ static int
 manifest_append(struct stow_ctx *ctx, const char *vpath, const char *was,
     const char *orig)
 {
-	struct arena	a = { NULL };
+	struct arena	a = { NULL, NULL };
 	struct strbuf	b = { NULL, 0, 0 };
 	const char	*name;
 	int		rc = 0, fd, dfd;
@@ -456,7 +456,7 @@ vault_first_name(struct arena *a, const char *dest)
 static void
 vault_prune(struct stow_ctx *ctx, const char *vpath)
 {
-	struct arena	 a = { NULL };
+	struct arena	 a = { NULL, NULL };
 	char		*dir;
 
 	/* (Those never made, a mkdir -p cut short, are passed by.) */
@@ -545,7 +545,7 @@ int
 vault_backup(struct stow_ctx *ctx, const char *path, const char *was,
     const char *placed)
 {
-	struct arena		 a = { NULL };
+	struct arena		 a = { NULL, NULL };
 	struct move_report	 mr;
 	const char		*leaf, *rel;
 	char			*parent, *orig;
@@ -816,7 +816,7 @@ vault_unlist(struct stow_ctx *ctx, const char *placed)
 int
 vault_keep(struct stow_ctx *ctx, const char *path, const char *placed)
 {
-	struct arena	 a = { NULL };
+	struct arena	 a = { NULL, NULL };
 	const char	*orig;
 	int		 rc;
 
@@ -1062,7 +1062,7 @@ STOW_API int
 stow_vault_foreach_target(struct stow_ctx *ctx, const char *run_dir,
     int (*cb)(const char *target, void *payload), void *payload)
 {
-	struct arena	 a = { NULL };
+	struct arena	 a = { NULL, NULL };
 	struct manifest	 m;
 	size_t		 i;
 	int		 vfd = -1, rc;
@@ -1367,7 +1367,7 @@ STOW_API int
 stow_vault_restore(struct stow_ctx *ctx, const char *run_dir,
     unsigned int flags, stow_op_cb cb, void *payload)
 {
-	struct arena	 a = { NULL };
+	struct arena	 a = { NULL, NULL };
 	struct manifest	 m;
 	struct restore	 r;
 	struct vitem	*it;

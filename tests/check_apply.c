@@ -948,7 +948,7 @@ END_TEST
 START_TEST(apply_list_sorted)
 {
 	static const char *const dirs[] = { "random", "reverse", "ordered" };
-	struct arena	 a = { NULL };
+	struct arena	 a = { NULL, NULL };
 	struct dirlist	 l;
 	char		 name[64];
 	unsigned long	 st = 88172645463325252UL;

@@ -63,7 +63,7 @@ static const struct pair_case join_cases[] = {
 START_TEST(path_join_rules)
 {
 	const struct pair_case	*c = &join_cases[_i];
-	struct arena		 a = { NULL };
+	struct arena		 a = { NULL, NULL };
 	char			*got, call[512];
 
 	got = path_join(&a, c->a, c->b);
@@ -89,7 +89,7 @@ static const struct triple_case join3_cases[] = {
 START_TEST(path_join3_rules)
 {
 	const struct triple_case	*c = &join3_cases[_i];
-	struct arena			 a = { NULL };
+	struct arena			 a = { NULL, NULL };
 	char				*got, call[512];
 
 	got = path_join3(&a, c->a, c->b, c->c);
@@ -119,7 +119,7 @@ static const struct one_case parent_cases[] = {
 START_TEST(path_parent_rules)
 {
 	const struct one_case	*c = &parent_cases[_i];
-	struct arena		 a = { NULL };
+	struct arena		 a = { NULL, NULL };
 	char			*got, call[512];
 
 	got = path_parent(&a, c->in);
@@ -141,7 +141,7 @@ static const struct one_case textual_parent_cases[] = {
 START_TEST(path_textual_parent_rules)
 {
 	const struct one_case	*c = &textual_parent_cases[_i];
-	struct arena		 a = { NULL };
+	struct arena		 a = { NULL, NULL };
 	char			*got, call[512];
 
 	got = path_textual_parent(&a, c->in);
@@ -172,7 +172,7 @@ static const struct pair_case relative_cases[] = {
 START_TEST(path_relative_rules)
 {
 	const struct pair_case	*c = &relative_cases[_i];
-	struct arena		 a = { NULL };
+	struct arena		 a = { NULL, NULL };
 	char			*got, call[512];
 
 	got = path_relative(&a, c->a, c->b);
@@ -203,7 +203,7 @@ static const struct one_case dotfile_cases[] = {
 START_TEST(path_dotfile_rules)
 {
 	const struct one_case	*c = &dotfile_cases[_i];
-	struct arena		 a = { NULL };
+	struct arena		 a = { NULL, NULL };
 	const char		*got;
 	char			 call[512];
 
@@ -226,7 +226,7 @@ static const struct one_case undotfile_cases[] = {
 START_TEST(path_undotfile_rules)
 {
 	const struct one_case	*c = &undotfile_cases[_i];
-	struct arena		 a = { NULL };
+	struct arena		 a = { NULL, NULL };
 	const char		*got;
 	char			 call[512];
 
@@ -346,7 +346,7 @@ END_TEST
 /* Long inputs go through the arena's large-chunk path intact. */
 START_TEST(path_join_long)
 {
-	struct arena	 a = { NULL };
+	struct arena	 a = { NULL, NULL };
 	char		 x[5000], want[10002];
 	char		*got;
 	int		 ok;
@@ -371,7 +371,7 @@ END_TEST
 START_TEST(path_strmap_grows)
 {
 	struct strmap	 m;
-	struct arena	 a = { NULL };
+	struct arena	 a = { NULL, NULL };
 	char		 key[64];
 	char		**keys;
 	size_t		 i, n = 100000, checked;
