@@ -30,37 +30,51 @@ mkdir -p "$w/stow/a/$P/x" "$w/stow/b/$P/x" "$w/t/$P" &&
     ln -s "$(printf '../%.0s' 1 2 3 4 5 6 7)stow/a/$P/x" "$w/t/$P/x" ||
 	{ echo "cannot make the tree"; echo "0 passed, 1 failed"; exit 1; }
 
-plan() {	# plan [VAR=VALUE...]: the plan, as JSON, in $tmp/out
-	(cd "$w" && env "$@" CSTOW_FAULT_MALLOC_MIN=1024 \
+# plan_in DIR MIN [VAR=VALUE...]: the plan of package b in DIR (stow,
+# t), allocations of MIN bytes or more counted apart, as JSON in $tmp/out
+plan_in() {
+	local dir=$1 min=$2
+	shift 2
+	(cd "$dir" && env "$@" CSTOW_FAULT_MALLOC_MIN="$min" \
 	    LD_PRELOAD="$tmp/faultinject.so" \
 	    "$cstow" -n --format=json -d stow -t t b) > "$tmp/out" 2>&1
 }
 
-plan CSTOW_FAULT_MALLOC_COUNT="$tmp/count"
-want=$?
-cp "$tmp/out" "$tmp/want"
-n=$(cat "$tmp/count" 2>/dev/null || echo 0)
-if [ "$want" -eq 0 ] && grep -q '"kind": "mkdir"' "$tmp/want"; then
-	ok
-else
-	bad "the run without faults (status $want): $(head -c 300 "$tmp/want")"
-fi
-if [ "$n" -ge 5 ]; then ok; else bad "only $n allocations of 1024 bytes or more"; fi
-echo "allocations of 1024 bytes or more: $n"
+# sweep WHAT DIR MIN LEAST MKDIRS: plans DIR without faults (exit 0,
+# MKDIRS mkdir operations, at least LEAST allocations of MIN bytes or
+# more), then fails each of those allocations in turn: every run must
+# fail saying so (exit 2) or plan exactly what the clean run planned.
+sweep() {
+	local what=$1 dir=$2 min=$3 least=$4 mkdirs=$5 want n k status
 
-for ((k = 1; k <= n; k++)); do
-	plan CSTOW_FAULT_MALLOC_AT=$k
-	status=$?
-	if [ "$status" -eq 2 ] &&
-	    grep -Eq 'out of memory|Cannot allocate memory' "$tmp/out"; then
-		ok
-	elif [ "$status" -eq "$want" ] && cmp -s "$tmp/out" "$tmp/want"; then
+	plan_in "$dir" "$min" CSTOW_FAULT_MALLOC_COUNT="$tmp/count"
+	want=$?
+	cp "$tmp/out" "$tmp/want"
+	n=$(cat "$tmp/count" 2>/dev/null || echo 0)
+	if [ "$want" -eq 0 ] &&
+	    [ "$(grep -c '"kind": "mkdir"' "$tmp/want")" -eq "$mkdirs" ]; then
 		ok
 	else
-		bad "allocation $k failed: status $status, a plan unlike the" \
-		    "run without faults: $(head -c 300 "$tmp/out" | tr -s 'a-f' | tr '\n' ' ')"
+		bad "$what, the run without faults (status $want): $(head -c 300 "$tmp/want")"
 	fi
-done
+	if [ "$n" -ge "$least" ]; then ok; else bad "$what: only $n allocations of $min bytes or more"; fi
+	echo "$what: allocations of $min bytes or more: $n"
+	for ((k = 1; k <= n; k++)); do
+		plan_in "$dir" "$min" CSTOW_FAULT_MALLOC_AT=$k
+		status=$?
+		if [ "$status" -eq 2 ] &&
+		    grep -Eq 'out of memory|Cannot allocate memory' "$tmp/out"; then
+			ok
+		elif [ "$status" -eq "$want" ] && cmp -s "$tmp/out" "$tmp/want"; then
+			ok
+		else
+			bad "$what, allocation $k failed: status $status, a plan unlike" \
+			    "the run without faults: $(head -c 300 "$tmp/out" | tr -s 'a-f' | tr '\n' ' ')"
+		fi
+	done
+}
+
+sweep "unfolding below long paths" "$w" 1024 5 1
 
 # A plan that unfolds 2,000 folded directories, named with 200 bytes:
 # its arena takes a new 64 KiB chunk every so often, at whatever
@@ -80,36 +94,7 @@ mkdir -p "$w2/stow/a" "$w2/stow/b" "$w2/t" &&
 	ln -s "../stow/a/$d" "$d" || exit 1; done) ||
 	{ echo "cannot make the tree"; echo "$pass passed, $((fail + 1)) failed"; exit 1; }
 
-plan2() {	# plan2 [VAR=VALUE...]: the plan, as JSON, in $tmp/out
-	(cd "$w2" && env "$@" CSTOW_FAULT_MALLOC_MIN=65536 \
-	    LD_PRELOAD="$tmp/faultinject.so" \
-	    "$cstow" -n --format=json -d stow -t t b) > "$tmp/out" 2>&1
-}
-
-plan2 CSTOW_FAULT_MALLOC_COUNT="$tmp/count2"
-want=$?
-cp "$tmp/out" "$tmp/want"
-n=$(cat "$tmp/count2" 2>/dev/null || echo 0)
-if [ "$want" -eq 0 ] && [ "$(grep -c '"kind": "mkdir"' "$tmp/want")" -eq 2000 ]; then
-	ok
-else
-	bad "the unfolding run without faults (status $want): $(head -c 300 "$tmp/want")"
-fi
-if [ "$n" -ge 20 ]; then ok; else bad "only $n allocations of 64 KiB or more"; fi
-echo "allocations of 64 KiB or more, unfolding: $n"
-
-for ((k = 1; k <= n; k++)); do
-	plan2 CSTOW_FAULT_MALLOC_AT=$k
-	status=$?
-	if [ "$status" -eq 2 ] &&
-	    grep -Eq 'out of memory|Cannot allocate memory' "$tmp/out"; then
-		ok
-	elif [ "$status" -eq "$want" ] && cmp -s "$tmp/out" "$tmp/want"; then
-		ok
-	else
-		bad "unfolding, allocation $k failed: status $status: $(head -c 300 "$tmp/out" | tr '\n' ' ')"
-	fi
-done
+sweep "2,000 unfoldings" "$w2" 65536 20 2000
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
