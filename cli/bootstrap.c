@@ -862,7 +862,9 @@ struct counts {
 	const char	*marked_at;	/* the plan's string for it */
 };
 
-/* Counts links and backups as they are made (or would be). */
+/* Counts links and backups made (or that would be), once a plan is
+ * applied (or simulated): a pass of its own, not a callback between
+ * the apply's system calls, whose caches it would only cool. */
 static int
 count_op(const struct stow_op *op, void *payload)
 {
@@ -949,14 +951,12 @@ apply_all(struct run *r, struct group *groups, size_t ngroups)
 	for (i = 0; i < ngroups && rc == EXIT_OK; i++) {
 		if (groups[i].plan == NULL)
 			continue;
-		if (r->simulate) {
-			src = stow_plan_foreach_op(groups[i].plan, count_op,
-			    &c);
-			if (src != 0)
-				rc = fail_ctx(r, groups[i].ctx, src);
-		} else if ((src = stow_plan_apply(groups[i].plan, count_op,
-		    &c)) != 0)
+		if (!r->simulate && (src = stow_plan_apply(groups[i].plan,
+		    NULL, NULL)) != 0)
 			rc = undo_applied(r, groups, i, src);
+		else if ((src = stow_plan_foreach_op(groups[i].plan, count_op,
+		    &c)) != 0)
+			rc = fail_ctx(r, groups[i].ctx, src);
 	}
 	if (rc == EXIT_OK)
 		list_backups(r, &c.backups);
