@@ -88,14 +88,6 @@ disk_list(struct stow_plan *plan, const char *dir)
 	return remember(plan, l);
 }
 
-/* The cache's entry for directory dir, listed or not; NULL when dir
- * was never asked about. */
-struct dirlist *
-disk_cached(struct stow_plan *plan, const char *dir)
-{
-	return strmap_get(&plan->dircache, dir);
-}
-
 /*
  * What a cached listing of path's directory says about path: the d_type,
  * DT_UNKNOWN when there is no listing or it did not say, or
@@ -352,7 +344,12 @@ disk_type_of(struct stow_plan *plan, const char *path, int follow)
 	unsigned int	 t;
 	int		 p;
 
-	l = parent_list(plan, path, &name);
+	/* (The walk's entry is in the directory the walk keeps.) */
+	if (path == plan->entry_tgt && plan->entry_list != NULL &&
+	    !is_dot(name = path + plan->entry_dlen))
+		l = plan->entry_list;
+	else
+		l = parent_list(plan, path, &name);
 	t = cached_type(l, name);
 	if (t == DISK_NOENT)
 		return DISK_ABSENT;
@@ -426,11 +423,12 @@ disk_entry_done(struct stow_plan *plan, struct arena_mark m)
 }
 
 /* Target directory dir is about to be asked about its entries: they
- * are read one by one until it is worth listing (LAZY_MISSES). */
-void
+ * are read one by one until it is worth listing (LAZY_MISSES).  Returns
+ * its cache entry, for the walk to keep; NULL when out of memory. */
+struct dirlist *
 disk_prime(struct stow_plan *plan, const char *dir)
 {
-	(void)cache_entry(plan, dir);
+	return cache_entry(plan, dir);
 }
 
 /*
@@ -454,10 +452,11 @@ disk_new_dir(struct stow_plan *plan, const char *dir)
 /*
  * GNU Stow's markers in target directory dir (DISK_MARK_*, with
  * DISK_MARKS_KNOWN): looked for once per plan, however many packages
- * walk the directory.  -1 when out of memory.
+ * walk the directory.  l: dir's cache entry, when the caller has it
+ * (else NULL).  -1 when out of memory.
  */
 int
-disk_marks(struct stow_plan *plan, const char *dir)
+disk_marks(struct stow_plan *plan, const char *dir, struct dirlist *l)
 {
 	static const struct {
 		const char	*name;
@@ -465,13 +464,12 @@ disk_marks(struct stow_plan *plan, const char *dir)
 	} marker[] = {
 		{ ".stow", DISK_MARK_STOW }, { ".nonstow", DISK_MARK_NONSTOW }
 	};
-	struct dirlist		*l;
 	struct arena_mark	 m;
 	struct stat		 st;
 	const char		*path;
 	size_t			 i;
 
-	if ((l = cache_entry(plan, dir)) == NULL)
+	if (l == NULL && (l = cache_entry(plan, dir)) == NULL)
 		return -1;
 	if (l->marks & DISK_MARKS_KNOWN)
 		return l->marks;

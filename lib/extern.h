@@ -384,6 +384,7 @@ struct open_dir {
 };
 
 struct walk_frame;
+struct dir_plan;
 
 struct stow_plan {
 	unsigned int		 magic;
@@ -425,6 +426,11 @@ struct stow_plan {
 						   (NULL: none) */
 	size_t			 entry_dlen;	/* its directory part's
 						   length, "/" included */
+	struct dirlist		*entry_list;	/* disk.c: the cache's entry
+						   for that directory (NULL:
+						   not known) */
+	struct dir_plan		*walk_dir;	/* task.c: its record, once
+						   known (NULL: not yet) */
 	int			 entry_disk[2];	/* disk.c: disk_type() of
 						   entry_tgt, not following
 						   and following, plus 1 (0:
@@ -493,8 +499,10 @@ struct walk_state {
 	const char	*entry_tgt;
 	size_t		 entry_dlen;
 	size_t		 entry_made;
+	struct dirlist	*entry_list;
+	struct dir_plan	*walk_dir;
 };
-void	 walk_begin(struct stow_plan *, const char *, int,
+void	 walk_begin(struct stow_plan *, const char *, struct dirlist *, int,
 	    struct walk_state *);
 void	 walk_entry(struct stow_plan *, const char *);
 void	 walk_end(struct stow_plan *, const struct walk_state *);
@@ -588,16 +596,15 @@ int	 config_text(struct stow_ctx *, const char *, char **);
 #define DISK_LINK	2
 #define DISK_OTHER	3
 struct dirlist *disk_list(struct stow_plan *, const char *);
-struct dirlist *disk_cached(struct stow_plan *, const char *);
 int	 disk_type(struct stow_plan *, const char *, int);
 const char *disk_readlink(struct stow_plan *, const char *);
 void	 disk_done(struct stow_plan *);
-void	 disk_prime(struct stow_plan *, const char *);
+struct dirlist *disk_prime(struct stow_plan *, const char *);
 void	 disk_entry_done(struct stow_plan *, struct arena_mark);
 void	 disk_new_dir(struct stow_plan *, const char *);
 #define DISK_MARKS_KNOWN	0x01	/* disk_marks(): looked for */
 #define DISK_MARK_STOW		0x02	/* a ".stow" there */
 #define DISK_MARK_NONSTOW	0x04	/* a ".nonstow" there */
-int	 disk_marks(struct stow_plan *, const char *);
+int	 disk_marks(struct stow_plan *, const char *, struct dirlist *);
 
 #endif /* STOW_EXTERN_H */

@@ -69,7 +69,7 @@ struct owner {
 static int	stow_contents(struct stow_plan *, const char *, const char *,
 		    const char *, const char *, const struct entry *);
 static int	stow_entries(struct stow_plan *, const char *, const char *,
-		    struct pkg_dir *, const char *, const struct dirlist *);
+		    struct pkg_dir *, const char *, struct dirlist *);
 static int	unstow_contents(struct stow_plan *, const char *,
 		    const char *, int *, const char **);
 static int	stow_into_absent(struct stow_plan *, const char *,
@@ -175,10 +175,12 @@ pattern_hit(struct stow_plan *plan, const struct patlist *l,
 /*
  * GNU Stow's should_skip_target(): never stow into or unstow from the
  * stow directory itself, another stow directory (".stow") or a
- * protected one (".nonstow").
+ * protected one (".nonstow").  tl: tgt's cache entry, when the caller
+ * has it (else NULL).
  */
 static int
-should_skip(struct stow_plan *plan, const char *tgt, int *skip)
+should_skip(struct stow_plan *plan, const char *tgt, struct dirlist *tl,
+    int *skip)
 {
 	struct stow_ctx	*ctx = plan->ctx;
 	int		 marks;
@@ -189,7 +191,7 @@ should_skip(struct stow_plan *plan, const char *tgt, int *skip)
 		    "stow directory %s", tgt);
 		return 0;
 	}
-	if ((marks = disk_marks(plan, tgt)) == -1)
+	if ((marks = disk_marks(plan, tgt, tl)) == -1)
 		return err_nomem(ctx);
 	if (marks & DISK_MARK_STOW) {
 		log_msg(ctx, 0, "WARNING: skipping marked Stow directory %s",
@@ -754,16 +756,16 @@ static int
 stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
     const char *pkg_sub, const char *tgt, const struct entry *e_up)
 {
-	const struct dirlist	*tlist;
+	struct dirlist		*tl;
 	struct pkg_dir		 pd;
 	struct walk_frame	 frame;
 	int			 rc, skip, pushed, looped, guarded;
 
-	if ((rc = plan_cancelled(plan)) != 0 ||
-	    (rc = should_skip(plan, tgt, &skip)) != 0 || skip)
+	if ((rc = plan_cancelled(plan)) != 0)
 		return rc;
-	tlist = plan->restowing ? disk_cached(plan, tgt) : NULL;
-	disk_prime(plan, tgt);
+	tl = disk_prime(plan, tgt);
+	if ((rc = should_skip(plan, tgt, tl, &skip)) != 0 || skip)
+		return rc;
 	if ((rc = e_up != NULL ? pkg_dir_below(plan, e_up, &pd) :
 	    pkg_dir_open(plan, sp, pkg, pkg_sub, tgt, &pd)) != 0)
 		return rc;
@@ -775,7 +777,7 @@ stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
 	/* (Below a link, every directory is asked.) */
 	guarded = plan->guarded;
 	plan->guarded |= e_up != NULL && e_up->dtype != DT_DIR;
-	rc = stow_entries(plan, sp, pkg, &pd, tgt, tlist);
+	rc = stow_entries(plan, sp, pkg, &pd, tgt, tl);
 	plan->guarded = guarded;
 	if (pushed)
 		plan->frames = frame.up;
@@ -783,11 +785,13 @@ stow_contents(struct stow_plan *plan, const char *sp, const char *pkg,
 }
 
 /* Stows the entries of the package directory pd into target directory
- * tgt (tlist: its listing, when a restow walked it). */
+ * tgt, whose cache entry is tl (a restow's listing of it, when the
+ * restow walked it). */
 static int
 stow_entries(struct stow_plan *plan, const char *sp, const char *pkg,
-    struct pkg_dir *pd, const char *tgt, const struct dirlist *tlist)
+    struct pkg_dir *pd, const char *tgt, struct dirlist *tl)
 {
+	const struct dirlist	*tlist = plan->restowing ? tl : NULL;
 	const struct dirlist	*list;
 	struct in_place_dir	*ipd = NULL;
 	struct walk_state	 outer;
@@ -802,7 +806,7 @@ stow_entries(struct stow_plan *plan, const char *sp, const char *pkg,
 		return err_os(plan->ctx, "cannot read directory",
 		    path_join(&plan->arena, plan->ctx->target_abs, pd->dir));
 	/* (--dotfiles can give two entries one name in the target.) */
-	walk_begin(plan, tgt, !has_flag(plan, STOW_F_DOTFILES), &outer);
+	walk_begin(plan, tgt, tl, !has_flag(plan, STOW_F_DOTFILES), &outer);
 	for (i = 0; i < list->len && rc == 0; i++) {
 		name = list->ents[i].name;
 		e.dtype = list->ents[i].type;
@@ -1373,7 +1377,7 @@ unstow_contents(struct stow_plan *plan, const char *pkg_sub,
 	 * first, it also answers should_skip() here and in the stow. */
 	if (restow_holds(plan))
 		(void)disk_list(plan, tgt);
-	if ((rc = should_skip(plan, tgt, &skip)) != 0)
+	if ((rc = should_skip(plan, tgt, NULL, &skip)) != 0)
 		return rc;
 	if (skip)
 		return fold != NULL ? foldable(plan, tgt, fold) : 0;

@@ -129,6 +129,8 @@ dirs_clear(struct stow_plan *plan)
 	plan->npending = 0;
 	plan->made = plan->entry_made = 0;
 	plan->entry_tgt = NULL;
+	plan->entry_list = NULL;
+	plan->walk_dir = NULL;
 	plan->entry_disk[0] = plan->entry_disk[1] = 0;
 	plan->walk_fresh = 0;
 }
@@ -140,8 +142,8 @@ dirs_clear(struct stow_plan *plan)
  * tgt yet.
  */
 void
-walk_begin(struct stow_plan *plan, const char *tgt, int may_be_fresh,
-    struct walk_state *saved)
+walk_begin(struct stow_plan *plan, const char *tgt, struct dirlist *tl,
+    int may_be_fresh, struct walk_state *saved)
 {
 	struct dir_plan	*d = NULL;
 	char		 small[1024], *key;
@@ -151,8 +153,12 @@ walk_begin(struct stow_plan *plan, const char *tgt, int may_be_fresh,
 	saved->entry_tgt = plan->entry_tgt;
 	saved->entry_dlen = plan->entry_dlen;
 	saved->entry_made = plan->entry_made;
+	saved->entry_list = plan->entry_list;
+	saved->walk_dir = plan->walk_dir;
 	plan->walk_fresh = 0;
 	plan->entry_tgt = NULL;
+	plan->entry_list = tl;
+	plan->walk_dir = NULL;
 	/* (An entry's path is tgt/name, or name alone at the top.) */
 	plan->entry_dlen = n == 0 || (n == 1 && tgt[0] == '.') ? 0 : n + 1;
 	if (!may_be_fresh)
@@ -173,6 +179,7 @@ walk_begin(struct stow_plan *plan, const char *tgt, int may_be_fresh,
 	}
 	plan->walk_fresh = !plan->oom && (d == NULL || (d->slots == 0 &&
 	    d->pending.len == 0));
+	plan->walk_dir = d;
 }
 
 /* The walk's entry whose target path is tgt (the plan's, for as long as
@@ -193,6 +200,8 @@ walk_end(struct stow_plan *plan, const struct walk_state *saved)
 	plan->entry_tgt = saved->entry_tgt;
 	plan->entry_dlen = saved->entry_dlen;
 	plan->entry_made = saved->entry_made;
+	plan->entry_list = saved->entry_list;
+	plan->walk_dir = saved->walk_dir;
 	/* (What disk_type() kept was of the walk's last entry.) */
 	plan->entry_disk[0] = plan->entry_disk[1] = 0;
 }
@@ -237,10 +246,14 @@ pending_flush(struct stow_plan *plan, struct dir_plan *d)
 static int
 pending_add(struct stow_plan *plan, struct task *t)
 {
-	struct dir_plan	*d;
+	struct dir_plan	*d = plan->walk_dir;
 
-	if ((d = dir_plan_get(plan, t->path, plan->entry_dlen, 1)) ==
-	    NULL || vec_push(&d->pending, t) == -1)
+	/* (The walk keeps its directory's record: one per link would
+	 * look it up again.) */
+	if (d == NULL && (d = plan->walk_dir = dir_plan_get(plan, t->path,
+	    plan->entry_dlen, 1)) == NULL)
+		return -1;
+	if (vec_push(&d->pending, t) == -1)
 		return -1;
 	plan->npending++;
 	plan->made++;
