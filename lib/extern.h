@@ -50,6 +50,7 @@ char	*arena_printf(struct arena *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 struct arena_mark arena_mark(const struct arena *);
 void	 arena_release(struct arena *, struct arena_mark);
+int	 arena_unused_since(const struct arena *, struct arena_mark);
 void	 arena_free(struct arena *);
 
 /*
@@ -424,6 +425,9 @@ struct stow_plan {
 	const char		*entry_tgt;	/* the target path of the
 						   walk's entry being planned
 						   (NULL: none) */
+	const char		*entry_source;	/* the text of a link to
+						   it (NULL: not kept) */
+	int			 entry_kept;	/* both are in the arena */
 	size_t			 entry_dlen;	/* its directory part's
 						   length, "/" included */
 	struct dirlist		*entry_list;	/* disk.c: the cache's entry
@@ -497,6 +501,8 @@ int	 task_conflict(struct stow_plan *, enum stow_conflict_kind,
 struct walk_state {
 	int		 fresh;
 	const char	*entry_tgt;
+	const char	*entry_source;
+	int		 entry_kept;
 	size_t		 entry_dlen;
 	size_t		 entry_made;
 	struct dirlist	*entry_list;
@@ -504,7 +510,7 @@ struct walk_state {
 };
 void	 walk_begin(struct stow_plan *, const char *, struct dirlist *, int,
 	    struct walk_state *);
-void	 walk_entry(struct stow_plan *, const char *);
+void	 walk_entry(struct stow_plan *, const char *, const char *, int);
 void	 walk_end(struct stow_plan *, const struct walk_state *);
 void	 dirs_clear(struct stow_plan *);
 struct task *task_link_for(struct stow_plan *, const char *);

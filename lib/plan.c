@@ -39,6 +39,8 @@ struct entry {
 	const char	*pkg_path;	/* the package entry, from the target */
 	const char	*source;	/* the text of a link at tgt to it */
 	unsigned char	 dtype;		/* its d_type from the listing */
+	struct arena	*kept_in;	/* where tgt and source are */
+	struct arena_mark kept_at, kept_end;	/* from and to */
 };
 
 /* What the entries of one package directory share. */
@@ -607,18 +609,22 @@ entry_ignored(struct stow_plan *plan, const struct pkg_dir *pd, size_t i,
 /*
  * Works out the paths of entry i of pd's walk, named pname in the
  * package and tname in the target, in plan->scratch: they last while
- * the entry is planned, and what a task keeps, it copies.  *ignored:
- * the entry is ignored, and e is not filled.
+ * the entry is planned, and what a task keeps, it copies.  But tgt and
+ * source go into keep: a stow walk's tasks take them as they are from
+ * plan->arena, and entry_done() gives them back when none did.
+ * *ignored: the entry is ignored, and e is not filled.
  */
 static int
 entry_make(struct stow_plan *plan, const struct pkg_dir *pd, size_t i,
-    const char *pname, const char *tname, struct entry *e, int *ignored_out)
+    const char *pname, const char *tname, struct arena *keep,
+    struct entry *e, int *ignored_out)
 {
 	struct arena	*tmp = &plan->scratch;
 	size_t		 pl = strlen(pname);
 	size_t		 tl = tname == pname ? pl : strlen(tname);
 
 	e->walk = pd;
+	e->kept_in = NULL;
 	NOMEM_IF_NULL(plan, e->pkg_path = path_child_len(tmp, pd->dir,
 	    pd->dir_len, pname, pl));
 	/* pkg_path[root_len] is the "/" that roots pkg_sub. */
@@ -632,11 +638,42 @@ entry_make(struct stow_plan *plan, const struct pkg_dir *pd, size_t i,
 		return *ignored_out;
 	if (*ignored_out)
 		return 0;
-	NOMEM_IF_NULL(plan, e->tgt = path_child_len(tmp, pd->tgt, pd->tgt_len,
-	    tname, tl));
-	NOMEM_IF_NULL(plan, e->source = path_child_len(tmp, pd->src_dir,
+	e->kept_at = arena_mark(keep);
+	NOMEM_IF_NULL(plan, e->tgt = path_child_len(keep, pd->tgt,
+	    pd->tgt_len, tname, tl));
+	NOMEM_IF_NULL(plan, e->source = path_child_len(keep, pd->src_dir,
 	    pd->src_len, pname, pl));
+	e->kept_end = arena_mark(keep);
+	e->kept_in = keep;
 	return 0;
+}
+
+/*
+ * Where a stow walk's entry e (its d_type known) keeps its target path
+ * and link text: in plan->arena, for the links it plans to take as they
+ * are, but a directory's in plan->scratch, since the walk below it
+ * takes from the arena, and they could not be given back.
+ */
+static struct arena *
+entry_arena(struct stow_plan *plan, const struct entry *e)
+{
+	return e->dtype == DT_DIR ? &plan->scratch : &plan->arena;
+}
+
+/*
+ * Entry e was planned (or not made: kept_in NULL): what it made in
+ * plan->scratch (since mark m) goes, and its paths in plan->arena too
+ * when nothing was taken from the arena after them (no task keeps them,
+ * nor anything else).
+ */
+static void
+entry_done(struct stow_plan *plan, struct entry *e, struct arena_mark m)
+{
+	if (e->kept_in == &plan->arena &&
+	    arena_unused_since(&plan->arena, e->kept_end))
+		arena_release(&plan->arena, e->kept_at);
+	e->kept_in = NULL;
+	disk_entry_done(plan, m);
 }
 
 /*
@@ -820,12 +857,13 @@ stow_entries(struct stow_plan *plan, const char *sp, const char *pkg,
 			if ((tname = target_name(plan, name)) == NULL)
 				rc = err_nomem(plan->ctx);
 			else if ((rc = entry_make(plan, pd, i, name, tname,
-			    &e, &ign)) == 0 && !ign) {
-				walk_entry(plan, e.tgt);
+			    entry_arena(plan, &e), &e, &ign)) == 0 && !ign) {
+				walk_entry(plan, e.tgt, e.source,
+				    e.kept_in == &plan->arena);
 				rc = stow_node(plan, sp, pkg, &e);
 			}
-			walk_entry(plan, NULL);
-			disk_entry_done(plan, mark);
+			walk_entry(plan, NULL, NULL, 0);
+			entry_done(plan, &e, mark);
 		}
 		if (rc == 0 && plan->in_place)
 			rc = note_in_place(plan, &ipd, tgt, list, i);
@@ -1178,7 +1216,8 @@ restow_release(struct stow_plan *plan, struct restow_dir *rd,
 		    list->ents[rd->held[k]].name)) == NULL)
 			rc = err_nomem(plan->ctx);
 		else if ((rc = entry_make(plan, pd, rd->held[k],
-		    list->ents[rd->held[k]].name, tname, &e, &ign)) == 0)
+		    list->ents[rd->held[k]].name, tname, &plan->scratch, &e,
+		    &ign)) == 0)
 			rc = task_unlink(plan, e.tgt, e.source);
 		disk_entry_done(plan, mark);
 	}
@@ -1403,8 +1442,8 @@ unstow_contents(struct stow_plan *plan, const char *pkg_sub,
 			tname = target_name(plan, pname);
 		if (pname == NULL || tname == NULL)
 			rc = err_nomem(ctx);
-		else if ((rc = entry_make(plan, &pd, i, pname, tname, &e,
-		    &ign)) == 0 && !ign) {
+		else if ((rc = entry_make(plan, &pd, i, pname, tname,
+		    &plan->scratch, &e, &ign)) == 0 && !ign) {
 			e.dtype = list->ents[i].type;
 			rc = restow_hold(plan, &rd, list, &pd, i, &e);
 			if (rc == 0)

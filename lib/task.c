@@ -128,7 +128,8 @@ dirs_clear(struct stow_plan *plan)
 	plan->memo_dir = NULL;
 	plan->npending = 0;
 	plan->made = plan->entry_made = 0;
-	plan->entry_tgt = NULL;
+	plan->entry_tgt = plan->entry_source = NULL;
+	plan->entry_kept = 0;
 	plan->entry_list = NULL;
 	plan->walk_dir = NULL;
 	plan->entry_disk[0] = plan->entry_disk[1] = 0;
@@ -151,12 +152,15 @@ walk_begin(struct stow_plan *plan, const char *tgt, struct dirlist *tl,
 
 	saved->fresh = plan->walk_fresh;
 	saved->entry_tgt = plan->entry_tgt;
+	saved->entry_source = plan->entry_source;
+	saved->entry_kept = plan->entry_kept;
 	saved->entry_dlen = plan->entry_dlen;
 	saved->entry_made = plan->entry_made;
 	saved->entry_list = plan->entry_list;
 	saved->walk_dir = plan->walk_dir;
 	plan->walk_fresh = 0;
-	plan->entry_tgt = NULL;
+	plan->entry_tgt = plan->entry_source = NULL;
+	plan->entry_kept = 0;
 	plan->entry_list = tl;
 	plan->walk_dir = NULL;
 	/* (An entry's path is tgt/name, or name alone at the top.) */
@@ -182,12 +186,16 @@ walk_begin(struct stow_plan *plan, const char *tgt, struct dirlist *tl,
 	plan->walk_dir = d;
 }
 
-/* The walk's entry whose target path is tgt (the plan's, for as long as
- * the entry is planned) is about to be planned. */
+/* The walk's entry whose target path is tgt, and the text of a link to
+ * it source, is about to be planned.  kept: both are in plan->arena,
+ * for its tasks to keep as they are. */
 void
-walk_entry(struct stow_plan *plan, const char *tgt)
+walk_entry(struct stow_plan *plan, const char *tgt, const char *source,
+    int kept)
 {
 	plan->entry_tgt = tgt;
+	plan->entry_kept = kept;
+	plan->entry_source = kept ? source : NULL;
 	plan->entry_made = plan->made;
 	plan->entry_disk[0] = plan->entry_disk[1] = 0;
 }
@@ -198,6 +206,8 @@ walk_end(struct stow_plan *plan, const struct walk_state *saved)
 {
 	plan->walk_fresh = saved->fresh;
 	plan->entry_tgt = saved->entry_tgt;
+	plan->entry_source = saved->entry_source;
+	plan->entry_kept = saved->entry_kept;
 	plan->entry_dlen = saved->entry_dlen;
 	plan->entry_made = saved->entry_made;
 	plan->entry_list = saved->entry_list;
@@ -306,15 +316,25 @@ slot_get(struct stow_plan *plan, const char *path)
 	    path, h));
 }
 
+/* Target path path in the plan's arena, where the walk's entry's may
+ * be already (plan->entry_kept): a copy of any other.  NULL when out of
+ * memory. */
+static const char *
+plan_path(struct stow_plan *plan, const char *path)
+{
+	return plan->entry_kept && path == plan->entry_tgt ? path :
+	    arena_strdup(&plan->arena, path);
+}
+
 /* The overlay's slot for path, made when missing.  The planner's paths
- * may be short-lived (plan->scratch): a new slot keeps its own copy,
- * which the map and the slot's tasks share. */
+ * may be short-lived (plan->scratch): a new slot keeps its own copy
+ * (plan_path()), which the map and the slot's tasks share. */
 static struct overlay_slot *
 slot_make(struct stow_plan *plan, const char *path)
 {
 	struct overlay_slot	*s;
 	struct dir_plan		*d;
-	char			*key;
+	const char		*key;
 	void			**ref;
 	size_t			 h;
 
@@ -325,7 +345,7 @@ slot_make(struct stow_plan *plan, const char *path)
 	/* slot_get() left path's hash in memo_hash, unless the overlay
 	 * was empty or path too long to keep. */
 	h = plan->memo_set ? plan->memo_hash : strmap_hash(path);
-	if ((key = arena_strdup(&plan->arena, path)) == NULL ||
+	if ((key = plan_path(plan, path)) == NULL ||
 	    (ref = strmap_ref_hashed(&plan->overlay, key, h)) == NULL ||
 	    (s = arena_alloc(&plan->arena, sizeof(*s))) == NULL ||
 	    (d = dir_plan_get(plan, key, dir_part_len(key), 1)) == NULL)
@@ -356,15 +376,15 @@ task_dir_for(struct stow_plan *plan, const char *path)
 	return s == NULL ? NULL : s->dir;
 }
 
-/* A copy of s in the plan's arena (NULL stays NULL); *ok = 0 when out
- * of memory. */
+/* A copy of s in the plan's arena (NULL stays NULL; the walk's entry's
+ * link text is there already); *ok = 0 when out of memory. */
 static const char *
 keep(struct stow_plan *plan, const char *s, int *ok)
 {
 	const char	*copy;
 
-	if (s == NULL)
-		return NULL;
+	if (s == NULL || s == plan->entry_source)
+		return s;
 	if ((copy = arena_strdup(&plan->arena, s)) == NULL)
 		*ok = 0;
 	return copy;
@@ -407,7 +427,7 @@ task_link(struct stow_plan *plan, const char *source, const char *path)
 
 	if (fresh_here(plan, path)) {
 		log_msg(plan->ctx, 1, "LINK: %s => %s", path, source);
-		if ((own = arena_strdup(&plan->arena, path)) == NULL ||
+		if ((own = plan_path(plan, path)) == NULL ||
 		    (t = task_add(plan, T_CREATE, T_LINK, own, source,
 		    NULL)) == NULL || pending_add(plan, t) == -1)
 			return err_nomem(plan->ctx);

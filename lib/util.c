@@ -106,6 +106,14 @@ arena_mark(const struct arena *a)
 	return m;
 }
 
+/* Has a handed out nothing since mark m? */
+int
+arena_unused_since(const struct arena *a, struct arena_mark m)
+{
+	return a->head == m.chunk && (a->head == NULL || a->head->used ==
+	    m.used);
+}
+
 /* Frees everything a handed out since mark m: a stack of short-lived
  * strings reuses the same memory instead of growing.  One chunk is kept
  * spare: strings that cross into a new chunk, entry after entry, would

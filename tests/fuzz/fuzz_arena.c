@@ -27,6 +27,7 @@ char	*__wrap_arena_printf(struct arena *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 struct arena_mark __wrap_arena_mark(const struct arena *);
 void	 __wrap_arena_release(struct arena *, struct arena_mark);
+int	 __wrap_arena_unused_since(const struct arena *, struct arena_mark);
 void	 __wrap_arena_free(struct arena *);
 
 struct fuzz_block {
@@ -99,6 +100,13 @@ __wrap_arena_mark(const struct arena *a)
 	m.chunk = a->head;
 	m.used = 0;
 	return m;
+}
+
+/* As arena_unused_since(): no block made since the mark. */
+int
+__wrap_arena_unused_since(const struct arena *a, struct arena_mark m)
+{
+	return a->head == m.chunk;
 }
 
 /* As arena_release(): frees the blocks made since the mark, so that a
