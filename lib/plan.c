@@ -607,6 +607,30 @@ entry_ignored(struct stow_plan *plan, const struct pkg_dir *pd, size_t i,
 }
 
 /*
+ * The target path of an entry of pd's walk named tname there (tl
+ * bytes), whose link text source is made: source's tail when it ends
+ * so, which it mostly does (a link's text ends in the entry's path
+ * inside the package, which is its path in the target), else made in
+ * a.  A link then keeps one string for both.
+ */
+static const char *
+entry_tgt_path(struct arena *a, const struct pkg_dir *pd, const char *tname,
+    size_t tl, const char *source)
+{
+	size_t		 n = pd->tgt_len, sl = strlen(source);
+	int		 top = n == 0 || (n == 1 && pd->tgt[0] == '.');
+	size_t		 want = top ? tl : n + 1 + tl;
+	const char	*tail = source + sl - want;
+
+	if (pd->tgt[0] != '/' && sl >= want &&
+	    (sl == want || tail[-1] == '/') &&
+	    (top || (memcmp(tail, pd->tgt, n) == 0 && tail[n] == '/')) &&
+	    memcmp(tail + want - tl, tname, tl) == 0)
+		return tail;
+	return path_child_len(a, pd->tgt, n, tname, tl);
+}
+
+/*
  * Works out the paths of entry i of pd's walk, named pname in the
  * package and tname in the target, in plan->scratch: they last while
  * the entry is planned, and what a task keeps, it copies.  But tgt and
@@ -639,10 +663,10 @@ entry_make(struct stow_plan *plan, const struct pkg_dir *pd, size_t i,
 	if (*ignored_out)
 		return 0;
 	e->kept_at = arena_mark(keep);
-	NOMEM_IF_NULL(plan, e->tgt = path_child_len(keep, pd->tgt,
-	    pd->tgt_len, tname, tl));
 	NOMEM_IF_NULL(plan, e->source = path_child_len(keep, pd->src_dir,
 	    pd->src_len, pname, pl));
+	NOMEM_IF_NULL(plan, e->tgt = entry_tgt_path(keep, pd, tname, tl,
+	    e->source));
 	e->kept_end = arena_mark(keep);
 	e->kept_in = keep;
 	return 0;
