@@ -620,7 +620,7 @@ entry_tgt_path(struct arena *a, const struct pkg_dir *pd, const char *tname,
 	size_t		 n = pd->tgt_len, sl = strlen(source);
 	int		 top = n == 0 || (n == 1 && pd->tgt[0] == '.');
 	size_t		 want = top ? tl : n + 1 + tl;
-	const char	*tail = source + sl - want;
+	const char	*tail = source + (sl >= want ? sl - want : 0);
 
 	if (pd->tgt[0] != '/' && sl >= want &&
 	    (sl == want || tail[-1] == '/') &&
