@@ -556,6 +556,37 @@ undo_listed(struct stow_ctx *ctx, const struct undo *u,
 }
 
 /*
+ * Says how roll_back() went: first, the original failure's message,
+ * with what was kept and what could not be undone; saved: the errno
+ * the failure had.  Returns rc, or STOW_EPARTIAL.
+ */
+static int
+rolled_back(struct stow_ctx *ctx, const char *first, int saved,
+    struct strbuf *kept, struct strbuf *left, int rc)
+{
+	char	also[sizeof(ctx->errmsg)];
+	int	undone;
+
+	walk_forget(ctx);
+	snprintf(also, sizeof(also), "%s%s", kept->len > 0 ? ", but for "
+	    "paths changed since, kept as they are now: " : "",
+	    strbuf_str(kept));
+	if ((undone = left->len == 0 && rc != STOW_EPARTIAL))
+		err_set(ctx, rc, "%s; all changes undone%s", first, also);
+	else if (left->len == 0)
+		err_set(ctx, STOW_EPARTIAL, "%s; every other change undone%s",
+		    first, also);
+	else
+		err_set(ctx, STOW_EPARTIAL, "%s; could not undo: %s%s%s", first,
+		    strbuf_str(left), kept->len > 0 ? "; kept as they are "
+		    "now, changed since: " : "", strbuf_str(kept));
+	ctx->saved_errno = saved;
+	strbuf_free(left);
+	strbuf_free(kept);
+	return undone ? rc : STOW_EPARTIAL;
+}
+
+/*
  * After a failure, undoes the n steps made, newest first, so the
  * target and the stow directory are as they were; the journal learns of
  * each, so that a run killed meanwhile is not undone twice.  What the
@@ -571,10 +602,10 @@ static int
 roll_back(struct stow_ctx *ctx, struct undo *undo, size_t n, int rc)
 {
 	struct strbuf	 left = { NULL, 0, 0 }, kept = { NULL, 0, 0 };
-	char		 first[sizeof(ctx->errmsg)], also[sizeof(ctx->errmsg)];
+	char		 first[sizeof(ctx->errmsg)];
 	const char	*kept_tmp = NULL;
 	size_t		 i, x;
-	int		 saved = ctx->saved_errno, undone;
+	int		 saved = ctx->saved_errno;
 
 	strlcpy(first, ctx->errmsg, sizeof(first));
 	for (i = n; i-- > 0; ) {
@@ -593,23 +624,7 @@ roll_back(struct stow_ctx *ctx, struct undo *undo, size_t n, int rc)
 		}
 		undo_listed(ctx, &undo[i], &kept, &left);
 	}
-	walk_forget(ctx);
-	snprintf(also, sizeof(also), "%s%s", kept.len > 0 ? ", but for "
-	    "paths changed since, kept as they are now: " : "",
-	    strbuf_str(&kept));
-	if ((undone = left.len == 0 && rc != STOW_EPARTIAL))
-		err_set(ctx, rc, "%s; all changes undone%s", first, also);
-	else if (left.len == 0)
-		err_set(ctx, STOW_EPARTIAL, "%s; every other change undone%s",
-		    first, also);
-	else
-		err_set(ctx, STOW_EPARTIAL, "%s; could not undo: %s%s%s", first,
-		    strbuf_str(&left), kept.len > 0 ? "; kept as they are "
-		    "now, changed since: " : "", strbuf_str(&kept));
-	ctx->saved_errno = saved;
-	strbuf_free(&left);
-	strbuf_free(&kept);
-	return undone ? rc : STOW_EPARTIAL;
+	return rolled_back(ctx, first, saved, &kept, &left, rc);
 }
 
 /* Does kind take a path away (so that a creation there may swap in)? */
@@ -1111,6 +1126,89 @@ count_steps(struct apply *ap)
 	return n;
 }
 
+/* Step i of a plain apply: task t, made at its path. */
+static void
+plain_step(struct undo *u, const struct task *t, size_t i)
+{
+	memset(u, 0, sizeof(*u));
+	u->task = t;
+	u->path = t->path;
+	u->step = u->slot = (unsigned int)i;
+}
+
+/* The n steps of a plain apply, written out (a revert journals them);
+ * NULL when out of memory. */
+static struct undo *
+plain_steps(struct stow_plan *plan, size_t n)
+{
+	struct undo	*undo;
+	size_t		 i;
+
+	if ((undo = arena_alloc(&plan->arena, (n + 1) *
+	    sizeof(*undo))) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		plain_step(&undo[i], plan->tasks.items[i], i);
+	return undo;
+}
+
+/* roll_back() of the first n steps of a plain apply: no swap among
+ * them, and each made from its task as it is undone. */
+static int
+roll_back_plain(struct stow_ctx *ctx, struct task **tasks, size_t n, int rc)
+{
+	struct strbuf	 left = { NULL, 0, 0 }, kept = { NULL, 0, 0 };
+	char		 first[sizeof(ctx->errmsg)];
+	struct undo	 u;
+	size_t		 i;
+	int		 saved = ctx->saved_errno;
+
+	strlcpy(first, ctx->errmsg, sizeof(first));
+	for (i = n; i-- > 0; ) {
+		plain_step(&u, tasks[i], i);
+		undo_listed(ctx, &u, &kept, &left);
+	}
+	return rolled_back(ctx, first, saved, &kept, &left, rc);
+}
+
+/*
+ * Applies a plan that only makes links and directories (no journal:
+ * needs_journal()) the plain way, one task after another, each a step
+ * made at its path.  The steps are not prepared or kept (a big plan's
+ * would be an array as big as its tasks', written and read back for
+ * nothing): what a roll back or a revert needs, the tasks tell.
+ */
+static int
+apply_plain(struct apply *ap)
+{
+	struct stow_plan	*plan = ap->plan;
+	struct stow_ctx		*ctx = ap->ctx;
+	struct undo		 u;
+	size_t			 i;
+	int			 rc = 0;
+
+	plan->state = PLAN_APPLIED;
+	for (i = 0; i < ap->ntasks && rc == 0; i++) {
+		if ((rc = report_to(ap, i + 1)) != 0)
+			break;
+		plain_step(&u, ap->tasks[i], i);
+		if ((rc = apply_step(ctx, &u)) == 0)
+			ap->made = i + 1;
+	}
+	walk_forget(ctx);
+	if (rc == 0)
+		rc = vault_sync(ctx);
+	if (rc != 0) {
+		rc = roll_back_plain(ctx, ap->tasks, ap->made, rc);
+		vault_prune_run(ctx);
+		return rc;
+	}
+	plan->plain = 1;
+	plan->undo = NULL;
+	plan->nundo = ap->made;
+	return 0;
+}
+
 STOW_API int
 stow_plan_apply(struct stow_plan *plan, stow_op_cb cb, void *payload)
 {
@@ -1145,12 +1243,13 @@ stow_plan_apply(struct stow_plan *plan, stow_op_cb cb, void *payload)
 	ap.ntasks = plan->tasks.len;
 	ap.cb = cb;
 	ap.payload = payload;
+	if (!needs_journal(&ap))
+		return apply_plain(&ap);
 	if ((ap.undo = arena_alloc(&plan->arena, (count_steps(&ap) + 1) *
 	    sizeof(*ap.undo))) == NULL)
 		return err_nomem(ctx);
 	plan->state = PLAN_APPLIED;
-	if (ap.ntasks > 0 && ((needs_journal(&ap) &&
-	    (rc = journal_open(ctx)) != 0) || (rc = prepare_all(&ap)) != 0)) {
+	if ((rc = journal_open(ctx)) != 0 || (rc = prepare_all(&ap)) != 0) {
 		journal_close(ctx);
 		strmap_free(&ap.placed);
 		vault_prune_run(ctx);
@@ -1214,9 +1313,15 @@ stow_plan_revert(struct stow_plan *plan)
 	if (plan == NULL || plan->magic != PLAN_MAGIC)
 		return STOW_EMISUSE;
 	ctx = plan->ctx;
-	if (plan->state != PLAN_APPLIED || plan->undo == NULL)
+	if (plan->state != PLAN_APPLIED || (plan->undo == NULL &&
+	    !plan->plain))
 		return err_set(ctx, STOW_EMISUSE,
 		    "only a plan applied in full can be reverted");
+	if (plan->plain) {
+		if ((plan->undo = plain_steps(plan, plan->nundo)) == NULL)
+			return err_nomem(ctx);
+		plan->plain = 0;
+	}
 	/* Without a journal the revert goes on all the same: undone is
 	 * better than left half applied. */
 	if (plan->nundo > 0 && journal_made(ctx, plan->undo,

@@ -475,6 +475,8 @@ struct stow_plan {
 	enum stow_action	 action;
 	struct undo		*undo;		/* once applied: how to revert */
 	size_t			 nundo;
+	int			 plain;		/* apply.c: applied plain, its
+						   steps its tasks (undo NULL) */
 };
 
 /* plan.c: the entries of one walk of a package directory whose links

@@ -447,6 +447,33 @@ START_TEST(apply_revert)
 }
 END_TEST
 
+/* A plan that only makes links and directories is applied without
+ * steps kept apart from its tasks: its revert takes them from the
+ * tasks, in full. */
+START_TEST(apply_revert_plain)
+{
+	struct stow_ctx		*ctx;
+	struct stow_plan	*plan;
+	char			*before, *after;
+
+	sb_build(S("f stow/a/a1", "f stow/a/bin/x", "f stow/a/bin/y",
+	    "f stow/a/share/doc/z", "f t/mine mine"));
+	ctx = sb_ctx(STOW_F_NO_FOLDING);
+	before = sb_snapshot("");
+	plan = sb_plan(ctx);
+	ck_assert_int_eq(stow_plan_stow(plan, "a"), 0);
+	ck_assert_int_eq(stow_plan_apply(plan, NULL, NULL), 0);
+	sb_assert_link("t/bin/y", "../../stow/a/bin/y");
+	sb_assert_link("t/share/doc/z", "../../../stow/a/share/doc/z");
+	ck_assert_int_eq(stow_plan_revert(plan), 0);
+	after = sb_snapshot("");
+	ck_assert_str_eq(after, before);
+	ck_assert_int_eq(stow_plan_revert(plan), STOW_EMISUSE);
+	sb_release(plan);
+	sb_release(ctx);
+}
+END_TEST
+
 /* An operation that fails stops the run with STOW_EOS, and what was
  * done before it is undone. */
 START_TEST(apply_op_fails)
@@ -1053,6 +1080,7 @@ apply_suite(void)
 	tcase_add_test(tc, apply_cancelled);
 	tcase_add_test(tc, apply_op_fails);
 	tcase_add_test(tc, apply_revert);
+	tcase_add_test(tc, apply_revert_plain);
 	tcase_add_test(tc, apply_walks_between_directories);
 	tcase_add_test(tc, apply_race_stow);
 	tcase_add_test(tc, apply_race_unstow);
