@@ -196,88 +196,50 @@ close_dir(struct open_dir *od)
 	od->dir = NULL;
 }
 
-/* Is od the directory dir (n bytes of it)? */
-static int
-is_open_dir(const struct open_dir *od, const char *dir, size_t n)
-{
-	return od->dir != NULL && strncmp(od->dir, dir, n) == 0 &&
-	    od->dir[n] == '\0';
-}
-
-/*
- * Opens directory dir (a copy of its own): for reading when it can be,
- * else (search permission only) as a path, *fresh then 0.  From up,
- * when that is dir's parent, open: the kernel looks up one name, not
- * the whole path again (a walk of a package tree opens each directory
- * just after its parent, or a sibling).  -1 with errno set.
- */
-static int
-open_dir_from(struct stow_plan *plan, const struct open_dir *up,
-    const char *dir, int *fresh)
-{
-	int		 dfd = plan->ctx->target_fd, fd;
-	const char	*name = dir;
-
-	if (up != NULL) {
-		dfd = up->fd;
-		name = dir + strlen(up->dir) + 1;
-	}
-	*fresh = 1;
-	if ((fd = fs_open_dir(dfd, name)) == -1 && errno == EACCES) {
-		*fresh = 0;
-		fd = fs_open_path(dfd, name);
-	}
-	return fd;
-}
-
 /*
  * The open directory dir (n bytes of it), opened when it is not one of
- * the OPEN_DIRS kept open (the one asked for longest ago then closed):
- * questions come in runs for one directory, or alternate between a
- * package directory and its target directory.  Open, it lets the
- * kernel look up one name per link read, not the whole path, and a
- * listing read from it instead of opening the directory again; and a
- * directory below it opened from it.  NULL with errno set.
+ * the two kept open: questions come in runs for one directory, or
+ * alternate between a package directory and its target directory.
+ * Open, it lets the kernel look up one name per link read, not the
+ * whole path, and a listing read from it instead of opening the
+ * directory again.  It is opened for reading when it can be, else
+ * (search permission only) as a path.  NULL with errno set.
  */
 static struct open_dir *
 dir_fd(struct stow_plan *plan, const char *dir, size_t n)
 {
-	struct open_dir	*od = plan->open_dirs, *up = NULL, *lru;
-	const char	*slash = memrchr(dir, '/', n), *name;
-	char		*copy;
-	size_t		 i;
-	int		 fd, fresh;
+	struct open_dir	*od = plan->open_dirs, hit;
+	int		 i;
 
-	for (i = 0; i < OPEN_DIRS; i++)
-		if (is_open_dir(&od[i], dir, n)) {
-			od[i].used = ++plan->open_clock;
-			return &od[i];
+	for (i = 0; i < 2; i++)
+		if (od[i].dir != NULL && strncmp(od[i].dir, dir, n) == 0 &&
+		    od[i].dir[n] == '\0')
+			break;
+	if (i == 2) {
+		close_dir(&od[1]);
+		i = 1;
+		if ((od[1].dir = arena_strndup(&plan->arena, dir, n)) == NULL) {
+			errno = ENOMEM;
+			return NULL;
 		}
-	if ((copy = arena_strndup(&plan->arena, dir, n)) == NULL) {
-		errno = ENOMEM;
-		return NULL;
+		od[1].fresh = 1;
+		if ((od[1].fd = fs_open_dir(plan->ctx->target_fd,
+		    od[1].dir)) == -1 && errno == EACCES) {
+			od[1].fresh = 0;
+			od[1].fd = fs_open_path(plan->ctx->target_fd,
+			    od[1].dir);
+		}
+		if (od[1].fd == -1) {
+			od[1].dir = NULL;
+			return NULL;
+		}
 	}
-	/* (A name "." or ".." leads elsewhere than below its parent, and
-	 * "/x" is no name below "".) */
-	name = slash != NULL ? copy + (slash - dir) + 1 : copy;
-	for (i = 0; slash != NULL && slash > dir && !is_dot(name) &&
-	    i < OPEN_DIRS; i++)
-		if (is_open_dir(&od[i], dir, (size_t)(slash - dir)))
-			up = &od[i];
-	if ((fd = open_dir_from(plan, up, copy, &fresh)) == -1)
-		return NULL;
-	if (up != NULL)
-		up->used = ++plan->open_clock;
-	for (lru = &od[0], i = 1; i < OPEN_DIRS; i++)
-		if (od[i].dir == NULL || (lru->dir != NULL &&
-		    od[i].used < lru->used))
-			lru = &od[i];
-	close_dir(lru);
-	lru->dir = copy;
-	lru->fd = fd;
-	lru->fresh = fresh;
-	lru->used = ++plan->open_clock;
-	return lru;
+	if (i == 1) {
+		hit = od[1];
+		od[1] = od[0];
+		od[0] = hit;
+	}
+	return &od[0];
 }
 
 /* Lists directory dir into l: 0, or -1 with errno set. */
@@ -447,10 +409,8 @@ disk_readlink(struct stow_plan *plan, const char *path)
 void
 disk_done(struct stow_plan *plan)
 {
-	size_t	i;
-
-	for (i = 0; i < OPEN_DIRS; i++)
-		close_dir(&plan->open_dirs[i]);
+	close_dir(&plan->open_dirs[0]);
+	close_dir(&plan->open_dirs[1]);
 }
 
 /* The strings made for one entry (in plan->scratch since mark m) are

@@ -377,13 +377,11 @@ struct conflict {
 struct undo;
 
 /* A directory disk.c keeps open (see dir_fd()). */
-#define OPEN_DIRS	4
 struct open_dir {
 	const char	*dir;		/* NULL: none */
 	int		 fd;
 	int		 fresh;		/* opened for reading, and not
 					   listed from yet */
-	unsigned long	 used;		/* when last asked for */
 };
 
 struct walk_frame;
@@ -461,9 +459,7 @@ struct stow_plan {
 	struct strmap		 ignores;	/* package dir -> rules */
 	struct strmap		 dircache;	/* dir -> struct dirlist */
 	struct dirlist		*recent[2];	/* the last dircache hits */
-	struct open_dir		 open_dirs[OPEN_DIRS];	/* disk.c: the
-						   last ones asked for */
-	unsigned long		 open_clock;	/* disk.c: their clock */
+	struct open_dir		 open_dirs[2];	/* disk.c: the last two */
 	char			 peek_path[PATH_MAX];	/* the last entry */
 	const char		*peek_text;	/* read there: its link text, */
 	int			 peek_type;	/* or DISK_ABSENT */
