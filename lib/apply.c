@@ -1136,24 +1136,20 @@ plain_step(struct undo *u, const struct task *t, size_t i)
 	u->step = u->slot = (unsigned int)i;
 }
 
-/* The n steps of a plain apply, written out (a revert journals them);
- * NULL when out of memory. */
+/* Step i of an apply: undo[i], or for a plain apply (undo NULL) the
+ * one made from tasks[i] into *tmp. */
 static struct undo *
-plain_steps(struct stow_plan *plan, size_t n)
+step_at(struct undo *undo, struct task **tasks, size_t i, struct undo *tmp)
 {
-	struct undo	*undo;
-	size_t		 i;
-
-	if ((undo = arena_alloc(&plan->arena, (n + 1) *
-	    sizeof(*undo))) == NULL)
-		return NULL;
-	for (i = 0; i < n; i++)
-		plain_step(&undo[i], plan->tasks.items[i], i);
-	return undo;
+	if (undo != NULL)
+		return &undo[i];
+	plain_step(tmp, tasks[i], i);
+	return tmp;
 }
 
 /* roll_back() of the first n steps of a plain apply: no swap among
- * them, and each made from its task as it is undone. */
+ * them, and each made from its task as it is undone (no array of them
+ * made: a revert does not fail for want of memory before it begins). */
 static int
 roll_back_plain(struct stow_ctx *ctx, struct task **tasks, size_t n, int rc)
 {
@@ -1164,10 +1160,8 @@ roll_back_plain(struct stow_ctx *ctx, struct task **tasks, size_t n, int rc)
 	int		 saved = ctx->saved_errno;
 
 	strlcpy(first, ctx->errmsg, sizeof(first));
-	for (i = n; i-- > 0; ) {
-		plain_step(&u, tasks[i], i);
-		undo_listed(ctx, &u, &kept, &left);
-	}
+	for (i = n; i-- > 0; )
+		undo_listed(ctx, step_at(NULL, tasks, i, &u), &kept, &left);
 	return rolled_back(ctx, first, saved, &kept, &left, rc);
 }
 
@@ -1277,28 +1271,30 @@ stow_plan_apply(struct stow_plan *plan, stow_op_cb cb, void *payload)
 
 /*
  * Begins the journal of a revert: the n steps of an apply, all made, as
- * the apply wrote them.  roll_back() then marks each one undone, so
- * that a run killed while it reverts is undone by the next, as one
- * killed while it applies is.
+ * the apply wrote them (undo NULL: a plain apply's, from tasks).
+ * roll_back() then marks each one undone, so that a run killed while
+ * it reverts is undone by the next, as one killed while it applies is.
  */
 static int
-journal_made(struct stow_ctx *ctx, struct undo *undo, size_t n)
+journal_made(struct stow_ctx *ctx, struct undo *undo, struct task **tasks,
+    size_t n)
 {
-	size_t	i;
-	int	rc;
+	struct undo	 tmp, *u;
+	size_t		 i;
+	int		 rc;
 
 	if ((rc = journal_open(ctx)) != 0)
 		return rc;
 	for (i = 0; i < n; i++) {
-		if (undo[i].task == NULL)
+		if ((u = step_at(undo, tasks, i, &tmp))->task == NULL)
 			continue;
-		if ((rc = journal_step(ctx, &undo[i])) != 0)
+		if ((rc = journal_step(ctx, u)) != 0)
 			return rc;
 		/* Undoing its removal makes the old entry anew: only the
 		 * new one's identity tells where the exchange stands. */
-		if (undo[i].more != NULL && undo[i].more->swapped != NULL &&
-		    undo[i].more->new_ino != 0 &&
-		    (rc = journal_swapped(ctx, &undo[i])) != 0)
+		if (u->more != NULL && u->more->swapped != NULL &&
+		    u->more->new_ino != 0 &&
+		    (rc = journal_swapped(ctx, u)) != 0)
 			return rc;
 	}
 	return journal_sync(ctx);
@@ -1317,20 +1313,18 @@ stow_plan_revert(struct stow_plan *plan)
 	    !plan->plain))
 		return err_set(ctx, STOW_EMISUSE,
 		    "only a plan applied in full can be reverted");
-	if (plan->plain) {
-		if ((plan->undo = plain_steps(plan, plan->nundo)) == NULL)
-			return err_nomem(ctx);
-		plan->plain = 0;
-	}
 	/* Without a journal the revert goes on all the same: undone is
 	 * better than left half applied. */
 	if (plan->nundo > 0 && journal_made(ctx, plan->undo,
-	    plan->nundo) != 0)
+	    (struct task **)plan->tasks.items, plan->nundo) != 0)
 		journal_close(ctx);
 	err_set(ctx, STOW_OK, "reverting an applied plan");
-	rc = roll_back(ctx, plan->undo, plan->nundo, STOW_OK);
+	rc = plan->plain ? roll_back_plain(ctx, (struct task **)
+	    plan->tasks.items, plan->nundo, STOW_OK) :
+	    roll_back(ctx, plan->undo, plan->nundo, STOW_OK);
 	journal_close(ctx);
 	plan->undo = NULL;
+	plan->plain = 0;
 	plan->state = PLAN_REVERTED;
 	return rc;
 }
