@@ -432,10 +432,15 @@ undo_op(struct stow_ctx *ctx, const struct undo *u)
 	}
 	switch (task_kind(t)) {
 	case STOW_OP_LINK:
-		/* Remove only the link made, nothing that replaced it. */
-		if ((text = fs_readlink(&a, fd, leaf)) == NULL ||
-		    strcmp(text, t->source) != 0) {
-			/* Replaced since: theirs now, and kept. */
+		/* Remove only the link made, nothing that replaced it.
+		 * No link there now (EINVAL), or another: replaced since,
+		 * theirs, and kept.  Not read (out of memory, an I/O
+		 * error): not undone, and said so. */
+		if ((text = fs_readlink(&a, fd, leaf)) == NULL) {
+			if (errno == EINVAL)
+				errno = EEXIST;
+			rc = -1;
+		} else if (strcmp(text, t->source) != 0) {
 			errno = EEXIST;
 			rc = -1;
 		}

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# oom.sh: running out of memory never gives a wrong plan.  A plan with
+# oom.sh: running out of memory never gives a wrong plan, nor a wrong
+# account of an apply it undoes (the last part, below).  A plan with
 # paths longer than the planner's stack buffers (1024 bytes) allocates
 # for them as it goes; each such allocation is made to fail in turn
 # (tests/fault/faultinject.c, CSTOW_FAULT_MALLOC_AT).  Every run must
@@ -95,6 +96,38 @@ mkdir -p "$w2/stow/a" "$w2/stow/b" "$w2/t" &&
 	{ echo "cannot make the tree"; echo "$pass passed, $((fail + 1)) failed"; exit 1; }
 
 sweep "2,000 unfoldings" "$w2" 65536 20 2000
+
+# An apply that fails (its third link) undoes the two links it made,
+# reading each back first, which takes memory too.  Each allocation of
+# 64 KiB or more is failed in turn, with that third link: "all changes
+# undone" may be said only when the target is empty again, and a link
+# left must be named as not undone (exit 4).
+w3=$tmp/w3
+mkdir -p "$w3/stow/a" && for f in x y z; do echo "$f" > "$w3/stow/a/$f"; done ||
+	{ echo "cannot make the tree"; echo "$pass passed, $((fail + 1)) failed"; exit 1; }
+apply_in() {	# apply_in [VAR=VALUE...]: stows a into an empty t
+	rm -rf "$w3/t" && mkdir "$w3/t" &&
+	    (cd "$w3" && env "$@" CSTOW_FAULT_AT=3 CSTOW_FAULT_MALLOC_MIN=65536 \
+	    LD_PRELOAD="$tmp/faultinject.so" "$cstow" -d stow -t t a) \
+	    > "$tmp/out" 2>&1
+}
+apply_in CSTOW_FAULT_MALLOC_COUNT="$tmp/count"
+status=$? n=$(cat "$tmp/count" 2>/dev/null || echo 0)
+if [ "$status" -eq 3 ] && grep -q 'all changes undone' "$tmp/out" &&
+    [ -z "$(ls -A "$w3/t")" ]; then ok; else bad "failed apply: status $status: $(cat "$tmp/out")"; fi
+for ((k = 1; k <= n; k++)); do
+	apply_in CSTOW_FAULT_MALLOC_AT=$k
+	status=$?
+	left=$(ls -A "$w3/t" | tr '\n' ' ')
+	if grep -q 'all changes undone' "$tmp/out"; then
+		if [ "$status" -eq 3 ] && [ -z "$left" ]; then ok; else
+			bad "allocation $k: says all changes undone, left: $left (status $status): $(cat "$tmp/out")"; fi
+	elif [ -n "$left" ]; then
+		if [ "$status" -eq 4 ] && grep -q 'could not undo' "$tmp/out"; then ok; else
+			bad "allocation $k: left $left, status $status: $(cat "$tmp/out")"; fi
+	elif [ "$status" -eq 2 ] || [ "$status" -eq 3 ]; then ok
+	else bad "allocation $k: status $status: $(cat "$tmp/out")"; fi
+done
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
