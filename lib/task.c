@@ -392,8 +392,9 @@ keep(struct stow_plan *plan, const char *s, int *ok)
 
 /*
  * Appends a new task.  path is already the plan's (an overlay key);
- * source and dest are copied, since the planner's own strings may not
- * outlive the entry being planned.
+ * source and dest are copied (keep()), since the planner's own strings
+ * may not outlive the entry being planned, but for the walk's entry's
+ * link text, which is the plan's already.
  */
 static struct task *
 task_add(struct stow_plan *plan, enum task_action action,
