@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "display.h"
 
@@ -96,39 +97,56 @@ display_fputs(const char *s, FILE *fp)
 	}
 }
 
+/* Writes line s (n bytes) to fp escaped, but for a newline that ends
+ * it. */
+static void
+put_line(char *s, size_t n, FILE *fp)
+{
+	int	nl;
+
+	if ((nl = n > 0 && s[n - 1] == '\n'))
+		s[n - 1] = '\0';
+	display_fputs(s, fp);
+	if (nl)
+		fputc('\n', fp);
+}
+
 /*
  * vfprintf(3) for a line of text holding names: what fmt and the
  * arguments make is written escaped (display_fputs()), but for a
  * newline that ends it.  It goes out in one piece: on an unbuffered
  * stream (stderr) a write(2) each, so that a reader logging what it
  * gets, or another process writing there, does not cut a line up.
- * Returns 0, or -1 when out of memory (nothing written).
+ * Out of memory, it still goes out (an error must be said), made in a
+ * fixed buffer (cut at its size) and written a piece at a time.
+ * Returns 0.
  */
 int
 display_vprintf(FILE *fp, const char *fmt, va_list ap)
 {
-	FILE	*mem;
-	char	*s, *out = NULL;
+	FILE	*mem = NULL;
+	char	*s = NULL, *out = NULL, small[4096];
 	size_t	 len = 0;
-	int	 n, nl;
+	va_list	 again;
+	int	 n;
 
-	if ((n = vasprintf(&s, fmt, ap)) == -1)
-		return -1;
-	if ((mem = open_memstream(&out, &len)) == NULL) {
-		free(s);
-		return -1;
+	va_copy(again, ap);
+	if ((n = vasprintf(&s, fmt, ap)) == -1 ||
+	    (mem = open_memstream(&out, &len)) == NULL) {
+		if (n == -1)
+			n = vsnprintf(s = small, sizeof(small), fmt, again);
+		va_end(again);
+		if (n >= 0)
+			put_line(s, strlen(s), fp);
+		if (s != small)
+			free(s);
+		return 0;
 	}
-	if ((nl = n > 0 && s[n - 1] == '\n'))
-		s[n - 1] = '\0';
-	display_fputs(s, mem);
-	if (nl)
-		fputc('\n', mem);
+	va_end(again);
+	put_line(s, (size_t)n, mem);
 	free(s);
-	if (fclose(mem) != 0) {
-		free(out);
-		return -1;
-	}
-	fwrite(out, 1, len, fp);
+	if (fclose(mem) == 0)
+		fwrite(out, 1, len, fp);
 	free(out);
 	return 0;
 }

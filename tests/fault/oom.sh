@@ -129,5 +129,21 @@ for ((k = 1; k <= n; k++)); do
 	else bad "allocation $k: status $status: $(cat "$tmp/out")"; fi
 done
 
+# A run that fails says so, even without memory to spare: each
+# allocation of a run naming a package that does not exist is failed in
+# turn, and every run must exit 2 with a line on stderr.
+(cd "$w3" && env CSTOW_FAULT_MALLOC_MIN=1 CSTOW_FAULT_MALLOC_COUNT="$tmp/count" \
+    LD_PRELOAD="$tmp/faultinject.so" "$cstow" -d stow -t t nosuch) > /dev/null 2>&1
+n=$(cat "$tmp/count" 2>/dev/null || echo 0)
+if [ "$n" -ge 10 ]; then ok; else bad "failing run: only $n allocations"; fi
+for ((k = 1; k <= n; k++)); do
+	(cd "$w3" && env CSTOW_FAULT_MALLOC_MIN=1 CSTOW_FAULT_MALLOC_AT=$k \
+	    LD_PRELOAD="$tmp/faultinject.so" "$cstow" -d stow -t t nosuch) \
+	    > /dev/null 2> "$tmp/err"
+	status=$?
+	if [ "$status" -eq 2 ] && grep -q '^cstow' "$tmp/err"; then ok; else
+		bad "failing run, allocation $k failed: status $status, stderr: $(head -c 200 "$tmp/err")"; fi
+done
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
